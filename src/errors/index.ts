@@ -1,0 +1,3 @@
+export { Code, codeToString, codeFromString, isCode } from "./code.js";
+export { GomsError } from "./goms-error.js";
+export type { ErrorDetail, GomsErrorOptions } from "./goms-error.js";
