@@ -1,0 +1,292 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, isCode } from "../../errors/code.js";
+import { GomsError } from "../../errors/goms-error.js";
+import { getCodec } from "../../codec/index.js";
+import { HelloSchema, StatusSchema, type Hello, type NodeIdentity } from "../../gen/goms/v1/node_pb.js";
+import { FrameType, FLAG_NO_REPLY, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_TIMEOUT_MS } from "../wire/frame.js";
+import { abortFrame, beginFrame, endFrame, putRequestHeader } from "../wire/headers.js";
+import { type Metadata, readMetadata } from "../wire/metadata.js";
+import type { Stream } from "../transport/types.js";
+import { Conn } from "./conn.js";
+import type { ConnOptions } from "./options.js";
+import type { PayloadDecoder, PayloadEncoder } from "./payload.js";
+
+/** A method as the client side sees it: its wire path and payload codecs. */
+export interface ClientMethod {
+  /** "pkg.Service/Method", ASCII. */
+  readonly path: Buffer;
+  readonly req: PayloadEncoder;
+  readonly res: PayloadDecoder;
+}
+
+export interface CallResult<T = unknown> {
+  message: T;
+  ret: number;
+  metadata: Metadata;
+}
+
+const helloCodec = getCodec(HelloSchema);
+const statusCodec = getCodec(StatusSchema);
+
+class Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: GomsError) => void;
+  timer: NodeJS.Timeout | undefined = undefined;
+  signal: AbortSignal | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  readonly res: PayloadDecoder;
+  /** Resolve with the whole CallResult, not just the message. */
+  readonly full: boolean;
+  constructor(res: PayloadDecoder, full: boolean, resolve: (v: unknown) => void, reject: (e: GomsError) => void) {
+    this.res = res;
+    this.full = full;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+  cleanup(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.signal!.removeEventListener("abort", this.onAbort);
+  }
+}
+
+function onTimeout(conn: ClientConn, id: number, timeoutMs: number): void {
+  conn.abandon(id, new GomsError(`deadline of ${timeoutMs}ms exceeded`, Code.DeadlineExceeded));
+}
+
+export interface ClientConnEvents {
+  onReady(conn: ClientConn): void;
+  onClose(conn: ClientConn, err: GomsError): void;
+  onGoAway(conn: ClientConn): void;
+}
+
+/** The dialling side of a connection: issues calls, matches responses by call id. */
+export class ClientConn extends Conn {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private readonly events: ClientConnEvents;
+  /** The server's HELLO, once received. */
+  remote: Hello | undefined;
+  /** Server's frame limit (from HELLO); requests above it fail locally. */
+  private peerMaxFrame = 16 * 1024 * 1024;
+  /** Last call id the server will process, after a GOAWAY. */
+  private goAwayLastId = 0xffffffff;
+
+  constructor(stream: Stream, opts: ConnOptions, hello: Hello, events: ClientConnEvents) {
+    super(stream, opts);
+    this.events = events;
+    this.writePreface(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION);
+    const w = this.writer;
+    const rel = beginFrame(w, FrameType.Hello, 0, 0, 128);
+    helloCodec.encodeInto(hello, w);
+    endFrame(w, rel);
+    this.flush();
+  }
+
+  get remoteNode(): NodeIdentity | undefined {
+    return this.remote?.node;
+  }
+
+  get inflight(): number {
+    return this.pending.size;
+  }
+
+  get ready(): boolean {
+    return this.remote !== undefined && !this.closed && !this.draining;
+  }
+
+  protected onPreface(buf: Buffer): string | undefined {
+    const v = buf[4]!;
+    if (v === 0) return "server supports none of the offered protocol versions";
+    if (v < MIN_PROTOCOL_VERSION || v > PROTOCOL_VERSION) return `server chose unsupported protocol version ${v}`;
+    return undefined;
+  }
+
+  /**
+   * Starts a call. Resolves with the decoded response message (or, with `full`,
+   * a CallResult carrying ret and metadata too); rejects with a GomsError.
+   * With `noReply` the promise resolves once the frame is queued.
+   */
+  call(
+    m: ClientMethod,
+    value: unknown,
+    timeoutMs: number,
+    metadata: Metadata | undefined,
+    signal: AbortSignal | undefined,
+    full: boolean,
+    noReply = false,
+  ): Promise<unknown> {
+    if (this.closed) return Promise.reject(this.closeError ?? new GomsError("connection closed", Code.Unavailable));
+    if (this.draining) return Promise.reject(new GomsError("connection is draining (GOAWAY)", Code.Unavailable));
+    if (signal?.aborted) return Promise.reject(GomsError.from(signal.reason, Code.Canceled));
+    if (this.bufferedBytes > this.opts.maxBufferedBytes) {
+      return Promise.reject(new GomsError(`peer is not reading: ${this.bufferedBytes} bytes buffered`, Code.ResourceExhausted));
+    }
+    const id = this.nextId;
+    this.nextId = id === 0xffffffff ? 1 : id + 1;
+    const w = this.writer;
+    const idle = this.pending.size === 0;
+    if (timeoutMs > MAX_TIMEOUT_MS) timeoutMs = MAX_TIMEOUT_MS;
+    const rel = beginFrame(w, FrameType.Request, noReply ? FLAG_NO_REPLY : 0, id, 16 + m.path.length);
+    try {
+      putRequestHeader(w, timeoutMs, m.req.wire, m.path, metadata);
+      m.req.encode(value, w);
+    } catch (err) {
+      abortFrame(w, rel);
+      return Promise.reject(GomsError.from(err, Code.InvalidArgument));
+    }
+    const len = endFrame(w, rel);
+    if (len > this.peerMaxFrame) {
+      abortFrame(w, rel);
+      return Promise.reject(new GomsError(`request of ${len} bytes exceeds the peer's frame limit of ${this.peerMaxFrame}`, Code.ResourceExhausted));
+    }
+    if (noReply) {
+      this.frameWritten(idle);
+      return Promise.resolve(undefined);
+    }
+    const promise = new Promise<unknown>((resolve, reject) => {
+      const p = new Pending(m.res, full, resolve, reject);
+      if (timeoutMs > 0) p.timer = setTimeout(onTimeout, timeoutMs, this, id, timeoutMs);
+      if (signal !== undefined) {
+        p.signal = signal;
+        p.onAbort = () => this.abandon(id, GomsError.from(signal.reason, Code.Canceled));
+        signal.addEventListener("abort", p.onAbort, { once: true });
+      }
+      this.pending.set(id, p);
+    });
+    this.frameWritten(idle);
+    return promise;
+  }
+
+  /** Gives up on call `id` locally (timeout, abort): removes it everywhere and tells the server. */
+  abandon(id: number, err: GomsError): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    p.cleanup();
+    if (!this.closed) {
+      const w = this.writer;
+      const rel = beginFrame(w, FrameType.Cancel, 0, id, 0);
+      endFrame(w, rel);
+      this.frameWritten(false);
+    }
+    p.reject(err);
+  }
+
+  protected onFrameReceived(type: number, _flags: number, callId: number, buf: Buffer, start: number, end: number): void {
+    if (type === FrameType.Response) return this.onResponse(callId, buf, start, end);
+    if (type === FrameType.Hello) return this.onHello(buf, start, end);
+    if (type === FrameType.GoAway) return this.onGoAway(buf, start, end);
+    this.protocolError(`unexpected frame type ${type} from server`);
+  }
+
+  private onHello(buf: Buffer, start: number, end: number): void {
+    if (this.remote) return this.protocolError("duplicate HELLO");
+    try {
+      this.remote = helloCodec.decode(buf, start, end);
+    } catch (err) {
+      return this.protocolError(`malformed HELLO: ${(err as Error).message}`);
+    }
+    if (this.remote.maxFrameSize > 0) this.peerMaxFrame = this.remote.maxFrameSize;
+    this.handshakeDone();
+    this.events.onReady(this);
+  }
+
+  private onGoAway(buf: Buffer, start: number, end: number): void {
+    if (end - start < 5) return this.protocolError("short GOAWAY");
+    this.draining = true;
+    this.goAwayLastId = buf.readUInt32BE(start);
+    const code = buf[start + 4]!;
+    const message = buf.toString("utf8", start + 5, end);
+    // Calls the server will never process fail now with unavailable: safe to retry elsewhere.
+    for (const [id, p] of this.pending) {
+      if (id > this.goAwayLastId) {
+        this.pending.delete(id);
+        p.cleanup();
+        p.reject(new GomsError(`server is going away: ${message}`, Code.Unavailable));
+      }
+    }
+    if (code !== 0 && isCode(code) && code !== Code.Unavailable) {
+      this.destroy(new GomsError(`server closed the connection: ${message}`, code));
+      return;
+    }
+    this.events.onGoAway(this);
+    if (this.pending.size === 0) this.destroy(new GomsError("server is going away", Code.Unavailable));
+  }
+
+  private onResponse(callId: number, buf: Buffer, start: number, end: number): void {
+    const p = this.pending.get(callId);
+    if (p === undefined) return; // late answer to a call that timed out or was canceled
+    this.pending.delete(callId);
+    p.cleanup();
+    if (end - start < 6) return this.failMalformed(p, "short RESPONSE header");
+    const status = buf[start]!;
+    const ret = buf.readUInt16BE(start + 2);
+    const mdEnd = start + 6 + buf.readUInt16BE(start + 4);
+    if (mdEnd > end) return this.failMalformed(p, "RESPONSE metadata past frame end");
+    let metadata: Metadata;
+    try {
+      metadata = readMetadata(buf, start + 6, mdEnd);
+    } catch (err) {
+      return this.failMalformed(p, (err as Error).message);
+    }
+    if (status === 0) {
+      let message: unknown;
+      try {
+        message = p.res.decode(buf, mdEnd, end);
+      } catch (err) {
+        p.reject(new GomsError(`undecodable response payload: ${(err as Error).message}`, Code.Internal, { cause: err, ret, metadata }));
+        this.afterSettle();
+        return;
+      }
+      p.resolve(p.full ? ({ message, ret, metadata } satisfies CallResult) : message);
+    } else {
+      p.reject(decodeStatusError(status, buf, mdEnd, end, ret, metadata));
+    }
+    this.afterSettle();
+  }
+
+  private afterSettle(): void {
+    if (this.draining && this.pending.size === 0 && !this.closed) {
+      this.destroy(new GomsError("server is going away", Code.Unavailable));
+    }
+  }
+
+  private failMalformed(p: Pending, why: string): void {
+    p.reject(new GomsError(`malformed response: ${why}`, Code.Internal));
+    this.protocolError(why);
+  }
+
+  protected onClosed(err: GomsError): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      p.cleanup();
+      p.reject(err);
+    }
+    this.events.onClose(this, err);
+  }
+}
+
+function decodeStatusError(status: number, buf: Buffer, start: number, end: number, ret: number, metadata: Metadata): GomsError {
+  const code = isCode(status) ? status : Code.Unknown;
+  try {
+    const st = statusCodec.decode(buf, start, end);
+    return new GomsError(st.message, code, {
+      ret,
+      metadata,
+      details: st.details.map((d) => ({ type: d.typeUrl, value: d.value })),
+    });
+  } catch {
+    return new GomsError("error response with undecodable status", code, { ret, metadata });
+  }
+}
+
+export function makeHello(node: NodeIdentity, opts: ConnOptions, maxConcurrentCalls: number, token?: string): Hello {
+  return create(HelloSchema, {
+    node,
+    maxFrameSize: opts.maxFrameSize,
+    maxConcurrentCalls,
+    heartbeatMs: opts.heartbeatMs,
+    ...(token !== undefined ? { token } : {}),
+  });
+}

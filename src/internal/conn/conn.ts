@@ -1,0 +1,228 @@
+import { Code } from "../../errors/code.js";
+import { GomsError } from "../../errors/goms-error.js";
+import { Writer } from "../../codec/writer.js";
+import { FrameParser, type FrameSink } from "../wire/parser.js";
+import { FLAG_ACK, FrameType, MAGIC, PREFACE_SIZE } from "../wire/frame.js";
+import { beginFrame, endFrame } from "../wire/headers.js";
+import type { Stream } from "../transport/types.js";
+import type { ConnOptions } from "./options.js";
+
+/**
+ * What client and server connections share: the preface, frame parsing, the
+ * adaptive write policy, heartbeats, GOAWAY and teardown.
+ *
+ * Write policy (see docs/protocol.md and docs/benchmarks.md): a frame written
+ * while the connection is idle goes straight to the socket; frames written
+ * while calls are in flight, or while a read burst is being processed, are
+ * coalesced and flushed at the end of the burst / in a microtask, or as soon
+ * as maxBatchFrames / maxBatchBytes are reached.
+ */
+export abstract class Conn implements FrameSink {
+  readonly stream: Stream;
+  readonly writer = new Writer();
+  readonly opts: ConnOptions;
+  protected readonly parser: FrameParser;
+  closed = false;
+  closeError: GomsError | undefined;
+  /** True once GOAWAY was sent or received: no new calls on this connection. */
+  draining = false;
+
+  private preface: Buffer | undefined = Buffer.alloc(0);
+  private inBurst = false;
+  private scheduled = false;
+  private batched = 0;
+  private recvSeen = true;
+  private idleTicks = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private readonly flushTask = (): void => {
+    this.scheduled = false;
+    if (this.writer.pending > 0) this.flush();
+  };
+
+  constructor(stream: Stream, opts: ConnOptions) {
+    this.stream = stream;
+    this.opts = opts;
+    this.parser = new FrameParser(this, opts.maxFrameSize);
+    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    stream.on("error", (err: Error) => this.destroy(new GomsError(`connection error: ${err.message}`, Code.Unavailable, { cause: err })));
+    stream.on("close", () => this.destroy(new GomsError("connection closed by peer", Code.Unavailable)));
+    stream.on("end", () => stream.end());
+    this.handshakeTimer = setTimeout(() => {
+      this.destroy(new GomsError(`handshake not completed within ${opts.handshakeTimeoutMs}ms`, Code.DeadlineExceeded));
+    }, opts.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
+  }
+
+  /** Validates the peer's 8-byte preface. Returns an error message, or undefined when fine. */
+  protected abstract onPreface(buf: Buffer): string | undefined;
+  protected abstract onFrameReceived(type: number, flags: number, callId: number, buf: Buffer, start: number, end: number): void;
+  protected abstract onClosed(err: GomsError): void;
+
+  /** Called once the handshake completes: starts heartbeats. */
+  protected handshakeDone(): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    if (this.heartbeat || this.closed) return;
+    this.heartbeat = setInterval(() => this.tick(), this.opts.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  protected writePreface(version: number, maxVersion: number): void {
+    const b = Buffer.alloc(PREFACE_SIZE);
+    b.writeUInt32BE(MAGIC, 0);
+    b[4] = version;
+    b[5] = maxVersion;
+    this.stream.write(b);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.recvSeen = true;
+    if (this.preface !== undefined) {
+      const got = Buffer.concat([this.preface, chunk]);
+      if (got.length < PREFACE_SIZE) {
+        this.preface = got;
+        return;
+      }
+      this.preface = undefined;
+      const problem = got.readUInt32BE(0) !== MAGIC ? "bad preface: not a goms peer" : this.onPreface(got.subarray(0, PREFACE_SIZE));
+      if (problem !== undefined) {
+        this.destroy(new GomsError(problem, Code.Unavailable));
+        return;
+      }
+      if (got.length === PREFACE_SIZE) return;
+      chunk = got.subarray(PREFACE_SIZE);
+    }
+    this.inBurst = true;
+    try {
+      this.parser.push(chunk);
+    } finally {
+      this.inBurst = false;
+    }
+    if (this.writer.pending > 0 && !this.closed) this.flush();
+  }
+
+  onFrame(type: number, flags: number, callId: number, buf: Buffer, start: number, end: number): void {
+    if (this.closed) return;
+    if (type === FrameType.Ping) {
+      if ((flags & FLAG_ACK) === 0) this.writePing(true, buf.subarray(start, end));
+      return;
+    }
+    this.onFrameReceived(type, flags, callId, buf, start, end);
+  }
+
+  onFrameError(message: string): void {
+    this.protocolError(message);
+  }
+
+  /** Sends GOAWAY with `code` and closes: for peers that broke the protocol. */
+  protected protocolError(message: string, code: Code = Code.InvalidArgument): void {
+    if (this.closed) return;
+    this.sendGoAway(0, code, `protocol error: ${message}`);
+    this.destroy(new GomsError(`protocol error: ${message}`, code), true);
+  }
+
+  /** Call after writing a frame into `writer`. `idle` means no other work is in flight. */
+  protected frameWritten(idle: boolean): void {
+    if (this.inBurst) {
+      if (++this.batched >= this.opts.maxBatchFrames || this.writer.pending >= this.opts.maxBatchBytes) this.flush();
+      return;
+    }
+    if (idle && !this.scheduled) {
+      this.flush();
+      return;
+    }
+    if (++this.batched >= this.opts.maxBatchFrames || this.writer.pending >= this.opts.maxBatchBytes) {
+      this.flush();
+      return;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flushTask);
+    }
+  }
+
+  /** Writes everything buffered to the socket. */
+  flush(): void {
+    this.batched = 0;
+    if (this.closed) {
+      this.writer.take();
+      return;
+    }
+    const out = this.writer.take();
+    if (out.length === 0) return;
+    if (!this.stream.write(out)) this.onBackpressure();
+  }
+
+  /** The socket's buffer passed its high-water mark. Subclasses decide what to do. */
+  protected onBackpressure(): void {}
+
+  get bufferedBytes(): number {
+    return this.stream.writableLength + this.writer.pending;
+  }
+
+  protected writePing(ack: boolean, payload: Uint8Array): void {
+    const w = this.writer;
+    const start = beginFrame(w, FrameType.Ping, ack ? FLAG_ACK : 0, 0, 8);
+    w.buf.fill(0, w.pos, w.pos + 8);
+    w.buf.set(payload.subarray(0, 8), w.pos);
+    w.pos += 8;
+    endFrame(w, start);
+    this.frameWritten(false);
+  }
+
+  /** Queues a GOAWAY frame. Call flush() to send it now. */
+  sendGoAway(lastCallId: number, code: number, message: string): void {
+    if (this.closed) return;
+    this.draining = true;
+    const w = this.writer;
+    const msg = Buffer.from(message.slice(0, 1024), "utf8");
+    const start = beginFrame(w, FrameType.GoAway, 0, 0, 5 + msg.length);
+    w.buf.writeUInt32BE(lastCallId >>> 0, w.pos);
+    w.buf[w.pos + 4] = code;
+    msg.copy(w.buf, w.pos + 5);
+    w.pos += 5 + msg.length;
+    endFrame(w, start);
+    this.frameWritten(false);
+  }
+
+  private tick(): void {
+    if (this.recvSeen) {
+      this.recvSeen = false;
+      this.idleTicks = 0;
+      return;
+    }
+    this.idleTicks++;
+    if (this.idleTicks * this.opts.heartbeatMs >= this.opts.heartbeatTimeoutMs) {
+      this.destroy(new GomsError(`peer unresponsive: no frame for ${this.opts.heartbeatTimeoutMs}ms`, Code.Unavailable));
+      return;
+    }
+    const p = Buffer.alloc(8);
+    p.writeDoubleBE(Date.now(), 0);
+    this.writePing(false, p);
+    this.flush();
+  }
+
+  /**
+   * Closes the connection; every pending call fails with `err`. Idempotent.
+   * With `linger`, buffered frames (e.g. a GOAWAY) are still delivered before the socket closes.
+   */
+  destroy(err: GomsError = new GomsError("connection closed", Code.Unavailable), linger = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeError = err;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.heartbeat = this.handshakeTimer = undefined;
+    const rest = this.writer.take();
+    if (linger && !this.stream.destroyed && this.stream.writable) {
+      this.stream.end(rest);
+      const t = setTimeout(() => this.stream.destroy(), 1000);
+      t.unref();
+      this.stream.once("close", () => clearTimeout(t));
+    } else {
+      this.stream.destroy();
+    }
+    this.onClosed(err);
+  }
+}

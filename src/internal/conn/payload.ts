@@ -1,0 +1,46 @@
+import type { MessageCodec } from "../../codec/types.js";
+import type { Writer } from "../../codec/writer.js";
+import { PayloadCodec } from "../wire/frame.js";
+
+/** How one side of a method turns a value into payload bytes and back. */
+export interface PayloadEncoder {
+  readonly wire: PayloadCodec;
+  encode(value: unknown, w: Writer): void;
+}
+export interface PayloadDecoder {
+  decode(buf: Buffer, start: number, end: number): unknown;
+}
+
+export function protoEncoder(codec: MessageCodec): PayloadEncoder {
+  return { wire: PayloadCodec.Proto, encode: codec.encodeInto as (v: unknown, w: Writer) => void };
+}
+export function protoDecoder(codec: MessageCodec): PayloadDecoder {
+  return { decode: codec.decode as (b: Buffer, s: number, e: number) => unknown };
+}
+
+/** Raw protobuf bytes in and out (the Go version's RawCall). */
+export const rawEncoder: PayloadEncoder = {
+  wire: PayloadCodec.Proto,
+  encode(value, w) {
+    const bytes = value as Uint8Array;
+    w.ensure(bytes.length);
+    w.buf.set(bytes, w.pos);
+    w.pos += bytes.length;
+  },
+};
+export const rawDecoder: PayloadDecoder = {
+  decode: (buf, start, end) => new Uint8Array(buf.subarray(start, end)),
+};
+
+/** proto3 JSON text in and out (the Go version's JsonCall); the server transcodes. */
+export const jsonEncoder: PayloadEncoder = {
+  wire: PayloadCodec.Json,
+  encode(value, w) {
+    const text = value as string;
+    w.ensure(Buffer.byteLength(text, "utf8"));
+    w.pos += w.buf.write(text, w.pos, "utf8");
+  },
+};
+export const jsonDecoder: PayloadDecoder = {
+  decode: (buf, start, end) => buf.toString("utf8", start, end),
+};

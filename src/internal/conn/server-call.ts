@@ -1,0 +1,72 @@
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { Code } from "../../errors/code.js";
+import { GomsError } from "../../errors/goms-error.js";
+import type { HandlerContext, PeerInfo } from "../../rpc/context.js";
+import type { PayloadCodec } from "../wire/frame.js";
+import type { Metadata } from "../wire/metadata.js";
+
+function expire(call: ServerCall): void {
+  call.abort(new GomsError("deadline exceeded", Code.DeadlineExceeded));
+}
+
+/** One call being served. Doubles as the handler's context; the signal is made lazily. */
+export class ServerCall implements HandlerContext {
+  ret = 0;
+  done = false;
+  private ac: AbortController | undefined = undefined;
+  private abortReason: GomsError | undefined = undefined;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private rmd: Metadata | undefined = undefined;
+
+  constructor(
+    readonly id: number,
+    readonly service: DescService,
+    readonly method: DescMethod,
+    readonly deadline: number | undefined,
+    readonly metadata: Readonly<Metadata>,
+    readonly peer: PeerInfo,
+    readonly oneWay: boolean,
+    readonly wire: PayloadCodec,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.ac === undefined) {
+      this.ac = new AbortController();
+      if (this.abortReason !== undefined) this.ac.abort(this.abortReason);
+      else if (this.deadline !== undefined && !this.done) {
+        const left = this.deadline - Date.now();
+        if (left <= 0) expire(this);
+        else {
+          this.timer = setTimeout(expire, left, this);
+          this.timer.unref();
+        }
+      }
+    }
+    return this.ac.signal;
+  }
+
+  timeRemaining(): number | undefined {
+    return this.deadline === undefined ? undefined : Math.max(0, this.deadline - Date.now());
+  }
+
+  get responseMetadata(): Metadata {
+    return (this.rmd ??= {});
+  }
+
+  /** Response metadata if any was set. */
+  get responseMetadataIfSet(): Metadata | undefined {
+    return this.rmd;
+  }
+
+  abort(reason: GomsError): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.ac?.abort(reason);
+    this.clearTimer();
+  }
+
+  clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,255 @@
+import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { Code } from "../../errors/code.js";
+import { GomsError } from "../../errors/goms-error.js";
+import { getCodec } from "../../codec/index.js";
+import { HelloSchema, StatusSchema, type Hello } from "../../gen/goms/v1/node_pb.js";
+import type { PeerInfo } from "../../rpc/context.js";
+import { FLAG_NO_REPLY, FrameType, MIN_PROTOCOL_VERSION, PayloadCodec, PROTOCOL_VERSION } from "../wire/frame.js";
+import { abortFrame, beginFrame, endFrame, putResponseHeader } from "../wire/headers.js";
+import { emptyMetadata, type Metadata, readMetadata } from "../wire/metadata.js";
+import type { AcceptInfo, Stream } from "../transport/types.js";
+import { Conn } from "./conn.js";
+import type { Dispatcher, ServerMethod } from "./dispatcher.js";
+import type { ConnOptions } from "./options.js";
+import { ServerCall } from "./server-call.js";
+
+const helloCodec = getCodec(HelloSchema);
+const statusCodec = getCodec(StatusSchema);
+
+export interface ServerConnEvents {
+  onHello(conn: ServerConn): void;
+  onClose(conn: ServerConn): void;
+  /** All in-flight calls finished while draining. */
+  onDrained(conn: ServerConn): void;
+}
+
+/** The accepting side of a connection: decodes requests, runs handlers, writes responses. */
+export class ServerConn extends Conn {
+  readonly calls = new Map<number, ServerCall>();
+  remote: Hello | undefined;
+  private peer: PeerInfo;
+  private peerMaxFrame = 16 * 1024 * 1024;
+  private lastCallId = 0;
+  private readonly d: Dispatcher;
+  private readonly events: ServerConnEvents;
+  private readonly info: AcceptInfo;
+  private paused = false;
+
+  constructor(stream: Stream, opts: ConnOptions, d: Dispatcher, info: AcceptInfo, events: ServerConnEvents) {
+    super(stream, opts);
+    this.d = d;
+    this.info = info;
+    this.events = events;
+    this.peer = { address: info.remoteAddress, node: undefined, local: false, certificateCN: info.peerCertificateCN };
+  }
+
+  protected onPreface(buf: Buffer): string | undefined {
+    const min = buf[4]!;
+    const max = buf[5]!;
+    const chosen = Math.min(max, PROTOCOL_VERSION);
+    const ok = chosen >= Math.max(min, MIN_PROTOCOL_VERSION);
+    this.writePreface(ok ? chosen : 0, 0);
+    return ok ? undefined : `no common protocol version (client offers ${min}..${max})`;
+  }
+
+  protected onFrameReceived(type: number, flags: number, callId: number, buf: Buffer, start: number, end: number): void {
+    if (this.remote === undefined) {
+      if (type !== FrameType.Hello) return this.protocolError(`expected HELLO, got frame type ${type}`);
+      return this.onHello(buf, start, end);
+    }
+    switch (type) {
+      case FrameType.Request:
+        return this.onRequest(flags, callId, buf, start, end);
+      case FrameType.Cancel: {
+        const call = this.calls.get(callId);
+        if (call !== undefined) {
+          this.calls.delete(callId);
+          call.done = true;
+          call.abort(new GomsError("canceled by caller", Code.Canceled));
+          this.checkDrained();
+        }
+        return;
+      }
+      case FrameType.GoAway:
+        this.draining = true;
+        return;
+      default:
+        return this.protocolError(`unexpected frame type ${type} from client`);
+    }
+  }
+
+  private onHello(buf: Buffer, start: number, end: number): void {
+    let hello: Hello;
+    try {
+      hello = helloCodec.decode(buf, start, end);
+    } catch (err) {
+      return this.protocolError(`malformed HELLO: ${(err as Error).message}`);
+    }
+    const refused = this.d.admit(hello, this.info);
+    if (refused !== undefined) {
+      this.sendGoAway(0, refused.code, refused.rawMessage);
+      this.destroy(refused, true);
+      return;
+    }
+    this.remote = hello;
+    if (hello.maxFrameSize > 0) this.peerMaxFrame = hello.maxFrameSize;
+    this.peer = { ...this.peer, node: hello.node };
+    const w = this.writer;
+    const rel = beginFrame(w, FrameType.Hello, 0, 0, 128);
+    helloCodec.encodeInto(this.d.hello(), w);
+    endFrame(w, rel);
+    this.flush();
+    this.handshakeDone();
+    this.events.onHello(this);
+  }
+
+  private onRequest(flags: number, id: number, buf: Buffer, start: number, end: number): void {
+    const noReply = (flags & FLAG_NO_REPLY) !== 0;
+    if (end - start < 8) return this.protocolError("short REQUEST header");
+    const timeoutMs = buf.readUInt32BE(start);
+    const wire = buf[start + 4]!;
+    const mlen = buf[start + 5]!;
+    let p = start + 6;
+    if (p + mlen + 2 > end) return this.protocolError("REQUEST method past frame end");
+    const path = buf.toString("latin1", p, p + mlen);
+    p += mlen;
+    const mdLen = buf.readUInt16BE(p);
+    p += 2;
+    if (p + mdLen > end) return this.protocolError("REQUEST metadata past frame end");
+    let md: Metadata;
+    try {
+      md = mdLen === 0 ? emptyMetadata() : readMetadata(buf, p, p + mdLen);
+    } catch (err) {
+      return this.protocolError((err as Error).message);
+    }
+    p += mdLen;
+    if (id === 0 || this.calls.has(id)) return this.protocolError(`call id ${id} is zero or already in flight`);
+    if (id > this.lastCallId) this.lastCallId = id;
+    const startedAt = performance.now();
+    if (this.draining || !this.d.accepting) return this.reject(id, noReply, wire, new GomsError("node is shutting down", Code.Unavailable));
+    const entry = this.d.lookup(path);
+    if (entry === undefined) return this.reject(id, noReply, wire, this.d.missing(path));
+    if (this.calls.size >= this.d.maxConcurrentCalls) {
+      return this.reject(id, noReply, wire, new GomsError(`too many concurrent calls (limit ${this.d.maxConcurrentCalls})`, Code.ResourceExhausted));
+    }
+    if (wire !== PayloadCodec.Proto && wire !== PayloadCodec.Json) {
+      return this.reject(id, noReply, PayloadCodec.Proto, new GomsError(`unknown payload codec ${wire}`, Code.InvalidArgument));
+    }
+    let req: unknown;
+    try {
+      req = wire === PayloadCodec.Proto ? entry.input.decode(buf, p, end) : fromJsonString(entry.method.input, buf.toString("utf8", p, end));
+    } catch (err) {
+      return this.reject(id, noReply, wire, new GomsError(`cannot decode ${entry.method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument, { cause: err }));
+    }
+    const call = new ServerCall(id, entry.service, entry.method, timeoutMs > 0 ? Date.now() + timeoutMs : undefined, md, this.peer, noReply, wire as PayloadCodec);
+    this.calls.set(id, call);
+    let out: unknown;
+    try {
+      out = entry.invoke(req, call);
+    } catch (err) {
+      return this.complete(call, entry, undefined, err, startedAt);
+    }
+    if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
+      (out as PromiseLike<unknown>).then(
+        (res) => this.complete(call, entry, res, undefined, startedAt),
+        (err: unknown) => this.complete(call, entry, undefined, err ?? new Error("handler rejected"), startedAt),
+      );
+    } else {
+      this.complete(call, entry, out, undefined, startedAt);
+    }
+  }
+
+  private complete(call: ServerCall, entry: ServerMethod, res: unknown, err: unknown, startedAt: number): void {
+    if (call.done) return;
+    call.done = true;
+    call.clearTimer();
+    this.calls.delete(call.id);
+    let gerr = err === undefined ? undefined : GomsError.from(err);
+    if (!call.oneWay && !this.closed) {
+      const w = this.writer;
+      let rel = beginFrame(w, FrameType.Response, 0, call.id, 16);
+      if (gerr === undefined) {
+        try {
+          putResponseHeader(w, 0, call.wire, call.ret & 0xffff, call.responseMetadataIfSet);
+          if (call.wire === PayloadCodec.Proto) entry.output.encodeInto((res ?? {}) as never, w);
+          else {
+            const text = toJsonString(entry.method.output, create(entry.method.output, (res ?? {}) as never));
+            w.ensure(Buffer.byteLength(text));
+            w.pos += w.buf.write(text, w.pos, "utf8");
+          }
+        } catch (e) {
+          abortFrame(w, rel);
+          gerr = new GomsError(`handler returned an unencodable ${entry.method.output.typeName}: ${(e as Error).message}`, Code.Internal, { cause: e });
+          rel = beginFrame(w, FrameType.Response, 0, call.id, 16);
+        }
+      }
+      if (gerr !== undefined) this.putError(call, gerr);
+      const len = endFrame(w, rel);
+      if (len > this.peerMaxFrame) {
+        abortFrame(w, rel);
+        rel = beginFrame(w, FrameType.Response, 0, call.id, 16);
+        gerr = new GomsError(`response of ${len} bytes exceeds the caller's frame limit of ${this.peerMaxFrame}`, Code.ResourceExhausted);
+        this.putError(call, gerr);
+        endFrame(w, rel);
+      }
+      this.frameWritten(this.calls.size === 0);
+    }
+    this.d.finished(call, gerr, startedAt);
+    this.checkDrained();
+  }
+
+  private putError(call: ServerCall, err: GomsError): void {
+    const md = call.responseMetadataIfSet;
+    const merged = Object.keys(err.metadata).length ? { ...md, ...err.metadata } : md;
+    putResponseHeader(this.writer, err.code, call.wire, (err.ret || call.ret) & 0xffff, merged);
+    statusCodec.encodeInto(
+      { code: err.code, message: err.rawMessage, details: err.details.map((d) => ({ typeUrl: d.type, value: d.value })) },
+      this.writer,
+    );
+  }
+
+  /** Answers a call that never reached a handler. */
+  private reject(id: number, noReply: boolean, wire: number, err: GomsError): void {
+    if (noReply) return;
+    const w = this.writer;
+    const rel = beginFrame(w, FrameType.Response, 0, id, 16);
+    putResponseHeader(w, err.code, wire === PayloadCodec.Json ? PayloadCodec.Json : PayloadCodec.Proto, err.ret, undefined);
+    statusCodec.encodeInto({ code: err.code, message: err.rawMessage }, w);
+    endFrame(w, rel);
+    this.frameWritten(this.calls.size === 0);
+  }
+
+  /** Stops taking calls: GOAWAY tells the client which calls will still be answered. */
+  drain(message: string): void {
+    if (this.closed) return;
+    if (!this.draining) this.sendGoAway(this.lastCallId, 0, message);
+    this.draining = true;
+    this.flush();
+    this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.draining && this.calls.size === 0) this.events.onDrained(this);
+  }
+
+  protected override onBackpressure(): void {
+    if (this.paused || this.stream.writableLength <= this.opts.maxBufferedBytes) return;
+    // The peer is not reading its responses: stop reading its requests until the socket drains.
+    this.paused = true;
+    this.stream.pause();
+    this.stream.once("drain", () => {
+      this.paused = false;
+      if (!this.closed) this.stream.resume();
+    });
+  }
+
+  protected onClosed(err: GomsError): void {
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    for (const c of calls) {
+      c.done = true;
+      c.abort(new GomsError(`connection closed: ${err.rawMessage}`, Code.Canceled));
+    }
+    this.events.onClose(this);
+  }
+}

@@ -1,0 +1,31 @@
+export { createNode, GomsNode } from "./node.js";
+export type { CloseOptions } from "./node.js";
+export type { NodeOptions } from "./node-options.js";
+export type { PeerAddress, Peer } from "./peer.js";
+export type { HandlerContext, ParentContext, PeerInfo, Metadata } from "./context.js";
+export type {
+  BroadcastClient,
+  BroadcastResult,
+  CallOptions,
+  CallResult,
+  Client,
+  DetailedClient,
+  HandlerFn,
+  Interceptor,
+  MethodImpl,
+  OneWayClient,
+  ServerInterceptor,
+  ServiceHooks,
+  ServiceImpl,
+  UnaryFn,
+  UnaryRequest,
+  UnaryResponse,
+} from "./types.js";
+export { channels } from "./diagnostics.js";
+export type { CallEvent, PeerEvent } from "./diagnostics.js";
+export { tcpTransport } from "../internal/transport/tcp.js";
+export type { TlsClientOptions, TlsServerOptions, TcpTransportOptions } from "../internal/transport/tcp.js";
+export { MemoryNetwork } from "../internal/transport/memory.js";
+export type { Transport, Listener, Stream } from "../internal/transport/types.js";
+export { Code, GomsError } from "../errors/index.js";
+export { NodeService } from "../gen/goms/v1/node_pb.js";

@@ -1,0 +1,43 @@
+import { create } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { NodeService } from "../gen/goms/v1/node_pb.js";
+import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
+import { isIdempotent, type ServiceTable } from "./services.js";
+import type { ServiceImpl } from "./types.js";
+
+export interface IntrospectionSource {
+  identity(): NodeIdentity;
+  readonly table: ServiceTable;
+  readonly startedAt: number;
+  connections(): number;
+  callsInFlight(): number;
+}
+
+/** The built-in goms.v1.NodeService every node hosts: ping, info, descriptors. */
+export function introspection(src: IntrospectionSource): ServiceImpl<typeof NodeService> {
+  return {
+    ping(req) {
+      return { payload: req.payload, timeUnixMs: BigInt(Date.now()) };
+    },
+    info() {
+      return {
+        node: src.identity(),
+        services: [...src.table.services.values()].map(({ desc }) => ({
+          name: desc.typeName,
+          methods: desc.methods.map((m) => ({
+            name: m.name,
+            inputType: m.input.typeName,
+            outputType: m.output.typeName,
+            idempotent: isIdempotent(m),
+          })),
+        })),
+        uptimeMs: BigInt(Math.round(Date.now() - src.startedAt)),
+        connections: src.connections(),
+        callsInFlight: src.callsInFlight(),
+      };
+    },
+    descriptors(req) {
+      return { files: create(FileDescriptorSetSchema, { file: src.table.files(req.services).map((f) => f.proto) }) };
+    },
+  };
+}

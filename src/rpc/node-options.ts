@@ -1,0 +1,45 @@
+import type { ConnOptions } from "../internal/conn/options.js";
+import type { TlsClientOptions, TlsServerOptions } from "../internal/transport/tcp.js";
+import type { Transport } from "../internal/transport/types.js";
+import type { BackoffOptions } from "./backoff.js";
+import type { PeerAddress } from "./peer.js";
+import type { Interceptor, ServerInterceptor } from "./types.js";
+
+export interface NodeOptions {
+  /** Node name, unique in the cluster (e.g. "db0"). */
+  name: string;
+  id?: number;
+  type?: string;
+  region?: number;
+  set?: string;
+  /** Address to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. Without a port the node only makes calls. */
+  port?: number;
+  /** Address other regions should dial (the Go version's "outer" address). */
+  outerHost?: string;
+  /** Nodes to connect to. Their HELLO tells which services they host. */
+  peers?: PeerAddress[];
+  /** Default TCP (TLS when `tls`/`peerTls` are set). Use MemoryNetwork#transport() in unit tests. */
+  transport?: Transport;
+  /** Serve over TLS (mTLS with requestClientCert). */
+  tls?: TlsServerOptions;
+  /** Dial peers over TLS. */
+  peerTls?: TlsClientOptions;
+  /** Shared secret: required from callers when set, and sent to peers (unless peerToken is given). */
+  token?: string;
+  /** Token sent to peers, when it differs from `token`. */
+  peerToken?: string;
+  /** Deadline for calls that set none, in ms. Default 30000. 0 disables it (not recommended). */
+  defaultTimeoutMs?: number;
+  /** Concurrent calls served per connection. Default 10000. */
+  maxConcurrentCalls?: number;
+  /** Max inbound connections. Default 10000. */
+  maxConnections?: number;
+  /** How long close() waits for in-flight calls, in ms. Default 10000. */
+  shutdownGraceMs?: number;
+  interceptors?: Interceptor[];
+  serverInterceptors?: ServerInterceptor[];
+  connection?: Partial<ConnOptions>;
+  reconnect?: Partial<BackoffOptions>;
+}

@@ -1,0 +1,537 @@
+import { timingSafeEqual } from "node:crypto";
+import { create, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { Code } from "../errors/code.js";
+import { GomsError } from "../errors/goms-error.js";
+import { NodeIdentitySchema, NodeService, type Hello, type NodeIdentity } from "../gen/goms/v1/node_pb.js";
+import { makeHello } from "../internal/conn/client-conn.js";
+import type { Dispatcher } from "../internal/conn/dispatcher.js";
+import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.js";
+import type { ServerCall } from "../internal/conn/server-call.js";
+import { ServerConn } from "../internal/conn/server-conn.js";
+import { tcpTransport } from "../internal/transport/tcp.js";
+import type { Listener, Transport } from "../internal/transport/types.js";
+import { VERSION } from "../version.js";
+import { defaultBackoff, type BackoffOptions } from "./backoff.js";
+import type { CallEvent, PeerEvent } from "./diagnostics.js";
+import { channels } from "./diagnostics.js";
+import type { Metadata, PeerInfo } from "./context.js";
+import { introspection } from "./introspection.js";
+import { composeClient } from "./interceptors.js";
+import { callLocal } from "./local-call.js";
+import type { NodeOptions } from "./node-options.js";
+import { Peer, type PeerAddress } from "./peer.js";
+import { Router } from "./router.js";
+import { jsonMethod, rawMethod, typedMethod, type RoutedMethod } from "./client-method.js";
+import { ServiceTable } from "./services.js";
+import { makeClients } from "./clients.js";
+import type {
+  BroadcastClient,
+  CallOptions,
+  CallResult,
+  Client,
+  DetailedClient,
+  OneWayClient,
+  ServiceHooks,
+  ServiceImpl,
+  UnaryFn,
+  UnaryRequest,
+} from "./types.js";
+
+export interface CloseOptions {
+  /** Override NodeOptions.shutdownGraceMs. */
+  graceMs?: number;
+}
+
+/** A goms node: hosts services, calls other nodes. Create with createNode(). */
+export class GomsNode {
+  readonly name: string;
+  readonly table: ServiceTable;
+  readonly router = new Router();
+  private readonly opts: NodeOptions;
+  private readonly connOpts: ConnOptions;
+  private readonly backoff: BackoffOptions;
+  private readonly transport: Transport;
+  private readonly serverConns = new Set<ServerConn>();
+  private listener: Listener | undefined;
+  private boundPort = 0;
+  private state: "new" | "starting" | "running" | "closing" | "closed" = "new";
+  private readonly defaultTimeoutMs: number;
+  private readonly localPeer: PeerInfo;
+  private readonly invokeChain: UnaryFn | undefined;
+  private readonly startedAt = Date.now();
+  private helloCache: Hello | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(opts: NodeOptions) {
+    if (!opts.name) throw new GomsError("node name is required", Code.InvalidArgument);
+    this.opts = opts;
+    this.name = opts.name;
+    this.connOpts = { ...defaultConnOptions, ...opts.connection };
+    this.backoff = { ...defaultBackoff, ...opts.reconnect };
+    this.transport =
+      opts.transport ??
+      tcpTransport({
+        ...(opts.tls ? { tls: opts.tls } : {}),
+        ...(opts.peerTls ? { peerTls: opts.peerTls } : {}),
+        ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+      });
+    this.defaultTimeoutMs = opts.defaultTimeoutMs ?? 30_000;
+    this.table = new ServiceTable(opts.serverInterceptors ?? []);
+    this.localPeer = { address: "local", node: undefined, local: true };
+    const base: UnaryFn = (r) => this.dispatch(r) as Promise<never>;
+    this.invokeChain = opts.interceptors?.length ? composeClient(opts.interceptors, base) : undefined;
+    const node = this;
+    this.dispatcher = {
+      maxConcurrentCalls: opts.maxConcurrentCalls ?? 10_000,
+      lookup: (path) => this.table.lookup(path),
+      missing: (path) => this.table.missing(path, this.name),
+      hello: () => this.hello(),
+      admit: (hello) => this.admit(hello),
+      finished: (call, err, startedAt) => this.served(call, err, startedAt),
+      get accepting() {
+        return node.state === "running" || node.state === "starting";
+      },
+    };
+    this.table.add(
+      NodeService,
+      introspection({
+        identity: () => this.identity(),
+        table: this.table,
+        startedAt: this.startedAt,
+        connections: () => this.serverConns.size,
+        callsInFlight: () => {
+          let n = 0;
+          for (const c of this.serverConns) n += c.calls.size;
+          return n;
+        },
+      }) as Record<string, unknown>,
+      {},
+    );
+  }
+
+  /** Hosts a service. Call before start(). */
+  service<Desc extends DescService>(desc: Desc, impl: ServiceImpl<Desc>, hooks: ServiceHooks = {}): this {
+    if (this.state !== "new") throw new GomsError("register services before start()", Code.FailedPrecondition);
+    this.table.add(desc, impl as Record<string, unknown>, hooks);
+    this.helloCache = undefined;
+    return this;
+  }
+
+  /** The port the node listens on (after start). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  identity(): NodeIdentity {
+    const o = this.opts;
+    return create(NodeIdentitySchema, {
+      id: o.id ?? 0,
+      name: o.name,
+      type: o.type ?? "",
+      region: o.region ?? 0,
+      set: o.set ?? "",
+      host: o.host ?? "127.0.0.1",
+      port: this.boundPort,
+      services: [...this.table.services.keys()],
+      version: VERSION,
+      pid: process.pid,
+      outerHost: o.outerHost ?? "",
+    });
+  }
+
+  private hello(): Hello {
+    return (this.helloCache ??= makeHello(this.identity(), this.connOpts, this.dispatcher.maxConcurrentCalls, this.opts.peerToken ?? this.opts.token));
+  }
+
+  private admit(hello: Hello): GomsError | undefined {
+    const want = this.opts.token;
+    if (want === undefined) return undefined;
+    const a = Buffer.from(hello.token, "utf8");
+    const b = Buffer.from(want, "utf8");
+    if (a.length !== b.length || !timingSafeEqual(a, b)) return new GomsError("invalid or missing token", Code.Unauthenticated);
+    return undefined;
+  }
+
+  /** Listens (when a port is set), runs onStart hooks and connects to the configured peers. */
+  async start(): Promise<this> {
+    if (this.state !== "new") throw new GomsError(`node ${this.name} was already started`, Code.FailedPrecondition);
+    this.state = "starting";
+    if (this.opts.port !== undefined) {
+      this.listener = await this.transport.listen(this.opts.host ?? "127.0.0.1", this.opts.port, (stream, info) => {
+        if (this.state === "closing" || this.state === "closed") {
+          stream.destroy();
+          return;
+        }
+        const conn: ServerConn = new ServerConn(stream, this.connOpts, this.dispatcher, info, {
+          onHello: () => undefined,
+          onClose: (c) => this.serverConns.delete(c),
+          onDrained: (c) => {
+            if (this.state === "closing") c.destroy(new GomsError("node closed", Code.Unavailable), true);
+          },
+        });
+        this.serverConns.add(conn);
+      });
+      this.boundPort = this.listener.port;
+      this.helloCache = undefined;
+    }
+    for (const s of this.table.services.values()) await s.hooks.onStart?.();
+    this.state = "running";
+    const peers = (this.opts.peers ?? []).map((a) => this.addPeer(a));
+    await Promise.all(peers.map((p) => this.firstContact(p)));
+    return this;
+  }
+
+  /** Resolves once the peer answered or failed its first attempt. */
+  private firstContact(p: Peer): Promise<void> {
+    if (p.state !== "connecting") return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (p.state !== "connecting") resolve();
+        else void this.router.waitChange(Date.now() + this.connOpts.handshakeTimeoutMs * 2, undefined).then(check, () => resolve());
+      };
+      check();
+    });
+  }
+
+  /** Connects to another node. Its services become routable once it says HELLO. */
+  addPeer(address: PeerAddress): Peer {
+    const existing = this.router.peers.get(`${address.host}:${address.port}`);
+    if (existing) return existing;
+    const peer = new Peer(address, this.transport, this.connOpts, this.hello(), this.backoff, {
+      onReady: (p) => {
+        this.router.rebuild();
+        this.peerEvent(p, "connected");
+        for (const s of this.table.services.values()) s.hooks.onPeerConnect?.(p.identity!);
+      },
+      onDown: (p, err) => {
+        this.router.rebuild();
+        this.peerEvent(p, "disconnected", err.rawMessage);
+        if (p.identity) for (const s of this.table.services.values()) s.hooks.onPeerDisconnect?.(p.identity, err);
+      },
+    });
+    this.router.add(peer);
+    if (this.state === "running" || this.state === "starting") peer.start();
+    return peer;
+  }
+
+  /** Disconnects from a peer (after its in-flight calls). */
+  removePeer(address: { host: string; port: number }): void {
+    this.router.remove(`${address.host}:${address.port}`)?.close(false);
+  }
+
+  private peerEvent(p: Peer, state: PeerEvent["state"], reason?: string): void {
+    if (!channels.peer.hasSubscribers) return;
+    const ev: PeerEvent = { node: this.name, peer: p.name, address: p.key, state, ...(reason !== undefined ? { reason } : {}) };
+    channels.peer.publish(ev);
+  }
+
+  // ---- calling ----------------------------------------------------------
+
+  /** A typed client for a service: load-balanced, or pinned with `{ node }` in call options. */
+  client<Desc extends DescService>(desc: Desc): Client<Desc> {
+    return makeClients(desc, (m, req, o) => this.invoke(typedMethod(m), m, req, o, false)) as Client<Desc>;
+  }
+
+  /** Like client(), but each call resolves with { message, ret, metadata }. */
+  detailedClient<Desc extends DescService>(desc: Desc): DetailedClient<Desc> {
+    return makeClients(desc, (m, req, o) => this.invoke(typedMethod(m), m, req, o, true)) as DetailedClient<Desc>;
+  }
+
+  /** One-way calls: no response, resolves once queued. */
+  sender<Desc extends DescService>(desc: Desc): OneWayClient<Desc> {
+    return makeClients(desc, (m, req, o) => this.sendOneWay(typedMethod(m), req, o)) as OneWayClient<Desc>;
+  }
+
+  /** Calls every node hosting the service (including this one), in parallel. */
+  broadcast<Desc extends DescService>(desc: Desc): BroadcastClient<Desc> {
+    return makeClients(desc, async (m, req, o) => {
+      const targets = this.router.all(desc.typeName).map((p) => p.name);
+      if (this.table.services.has(desc.typeName)) targets.unshift(this.name);
+      const rm = typedMethod(m);
+      return Promise.all(
+        targets.map(async (node) => {
+          try {
+            const r = (await this.invoke(rm, m, req, { ...o, node }, true)) as CallResult<unknown>;
+            return { node, ok: true as const, message: r.message, ret: r.ret };
+          } catch (error) {
+            return { node, ok: false as const, error: GomsError.from(error) };
+          }
+        }),
+      );
+    }) as BroadcastClient<Desc>;
+  }
+
+  /** Protobuf bytes in and out, by method name ("Service.Method", "pkg.Service.Method" or "pkg.Service/Method"). */
+  rawCall(method: string, payload: Uint8Array, options?: CallOptions): Promise<CallResult<Uint8Array>> {
+    return this.invoke(rawMethod(this.resolvePath(method)), undefined, payload, options, true) as Promise<CallResult<Uint8Array>>;
+  }
+
+  /** proto3 JSON in and out, by method name; the serving node transcodes with its descriptors. */
+  jsonCall(method: string, json: string, options?: CallOptions): Promise<CallResult<string>> {
+    return this.invoke(jsonMethod(this.resolvePath(method)), undefined, json, options, true) as Promise<CallResult<string>>;
+  }
+
+  /** Turns "DB.Query" / "pkg.DB.Query" / "pkg.DB/Query" into a wire path, using known services. */
+  resolvePath(method: string): string {
+    let service: string;
+    let name: string;
+    const slash = method.indexOf("/");
+    if (slash >= 0) {
+      service = method.slice(0, slash);
+      name = method.slice(slash + 1);
+    } else {
+      const dot = method.lastIndexOf(".");
+      if (dot <= 0) throw new GomsError(`method name "${method}" must look like Service.Method`, Code.InvalidArgument);
+      service = method.slice(0, dot);
+      name = method.slice(dot + 1);
+    }
+    if (!service.includes(".") || !this.knowsService(service)) {
+      const known = [...this.table.services.keys(), ...this.router.services()];
+      const match = known.filter((s) => s === service || s.endsWith(`.${service}`));
+      if (match.length > 1) throw new GomsError(`service name ${service} is ambiguous: ${match.join(", ")}`, Code.InvalidArgument);
+      if (match.length === 1) service = match[0]!;
+    }
+    return `${service}/${name}`;
+  }
+
+  private knowsService(s: string): boolean {
+    return this.table.services.has(s) || this.router.all(s).length > 0;
+  }
+
+  private resolveOptions(o: CallOptions | undefined): { timeoutMs: number; metadata: Metadata | undefined; signal: AbortSignal | undefined } {
+    let timeoutMs = o?.timeoutMs ?? this.defaultTimeoutMs;
+    let signal = o?.signal;
+    let metadata = o?.metadata;
+    const parent = o?.parent;
+    if (parent !== undefined) {
+      if (parent.deadline !== undefined) {
+        const left = parent.deadline - Date.now();
+        if (left <= 0) throw new GomsError("parent deadline already passed", Code.DeadlineExceeded);
+        if (timeoutMs === 0 || left < timeoutMs) timeoutMs = left;
+      }
+      signal = signal === undefined ? parent.signal : AbortSignal.any([signal, parent.signal]);
+      if (Object.keys(parent.metadata).length) metadata = { ...parent.metadata, ...metadata };
+    }
+    if (!(timeoutMs >= 0)) throw new GomsError(`invalid timeoutMs ${String(timeoutMs)}`, Code.InvalidArgument);
+    return { timeoutMs: Math.ceil(timeoutMs), metadata, signal };
+  }
+
+  /** The hot path: interceptors (if any), then local, pinned or load-balanced dispatch. */
+  private invoke(rm: RoutedMethod, desc: DescMethod | undefined, value: unknown, o: CallOptions | undefined, full: boolean): Promise<unknown> {
+    if (this.state !== "running") return Promise.reject(this.notRunning());
+    if (this.invokeChain !== undefined && desc !== undefined) {
+      let r;
+      try {
+        r = this.resolveOptions(o);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      const req: UnaryRequest & { rm: RoutedMethod } = {
+        service: desc.parent,
+        method: desc,
+        message: value,
+        timeoutMs: r.timeoutMs,
+        metadata: r.metadata,
+        signal: r.signal,
+        node: o?.node,
+        rm,
+      };
+      const p = this.invokeChain(req);
+      return full ? p : p.then((res) => res.message);
+    }
+    const traced = channels.client.hasSubscribers;
+    const started = traced ? performance.now() : 0;
+    let p: Promise<unknown>;
+    if (o === undefined) {
+      p = this.route(rm, value, this.defaultTimeoutMs, undefined, undefined, undefined, full);
+    } else {
+      let r;
+      try {
+        r = this.resolveOptions(o);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      p = this.route(rm, value, r.timeoutMs, r.metadata, r.signal, o.node, full);
+    }
+    return traced ? this.traceClient(p, rm, started, full) : p;
+  }
+
+  /** Base of the interceptor chain. */
+  private dispatch(r: UnaryRequest): Promise<unknown> {
+    const rm = (r as UnaryRequest & { rm: RoutedMethod }).rm;
+    return this.route(rm, r.message, r.timeoutMs, r.metadata, r.signal, r.node, true);
+  }
+
+  private route(
+    rm: RoutedMethod,
+    value: unknown,
+    timeoutMs: number,
+    metadata: Metadata | undefined,
+    signal: AbortSignal | undefined,
+    node: string | undefined,
+    full: boolean,
+  ): Promise<unknown> {
+    if (node === undefined || node === this.name) {
+      const local = this.table.lookup(rm.pathString);
+      if (local !== undefined) {
+        if (rm.desc === undefined) return this.localRawOrJson(rm, value, timeoutMs, metadata, signal);
+        return callLocal(local, value, timeoutMs, metadata, signal, full, this.localPeer, (c, e, t) => this.served(c, e, t));
+      }
+      if (node === this.name) return Promise.reject(this.table.missing(rm.pathString, this.name));
+    }
+    const conn = node === undefined ? this.router.pick(rm.service) : this.router.pickNode(node);
+    if (conn !== undefined) return conn.call(rm, value, timeoutMs, metadata, signal, full);
+    return this.waitAndRoute(rm, value, timeoutMs, metadata, signal, node, full);
+  }
+
+  /** No ready target: wait for a connecting peer within the deadline, else fail unavailable. */
+  private async waitAndRoute(
+    rm: RoutedMethod,
+    value: unknown,
+    timeoutMs: number,
+    metadata: Metadata | undefined,
+    signal: AbortSignal | undefined,
+    node: string | undefined,
+    full: boolean,
+  ): Promise<unknown> {
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Date.now() + this.connOpts.handshakeTimeoutMs * 2;
+    for (;;) {
+      const conn = node === undefined ? this.router.pick(rm.service) : this.router.pickNode(node);
+      if (conn !== undefined) {
+        const left = timeoutMs > 0 ? deadline - Date.now() : 0;
+        if (timeoutMs > 0 && left <= 0) throw new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded);
+        return conn.call(rm, value, timeoutMs > 0 ? left : 0, metadata, signal, full);
+      }
+      if (!this.router.connecting) {
+        throw new GomsError(
+          node === undefined ? `no node hosting ${rm.service} is available` : `node ${node} is not connected`,
+          Code.Unavailable,
+        );
+      }
+      await this.router.waitChange(deadline, signal);
+    }
+  }
+
+  /** Raw/JSON call to a service this node hosts: transcode locally. */
+  private async localRawOrJson(rm: RoutedMethod, value: unknown, timeoutMs: number, metadata: Metadata | undefined, signal: AbortSignal | undefined): Promise<CallResult<unknown>> {
+    const { fromBinary, toBinary, fromJsonString, toJsonString } = await import("@bufbuild/protobuf");
+    const entry = this.table.lookup(rm.pathString)!;
+    const isJson = typeof value === "string";
+    let req;
+    try {
+      req = isJson ? fromJsonString(entry.method.input, value) : fromBinary(entry.method.input, value as Uint8Array);
+    } catch (e) {
+      throw new GomsError(`cannot decode ${entry.method.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument, { cause: e });
+    }
+    const r = (await callLocal(entry, req, timeoutMs, metadata, signal, true, this.localPeer, (c, e, t) => this.served(c, e, t))) as CallResult<never>;
+    return { ...r, message: isJson ? toJsonString(entry.method.output, r.message) : toBinary(entry.method.output, r.message) };
+  }
+
+  private sendOneWay(rm: RoutedMethod, value: unknown, o: CallOptions | undefined): Promise<void> {
+    if (this.state !== "running") return Promise.reject(this.notRunning());
+    let r;
+    try {
+      r = this.resolveOptions(o);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const node = o?.node;
+    if (node === undefined || node === this.name) {
+      const local = this.table.lookup(rm.pathString);
+      if (local !== undefined) {
+        void callLocal(local, value, r.timeoutMs, r.metadata, r.signal, false, this.localPeer, (c, e, t) => this.served(c, e, t)).catch(() => undefined);
+        return Promise.resolve();
+      }
+    }
+    const conn = node === undefined ? this.router.pick(rm.service) : this.router.pickNode(node);
+    if (conn === undefined) {
+      return Promise.reject(new GomsError(node === undefined ? `no node hosting ${rm.service} is available` : `node ${node} is not connected`, Code.Unavailable));
+    }
+    return conn.call(rm, value, r.timeoutMs, r.metadata, r.signal, false, true) as Promise<void>;
+  }
+
+  private notRunning(): GomsError {
+    return new GomsError(`node ${this.name} is ${this.state === "new" ? "not started" : this.state}`, Code.Unavailable);
+  }
+
+  private traceClient(p: Promise<unknown>, rm: RoutedMethod, started: number, full: boolean): Promise<unknown> {
+    const publish = (code: number, ret: number): void => {
+      const slash = rm.pathString.indexOf("/");
+      const ev: CallEvent = {
+        side: "client",
+        node: this.name,
+        service: rm.service,
+        method: rm.pathString.slice(slash + 1),
+        code,
+        ret,
+        durationMs: performance.now() - started,
+        peer: "",
+      };
+      channels.client.publish(ev);
+    };
+    return p.then(
+      (v) => {
+        publish(0, full ? (v as CallResult<unknown>).ret : 0);
+        return v;
+      },
+      (e: unknown) => {
+        const g = GomsError.from(e);
+        publish(g.code, g.ret);
+        throw g;
+      },
+    );
+  }
+
+  /** Every served call ends here (network and in-process). */
+  private served(call: ServerCall, err: GomsError | undefined, startedAt: number): void {
+    if (!channels.server.hasSubscribers) return;
+    const ev: CallEvent = {
+      side: "server",
+      node: this.name,
+      service: call.service.typeName,
+      method: call.method.name,
+      code: err === undefined ? 0 : err.code,
+      ret: err === undefined ? call.ret : err.ret || call.ret,
+      durationMs: performance.now() - startedAt,
+      peer: call.peer.address,
+    };
+    channels.server.publish(ev);
+  }
+
+  // ---- shutdown -----------------------------------------------------------
+
+  /**
+   * Graceful shutdown: stop accepting, send GOAWAY, let in-flight calls finish
+   * within the grace period (then cancel them), run onStop hooks, close.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    return (this.closing ??= this.doClose(options.graceMs ?? this.opts.shutdownGraceMs ?? 10_000));
+  }
+
+  private async doClose(graceMs: number): Promise<void> {
+    const wasRunning = this.state === "running";
+    this.state = "closing";
+    await this.listener?.close();
+    for (const c of this.serverConns) c.drain("node is shutting down");
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && [...this.serverConns].some((c) => c.calls.size > 0)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const c of [...this.serverConns]) c.destroy(new GomsError("node closed", Code.Unavailable), true);
+    const peers = [...this.router.peers.values()];
+    for (const p of peers) p.close(false);
+    while (Date.now() < deadline && peers.some((p) => (p.conn?.inflight ?? 0) > 0)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const p of peers) p.close(true);
+    this.router.rebuild();
+    if (wasRunning) for (const s of this.table.services.values()) await s.hooks.onStop?.();
+    this.state = "closed";
+  }
+}
+
+/** Creates a node. Nothing happens on the network until start(). */
+export function createNode(options: NodeOptions): GomsNode {
+  return new GomsNode(options);
+}

@@ -1,0 +1,102 @@
+import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel as Idem } from "@bufbuild/protobuf/wkt";
+import { getCodec } from "../codec/index.js";
+import { Code } from "../errors/code.js";
+import { GomsError } from "../errors/goms-error.js";
+import type { ServerMethod } from "../internal/conn/dispatcher.js";
+import type { ServerCall } from "../internal/conn/server-call.js";
+import { composeServer } from "./interceptors.js";
+import type { HandlerFn, ServerInterceptor, ServiceHooks } from "./types.js";
+
+export interface HostedService {
+  readonly desc: DescService;
+  readonly hooks: ServiceHooks;
+}
+
+/** Wire path of a method: "pkg.Service/Method". */
+export function methodPath(method: DescMethod): string {
+  return `${method.parent.typeName}/${method.name}`;
+}
+
+export function isIdempotent(method: DescMethod): boolean {
+  return method.idempotency === Idem.NO_SIDE_EFFECTS || method.idempotency === Idem.IDEMPOTENT;
+}
+
+/** The services a node hosts, indexed by wire path. */
+export class ServiceTable {
+  readonly services = new Map<string, HostedService>();
+  private readonly methods = new Map<string, ServerMethod>();
+  private readonly interceptors: readonly ServerInterceptor[];
+
+  constructor(interceptors: readonly ServerInterceptor[]) {
+    this.interceptors = interceptors;
+  }
+
+  add(desc: DescService, impl: Record<string, unknown>, hooks: ServiceHooks): void {
+    if (this.services.has(desc.typeName)) throw new GomsError(`service ${desc.typeName} is already registered`, Code.AlreadyExists);
+    for (const key of Object.keys(impl)) {
+      if (!desc.methods.some((m) => m.localName === key)) {
+        throw new GomsError(`${desc.typeName} has no method "${key}"`, Code.InvalidArgument);
+      }
+    }
+    for (const method of desc.methods) {
+      const fn = impl[method.localName];
+      if (fn === undefined) continue;
+      if (typeof fn !== "function") throw new GomsError(`handler for ${method.name} is not a function`, Code.InvalidArgument);
+      if (method.methodKind !== "unary") {
+        throw new GomsError(`${desc.typeName}.${method.name} is a ${method.methodKind} method; goms serves unary methods`, Code.Unimplemented);
+      }
+      const bound: HandlerFn = (req, ctx) => (fn as HandlerFn).call(impl, req, ctx);
+      const invoke = this.interceptors.length ? composeServer(this.interceptors, bound) : bound;
+      this.methods.set(methodPath(method), {
+        service: desc,
+        method,
+        input: getCodec(method.input),
+        output: getCodec(method.output),
+        invoke: invoke as (req: unknown, call: ServerCall) => unknown,
+      });
+    }
+    this.services.set(desc.typeName, { desc, hooks });
+  }
+
+  lookup(path: string): ServerMethod | undefined {
+    return this.methods.get(path);
+  }
+
+  missing(path: string, nodeName: string): GomsError {
+    const slash = path.indexOf("/");
+    const service = slash < 0 ? path : path.slice(0, slash);
+    const hosted = this.services.get(service);
+    if (hosted === undefined) return new GomsError(`service ${service} is not hosted on node ${nodeName}`, Code.NotFound);
+    const name = path.slice(slash + 1);
+    const known = hosted.desc.methods.some((m) => m.name === name);
+    return known
+      ? new GomsError(`${service}.${name} is not implemented on node ${nodeName}`, Code.Unimplemented)
+      : new GomsError(`${service} has no method ${name}`, Code.Unimplemented);
+  }
+
+  /** Finds a hosted service by full or short (last segment) name. */
+  find(name: string): DescService | undefined {
+    const exact = this.services.get(name)?.desc;
+    if (exact) return exact;
+    for (const s of this.services.values()) if (s.desc.name === name) return s.desc;
+    return undefined;
+  }
+
+  /** Files describing the given services, dependencies first, each once. */
+  files(filter: readonly string[]): DescFile[] {
+    const out: DescFile[] = [];
+    const seen = new Set<string>();
+    const visit = (f: DescFile): void => {
+      if (seen.has(f.proto.name)) return;
+      seen.add(f.proto.name);
+      for (const dep of f.dependencies) visit(dep);
+      out.push(f);
+    };
+    for (const s of this.services.values()) {
+      if (filter.length && !filter.includes(s.desc.typeName) && !filter.includes(s.desc.name)) continue;
+      visit(s.desc.file);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,104 @@
+import type { DescMethod, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { HandlerContext, Metadata, ParentContext } from "./context.js";
+
+/** Options every call takes. */
+export interface CallOptions {
+  /** Aborting it cancels the call (the server's ctx.signal fires too). */
+  signal?: AbortSignal | undefined;
+  /** Deadline relative to now. Defaults to the node's defaultTimeoutMs; 0 means none. */
+  timeoutMs?: number | undefined;
+  /** Request metadata (lower-case ASCII keys). */
+  metadata?: Metadata | undefined;
+  /** Inherit the remaining deadline, cancellation and metadata of a handler's context. */
+  parent?: ParentContext | undefined;
+  /** Send to this node (by name) instead of load-balancing. */
+  node?: string | undefined;
+}
+
+/** The outcome of a call with everything that came back beside the message. */
+export interface CallResult<T> {
+  message: T;
+  /** Application return code set by the handler (ctx.ret). */
+  ret: number;
+  metadata: Metadata;
+}
+
+type UnaryIn<M> = M extends DescMethodUnary<infer I, infer _O> ? I : never;
+type UnaryOut<M> = M extends DescMethodUnary<infer _I, infer O> ? O : never;
+
+/** A typed client: one async function per unary method of the service. */
+export type Client<Desc extends DescService> = {
+  [P in keyof Desc["method"]]: Desc["method"][P] extends DescMethodUnary
+    ? (request: MessageInitShape<UnaryIn<Desc["method"][P]>>, options?: CallOptions) => Promise<MessageShape<UnaryOut<Desc["method"][P]>>>
+    : never;
+};
+
+/** Like Client, but each method resolves with message, ret and metadata. */
+export type DetailedClient<Desc extends DescService> = {
+  [P in keyof Desc["method"]]: Desc["method"][P] extends DescMethodUnary
+    ? (request: MessageInitShape<UnaryIn<Desc["method"][P]>>, options?: CallOptions) => Promise<CallResult<MessageShape<UnaryOut<Desc["method"][P]>>>>
+    : never;
+};
+
+/** One-way sender: resolves when the request is queued; no response, no ret. */
+export type OneWayClient<Desc extends DescService> = {
+  [P in keyof Desc["method"]]: Desc["method"][P] extends DescMethodUnary
+    ? (request: MessageInitShape<UnaryIn<Desc["method"][P]>>, options?: CallOptions) => Promise<void>
+    : never;
+};
+
+/** One node's answer to a broadcast. */
+export type BroadcastResult<T> =
+  | { node: string; ok: true; message: T; ret: number }
+  | { node: string; ok: false; error: import("../errors/goms-error.js").GomsError };
+
+/** Calls every connected node hosting the service, in parallel. */
+export type BroadcastClient<Desc extends DescService> = {
+  [P in keyof Desc["method"]]: Desc["method"][P] extends DescMethodUnary
+    ? (request: MessageInitShape<UnaryIn<Desc["method"][P]>>, options?: CallOptions) => Promise<BroadcastResult<MessageShape<UnaryOut<Desc["method"][P]>>>[]>
+    : never;
+};
+
+/** A handler for one unary method. Set ctx.ret for an application return code. */
+export type MethodImpl<M> = M extends DescMethodUnary<infer I, infer O>
+  ? (request: MessageShape<I>, ctx: HandlerContext) => MessageInitShape<O> | Promise<MessageInitShape<O>>
+  : never;
+
+/** A service implementation: handlers keyed by method local name. Missing ones answer unimplemented. */
+export type ServiceImpl<Desc extends DescService> = {
+  [P in keyof Desc["method"]]?: MethodImpl<Desc["method"][P]>;
+};
+
+/** Lifecycle hooks of a hosted service (the Go version's Run/Exit/NodeConn/NodeClose). */
+export interface ServiceHooks {
+  onStart?(): void | Promise<void>;
+  onStop?(): void | Promise<void>;
+  onPeerConnect?(peer: import("../gen/goms/v1/node_pb.js").NodeIdentity): void;
+  onPeerDisconnect?(peer: import("../gen/goms/v1/node_pb.js").NodeIdentity, reason: import("../errors/goms-error.js").GomsError): void;
+}
+
+/** A request as client interceptors see it. */
+export interface UnaryRequest {
+  readonly service: DescService;
+  readonly method: DescMethod;
+  message: unknown;
+  timeoutMs: number;
+  metadata: Metadata | undefined;
+  signal: AbortSignal | undefined;
+  /** Target node name, if the call is pinned to one. */
+  node: string | undefined;
+}
+
+export interface UnaryResponse {
+  message: unknown;
+  ret: number;
+  metadata: Metadata;
+}
+
+export type UnaryFn = (req: UnaryRequest) => Promise<UnaryResponse>;
+/** Client interceptor: wraps the next function. Compose them like middleware. */
+export type Interceptor = (next: UnaryFn) => UnaryFn;
+
+export type HandlerFn = (request: unknown, ctx: HandlerContext) => unknown;
+/** Server interceptor: wraps every handler of the node. */
+export type ServerInterceptor = (next: HandlerFn) => HandlerFn;
