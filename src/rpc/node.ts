@@ -512,7 +512,8 @@ export class GomsNode {
   private async doClose(graceMs: number): Promise<void> {
     const wasRunning = this.state === "running";
     this.state = "closing";
-    await this.listener?.close();
+    // net.Server#close resolves only once every connection is gone: start it, await it last.
+    const listenerClosed = this.listener?.close();
     for (const c of this.serverConns) c.drain("node is shutting down");
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && [...this.serverConns].some((c) => c.calls.size > 0)) {
@@ -526,6 +527,7 @@ export class GomsNode {
     }
     for (const p of peers) p.close(true);
     this.router.rebuild();
+    await listenerClosed;
     if (wasRunning) for (const s of this.table.services.values()) await s.hooks.onStop?.();
     this.state = "closed";
   }

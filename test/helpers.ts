@@ -1,0 +1,29 @@
+import { createNode, type GomsNode, type NodeOptions } from "../src/rpc/index.js";
+
+/** Starts nodes and closes them all at the end of a test. */
+export class NodeSet {
+  private readonly nodes: GomsNode[] = [];
+  async start(opts: NodeOptions, setup?: (n: GomsNode) => void): Promise<GomsNode> {
+    const n = createNode(opts);
+    setup?.(n);
+    this.nodes.push(n);
+    await n.start();
+    return n;
+  }
+  async closeAll(): Promise<void> {
+    await Promise.all(this.nodes.splice(0).map((n) => n.close({ graceMs: 500 })));
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `fn` until it returns truthy or `ms` passes. */
+export async function until(fn: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
