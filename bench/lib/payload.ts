@@ -61,3 +61,11 @@ export function echoJson<T extends { field1: string; field2: number }>(req: T): 
   req.field2 = 100;
   return req;
 }
+
+/** Sanity check on a target's first response: the server must have applied the echo edits. */
+export function checkEchoResponse(target: string, res: unknown): void {
+  const r = typeof res === "object" && res !== null ? (res as Record<string, unknown>) : undefined;
+  if (r === undefined || r["field1"] !== "OK" || r["field2"] !== 100 || r["field9"] !== BENCH_STRING) {
+    throw new Error(`${target}: echo response is not the edited BenchmarkMessage: ${JSON.stringify(res)?.slice(0, 200)}`);
+  }
+}
