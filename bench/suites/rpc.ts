@@ -133,7 +133,7 @@ async function runTargetRound(def: TargetDef, round: number, opts: RpcOptions): 
         drained: stats.drained,
       };
       if (stats.firstError !== undefined) r.firstError = stats.firstError;
-      levels.push(r);
+      if (stats.calls > 0) levels.push(r);
       log(
         `  round ${round + 1} ${def.name.padEnd(9)} c=${String(level).padEnd(3)} ${fmtInt(r.qps).padStart(9)} qps  ` +
           `p50 ${fmtInt(r.p50Us)} µs  p99 ${fmtInt(r.p99Us)} µs  cpu/call client ${fmtNum(r.clientCpuUsPerCall)} ` +
@@ -198,7 +198,7 @@ export async function runRpcSuite(opts: RpcOptions): Promise<number> {
     for (let round = 0; round < opts.rounds; round++) {
       const ra = results.find((r) => r.target === a && r.level === level && r.round === round);
       const rb = results.find((r) => r.target === b && r.level === level && r.round === round);
-      if (ra !== undefined && rb !== undefined && rb[m] > 0) xs.push(ra[m] / rb[m]);
+      if (ra !== undefined && rb !== undefined && ra[m] > 0 && rb[m] > 0) xs.push(ra[m] / rb[m]);
     }
     return median(xs);
   };
@@ -211,6 +211,8 @@ export async function runRpcSuite(opts: RpcOptions): Promise<number> {
       `rotated order · warmup ${opts.warmupMs} ms · window ${opts.durationMs} ms · medians over rounds`,
   );
   out.push(`Command: \`${commandLine(opts.argv)}\``);
+  out.push("");
+  out.push("Absolute numbers drift 30-50% between runs on a shared machine; compare targets within this run.");
   for (const level of opts.levels) {
     out.push("");
     out.push(`### ${level} in flight`);
