@@ -1,0 +1,23 @@
+/** The RPC targets: where their processes live and what they need. */
+import { fileURLToPath } from "node:url";
+
+export interface TargetDef {
+  name: string;
+  description: string;
+  /** Number of TCP ports the parent allocates (ports[0] is the server's). */
+  ports: number;
+  /** Whether --cpu-prof applies to this target's processes. */
+  profile: boolean;
+}
+
+export const TARGETS: readonly TargetDef[] = [
+  { name: "raw", description: "node:net, 4-byte length prefix, opaque echo, batched writes", ports: 1, profile: false },
+  { name: "grpc", description: "@grpc/grpc-js unary Echo, proto-loader", ports: 1, profile: false },
+  { name: "moleculer", description: "Moleculer 0.14, TCP transporter, static urls, JSON", ports: 2, profile: false },
+  { name: "nest", description: "NestJS 12 TCP microservice, @MessagePattern('echo')", ports: 1, profile: false },
+  { name: "goms", description: "goms RPC (src/rpc)", ports: 1, profile: true },
+];
+
+export function targetModule(name: string, role: "server" | "client"): string {
+  return fileURLToPath(new URL(`../targets/${name}/${role}.ts`, import.meta.url));
+}

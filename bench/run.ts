@@ -1,0 +1,193 @@
+/**
+ * goms benchmarks: `npm run bench -- [suite] [options]`.
+ *
+ * The first positional argument selects a suite (default `rpc`). Options:
+ *   --quick             1 round, short windows (finishes in under a minute)
+ *   --rounds N          rounds, target order rotated each round (default 3)
+ *   --targets a,b       subset of targets (rpc: raw,grpc,moleculer,nest,goms)
+ *   --levels 1,64       calls in flight (default 1,64,256)
+ *   --warmup MS         warmup per level (default 1000; quick 300)
+ *   --duration MS       measured window per level (default 3000; quick 1000)
+ *   --json FILE         also write machine-readable results
+ *   --cpu-prof          run goms server and client with --cpu-prof into .bench-results/prof
+ *   --verbose           pass target process output through to stderr
+ */
+import { RPC_TARGET_NAMES, runRpcSuite } from "./suites/rpc.js";
+
+interface Suite {
+  description: string;
+  run(args: ParsedArgs, argv: string[]): Promise<number>;
+}
+
+interface ParsedArgs {
+  suite: string;
+  quick: boolean;
+  rounds: number | undefined;
+  targets: string[] | undefined;
+  levels: number[] | undefined;
+  warmupMs: number | undefined;
+  durationMs: number | undefined;
+  json: string | undefined;
+  cpuProf: boolean;
+  verbose: boolean;
+  help: boolean;
+}
+
+const SUITES: Record<string, Suite> = {
+  rpc: {
+    description: "unary echo of the 581-byte BenchmarkMessage: goms vs raw net, grpc-js, Moleculer, Nest",
+    run: async (a, argv) => {
+      const targets = a.targets ?? [...RPC_TARGET_NAMES];
+      for (const t of targets) {
+        if (!RPC_TARGET_NAMES.includes(t)) throw new UsageError(`unknown target "${t}"; available: ${RPC_TARGET_NAMES.join(", ")}`);
+      }
+      return runRpcSuite({
+        rounds: a.rounds ?? (a.quick ? 1 : 3),
+        levels: a.levels ?? [1, 64, 256],
+        targets,
+        warmupMs: a.warmupMs ?? (a.quick ? 300 : 1000),
+        durationMs: a.durationMs ?? (a.quick ? 1000 : 3000),
+        json: a.json,
+        cpuProf: a.cpuProf,
+        verbose: a.verbose,
+        argv,
+      });
+    },
+  },
+};
+/** Suites that have a slot but no implementation yet. */
+const PLANNED = ["codec", "registry", "gateway"];
+
+class UsageError extends Error {}
+
+function positiveInt(flag: string, v: string | undefined): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} needs a positive integer`);
+  return n;
+}
+
+function list(flag: string, v: string | undefined): string[] {
+  if (v === undefined || v.trim() === "") throw new UsageError(`${flag} needs a comma-separated list`);
+  return v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function parseArgs(argv: readonly string[]): ParsedArgs {
+  const a: ParsedArgs = {
+    suite: "rpc",
+    quick: false,
+    rounds: undefined,
+    targets: undefined,
+    levels: undefined,
+    warmupMs: undefined,
+    durationMs: undefined,
+    json: undefined,
+    cpuProf: false,
+    verbose: false,
+    help: false,
+  };
+  let sawSuite = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (flag) {
+      case "--quick":
+        a.quick = true;
+        break;
+      case "--rounds":
+        a.rounds = positiveInt(flag, value());
+        break;
+      case "--targets":
+        a.targets = list(flag, value());
+        break;
+      case "--levels":
+        a.levels = list(flag, value()).map((s) => positiveInt(flag, s));
+        break;
+      case "--warmup":
+        a.warmupMs = positiveInt(flag, value());
+        break;
+      case "--duration":
+        a.durationMs = positiveInt(flag, value());
+        break;
+      case "--json": {
+        const v = value();
+        if (v === undefined) throw new UsageError("--json needs a file name");
+        a.json = v;
+        break;
+      }
+      case "--cpu-prof":
+        a.cpuProf = true;
+        break;
+      case "--verbose":
+        a.verbose = true;
+        break;
+      case "-h":
+      case "--help":
+        a.help = true;
+        break;
+      default:
+        if (flag.startsWith("-")) throw new UsageError(`unknown option ${flag}`);
+        if (sawSuite) throw new UsageError(`unexpected argument ${flag}`);
+        a.suite = flag;
+        sawSuite = true;
+    }
+  }
+  return a;
+}
+
+function suiteList(): string {
+  const lines = Object.entries(SUITES).map(([name, s]) => `  ${name.padEnd(9)} ${s.description}`);
+  lines.push(...PLANNED.map((name) => `  ${name.padEnd(9)} (planned, not implemented yet)`));
+  return lines.join("\n");
+}
+
+function usage(): string {
+  return [
+    "usage: npm run bench -- [suite] [--quick] [--rounds N] [--targets a,b] [--levels 1,64,256]",
+    "                        [--warmup MS] [--duration MS] [--json FILE] [--cpu-prof] [--verbose]",
+    "",
+    "suites:",
+    suiteList(),
+    "",
+    `rpc targets: ${RPC_TARGET_NAMES.join(", ")}`,
+  ].join("\n");
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${e.message}\n\n${usage()}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(usage());
+    return 0;
+  }
+  const suite = SUITES[args.suite];
+  if (suite === undefined) {
+    const planned = PLANNED.includes(args.suite) ? ` ("${args.suite}" is planned but not implemented yet)` : "";
+    console.error(`unknown suite "${args.suite}"${planned}. Available suites:\n${suiteList()}`);
+    return 2;
+  }
+  try {
+    return await suite.run(args, argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`${e.message}\n\n${usage()}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
