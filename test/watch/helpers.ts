@@ -15,13 +15,21 @@ export function fakeClock(start = 1_000_000): { now: () => number; advance: (ms:
   return { now: () => t, advance: (ms) => void (t += ms) };
 }
 
-/** Reads exactly n events (fails the test if the watcher ends first). */
-export async function take(w: Watcher, n: number): Promise<WatchEvent[]> {
+/** Reads exactly n events; fails if the watcher ends first or stalls for `timeoutMs`. */
+export async function take(w: Watcher, n: number, timeoutMs = 2000): Promise<WatchEvent[]> {
   const out: WatchEvent[] = [];
   while (out.length < n) {
-    const r = await w.next();
-    if (r.done === true) throw new Error(`watcher ended after ${String(out.length)} of ${String(n)} events`);
-    out.push(r.value);
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`watcher stalled after ${String(out.length)} of ${String(n)} events`)), timeoutMs);
+    });
+    try {
+      const r = await Promise.race([w.next(), stalled]);
+      if (r.done === true) throw new Error(`watcher ended after ${String(out.length)} of ${String(n)} events`);
+      out.push(r.value);
+    } finally {
+      clearTimeout(timer);
+    }
   }
   return out;
 }
