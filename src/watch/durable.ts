@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, r
 import { join } from "node:path";
 import { Code, GomsError } from "../errors/index.js";
 import { BinWriter } from "./binary.js";
+import { lockDir } from "./dir-lock.js";
 import { dataLoss } from "./errors.js";
 import { encodeRecord, LOG_MAGIC, scanLog, type LogRecord } from "./log-format.js";
 import { encodeSnapshot, fsyncDir, readSnapshot, writeFileAtomic, type PersistedKv } from "./snapshot.js";
@@ -32,6 +33,7 @@ export class Durable {
     private fd: number | undefined,
     size: number,
     private readonly fsync: boolean,
+    private readonly unlock: () => void,
   ) {
     this.size = size;
   }
@@ -39,6 +41,16 @@ export class Durable {
   /** Loads snapshot then log; truncates a torn tail; throws DataLoss on corruption. */
   static open(dir: string, fsync: boolean): OpenedDurable {
     mkdirSync(dir, { recursive: true });
+    const unlock = lockDir(dir);
+    try {
+      return Durable.load(dir, fsync, unlock);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+  }
+
+  private static load(dir: string, fsync: boolean, unlock: () => void): OpenedDurable {
     rmSync(join(dir, `${SNAPSHOT_FILE}.tmp`), { force: true });
     const snapshotFile = join(dir, SNAPSHOT_FILE);
     const logFile = join(dir, LOG_FILE);
@@ -76,11 +88,16 @@ export class Durable {
     const fd = openSync(logFile, "a");
     if (scan.validEnd < buf.length) {
       truncatedBytes = buf.length - scan.validEnd;
-      ftruncateSync(fd, scan.validEnd);
-      fsyncSync(fd);
+      try {
+        ftruncateSync(fd, scan.validEnd);
+        fsyncSync(fd);
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
       warnings.push(`log ${logFile}: truncated torn tail of ${String(truncatedBytes)} bytes at offset ${String(scan.validEnd)}`);
     }
-    const durable = new Durable(dir, fd, scan.validEnd, fsync);
+    const durable = new Durable(dir, fd, scan.validEnd, fsync, unlock);
     return { durable, revision, kvs, report: { snapshotRevision, recordsReplayed: replayed, truncatedBytes, warnings } };
   }
 
@@ -130,7 +147,11 @@ export class Durable {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
-    closeSync(fd);
+    try {
+      closeSync(fd);
+    } finally {
+      this.unlock();
+    }
   }
 
   private usable(): number {

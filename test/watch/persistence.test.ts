@@ -216,3 +216,18 @@ test(
     ok.close();
   }),
 );
+
+test(
+  "a data directory can be open in one store at a time; a stale lock is taken over",
+  withDir((dir, open) => {
+    const s = open();
+    assert.throws(() => open(), (e: unknown) => GomsError.is(e) && e.code === Code.FailedPrecondition);
+    s.close();
+    const t = open();
+    t.close();
+    writeFileSync(join(dir, "LOCK"), "999999999"); // no such process
+    const u = open();
+    u.put("k", "v");
+    u.close();
+  }),
+);
