@@ -37,6 +37,7 @@ function checkHash(key: string, field?: string): void {
   if (field !== undefined && (typeof field !== "string" || field.length === 0)) throw invalidArgument("hash field must be a non-empty string");
 }
 
+/** Checks an integer argument (revisions, sizes). */
 function checkRevision(name: string, r: number, min: number): void {
   if (!Number.isSafeInteger(r) || r < min) throw invalidArgument(`${name} must be an integer >= ${String(min)}`);
 }
@@ -66,7 +67,10 @@ export class WatchStore implements WatchSource {
     const historySize = options.historySize ?? 10_000;
     this.watchQueueSize = options.watchQueueSize ?? 1000;
     this.compactLogBytes = options.compactLogBytes ?? 64 * 1024 * 1024;
-    if (!Number.isSafeInteger(this.watchQueueSize) || this.watchQueueSize < 1) throw invalidArgument("watchQueueSize must be >= 1");
+    checkRevision("historySize", historySize, 1);
+    checkRevision("watchQueueSize", this.watchQueueSize, 1);
+    const interval = options.leaseCheckIntervalMs ?? 250;
+    if (!Number.isFinite(interval) || interval < 0) throw invalidArgument("leaseCheckIntervalMs must be >= 0");
     this.leases = new Leases(options.now ?? Date.now);
     if (options.dir !== undefined) {
       const opened = Durable.open(options.dir, options.fsync ?? true);
@@ -80,7 +84,6 @@ export class WatchStore implements WatchSource {
       this.rev = 0;
     }
     this.history = new History(historySize, this.rev);
-    const interval = options.leaseCheckIntervalMs ?? 250;
     if (interval > 0) {
       this.timer = setInterval(() => {
         try {
