@@ -1,3 +1,5 @@
+import { invalidArgument } from "./errors.js";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -6,7 +8,9 @@ export type ValueInput = Uint8Array | string;
 
 /** Copies `v` into a fresh Uint8Array the store owns. */
 export function toBytes(v: ValueInput): Uint8Array {
-  return typeof v === "string" ? encoder.encode(v) : new Uint8Array(v);
+  if (typeof v === "string") return encoder.encode(v);
+  if (!(v instanceof Uint8Array)) throw invalidArgument("value must be a Uint8Array or a string");
+  return new Uint8Array(v);
 }
 
 export function utf8(s: string): Uint8Array {

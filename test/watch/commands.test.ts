@@ -53,6 +53,7 @@ test("compare-and-set on put and delete", () => {
   assert.equal(s.get("k"), undefined);
   assert.equal(code(() => s.put("x", "v", { prevRevision: 3 })), Code.FailedPrecondition);
   assert.equal(code(() => s.put("", "v")), Code.InvalidArgument);
+  assert.equal(code(() => s.put("n", 5 as unknown as string)), Code.InvalidArgument);
   s.close();
 });
 
