@@ -31,7 +31,9 @@ const statusCodec = getCodec(StatusSchema);
 class Pending {
   resolve: (v: unknown) => void;
   reject: (e: GomsError) => void;
-  timer: NodeJS.Timeout | undefined = undefined;
+  /** performance.now()-based deadline; Infinity when none. */
+  deadline = Infinity;
+  timeoutMs = 0;
   signal: AbortSignal | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   readonly res: PayloadDecoder;
@@ -44,13 +46,12 @@ class Pending {
     this.reject = reject;
   }
   cleanup(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.onAbort !== undefined) this.signal!.removeEventListener("abort", this.onAbort);
   }
 }
 
-function onTimeout(conn: ClientConn, id: number, timeoutMs: number): void {
-  conn.abandon(id, new GomsError(`deadline of ${timeoutMs}ms exceeded`, Code.DeadlineExceeded));
+function onDeadlineTimer(conn: ClientConn): void {
+  conn.expire();
 }
 
 export interface ClientConnEvents {
@@ -70,6 +71,13 @@ export class ClientConn extends Conn {
   private peerMaxFrame = 16 * 1024 * 1024;
   /** Last call id the server will process, after a GOAWAY. */
   private goAwayLastId = 0xffffffff;
+  /**
+   * One timer per connection, armed for the earliest deadline among pending
+   * calls, instead of one timer per call. When it fires, expired calls are
+   * abandoned and it is re-armed for the next earliest deadline.
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private armedAt = Infinity;
 
   constructor(stream: Stream, opts: ConnOptions, hello: Hello, events: ClientConnEvents) {
     super(stream, opts);
@@ -145,7 +153,12 @@ export class ClientConn extends Conn {
     }
     const promise = new Promise<unknown>((resolve, reject) => {
       const p = new Pending(m.res, full, resolve, reject);
-      if (timeoutMs > 0) p.timer = setTimeout(onTimeout, timeoutMs, this, id, timeoutMs);
+      if (timeoutMs > 0) {
+        const deadline = performance.now() + timeoutMs;
+        p.deadline = deadline;
+        p.timeoutMs = timeoutMs;
+        if (deadline < this.armedAt) this.arm(deadline);
+      }
       if (signal !== undefined) {
         p.signal = signal;
         p.onAbort = () => this.abandon(id, GomsError.from(signal.reason, Code.Canceled));
@@ -155,6 +168,27 @@ export class ClientConn extends Conn {
     });
     this.frameWritten(idle);
     return promise;
+  }
+
+  private arm(deadline: number): void {
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.armedAt = deadline;
+    this.deadlineTimer = setTimeout(onDeadlineTimer, Math.max(1, Math.ceil(deadline - performance.now())), this);
+    this.deadlineTimer.unref();
+  }
+
+  /** Abandons every call past its deadline and re-arms the timer for the next one. */
+  expire(): void {
+    this.deadlineTimer = undefined;
+    this.armedAt = Infinity;
+    if (this.closed) return;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [id, p] of this.pending) {
+      if (p.deadline <= now) this.abandon(id, new GomsError(`deadline of ${p.timeoutMs}ms exceeded`, Code.DeadlineExceeded));
+      else if (p.deadline < next) next = p.deadline;
+    }
+    if (next !== Infinity) this.arm(next);
   }
 
   /** Gives up on call `id` locally (timeout, abort): removes it everywhere and tells the server. */
@@ -257,6 +291,8 @@ export class ClientConn extends Conn {
   }
 
   protected onClosed(err: GomsError): void {
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) {

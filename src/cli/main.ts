@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from "commander";
+import { GomsError, codeToString } from "../errors/index.js";
+import { NodeService } from "../gen/goms/v1/node_pb.js";
+import { VERSION } from "../version.js";
+import { callJson } from "./call.js";
+import { connect } from "./target.js";
+import { runDemo } from "./demo.js";
+
+function intOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer");
+  return n;
+}
+
+function collectMetadata(v: string, prev: Record<string, string>): Record<string, string> {
+  const i = v.indexOf("=");
+  if (i <= 0) throw new InvalidArgumentError("expected key=value");
+  return { ...prev, [v.slice(0, i).toLowerCase()]: v.slice(i + 1) };
+}
+
+function fail(err: unknown): never {
+  const e = GomsError.from(err);
+  process.stderr.write(`error: ${codeToString(e.code)}: ${e.rawMessage}${e.ret ? ` (ret ${e.ret})` : ""}\n`);
+  process.exit(1);
+}
+
+const program = new Command("goms").version(VERSION).description("goms: fast, typed microservices for Node.js");
+
+program
+  .command("call")
+  .description("call a method with JSON, using the node's own descriptors (no stubs needed)")
+  .argument("<method>", "Service.Method, e.g. AddServer.Add or goms.examples.v1.AddServer.Add")
+  .argument("[json]", "request as proto3 JSON (default {}; '-' reads stdin)", "{}")
+  .requiredOption("--addr <host:port>", "address of the node to call")
+  .option("--json", "print exact JSON on one line (default: pretty)", false)
+  .option("--timeout <ms>", "deadline in milliseconds", intOption, 10_000)
+  .option("-H, --metadata <key=value>", "request metadata (repeatable)", collectMetadata, {})
+  .option("--token <token>", "token expected by the node (or GOMS_TOKEN)")
+  .action(async (method: string, json: string, o: { addr: string; json: boolean; timeout: number; metadata: Record<string, string>; token?: string }) => {
+    const input = json === "-" ? await readStdin() : json;
+    const token = o.token ?? process.env["GOMS_TOKEN"];
+    const node = await connect({ addr: o.addr, ...(token !== undefined ? { token } : {}) }).catch(fail);
+    try {
+      const out = await callJson(node, method, input, { json: o.json, timeoutMs: o.timeout, metadata: o.metadata });
+      process.stdout.write(out.text + "\n");
+      if (out.ret !== 0) process.stderr.write(`ret: ${out.ret}\n`);
+    } catch (err) {
+      await node.close({ graceMs: 0 });
+      fail(err);
+    }
+    await node.close({ graceMs: 0 });
+  });
+
+program
+  .command("info")
+  .description("show a node's identity and services")
+  .requiredOption("--addr <host:port>", "address of the node")
+  .option("--token <token>", "token expected by the node (or GOMS_TOKEN)")
+  .action(async (o: { addr: string; token?: string }) => {
+    const token = o.token ?? process.env["GOMS_TOKEN"];
+    const node = await connect({ addr: o.addr, ...(token !== undefined ? { token } : {}) }).catch(fail);
+    try {
+      const { toJsonString } = await import("@bufbuild/protobuf");
+      const { InfoResponseSchema } = await import("../gen/goms/v1/node_pb.js");
+      const info = await node.client(NodeService).info({}, { timeoutMs: 5000 });
+      process.stdout.write(toJsonString(InfoResponseSchema, info, { prettySpaces: 2 }) + "\n");
+    } catch (err) {
+      await node.close({ graceMs: 0 });
+      fail(err);
+    }
+    await node.close({ graceMs: 0 });
+  });
+
+program
+  .command("demo")
+  .description("run the demo: node rpc0 with AddServer on 127.0.0.1:12323, called over TCP")
+  .option("--port <port>", "port for rpc0", intOption, 12323)
+  .option("--once", "exit after the demo calls instead of serving until Ctrl-C", false)
+  .action(async (o: { port: number; once: boolean }) => {
+    await runDemo({ port: o.port, once: o.once, out: (line) => process.stdout.write(line + "\n") }).catch(fail);
+  });
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,28 @@
+import { createNode, type GomsNode } from "../rpc/index.js";
+
+/** Parses "host:port" (host defaults to 127.0.0.1). */
+export function parseAddr(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(":");
+  const host = i > 0 ? addr.slice(0, i).replace(/^\[|\]$/g, "") : "127.0.0.1";
+  const port = Number(i >= 0 ? addr.slice(i + 1) : addr);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`invalid address "${addr}": expected host:port`);
+  return { host, port };
+}
+
+export interface TargetOptions {
+  addr?: string;
+  token?: string;
+}
+
+/** A short-lived client node connected to the target node. */
+export async function connect(o: TargetOptions): Promise<GomsNode> {
+  if (!o.addr) throw new Error("--addr host:port is required");
+  const node = createNode({
+    name: `goms-cli-${process.pid}`,
+    peers: [parseAddr(o.addr)],
+    ...(o.token !== undefined ? { token: o.token } : {}),
+    connection: { handshakeTimeoutMs: 3000 },
+  });
+  await node.start();
+  return node;
+}
