@@ -35,12 +35,13 @@ function findService(reg: Registry, name: string): DescService | undefined {
  * Calls any method of a running node with JSON, without compiled stubs: the
  * node's own descriptors (goms.v1.NodeService/Descriptors) drive the transcoding.
  */
-export async function callJson(node: GomsNode, name: string, input: string, o: CallCommandOptions): Promise<CallOutput> {
+export async function callJson(node: GomsNode, target: string, name: string, input: string, o: CallCommandOptions): Promise<CallOutput> {
   const { service, method } = splitMethod(name);
-  const d = await node.client(NodeService).descriptors({ services: [service] }, { timeoutMs: o.timeoutMs });
-  const reg = createFileRegistry(d.files ?? { file: [] });
+  const d = await node.client(NodeService).descriptors({ services: [service] }, { timeoutMs: o.timeoutMs, node: target });
+  if (d.files === undefined || d.files.file.length === 0) throw new GomsError(`service ${service} is not hosted by node ${target}`, Code.NotFound);
+  const reg = createFileRegistry(d.files);
   const svc = findService(reg, service);
-  if (!svc) throw new GomsError(`service ${service} is not hosted by the node`, Code.NotFound);
+  if (!svc) throw new GomsError(`service ${service} is not hosted by node ${target}`, Code.NotFound);
   const m: DescMethod | undefined = svc.methods.find((x) => x.name === method || x.localName === method);
   if (!m) throw new GomsError(`${svc.typeName} has no method ${method} (has: ${svc.methods.map((x) => x.name).join(", ")})`, Code.NotFound);
   let req;
@@ -49,7 +50,7 @@ export async function callJson(node: GomsNode, name: string, input: string, o: C
   } catch (e) {
     throw new GomsError(`invalid ${m.input.typeName} JSON: ${(e as Error).message}`, Code.InvalidArgument, { cause: e });
   }
-  const res = await node.rawCall(`${svc.typeName}/${m.name}`, toBinary(m.input, req), { timeoutMs: o.timeoutMs, metadata: o.metadata });
+  const res = await node.rawCall(`${svc.typeName}/${m.name}`, toBinary(m.input, req), { timeoutMs: o.timeoutMs, metadata: o.metadata, node: target });
   const out = fromBinary(m.output, res.message);
   const text = toJsonString(m.output, out, { registry: reg, ...(o.json ? {} : { prettySpaces: 2 }) });
   return { text, ret: res.ret };

@@ -40,9 +40,9 @@ program
   .action(async (method: string, json: string, o: { addr: string; json: boolean; timeout: number; metadata: Record<string, string>; token?: string }) => {
     const input = json === "-" ? await readStdin() : json;
     const token = o.token ?? process.env["GOMS_TOKEN"];
-    const node = await connect({ addr: o.addr, ...(token !== undefined ? { token } : {}) }).catch(fail);
+    const { node, target } = await connect({ addr: o.addr, ...(token !== undefined ? { token } : {}) }).catch(fail);
     try {
-      const out = await callJson(node, method, input, { json: o.json, timeoutMs: o.timeout, metadata: o.metadata });
+      const out = await callJson(node, target, method, input, { json: o.json, timeoutMs: o.timeout, metadata: o.metadata });
       process.stdout.write(out.text + "\n");
       if (out.ret !== 0) process.stderr.write(`ret: ${out.ret}\n`);
     } catch (err) {
@@ -59,11 +59,11 @@ program
   .option("--token <token>", "token expected by the node (or GOMS_TOKEN)")
   .action(async (o: { addr: string; token?: string }) => {
     const token = o.token ?? process.env["GOMS_TOKEN"];
-    const node = await connect({ addr: o.addr, ...(token !== undefined ? { token } : {}) }).catch(fail);
+    const { node, target } = await connect({ addr: o.addr, ...(token !== undefined ? { token } : {}) }).catch(fail);
     try {
       const { toJsonString } = await import("@bufbuild/protobuf");
       const { InfoResponseSchema } = await import("../gen/goms/v1/node_pb.js");
-      const info = await node.client(NodeService).info({}, { timeoutMs: 5000 });
+      const info = await node.client(NodeService).info({}, { timeoutMs: 5000, node: target });
       process.stdout.write(toJsonString(InfoResponseSchema, info, { prettySpaces: 2 }) + "\n");
     } catch (err) {
       await node.close({ graceMs: 0 });

@@ -1,4 +1,4 @@
-import { createNode, type GomsNode } from "../rpc/index.js";
+import { Code, createNode, GomsError, type GomsNode } from "../rpc/index.js";
 
 /** Parses "host:port" (host defaults to 127.0.0.1). */
 export function parseAddr(addr: string): { host: string; port: number } {
@@ -14,8 +14,14 @@ export interface TargetOptions {
   token?: string;
 }
 
+export interface Connected {
+  node: GomsNode;
+  /** Name of the node at --addr (every node hosts goms.v1.NodeService, so calls to it must be pinned). */
+  target: string;
+}
+
 /** A short-lived client node connected to the target node. */
-export async function connect(o: TargetOptions): Promise<GomsNode> {
+export async function connect(o: TargetOptions): Promise<Connected> {
   if (!o.addr) throw new Error("--addr host:port is required");
   const node = createNode({
     name: `goms-cli-${process.pid}`,
@@ -24,5 +30,11 @@ export async function connect(o: TargetOptions): Promise<GomsNode> {
     connection: { handshakeTimeoutMs: 3000 },
   });
   await node.start();
-  return node;
+  const peer = [...node.router.peers.values()][0];
+  if (peer?.state !== "ready" || peer.identity === undefined) {
+    const why = peer?.lastError?.rawMessage ?? "no answer";
+    await node.close({ graceMs: 0 });
+    throw new GomsError(`cannot reach a goms node at ${o.addr}: ${why}`, Code.Unavailable);
+  }
+  return { node, target: peer.identity.name };
 }
