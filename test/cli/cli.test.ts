@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { after, describe, it } from "node:test";
+import { readFileSync } from "node:fs";
+
+// These tests run the built CLI (npm test builds dist/ first) and the examples as real processes.
+const CLI = "dist/cli/main.js";
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) c.kill("SIGKILL");
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function run(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.stdin.end(input ?? "");
+    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Starts a long-running process and waits for `ready` on stdout. */
+async function start(args: string[], ready: RegExp): Promise<ChildProcess> {
+  const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(p);
+  let out = "";
+  p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 15_000;
+  while (!ready.test(out)) {
+    if (p.exitCode !== null || Date.now() > deadline) throw new Error(`${args.join(" ")} did not become ready: ${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return p;
+}
+
+describe("goms CLI and the rpc example, as processes", () => {
+  it("goms --version matches package.json", async () => {
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    const r = await run([CLI, "--version"]);
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+
+  it("goms demo --once serves AddServer over TCP and prints the results", async () => {
+    const port = await freePort();
+    const r = await run([CLI, "demo", "--once", "--port", String(port)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`node rpc0 serving goms.examples.v1.AddServer on 127.0.0.1:${port}`));
+    assert.match(r.stdout, /AddServer.Add\(1, 2\) = 3/);
+    assert.match(r.stdout, /AddServer.Add\(20, 22\) = 42/);
+  });
+
+  it("example rpc/server + rpc/client, and goms call against it", async () => {
+    const port = await freePort();
+    const server = await start(["--import", "tsx", "examples/rpc/server.ts", "--port", String(port)], /rpc0 listening/);
+    const client = await run(["--import", "tsx", "examples/rpc/client.ts", "--port", String(port), "--a", "40", "--b", "2"]);
+    assert.equal(client.code, 0, client.stderr);
+    assert.equal(client.stdout.trim(), "40 + 2 = 42");
+
+    const addr = `127.0.0.1:${port}`;
+    const pretty = await run([CLI, "call", "--addr", addr, "AddServer.Add", '{"a":1,"b":2}']);
+    assert.equal(pretty.code, 0, pretty.stderr);
+    assert.equal(pretty.stdout, '{\n  "sum": 3\n}\n');
+    const exact = await run([CLI, "call", "--json", "--addr", addr, "goms.examples.v1.AddServer.Add", '{"a":5,"b":6}']);
+    assert.equal(exact.stdout, '{"sum":11}\n');
+    const stdin = await run([CLI, "call", "--json", "--addr", addr, "AddServer.Add", "-"], '{"a":2}');
+    assert.equal(stdin.stdout, '{"sum":2}\n');
+
+    const badMethod = await run([CLI, "call", "--addr", addr, "AddServer.Nope", "{}"]);
+    assert.equal(badMethod.code, 1);
+    assert.match(badMethod.stderr, /not_found: goms.examples.v1.AddServer has no method Nope/);
+    const badJson = await run([CLI, "call", "--addr", addr, "AddServer.Add", '{"a":"x"}']);
+    assert.equal(badJson.code, 1);
+    assert.match(badJson.stderr, /invalid_argument: .*expected number/);
+    const badSvc = await run([CLI, "call", "--addr", addr, "Nope.Add"]);
+    assert.match(badSvc.stderr, /not_found: service Nope is not hosted by node rpc0/);
+
+    const info = await run([CLI, "info", "--addr", addr]);
+    assert.equal(info.code, 0, info.stderr);
+    const parsed = JSON.parse(info.stdout) as { node: { name: string; services: string[] } };
+    assert.equal(parsed.node.name, "rpc0");
+    assert.ok(parsed.node.services.includes("goms.examples.v1.AddServer"));
+
+    server.kill("SIGTERM");
+    const [code] = (await once(server, "exit")) as [number | null];
+    assert.equal(code, 0, "graceful exit on SIGTERM");
+  });
+
+  it("goms call against nothing fails with unavailable", async () => {
+    const port = await freePort();
+    const r = await run([CLI, "call", "--addr", `127.0.0.1:${port}`, "AddServer.Add"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /unavailable: cannot reach a goms node/);
+  });
+});
