@@ -81,7 +81,7 @@ export class GomsNode {
     this.localPeer = { address: "local", node: undefined, local: true };
     const base: UnaryFn = (r) => this.dispatch(r) as Promise<never>;
     this.invokeChain = opts.interceptors?.length ? composeClient(opts.interceptors, base) : undefined;
-    const node = this;
+    const isAccepting = (): boolean => this.state === "running" || this.state === "starting";
     this.dispatcher = {
       maxConcurrentCalls: opts.maxConcurrentCalls ?? 10_000,
       lookup: (path) => this.table.lookup(path),
@@ -90,7 +90,7 @@ export class GomsNode {
       admit: (hello) => this.admit(hello),
       finished: (call, err, startedAt) => this.served(call, err, startedAt),
       get accepting() {
-        return node.state === "running" || node.state === "starting";
+        return isAccepting();
       },
     };
     this.table.add(
