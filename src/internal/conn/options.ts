@@ -10,7 +10,7 @@ export interface ConnOptions {
   handshakeTimeoutMs: number;
   /** Bytes buffered in the socket beyond which the writer applies back-pressure. Default 8 MiB. */
   maxBufferedBytes: number;
-  /** A write batch is flushed once it holds this many frames. Default 8. */
+  /** A write batch is flushed once it holds this many frames. Default 32. */
   maxBatchFrames: number;
   /** ... or this many bytes. Default 64 KiB. */
   maxBatchBytes: number;
@@ -22,6 +22,6 @@ export const defaultConnOptions: ConnOptions = {
   heartbeatTimeoutMs: 15000,
   handshakeTimeoutMs: 5000,
   maxBufferedBytes: 8 * 1024 * 1024,
-  maxBatchFrames: 8,
+  maxBatchFrames: 32,
   maxBatchBytes: 64 * 1024,
 };
