@@ -3,6 +3,8 @@ import type { TlsClientOptions, TlsServerOptions } from "../internal/transport/t
 import type { Transport } from "../internal/transport/types.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { PeerAddress } from "./peer.js";
+import type { RetryBudgetOptions } from "./retry-budget.js";
+import type { Balancer } from "./router.js";
 import type { Interceptor, ServerInterceptor } from "./types.js";
 
 export interface NodeOptions {
@@ -42,4 +44,10 @@ export interface NodeOptions {
   serverInterceptors?: ServerInterceptor[];
   connection?: Partial<ConnOptions>;
   reconnect?: Partial<BackoffOptions>;
+  /** How calls pick among nodes hosting a service. Default "round-robin". */
+  balancer?: Balancer;
+  /** Prefer nodes of this node's region (falling back to others). Default true, as in the Go version. */
+  preferSameRegion?: boolean;
+  /** Retry budget for idempotent calls. */
+  retryBudget?: Partial<RetryBudgetOptions>;
 }

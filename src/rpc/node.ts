@@ -3,7 +3,7 @@ import { create, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import { NodeIdentitySchema, NodeService, type Hello, type NodeIdentity } from "../gen/goms/v1/node_pb.js";
-import { makeHello } from "../internal/conn/client-conn.js";
+import { makeHello, type ClientConn } from "../internal/conn/client-conn.js";
 import type { Dispatcher } from "../internal/conn/dispatcher.js";
 import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.js";
 import type { ServerCall } from "../internal/conn/server-call.js";
@@ -21,6 +21,8 @@ import { callLocal } from "./local-call.js";
 import type { NodeOptions } from "./node-options.js";
 import { Peer, type PeerAddress } from "./peer.js";
 import { Router } from "./router.js";
+import { defaultRetryBudget, RetryBudget } from "./retry-budget.js";
+import { isIdempotent } from "./services.js";
 import { jsonMethod, rawMethod, typedMethod, type RoutedMethod } from "./client-method.js";
 import { ServiceTable } from "./services.js";
 import { makeClients } from "./clients.js";
@@ -46,7 +48,8 @@ export interface CloseOptions {
 export class GomsNode {
   readonly name: string;
   readonly table: ServiceTable;
-  readonly router = new Router();
+  readonly router: Router;
+  private readonly budget: RetryBudget;
   private readonly opts: NodeOptions;
   private readonly connOpts: ConnOptions;
   private readonly backoff: BackoffOptions;
@@ -77,6 +80,11 @@ export class GomsNode {
         ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
       });
     this.defaultTimeoutMs = opts.defaultTimeoutMs ?? 30_000;
+    this.router = new Router({
+      balancer: opts.balancer ?? "round-robin",
+      region: opts.preferSameRegion === false ? undefined : (opts.region ?? 0),
+    });
+    this.budget = new RetryBudget({ ...defaultRetryBudget, ...opts.retryBudget });
     this.table = new ServiceTable(opts.serverInterceptors ?? []);
     this.localPeer = { address: "local", node: undefined, local: true };
     const base: UnaryFn = (r) => this.dispatch(r) as Promise<never>;
@@ -327,7 +335,7 @@ export class GomsNode {
       } catch (e) {
         return Promise.reject(e);
       }
-      const req: UnaryRequest & { rm: RoutedMethod } = {
+      const req: UnaryRequest & { rm: RoutedMethod; hint: CallOptions | undefined } = {
         service: desc.parent,
         method: desc,
         message: value,
@@ -336,6 +344,7 @@ export class GomsNode {
         signal: r.signal,
         node: o?.node,
         rm,
+        hint: o,
       };
       const p = this.invokeChain(req);
       return full ? p : p.then((res) => res.message);
@@ -344,7 +353,7 @@ export class GomsNode {
     const started = traced ? performance.now() : 0;
     let p: Promise<unknown>;
     if (o === undefined) {
-      p = this.route(rm, value, this.defaultTimeoutMs, undefined, undefined, undefined, full);
+      p = this.route(rm, value, this.defaultTimeoutMs, undefined, undefined, undefined, full, undefined);
     } else {
       let r;
       try {
@@ -352,15 +361,15 @@ export class GomsNode {
       } catch (e) {
         return Promise.reject(e);
       }
-      p = this.route(rm, value, r.timeoutMs, r.metadata, r.signal, o.node, full);
+      p = this.route(rm, value, r.timeoutMs, r.metadata, r.signal, o.node, full, o);
     }
     return traced ? this.traceClient(p, rm, started, full) : p;
   }
 
   /** Base of the interceptor chain. */
   private dispatch(r: UnaryRequest): Promise<unknown> {
-    const rm = (r as UnaryRequest & { rm: RoutedMethod }).rm;
-    return this.route(rm, r.message, r.timeoutMs, r.metadata, r.signal, r.node, true);
+    const { rm, hint } = r as UnaryRequest & { rm: RoutedMethod; hint: CallOptions | undefined };
+    return this.route(rm, r.message, r.timeoutMs, r.metadata, r.signal, r.node, true, hint);
   }
 
   private route(
@@ -371,6 +380,7 @@ export class GomsNode {
     signal: AbortSignal | undefined,
     node: string | undefined,
     full: boolean,
+    hint: CallOptions | undefined,
   ): Promise<unknown> {
     if (node === undefined || node === this.name) {
       const local = this.table.lookup(rm.pathString);
@@ -380,9 +390,38 @@ export class GomsNode {
       }
       if (node === this.name) return Promise.reject(this.table.missing(rm.pathString, this.name));
     }
-    const conn = node === undefined ? this.router.pick(rm.service) : this.router.pickNode(node);
-    if (conn !== undefined) return conn.call(rm, value, timeoutMs, metadata, signal, full);
-    return this.waitAndRoute(rm, value, timeoutMs, metadata, signal, node, full);
+    const conn = node === undefined ? this.router.pick(rm.service, hint?.shardKey) : this.router.pickNode(node);
+    if (conn !== undefined) return this.callRemote(conn, rm, value, timeoutMs, metadata, signal, full, node, hint);
+    return this.waitAndRoute(rm, value, timeoutMs, metadata, signal, node, full, hint);
+  }
+
+  /** Sends on `conn`; idempotent calls that fail unavailable are retried on another node. */
+  private callRemote(
+    conn: ClientConn,
+    rm: RoutedMethod,
+    value: unknown,
+    timeoutMs: number,
+    metadata: Metadata | undefined,
+    signal: AbortSignal | undefined,
+    full: boolean,
+    node: string | undefined,
+    hint: CallOptions | undefined,
+  ): Promise<unknown> {
+    const p = conn.call(rm, value, timeoutMs, metadata, signal, full);
+    const retry = hint?.retry ?? (rm.desc !== undefined && isIdempotent(rm.desc));
+    if (!retry || node !== undefined) return p;
+    this.budget.deposit();
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
+    const again = (err: unknown, failed: ClientConn, attempt: number): Promise<unknown> => {
+      if (!GomsError.is(err) || err.code !== Code.Unavailable || attempt > this.budget.opts.maxRetries) throw err;
+      if (signal?.aborted) throw err;
+      const left = deadline === undefined ? 0 : deadline - Date.now();
+      if (deadline !== undefined && left <= 0) throw err;
+      const next = this.router.pick(rm.service, hint?.shardKey, failed);
+      if (next === undefined || !this.budget.withdraw()) throw err;
+      return next.call(rm, value, left, metadata, signal, full).catch((e: unknown) => again(e, next, attempt + 1));
+    };
+    return p.catch((e: unknown) => again(e, conn, 1));
   }
 
   /** No ready target: wait for a connecting peer within the deadline, else fail unavailable. */
@@ -394,14 +433,15 @@ export class GomsNode {
     signal: AbortSignal | undefined,
     node: string | undefined,
     full: boolean,
+    hint: CallOptions | undefined,
   ): Promise<unknown> {
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Date.now() + this.connOpts.handshakeTimeoutMs * 2;
     for (;;) {
-      const conn = node === undefined ? this.router.pick(rm.service) : this.router.pickNode(node);
+      const conn = node === undefined ? this.router.pick(rm.service, hint?.shardKey) : this.router.pickNode(node);
       if (conn !== undefined) {
         const left = timeoutMs > 0 ? deadline - Date.now() : 0;
         if (timeoutMs > 0 && left <= 0) throw new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded);
-        return conn.call(rm, value, timeoutMs > 0 ? left : 0, metadata, signal, full);
+        return this.callRemote(conn, rm, value, timeoutMs > 0 ? left : 0, metadata, signal, full, node, hint);
       }
       if (!this.router.connecting) {
         throw new GomsError(
@@ -444,7 +484,7 @@ export class GomsNode {
         return Promise.resolve();
       }
     }
-    const conn = node === undefined ? this.router.pick(rm.service) : this.router.pickNode(node);
+    const conn = node === undefined ? this.router.pick(rm.service, o?.shardKey) : this.router.pickNode(node);
     if (conn === undefined) {
       return Promise.reject(new GomsError(node === undefined ? `no node hosting ${rm.service} is available` : `node ${node} is not connected`, Code.Unavailable));
     }

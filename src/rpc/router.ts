@@ -1,7 +1,23 @@
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import type { ClientConn } from "../internal/conn/client-conn.js";
+import { HashRing } from "./hash-ring.js";
 import type { Peer } from "./peer.js";
+
+/**
+ * How a call picks among the ready nodes hosting its service:
+ * - "round-robin": in turn (default);
+ * - "random": uniformly at random;
+ * - "least-inflight": power of two random choices, the one with fewer calls in flight.
+ * A call with a `shardKey` always uses consistent hashing on it instead.
+ */
+export type Balancer = "round-robin" | "random" | "least-inflight";
+
+export interface RouterOptions {
+  balancer: Balancer;
+  /** Prefer nodes of this region when any is ready (the seed's routing); undefined disables. */
+  region: number | undefined;
+}
 
 /**
  * Which connected peers host which services. Rebuilt on every peer change so
@@ -9,10 +25,19 @@ import type { Peer } from "./peer.js";
  */
 export class Router {
   readonly peers = new Map<string, Peer>();
+  /** Ready peers per service, same-region peers only when there are any. */
   private byService = new Map<string, Peer[]>();
+  /** Every ready peer per service, regardless of region. */
+  private allByService = new Map<string, Peer[]>();
+  private rings = new Map<string, HashRing<Peer>>();
   private byName = new Map<string, Peer>();
   private readonly cursor = new Map<string, number>();
   private waiters: Array<() => void> = [];
+  private readonly opts: RouterOptions;
+
+  constructor(opts: RouterOptions = { balancer: "round-robin", region: undefined }) {
+    this.opts = opts;
+  }
 
   add(peer: Peer): void {
     this.peers.set(peer.key, peer);
@@ -40,31 +65,80 @@ export class Router {
         list.push(p);
       }
     }
-    this.byService = byService;
+    const preferred = new Map<string, Peer[]>();
+    for (const [svc, list] of byService) {
+      const region = this.opts.region;
+      const local = region === undefined ? list : list.filter((p) => p.identity!.region === region);
+      preferred.set(svc, local.length > 0 ? local : list);
+    }
+    this.byService = preferred;
+    this.allByService = byService;
+    this.rings = new Map();
     this.byName = byName;
     const w = this.waiters;
     this.waiters = [];
     for (const wake of w) wake();
   }
 
-  /** A ready connection to a node hosting `service`, round-robin; undefined if none. */
-  pick(service: string): ClientConn | undefined {
+  /**
+   * A ready connection to a node hosting `service` (undefined if none), chosen
+   * by the balancer, or by consistent hashing on `shardKey`. `exclude` skips a
+   * connection that already failed this call.
+   */
+  pick(service: string, shardKey?: string, exclude?: ClientConn): ClientConn | undefined {
     const list = this.byService.get(service);
     if (list === undefined) return undefined;
+    if (shardKey !== undefined) return this.pickShard(service, shardKey, exclude);
     const n = list.length;
     if (n === 1) {
       const c = list[0]!.conn;
-      return c !== undefined && c.ready ? c : undefined;
+      return c !== undefined && c.ready && c !== exclude ? c : this.fallback(service, exclude);
     }
-    const start = (this.cursor.get(service) ?? 0) % n;
-    for (let i = 0; i < n; i++) {
-      const c = list[(start + i) % n]!.conn;
-      if (c !== undefined && c.ready) {
-        this.cursor.set(service, start + i + 1);
-        return c;
+    switch (this.opts.balancer) {
+      case "random":
+        return this.scan(list, Math.floor(Math.random() * n), exclude) ?? this.fallback(service, exclude);
+      case "least-inflight": {
+        const a = list[Math.floor(Math.random() * n)]!.conn;
+        const b = list[Math.floor(Math.random() * n)]!.conn;
+        const okA = a !== undefined && a.ready && a !== exclude;
+        const okB = b !== undefined && b.ready && b !== exclude;
+        if (okA && okB) return a.inflight <= b.inflight ? a : b;
+        if (okA) return a;
+        if (okB) return b;
+        return this.scan(list, 0, exclude) ?? this.fallback(service, exclude);
+      }
+      default: {
+        const start = (this.cursor.get(service) ?? 0) % n;
+        this.cursor.set(service, start + 1);
+        return this.scan(list, start, exclude) ?? this.fallback(service, exclude);
       }
     }
+  }
+
+  private scan(list: readonly Peer[], start: number, exclude: ClientConn | undefined): ClientConn | undefined {
+    const n = list.length;
+    for (let i = 0; i < n; i++) {
+      const c = list[(start + i) % n]!.conn;
+      if (c !== undefined && c.ready && c !== exclude) return c;
+    }
     return undefined;
+  }
+
+  /** Other regions, when every preferred node is unusable. */
+  private fallback(service: string, exclude: ClientConn | undefined): ClientConn | undefined {
+    const all = this.allByService.get(service);
+    if (all === undefined || all === this.byService.get(service)) return undefined;
+    return this.scan(all, 0, exclude);
+  }
+
+  private pickShard(service: string, key: string, exclude: ClientConn | undefined): ClientConn | undefined {
+    let ring = this.rings.get(service);
+    if (ring === undefined) {
+      const all = this.allByService.get(service) ?? [];
+      ring = new HashRing(all.map((p) => ({ id: p.identity!.name, value: p })));
+      this.rings.set(service, ring);
+    }
+    return ring.lookup(key, (p) => p.conn !== undefined && p.conn.ready && p.conn !== exclude)?.conn;
   }
 
   /** The ready connection of the node named `name`. */

@@ -13,6 +13,14 @@ export interface CallOptions {
   parent?: ParentContext | undefined;
   /** Send to this node (by name) instead of load-balancing. */
   node?: string | undefined;
+  /** Route by consistent hashing on this key: the same key reaches the same node while it is up. */
+  shardKey?: string | undefined;
+  /**
+   * Retry on another node when a call fails with unavailable. Default: true for
+   * methods declared idempotent (idempotency_level IDEMPOTENT or NO_SIDE_EFFECTS),
+   * within the deadline and the node's retry budget; never for other methods.
+   */
+  retry?: boolean | undefined;
 }
 
 /** The outcome of a call with everything that came back beside the message. */
