@@ -2,6 +2,7 @@ import type { ConnOptions } from "../internal/conn/options.js";
 import type { TlsClientOptions, TlsServerOptions } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
 import type { BackoffOptions } from "./backoff.js";
+import type { RegistryLike } from "./discovery.js";
 import type { PeerAddress } from "./peer.js";
 import type { RetryBudgetOptions } from "./retry-budget.js";
 import type { Balancer } from "./router.js";
@@ -48,6 +49,13 @@ export interface NodeOptions {
   balancer?: Balancer;
   /** Prefer nodes of this node's region (falling back to others). Default true, as in the Go version. */
   preferSameRegion?: boolean;
+  /**
+   * Register in this registry (under a lease, with descriptors) and discover
+   * peers from it. See goms/registry: createRegistry({ kv: ... }).
+   */
+  registry?: RegistryLike;
+  /** Dial every registered node, not only those hosting services this node calls (gateways). */
+  connectAll?: boolean;
   /** Retry budget for idempotent calls. */
   retryBudget?: Partial<RetryBudgetOptions>;
 }

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { create, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import { NodeIdentitySchema, NodeService, type Hello, type NodeIdentity } from "../gen/goms/v1/node_pb.js";
@@ -21,6 +22,7 @@ import { callLocal } from "./local-call.js";
 import type { NodeOptions } from "./node-options.js";
 import { Peer, type PeerAddress } from "./peer.js";
 import { Router } from "./router.js";
+import { Discovery } from "./discovery.js";
 import { defaultRetryBudget, RetryBudget } from "./retry-budget.js";
 import { isIdempotent } from "./services.js";
 import { jsonMethod, rawMethod, typedMethod, type RoutedMethod } from "./client-method.js";
@@ -65,6 +67,8 @@ export class GomsNode {
   private helloCache: Hello | undefined;
   private closing: Promise<void> | undefined;
   private readonly dispatcher: Dispatcher;
+  private discovery: Discovery | undefined;
+  private registration: { close(): Promise<void> } | undefined;
 
   constructor(opts: NodeOptions) {
     if (!opts.name) throw new GomsError("node name is required", Code.InvalidArgument);
@@ -186,6 +190,20 @@ export class GomsNode {
     for (const s of this.table.services.values()) await s.hooks.onStart?.();
     this.state = "running";
     const peers = (this.opts.peers ?? []).map((a) => this.addPeer(a));
+    const registry = this.opts.registry;
+    if (registry !== undefined) {
+      if (this.listener !== undefined) {
+        const files = create(FileDescriptorSetSchema, { file: this.table.files([]).map((f) => f.proto) });
+        this.registration = await registry.register(this.identity(), files);
+      }
+      this.discovery = new Discovery(
+        { name: this.name, region: this.opts.region ?? 0, addPeer: (a) => void this.addPeer(a), removePeer: (a) => this.removePeer(a) },
+        registry,
+        this.opts.connectAll ?? false,
+      );
+      this.discovery.start();
+      await Promise.race([this.discovery.synced, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
     await Promise.all(peers.map((p) => this.firstContact(p)));
     return this;
   }
@@ -295,7 +313,7 @@ export class GomsNode {
       name = method.slice(dot + 1);
     }
     if (!service.includes(".") || !this.knowsService(service)) {
-      const known = [...this.table.services.keys(), ...this.router.services()];
+      const known = [...new Set([...this.table.services.keys(), ...this.router.services(), ...(this.discovery?.services() ?? [])])];
       const match = known.filter((s) => s === service || s.endsWith(`.${service}`));
       if (match.length > 1) throw new GomsError(`service name ${service} is ambiguous: ${match.join(", ")}`, Code.InvalidArgument);
       if (match.length === 1) service = match[0]!;
@@ -304,7 +322,7 @@ export class GomsNode {
   }
 
   private knowsService(s: string): boolean {
-    return this.table.services.has(s) || this.router.all(s).length > 0;
+    return this.table.services.has(s) || this.router.all(s).length > 0 || (this.discovery?.nodesFor(s).length ?? 0) > 0;
   }
 
   private resolveOptions(o: CallOptions | undefined): { timeoutMs: number; metadata: Metadata | undefined; signal: AbortSignal | undefined } {
@@ -443,6 +461,8 @@ export class GomsNode {
         if (timeoutMs > 0 && left <= 0) throw new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded);
         return this.callRemote(conn, rm, value, timeoutMs > 0 ? left : 0, metadata, signal, full, node, hint);
       }
+      if (node === undefined) this.discovery?.want(rm.service);
+      else this.discovery?.wantNode(node);
       if (!this.router.connecting) {
         throw new GomsError(
           node === undefined ? `no node hosting ${rm.service} is available` : `node ${node} is not connected`,
@@ -552,6 +572,9 @@ export class GomsNode {
   private async doClose(graceMs: number): Promise<void> {
     const wasRunning = this.state === "running";
     this.state = "closing";
+    // Leave the registry first so that other nodes stop routing here while we drain.
+    await this.registration?.close().catch(() => undefined);
+    await this.discovery?.stop();
     // net.Server#close resolves only once every connection is gone: start it, await it last.
     const listenerClosed = this.listener?.close();
     for (const c of this.serverConns) c.drain("node is shutting down");

@@ -123,6 +123,8 @@ export class Peer {
     this.state = "closed";
     if (this.timer) clearTimeout(this.timer);
     const c = this.conn;
-    if (c && (force || c.inflight === 0)) c.destroy(new GomsError("node is closing", Code.Unavailable));
+    if (!c) return;
+    if (force || c.inflight === 0) c.destroy(new GomsError("peer removed", Code.Unavailable));
+    else c.draining = true; // takes no new calls; closes itself when the last one settles
   }
 }

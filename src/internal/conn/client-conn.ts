@@ -204,6 +204,7 @@ export class ClientConn extends Conn {
       this.frameWritten(false);
     }
     p.reject(err);
+    this.afterSettle();
   }
 
   protected onFrameReceived(type: number, _flags: number, callId: number, buf: Buffer, start: number, end: number): void {
