@@ -293,6 +293,8 @@ export interface Target {
   aborts: GomsError[];
   /** Calls currently parked in the hanging handler. */
   hanging: number;
+  /** DB.Query calls served. */
+  queries: number;
   close(): Promise<void>;
 }
 
@@ -311,6 +313,7 @@ export async function startTarget(extra: Partial<NodeOptions> = {}): Promise<Tar
     port: 0,
     aborts: [],
     hanging: 0,
+    queries: 0,
     close: () => node.close({ graceMs: 100 }),
   };
   node.service(AddServer, {
@@ -327,6 +330,7 @@ export async function startTarget(extra: Partial<NodeOptions> = {}): Promise<Tar
   });
   node.service(DB, {
     query(req) {
+      t.queries++;
       const n = Number(req.key) || 0;
       let v = bigValues.get(n);
       if (v === undefined) bigValues.set(n, (v = "x".repeat(n)));
