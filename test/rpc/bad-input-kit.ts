@@ -140,8 +140,11 @@ export function decodeResponse(f: Frame): Response {
 export class RawPeer {
   readonly socket: net.Socket;
   readonly frames: Frame[] = [];
+  /** The 8 preface bytes the other side sent first (the server's reply, or a client's preface). */
   prefaceReply: Buffer | undefined;
   closed = false;
+  /** Called for every frame received, after it was recorded. */
+  onFrame: ((f: Frame) => void) | undefined = undefined;
   /** Acknowledge the server's PINGs (a live peer). Turn off to play dead. */
   answerPings = true;
   readonly closedPromise: Promise<void>;
@@ -157,14 +160,15 @@ export class RawPeer {
     RawPeer.all.clear();
   }
 
-  private constructor(socket: net.Socket, expectPreface: boolean) {
+  private constructor(socket: net.Socket) {
     this.socket = socket;
     RawPeer.all.add(this);
-    if (!expectPreface) this.pre = Buffer.alloc(8);
     this.parser = new FrameParser(
       {
         onFrame: (type, flags, callId, buf, start, end) => {
-          this.frames.push({ type, flags, callId, body: Buffer.from(buf.subarray(start, end)) });
+          const f: Frame = { type, flags, callId, body: Buffer.from(buf.subarray(start, end)) };
+          this.frames.push(f);
+          this.onFrame?.(f);
           if (type === FrameType.Ping && (flags & FLAG_ACK) === 0 && this.answerPings && !this.socket.destroyed) {
             this.socket.write(frame(FrameType.Ping, FLAG_ACK, 0, buf.subarray(start, end)));
           }
@@ -193,12 +197,12 @@ export class RawPeer {
       socket.once("connect", resolve);
       socket.once("error", reject);
     });
-    return new RawPeer(socket, true);
+    return new RawPeer(socket);
   }
 
-  /** Wraps an accepted socket (fake server side: no preface expected from our peer's replies). */
+  /** Wraps an accepted socket (a fake server): the first 8 bytes read are the client's preface. */
   static accepted(socket: net.Socket): RawPeer {
-    return new RawPeer(socket, true);
+    return new RawPeer(socket);
   }
 
   /** Connects, sends preface + HELLO and waits for the server's HELLO. */
