@@ -18,7 +18,6 @@ import {
   sleep,
   startClient,
   startTarget,
-  type Target,
 } from "./bad-input-kit.js";
 
 after(() => RawPeer.destroyAll());
