@@ -21,12 +21,16 @@ type Event = Got | { error: string };
 function parseChunks(chunks: Uint8Array[], maxFrameSize: number, pauseAt: ReadonlySet<number> = new Set()): Event[] {
   const out: Event[] = [];
   let frames = 0;
+  let paused = false;
   const parser: FrameParser = new FrameParser(
     {
       onFrame(type, flags, callId, buf, start, end) {
         assert.ok(start >= 0 && start <= end && end <= buf.length, "frame bounds inside the buffer");
         out.push({ type, flags, callId, body: [...buf.subarray(start, end)] });
-        if (pauseAt.has(frames++)) parser.pause();
+        if (pauseAt.has(frames++)) {
+          paused = true;
+          parser.pause();
+        }
       },
       onFrameError(message) {
         out.push({ error: message });
@@ -34,11 +38,15 @@ function parseChunks(chunks: Uint8Array[], maxFrameSize: number, pauseAt: Readon
     },
     maxFrameSize,
   );
+  const resume = (): void => {
+    paused = false;
+    parser.resume();
+  };
   for (const c of chunks) {
     parser.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-    parser.resume();
+    if (paused) resume(); // like a socket 'drain' arriving between reads
   }
-  parser.resume();
+  while (paused) resume(); // drain whatever is held back
   return out;
 }
 
