@@ -18,7 +18,7 @@ export const ADD = "goms.examples.v1.AddServer/Add";
 export const QUERY = "goms.examples.v1.DB/Query";
 
 /** Connection options that keep every timeout-driven test well under a second. */
-export const fastConn: Partial<ConnOptions> = { heartbeatMs: 50, heartbeatTimeoutMs: 200, handshakeTimeoutMs: 300 };
+export const fastConn = { heartbeatMs: 100, heartbeatTimeoutMs: 500, handshakeTimeoutMs: 400 } satisfies Partial<ConnOptions>;
 
 // ---- frames by hand ----------------------------------------------------------
 

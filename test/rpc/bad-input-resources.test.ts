@@ -57,6 +57,7 @@ describe("7. a peer that stops reading", () => {
         const total = N * size;
         console.log(`served ${t.queries - 1}/${N} calls, arrayBuffers +${(grew / MiB).toFixed(1)} MiB, rss +${(rssGrew / MiB).toFixed(1)} MiB of ${total / MiB} MiB requested`);
         assert.ok(t.queries < N / 2, `server kept serving a peer that does not read: ${t.queries - 1}/${N} calls`);
+        assert.ok(rssGrew < 64 * MiB, `rss grew by ${(rssGrew / MiB).toFixed(1)} MiB with a non-reading peer`);
         assert.ok(grew < 24 * MiB, `arrayBuffers grew by ${(grew / MiB).toFixed(1)} MiB with a non-reading peer (limit ${maxBufferedBytes / MiB} MiB buffered)`);
 
         // Other clients are still served, including large responses.
