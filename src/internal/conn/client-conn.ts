@@ -78,6 +78,8 @@ export class ClientConn extends Conn {
    */
   private deadlineTimer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
+  /** Call ids wrapped around at least once; until then an id >= nextId was never issued. */
+  private idsWrapped = false;
 
   constructor(stream: Stream, opts: ConnOptions, hello: Hello, events: ClientConnEvents) {
     super(stream, opts);
@@ -131,6 +133,7 @@ export class ClientConn extends Conn {
     }
     const id = this.nextId;
     this.nextId = id === 0xffffffff ? 1 : id + 1;
+    if (id === 0xffffffff) this.idsWrapped = true;
     const w = this.writer;
     const idle = this.pending.size === 0;
     if (timeoutMs > MAX_TIMEOUT_MS) timeoutMs = MAX_TIMEOUT_MS;
@@ -250,7 +253,11 @@ export class ClientConn extends Conn {
 
   private onResponse(callId: number, buf: Buffer, start: number, end: number): void {
     const p = this.pending.get(callId);
-    if (p === undefined) return; // late answer to a call that timed out or was canceled
+    if (p === undefined) {
+      // A late answer to a call that timed out or was canceled is fine; one to a call never made is not.
+      if (callId === 0 || (!this.idsWrapped && callId >= this.nextId)) this.protocolError(`RESPONSE for call id ${callId} that was never issued`);
+      return;
+    }
     this.pending.delete(callId);
     p.cleanup();
     if (end - start < 6) return this.failMalformed(p, "short RESPONSE header");
@@ -289,6 +296,17 @@ export class ClientConn extends Conn {
   private failMalformed(p: Pending, why: string): void {
     p.reject(new GomsError(`malformed response: ${why}`, Code.Internal));
     this.protocolError(why);
+  }
+
+  /**
+   * The server broke the protocol: it is told so (GOAWAY with `code`), but the
+   * pending calls fail unavailable, as for any lost connection. They did nothing
+   * wrong, so they must not see the invalid_argument meant for the server.
+   */
+  protected override protocolError(message: string, code: Code = Code.InvalidArgument): void {
+    if (this.closed) return;
+    this.sendGoAway(0, code, `protocol error: ${message}`);
+    this.destroy(new GomsError(`protocol error: ${message}`, Code.Unavailable), true);
   }
 
   protected onClosed(err: GomsError): void {

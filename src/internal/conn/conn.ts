@@ -102,6 +102,17 @@ export abstract class Conn implements FrameSink {
     if (this.writer.pending > 0 && !this.closed) this.flush();
   }
 
+  /** Hands out the frames the parser held back while paused, as one read burst. */
+  protected resumeParsing(): void {
+    this.inBurst = true;
+    try {
+      this.parser.resume();
+    } finally {
+      this.inBurst = false;
+    }
+    if (this.writer.pending > 0 && !this.closed) this.flush();
+  }
+
   onFrame(type: number, flags: number, callId: number, buf: Buffer, start: number, end: number): void {
     if (this.closed) return;
     if (type === FrameType.Ping) {

@@ -235,11 +235,16 @@ export class ServerConn extends Conn {
   protected override onBackpressure(): void {
     if (this.paused || this.stream.writableLength <= this.opts.maxBufferedBytes) return;
     // The peer is not reading its responses: stop reading its requests until the socket drains.
+    // Pausing the socket alone is not enough: one read can hold thousands of pipelined
+    // requests, so the parser stops dispatching too and keeps the rest for later.
     this.paused = true;
+    this.parser.pause();
     this.stream.pause();
     this.stream.once("drain", () => {
       this.paused = false;
-      if (!this.closed) this.stream.resume();
+      if (this.closed) return;
+      this.resumeParsing();
+      if (!this.paused && !this.closed) this.stream.resume();
     });
   }
 

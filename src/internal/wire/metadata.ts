@@ -52,7 +52,10 @@ export function readMetadata(buf: Buffer, start: number, end: number): Metadata 
     const vlen = buf.readUInt16BE(pos);
     pos += 2;
     if (pos + vlen > end) throw new RangeError("malformed metadata block");
-    md[key] = buf.toString("utf8", pos, pos + vlen);
+    const value = buf.toString("utf8", pos, pos + vlen);
+    // "__proto__" is a legal key: assigning it would hit the prototype setter and drop it.
+    if (key === "__proto__") Object.defineProperty(md, key, { value, enumerable: true, writable: true, configurable: true });
+    else md[key] = value;
     pos += vlen;
   }
   return md;

@@ -20,6 +20,7 @@ export class FrameParser {
   /** Total bytes of the frame being assembled (including length prefix), 0 when unknown. */
   private need = 0;
   private failed = false;
+  private paused = false;
   private readonly sink: FrameSink;
   maxFrameSize: number;
 
@@ -33,8 +34,33 @@ export class FrameParser {
     return this.partsLen;
   }
 
+  /**
+   * Stops handing out frames once the current one returns (call it from
+   * onFrame or between pushes). Bytes pushed meanwhile are only buffered.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Hands out the frames held back since pause(), then carries on as usual. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.failed || this.partsLen === 0) return;
+    const joined = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsLen);
+    this.parts = [];
+    this.partsLen = 0;
+    this.need = 0;
+    this.scan(joined);
+  }
+
   push(chunk: Buffer): void {
     if (this.failed) return;
+    if (this.paused) {
+      this.parts.push(chunk);
+      this.partsLen += chunk.length;
+      return;
+    }
     if (this.partsLen > 0) {
       this.parts.push(chunk);
       this.partsLen += chunk.length;
@@ -59,7 +85,7 @@ export class FrameParser {
   private scan(buf: Buffer): void {
     const n = buf.length;
     let pos = 0;
-    while (!this.failed) {
+    while (!this.failed && !this.paused) {
       const left = n - pos;
       if (left < 4) break;
       const len = buf.readUInt32BE(pos);
