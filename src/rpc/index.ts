@@ -29,3 +29,6 @@ export { MemoryNetwork } from "../internal/transport/memory.js";
 export type { Transport, Listener, Stream } from "../internal/transport/types.js";
 export { Code, GomsError } from "../errors/index.js";
 export { NodeService } from "../gen/goms/v1/node_pb.js";
+export type { RegistryLike, NodeChange } from "./discovery.js";
+export type { Balancer } from "./router.js";
+export type { RetryBudgetOptions } from "./retry-budget.js";

@@ -4,6 +4,7 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import { NodeIdentitySchema, NodeService, type Hello, type NodeIdentity } from "../gen/goms/v1/node_pb.js";
+import type { NodeRegistration } from "../gen/goms/v1/registry_pb.js";
 import { makeHello, type ClientConn } from "../internal/conn/client-conn.js";
 import type { Dispatcher } from "../internal/conn/dispatcher.js";
 import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.js";
@@ -218,6 +219,14 @@ export class GomsNode {
       };
       check();
     });
+  }
+
+  /**
+   * Registrations of the other nodes known through the registry (name ->
+   * NodeRegistration, with identity and service descriptors). Empty without a registry.
+   */
+  discovered(): ReadonlyMap<string, NodeRegistration> {
+    return this.discovery?.known ?? new Map();
   }
 
   /** Connects to another node. Its services become routable once it says HELLO. */
