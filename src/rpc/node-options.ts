@@ -56,6 +56,12 @@ export interface NodeOptions {
   registry?: RegistryLike;
   /** Dial every registered node, not only those hosting services this node calls (gateways). */
   connectAll?: boolean;
+  /**
+   * Calls made while a handler runs inherit its deadline, cancellation and
+   * metadata without passing `parent` (AsyncLocalStorage). Default true;
+   * `parent` in call options still wins.
+   */
+  inheritContext?: boolean;
   /** Retry budget for idempotent calls. */
   retryBudget?: Partial<RetryBudgetOptions>;
 }

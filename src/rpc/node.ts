@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { timingSafeEqual } from "node:crypto";
 import { create, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
@@ -16,7 +17,7 @@ import { VERSION } from "../version.js";
 import { defaultBackoff, type BackoffOptions } from "./backoff.js";
 import type { CallEvent, PeerEvent } from "./diagnostics.js";
 import { channels } from "./diagnostics.js";
-import type { Metadata, PeerInfo } from "./context.js";
+import type { HandlerContext, Metadata, PeerInfo } from "./context.js";
 import { introspection } from "./introspection.js";
 import { composeClient } from "./interceptors.js";
 import { callLocal } from "./local-call.js";
@@ -69,6 +70,8 @@ export class GomsNode {
   private closing: Promise<void> | undefined;
   private readonly dispatcher: Dispatcher;
   private discovery: Discovery | undefined;
+  /** The handler context of the call being served, for implicit nested-call inheritance. */
+  private readonly als: AsyncLocalStorage<HandlerContext> | undefined;
   private registration: { close(): Promise<void> } | undefined;
 
   constructor(opts: NodeOptions) {
@@ -90,7 +93,8 @@ export class GomsNode {
       region: opts.preferSameRegion === false ? undefined : (opts.region ?? 0),
     });
     this.budget = new RetryBudget({ ...defaultRetryBudget, ...opts.retryBudget });
-    this.table = new ServiceTable(opts.serverInterceptors ?? []);
+    this.als = opts.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
+    this.table = new ServiceTable(opts.serverInterceptors ?? [], this.als);
     this.localPeer = { address: "local", node: undefined, local: true };
     const base: UnaryFn = (r) => this.dispatch(r) as Promise<never>;
     this.invokeChain = opts.interceptors?.length ? composeClient(opts.interceptors, base) : undefined;
@@ -355,6 +359,10 @@ export class GomsNode {
   /** The hot path: interceptors (if any), then local, pinned or load-balanced dispatch. */
   private invoke(rm: RoutedMethod, desc: DescMethod | undefined, value: unknown, o: CallOptions | undefined, full: boolean): Promise<unknown> {
     if (this.state !== "running") return Promise.reject(this.notRunning());
+    if (this.als !== undefined && o?.parent === undefined) {
+      const current = this.als.getStore();
+      if (current !== undefined) o = { ...o, parent: current };
+    }
     if (this.invokeChain !== undefined && desc !== undefined) {
       let r;
       try {
@@ -499,6 +507,10 @@ export class GomsNode {
 
   private sendOneWay(rm: RoutedMethod, value: unknown, o: CallOptions | undefined): Promise<void> {
     if (this.state !== "running") return Promise.reject(this.notRunning());
+    if (this.als !== undefined && o?.parent === undefined) {
+      const current = this.als.getStore();
+      if (current !== undefined) o = { ...o, parent: current };
+    }
     let r;
     try {
       r = this.resolveOptions(o);

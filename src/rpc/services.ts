@@ -6,6 +6,8 @@ import { GomsError } from "../errors/goms-error.js";
 import type { ServerMethod } from "../internal/conn/dispatcher.js";
 import type { ServerCall } from "../internal/conn/server-call.js";
 import { composeServer } from "./interceptors.js";
+import type { AsyncLocalStorage } from "node:async_hooks";
+import type { HandlerContext } from "./context.js";
 import type { HandlerFn, ServerInterceptor, ServiceHooks } from "./types.js";
 
 export interface HostedService {
@@ -27,9 +29,11 @@ export class ServiceTable {
   readonly services = new Map<string, HostedService>();
   private readonly methods = new Map<string, ServerMethod>();
   private readonly interceptors: readonly ServerInterceptor[];
+  private readonly als: AsyncLocalStorage<HandlerContext> | undefined;
 
-  constructor(interceptors: readonly ServerInterceptor[]) {
+  constructor(interceptors: readonly ServerInterceptor[], als?: AsyncLocalStorage<HandlerContext>) {
     this.interceptors = interceptors;
+    this.als = als;
   }
 
   add(desc: DescService, impl: Record<string, unknown>, hooks: ServiceHooks): void {
@@ -47,7 +51,9 @@ export class ServiceTable {
         throw new GomsError(`${desc.typeName}.${method.name} is a ${method.methodKind} method; goms serves unary methods`, Code.Unimplemented);
       }
       const bound: HandlerFn = (req, ctx) => (fn as HandlerFn).call(impl, req, ctx);
-      const invoke = this.interceptors.length ? composeServer(this.interceptors, bound) : bound;
+      const composed = this.interceptors.length ? composeServer(this.interceptors, bound) : bound;
+      const als = this.als;
+      const invoke: HandlerFn = als === undefined ? composed : (req, ctx) => als.run(ctx, composed, req, ctx);
       this.methods.set(methodPath(method), {
         service: desc,
         method,

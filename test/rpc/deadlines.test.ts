@@ -112,6 +112,38 @@ describe("deadlines and cancellation", () => {
     await assert.rejects(c2.client(AddServer).add({}, { timeoutMs: 100 }), (e: GomsError) => e.code === Code.DeadlineExceeded);
   });
 
+  it("nested calls inherit the deadline and metadata by default, without passing parent", async () => {
+    let inner: { left: number | undefined; trace: string | undefined } = { left: undefined, trace: undefined };
+    const db = await nodes.start({ name: "db", port: 0 }, (n) =>
+      n.service(DB, {
+        query(_req, ctx) {
+          inner = { left: ctx.timeRemaining(), trace: ctx.metadata["x-trace"] };
+          return {};
+        },
+      }),
+    );
+    const mid = await nodes.start({ name: "mid", port: 0, peers: [{ host: "127.0.0.1", port: db.port }] }, (n) =>
+      n.service(AddServer, {
+        async add() {
+          await sleep(50);
+          await n.client(DB).query({});
+          return {};
+        },
+      }),
+    );
+    const c = await nodes.start({ name: "c", peers: [{ host: "127.0.0.1", port: mid.port }] });
+    await c.client(AddServer).add({}, { timeoutMs: 600, metadata: { "x-trace": "t-2" } });
+    assert.equal(inner.trace, "t-2");
+    assert.ok(inner.left !== undefined && inner.left <= 555 && inner.left > 300, `inner ${inner.left}`);
+    // inheritContext: false turns it off: the nested call gets the default 30 s.
+    const mid2 = await nodes.start({ name: "mid2", port: 0, inheritContext: false, peers: [{ host: "127.0.0.1", port: db.port }] }, (n) =>
+      n.service(AddServer, { add: async () => (await n.client(DB).query({}), {}) }),
+    );
+    const c2 = await nodes.start({ name: "c2", peers: [{ host: "127.0.0.1", port: mid2.port }] });
+    await c2.client(AddServer).add({}, { timeoutMs: 600 });
+    assert.ok(inner.left! > 29_000, `inner ${inner.left}`);
+  });
+
   it("in-process calls honour deadlines and signals too", async () => {
     const n = await nodes.start({ name: "solo" }, (x) =>
       x.service(AddServer, {
