@@ -71,7 +71,23 @@ export class WatchClient implements KvBackend {
   private async call<T>(fn: (rpc: Client<typeof WatchService>, opts: { timeoutMs: number }) => Promise<T>): Promise<T> {
     if (this.closed) throw new GomsError("watch client closed", Code.Unavailable);
     await this.ready;
-    return fn(this.rpc, { timeoutMs: this.timeoutMs });
+    return fn(this.rpc, { timeoutMs: this.timeoutMs }).catch((e: unknown) => {
+      throw this.explain(e);
+    });
+  }
+
+  /**
+   * A refused handshake shows up as Unavailable on calls; when the server
+   * refused our token, say so (and make watches stop retrying).
+   */
+  private explain(e: unknown): GomsError {
+    const err = GomsError.from(e);
+    if (err.code !== Code.Unavailable) return err;
+    for (const p of this.node.router.peers.values()) {
+      const last = p.lastError;
+      if (p.state !== "ready" && last?.code === Code.Unauthenticated) return new GomsError(last.rawMessage, Code.Unauthenticated, { cause: err });
+    }
+    return err;
   }
 
   async put(key: string, value: Uint8Array, options: { lease?: string; prevRevision?: number } = {}): Promise<number> {
@@ -175,7 +191,9 @@ export class WatchClient implements KvBackend {
       fromRevision,
       async (req, signal) => {
         await this.ready;
-        return this.rpc.poll(req, { signal, timeoutMs: this.pollWaitMs + this.timeoutMs });
+        return this.rpc.poll(req, { signal, timeoutMs: this.pollWaitMs + this.timeoutMs }).catch((e: unknown) => {
+          throw this.explain(e);
+        });
       },
       { waitMs: this.pollWaitMs, maxEvents: this.pollMaxEvents, backoff: this.retry },
       (x) => this.watches.delete(x),
