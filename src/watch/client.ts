@@ -71,9 +71,26 @@ export class WatchClient implements KvBackend {
   private async call<T>(fn: (rpc: Client<typeof WatchService>, opts: { timeoutMs: number }) => Promise<T>): Promise<T> {
     if (this.closed) throw new GomsError("watch client closed", Code.Unavailable);
     await this.ready;
-    return fn(this.rpc, { timeoutMs: this.timeoutMs }).catch((e: unknown) => {
+    const deadline = Date.now() + this.timeoutMs;
+    await this.connected(deadline);
+    return fn(this.rpc, { timeoutMs: Math.max(1, deadline - Date.now()) }).catch((e: unknown) => {
       throw this.explain(e);
     });
+  }
+
+  /**
+   * Waits (until `deadline`) for the server connection, so that a command
+   * issued while the client reconnects (server restart, network blip) is sent
+   * once the connection is back instead of failing at once. Returns early if
+   * the server refused our token; the call then fails and explain() says why.
+   */
+  private async connected(deadline: number): Promise<void> {
+    const peer = this.node.router.peers.values().next().value;
+    while (peer !== undefined && peer.state !== "ready" && !this.closed && peer.lastError?.code !== Code.Unauthenticated) {
+      const now = Date.now();
+      if (now >= deadline) return;
+      await this.node.router.waitChange(Math.min(deadline, now + 100), undefined).catch(() => undefined);
+    }
   }
 
   /**
