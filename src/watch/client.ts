@@ -8,7 +8,7 @@ import type { BackoffOptions } from "../rpc/backoff.js";
 import { createNode, type Client, type GomsNode, type TlsClientOptions } from "../rpc/index.js";
 import type { KvBackend, KvEntry } from "../registry/kv.js";
 import { PollWatch } from "./poll-watch.js";
-import { wireToEntry } from "./wire.js";
+import { own, wireToEntry } from "./wire.js";
 
 export interface WatchClientOptions {
   /** "watch://host:port". */
@@ -166,12 +166,12 @@ export class WatchClient implements KvBackend {
 
   async hget(key: string, field: string): Promise<Uint8Array | undefined> {
     const r = await this.call((c, o) => c.hGet({ key, field }, o));
-    return r.value;
+    return r.value === undefined ? undefined : own(r.value);
   }
 
   async hgetall(key: string): Promise<Record<string, Uint8Array>> {
     const r = await this.call((c, o) => c.hGetAll({ key }, o));
-    return r.fields;
+    return Object.fromEntries(Object.entries(r.fields).map(([f, v]) => [f, own(v)]));
   }
 
   async hdel(key: string, field: string): Promise<{ deleted: number; revision: number }> {

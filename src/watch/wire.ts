@@ -70,13 +70,21 @@ export function eventToWire(ev: WatchEvent): MessageInitShape<typeof WatchEventS
   };
 }
 
+/**
+ * Decoded bytes are views into the received network chunk; a copy is a plain
+ * Uint8Array and does not pin the whole chunk in memory.
+ */
+export function own(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
+
 export function wireToEntry(kv: WireKeyValue): KvEntry {
-  return { key: kv.key, value: kv.value, modRevision: Number(kv.modRevision), lease: kv.lease === "0" ? "" : kv.lease };
+  return { key: kv.key, value: own(kv.value), modRevision: Number(kv.modRevision), lease: kv.lease === "0" ? "" : kv.lease };
 }
 
 export function wireToKvEvent(ev: WireEvent): KvEvent {
   const put = ev.type === WatchEventType.PUT;
-  return { type: put ? "put" : "delete", key: ev.key, value: put ? ev.value : undefined, revision: Number(ev.revision) };
+  return { type: put ? "put" : "delete", key: ev.key, value: put ? own(ev.value) : undefined, revision: Number(ev.revision) };
 }
 
 export function entryOf(kv: KeyValue): KvEntry {
