@@ -1,0 +1,236 @@
+/**
+ * A client of the watch server: the registry's KvBackend (kind "watch") plus
+ * the hash commands, over a goms client node with the server as its peer.
+ */
+import { Code, GomsError } from "../errors/index.js";
+import { WatchService } from "../gen/goms/v1/watch_pb.js";
+import type { BackoffOptions } from "../rpc/backoff.js";
+import { createNode, type Client, type GomsNode, type TlsClientOptions } from "../rpc/index.js";
+import type { KvBackend, KvEntry } from "../registry/kv.js";
+import { PollWatch } from "./poll-watch.js";
+import { own, wireToEntry } from "./wire.js";
+
+export interface WatchClientOptions {
+  /** "watch://host:port". */
+  url: string;
+  token?: string;
+  tls?: TlsClientOptions;
+  /** Client node name. Default "watch-client-<pid>-<random>". */
+  name?: string;
+  /** Deadline of each command, ms. Default 10000. */
+  timeoutMs?: number;
+  /** Long-poll wait, ms. Default 25000 (the server caps it at its maxWaitMs, 30 s by default). */
+  pollWaitMs?: number;
+  /** Events per poll. Default 1000. */
+  pollMaxEvents?: number;
+  /** Watch retry delays while the server is unreachable. Default 50 ms doubling to 2 s. */
+  retry?: Partial<BackoffOptions>;
+}
+
+/** Parses "watch://host:port" (IPv6 in brackets). */
+export function parseWatchUrl(url: string): { host: string; port: number } {
+  const m = /^watch:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(url);
+  const port = Number(m?.[2]);
+  if (m === null || !(port > 0 && port < 65536)) {
+    throw new GomsError(`invalid watch url ${JSON.stringify(url)}: expected watch://host:port`, Code.InvalidArgument);
+  }
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+export class WatchClient implements KvBackend {
+  readonly kind = "watch";
+  readonly node: GomsNode;
+  private readonly rpc: Client<typeof WatchService>;
+  private readonly ready: Promise<unknown>;
+  private readonly timeoutMs: number;
+  private readonly watches = new Set<PollWatch>();
+  private readonly pollWaitMs: number;
+  private readonly pollMaxEvents: number;
+  private readonly retry: BackoffOptions;
+  private closed = false;
+
+  constructor(o: WatchClientOptions) {
+    const peer = parseWatchUrl(o.url);
+    this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.pollWaitMs = o.pollWaitMs ?? 25_000;
+    this.pollMaxEvents = o.pollMaxEvents ?? 1000;
+    this.retry = { initialMs: 50, maxMs: 2000, ...o.retry };
+    this.node = createNode({
+      name: o.name ?? `watch-client-${String(process.pid)}-${Math.random().toString(36).slice(2, 8)}`,
+      peers: [peer],
+      ...(o.token === undefined ? {} : { token: o.token }),
+      ...(o.tls === undefined ? {} : { peerTls: o.tls }),
+      reconnect: this.retry,
+    });
+    this.rpc = this.node.client(WatchService);
+    // start() resolves after the first connection attempt, successful or not; the peer keeps reconnecting.
+    this.ready = this.node.start();
+    this.ready.catch(() => undefined);
+  }
+
+  private async call<T>(fn: (rpc: Client<typeof WatchService>, opts: { timeoutMs: number }) => Promise<T>): Promise<T> {
+    if (this.closed) throw new GomsError("watch client closed", Code.Unavailable);
+    await this.ready;
+    const deadline = Date.now() + this.timeoutMs;
+    await this.connected(deadline);
+    return fn(this.rpc, { timeoutMs: Math.max(1, deadline - Date.now()) }).catch((e: unknown) => {
+      throw this.explain(e);
+    });
+  }
+
+  /**
+   * Waits (until `deadline`) for the server connection, so that a command
+   * issued while the client reconnects (server restart, network blip) is sent
+   * once the connection is back instead of failing at once. Returns early if
+   * the server refused our token; the call then fails and explain() says why.
+   */
+  private async connected(deadline: number): Promise<void> {
+    const peer = this.node.router.peers.values().next().value;
+    while (peer !== undefined && peer.state !== "ready" && !this.closed && peer.lastError?.code !== Code.Unauthenticated) {
+      const now = Date.now();
+      if (now >= deadline) return;
+      await this.node.router.waitChange(Math.min(deadline, now + 100), undefined).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A refused handshake shows up as Unavailable on calls; when the server
+   * refused our token, say so (and make watches stop retrying).
+   */
+  private explain(e: unknown): GomsError {
+    const err = GomsError.from(e);
+    if (err.code !== Code.Unavailable) return err;
+    for (const p of this.node.router.peers.values()) {
+      const last = p.lastError;
+      if (p.state !== "ready" && last?.code === Code.Unauthenticated) return new GomsError(last.rawMessage, Code.Unauthenticated, { cause: err });
+    }
+    return err;
+  }
+
+  async put(key: string, value: Uint8Array, options: { lease?: string; prevRevision?: number } = {}): Promise<number> {
+    const { lease, prevRevision } = options;
+    const r = await this.call((c, o) =>
+      c.put({ key, value, lease: lease ?? "", ...(prevRevision === undefined ? {} : { prevRevision: BigInt(prevRevision) }) }, o),
+    );
+    return Number(r.revision);
+  }
+
+  async get(key: string): Promise<KvEntry | undefined> {
+    const r = await this.call((c, o) => c.get({ key }, o));
+    return r.kv === undefined ? undefined : wireToEntry(r.kv);
+  }
+
+  async range(prefix: string): Promise<{ entries: KvEntry[]; revision: number }> {
+    const r = await this.call((c, o) => c.range({ prefix }, o));
+    return { entries: r.kvs.map(wireToEntry), revision: Number(r.revision) };
+  }
+
+  /** Deletes `key`; returns the store revision after the call. */
+  async delete(key: string, options: { prevRevision?: number } = {}): Promise<number> {
+    const { prevRevision } = options;
+    const r = await this.call((c, o) => c.delete({ key, ...(prevRevision === undefined ? {} : { prevRevision: BigInt(prevRevision) }) }, o));
+    return Number(r.revision);
+  }
+
+  async deletePrefix(prefix: string): Promise<{ deleted: number; revision: number }> {
+    const r = await this.call((c, o) => c.deletePrefix({ prefix }, o));
+    return { deleted: r.deleted, revision: Number(r.revision) };
+  }
+
+  async grant(ttlMs: number): Promise<string> {
+    if (!Number.isSafeInteger(ttlMs)) throw new GomsError("ttlMs must be an integer", Code.InvalidArgument);
+    const r = await this.call((c, o) => c.grant({ ttlMs: BigInt(ttlMs) }, o));
+    return r.lease;
+  }
+
+  async keepAlive(lease: string): Promise<void> {
+    await this.call((c, o) => c.keepAlive({ lease }, o));
+  }
+
+  /** Remaining ms of the lease. */
+  async timeToLive(lease: string): Promise<number> {
+    const r = await this.call((c, o) => c.timeToLive({ lease }, o));
+    return Number(r.ttlMs);
+  }
+
+  async revoke(lease: string): Promise<void> {
+    await this.call((c, o) => c.revoke({ lease }, o));
+  }
+
+  // ---- hash commands (the Go seed's protocol) ----
+
+  async hset(key: string, field: string, value: Uint8Array, options: { lease?: string } = {}): Promise<number> {
+    const r = await this.call((c, o) => c.hSet({ key, field, value, lease: options.lease ?? "" }, o));
+    return Number(r.revision);
+  }
+
+  async hget(key: string, field: string): Promise<Uint8Array | undefined> {
+    const r = await this.call((c, o) => c.hGet({ key, field }, o));
+    return r.value === undefined ? undefined : own(r.value);
+  }
+
+  async hgetall(key: string): Promise<Record<string, Uint8Array>> {
+    const r = await this.call((c, o) => c.hGetAll({ key }, o));
+    return Object.fromEntries(Object.entries(r.fields).map(([f, v]) => [f, own(v)]));
+  }
+
+  async hdel(key: string, field: string): Promise<{ deleted: number; revision: number }> {
+    const r = await this.call((c, o) => c.hDel({ key, field }, o));
+    return { deleted: r.deleted, revision: Number(r.revision) };
+  }
+
+  async del(key: string): Promise<{ deleted: number; revision: number }> {
+    const r = await this.call((c, o) => c.del({ key }, o));
+    return { deleted: r.deleted, revision: Number(r.revision) };
+  }
+
+  async hincrby(key: string, field: string, n: number): Promise<number> {
+    if (!Number.isSafeInteger(n)) throw new GomsError("hincrby increment must be a safe integer", Code.InvalidArgument);
+    const r = await this.call((c, o) => c.hIncrBy({ key, field, n: BigInt(n) }, o));
+    return Number(r.value);
+  }
+
+  async keyPrefix(prefix: string): Promise<string[]> {
+    const r = await this.call((c, o) => c.keyPrefix({ prefix }, o));
+    return r.keys;
+  }
+
+  // ---- watch ----
+
+  /**
+   * Follows keys under `prefix` after `fromRevision` (exclusive), or from now.
+   * Survives connection loss and restarts of a persistent server; ends with
+   * OutOfRange when the server no longer has the history to resume.
+   */
+  watch(prefix: string, fromRevision?: number): PollWatch {
+    const w = new PollWatch(
+      prefix,
+      fromRevision,
+      async (req, signal) => {
+        await this.ready;
+        return this.rpc.poll(req, { signal, timeoutMs: this.pollWaitMs + this.timeoutMs }).catch((e: unknown) => {
+          throw this.explain(e);
+        });
+      },
+      { waitMs: this.pollWaitMs, maxEvents: this.pollMaxEvents, backoff: this.retry },
+      (x) => this.watches.delete(x),
+    );
+    if (this.closed) w.stop();
+    else this.watches.add(w);
+    return w;
+  }
+
+  /** Stops every watch and closes the client node. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of [...this.watches]) w.stop();
+    await this.ready.catch(() => undefined);
+    await this.node.close({ graceMs: 0 });
+  }
+}
+
+/** Creates a client of the watch server at `url` ("watch://host:port"). It connects in the background. */
+export function createWatchClient(options: WatchClientOptions): WatchClient {
+  return new WatchClient(options);
+}

@@ -1,0 +1,203 @@
+/**
+ * Server side of WatchService.Poll: a long poll over the store's shared
+ * history ring. A poll keeps no state between calls and no per-watcher
+ * buffer: it reads history from `from_revision`, and when nothing matches it
+ * parks on a wake-up list until the next commit, its wait or its call ends.
+ * One store watcher per server (not per client) drives the wake-ups.
+ */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, GomsError } from "../errors/index.js";
+import type { WatchPollRequest, WatchPollResponseSchema } from "../gen/goms/v1/watch_pb.js";
+import type { HandlerContext } from "../rpc/index.js";
+import { compactedError } from "./errors.js";
+import type { WatchStore } from "./store.js";
+import type { WatchEvent } from "./types.js";
+import type { Watcher } from "./watcher.js";
+import { aheadError, eventToWire, toSafe } from "./wire.js";
+
+export interface PollLimits {
+  /** Longest wait a poll may ask for, ms. */
+  readonly maxWaitMs: number;
+  /** Most events in one answer. */
+  readonly maxEvents: number;
+  /** Events per answer when the request says 0. */
+  readonly defaultMaxEvents: number;
+  /** Stop adding events once keys + values in the answer exceed this many bytes. */
+  readonly maxBytes: number;
+  /** Concurrent polls on one connection. */
+  readonly maxPollsPerConnection: number;
+  /** Answer this long before the caller's deadline, ms. */
+  readonly deadlineMarginMs: number;
+}
+
+export const defaultPollLimits: PollLimits = {
+  maxWaitMs: 30_000,
+  maxEvents: 10_000,
+  defaultMaxEvents: 1000,
+  maxBytes: 4 * 1024 * 1024,
+  maxPollsPerConnection: 64,
+  deadlineMarginMs: 200,
+};
+
+type PollAnswer = MessageInitShape<typeof WatchPollResponseSchema>;
+
+interface Scan {
+  readonly events: WatchEvent[];
+  /** First revision not examined. */
+  readonly next: number;
+}
+
+export class Poller {
+  private readonly wakers = new Set<() => void>();
+  private readonly perConnection = new Map<string, number>();
+  private follower: Watcher | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly store: WatchStore,
+    private readonly limits: PollLimits,
+  ) {}
+
+  /** Starts following the store's commits (one store watcher for all polls). */
+  start(): void {
+    if (this.closed || this.follower !== undefined) return;
+    let w: Watcher;
+    try {
+      w = this.store.watch({ queueSize: this.store.history.capacity });
+    } catch {
+      return; // store closed
+    }
+    this.follower = w;
+    void (async () => {
+      try {
+        for await (const _ of w) this.wakeAll();
+      } catch {
+        // Fell behind (a batch larger than the history) or store closed: polls re-scan history anyway.
+      }
+      if (this.follower === w) this.follower = undefined;
+      this.wakeAll();
+      if (!this.closed) this.start();
+    })();
+  }
+
+  /** Ends every parked poll (they answer with what they have) and stops following. */
+  close(): void {
+    this.closed = true;
+    this.follower?.stop();
+    this.follower = undefined;
+    this.wakeAll();
+  }
+
+  /** Number of polls currently parked (for tests and metrics). */
+  get parked(): number {
+    return this.wakers.size;
+  }
+
+  async poll(req: WatchPollRequest, ctx: HandlerContext): Promise<PollAnswer> {
+    const match = matcher(req);
+    let from = toSafe("from_revision", req.fromRevision);
+    if (from === 0) from = this.store.revision + 1;
+    const wanted = req.maxEvents === 0 ? this.limits.defaultMaxEvents : req.maxEvents;
+    const maxEvents = Math.max(1, Math.min(wanted, this.limits.maxEvents));
+    let wait = Math.min(req.waitMs, this.limits.maxWaitMs);
+    const left = ctx.timeRemaining();
+    if (left !== undefined) wait = Math.min(wait, Math.max(0, left - this.limits.deadlineMarginMs));
+    const until = Date.now() + wait;
+
+    const release = this.admit(ctx);
+    try {
+      for (;;) {
+        const scan = this.scan(from, match, maxEvents);
+        from = scan.next;
+        const remaining = until - Date.now();
+        if (scan.events.length > 0 || remaining <= 0 || this.closed) return this.answer(scan);
+        await this.park(remaining, ctx);
+        if (ctx.signal.aborted) throw GomsError.from(ctx.signal.reason, Code.Canceled);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private answer(scan: Scan): PollAnswer {
+    return {
+      events: scan.events.map(eventToWire),
+      nextRevision: BigInt(scan.next),
+      revision: BigInt(this.store.revision),
+      oldestRevision: BigInt(this.store.oldestRevision),
+    };
+  }
+
+  /** Reads matching events from history, starting at `from`. */
+  private scan(from: number, match: (key: string) => boolean, maxEvents: number): Scan {
+    const { store } = this;
+    const rev = store.revision;
+    if (from > rev + 1) throw aheadError(from, rev, store.oldestRevision);
+    if (from < store.oldestRevision) throw compactedError(from, store.oldestRevision);
+    const events: WatchEvent[] = [];
+    let bytes = 0;
+    let r = from;
+    while (r <= rev && events.length < maxEvents && bytes < this.limits.maxBytes) {
+      const ev = store.history.at(r);
+      if (ev === undefined) throw compactedError(r, store.oldestRevision);
+      r++;
+      if (!match(ev.key)) continue;
+      events.push(ev);
+      bytes += ev.key.length + (ev.value?.length ?? 0) + (ev.prevValue?.length ?? 0);
+    }
+    return { events, next: r };
+  }
+
+  /** Resolves on the next commit, after `ms`, when the call ends or the server closes. */
+  private park(ms: number, ctx: HandlerContext): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const signal = ctx.signal;
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+      signal.addEventListener("abort", done, { once: true });
+      if (signal.aborted) done();
+    });
+  }
+
+  private wakeAll(): void {
+    if (this.wakers.size === 0) return;
+    const all = [...this.wakers];
+    this.wakers.clear();
+    for (const w of all) w();
+  }
+
+  /** Counts the poll against its connection; the returned function releases it. */
+  private admit(ctx: HandlerContext): () => void {
+    if (ctx.peer.local) return () => undefined;
+    const key = ctx.peer.address;
+    const n = this.perConnection.get(key) ?? 0;
+    if (n >= this.limits.maxPollsPerConnection) {
+      throw new GomsError(`too many concurrent polls on this connection (limit ${String(this.limits.maxPollsPerConnection)})`, Code.ResourceExhausted);
+    }
+    this.perConnection.set(key, n + 1);
+    return () => {
+      const m = (this.perConnection.get(key) ?? 1) - 1;
+      if (m <= 0) this.perConnection.delete(key);
+      else this.perConnection.set(key, m);
+    };
+  }
+}
+
+function matcher(req: WatchPollRequest): (key: string) => boolean {
+  const f = req.filter;
+  if (f.case === "key") {
+    const key = f.value;
+    return (k) => k === key;
+  }
+  if (f.case === "prefix" && f.value !== "") {
+    const prefix = f.value;
+    return (k) => k.startsWith(prefix);
+  }
+  return () => true;
+}

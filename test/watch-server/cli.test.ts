@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { Code, GomsError } from "../../src/rpc/index.js";
+import { createWatchClient } from "../../src/watch/index.js";
+import { dec, enc } from "./helpers.js";
+
+const SCRIPT = "test/watch-server/fixtures/watch-cli.ts";
+const children: ChildProcess[] = [];
+const dir = mkdtempSync(join(tmpdir(), "goms-watch-cli-"));
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts `goms watch ...`; resolves with the process, its address and its output so far. */
+async function startWatch(args: string[]): Promise<{ p: ChildProcess; url: string; out: () => string }> {
+  const p = spawn(process.execPath, ["--import", "tsx", SCRIPT, "watch", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GOMS_TOKEN: "" } });
+  children.push(p);
+  let out = "";
+  p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  p.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`goms watch did not start: ${out}`)), 15_000);
+    const check = (): void => {
+      const m = /listening on \S+ \((watch:\/\/[^)]+)\)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    p.stdout!.on("data", check);
+    p.once("exit", () => reject(new Error(`goms watch exited: ${out}`)));
+  });
+  return { p, url, out: () => out };
+}
+
+describe("goms watch", () => {
+  it("serves, keeps data in --dir across a restart, requires --token, stops gracefully on SIGTERM/SIGINT", async () => {
+    const first = await startWatch(["--port", "0", "--dir", dir, "--token", "t0k"]);
+    assert.match(first.url, /^watch:\/\/127\.0\.0\.1:\d+$/);
+    const c = createWatchClient({ url: first.url, token: "t0k" });
+    const bad = createWatchClient({ url: first.url, token: "wrong" });
+    try {
+      assert.equal(await c.put("k", enc("v")), 1);
+      await assert.rejects(bad.get("k"), (e: unknown) => GomsError.is(e) && e.code === Code.Unauthenticated);
+    } finally {
+      await c.close();
+      await bad.close();
+    }
+    first.p.kill("SIGTERM");
+    const [code] = (await once(first.p, "exit")) as [number | null];
+    assert.equal(code, 0);
+    assert.match(first.out(), /SIGTERM, closing/);
+
+    const second = await startWatch(["--port", "0", "--dir", dir, "--token", "t0k"]);
+    assert.match(second.out(), /at revision 1/);
+    const c2 = createWatchClient({ url: second.url, token: "t0k" });
+    try {
+      assert.equal(dec((await c2.get("k"))?.value), "v");
+    } finally {
+      await c2.close();
+    }
+    second.p.kill("SIGINT");
+    const [code2] = (await once(second.p, "exit")) as [number | null];
+    assert.equal(code2, 0);
+  });
+
+  it("rejects a bad port", async () => {
+    const p = spawn(process.execPath, ["--import", "tsx", SCRIPT, "watch", "--port", "99999"], { stdio: ["ignore", "pipe", "pipe"] });
+    children.push(p);
+    let err = "";
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const [code] = (await once(p, "exit")) as [number | null];
+    assert.notEqual(code, 0);
+    assert.match(err, /port/);
+  });
+});
