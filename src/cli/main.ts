@@ -6,6 +6,7 @@ import { VERSION } from "../version.js";
 import { callJson } from "./call.js";
 import { connect } from "./target.js";
 import { runDemo } from "./demo.js";
+import { registerWatchCommand } from "./watch-cmd.js";
 
 function intOption(v: string): number {
   const n = Number(v);
@@ -80,6 +81,8 @@ program
   .action(async (o: { port: number; once: boolean }) => {
     await runDemo({ port: o.port, once: o.once, out: (line) => process.stdout.write(line + "\n") }).catch(fail);
   });
+
+registerWatchCommand(program);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

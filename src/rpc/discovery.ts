@@ -3,12 +3,22 @@ import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import type { NodeRegistration } from "../gen/goms/v1/registry_pb.js";
 import type { PeerAddress } from "./peer.js";
 
-/** A change in the set of registered nodes. */
-export type NodeChange = { type: "up"; name: string; registration: NodeRegistration } | { type: "down"; name: string };
+/** A change in the set of registered nodes ("up" carries the registration). */
+export interface NodeChange {
+  readonly type: "up" | "down";
+  readonly name: string;
+  readonly registration?: NodeRegistration | undefined;
+}
+
+/** A live registration: close() deregisters; abandon() stops keeping it alive without deregistering (crash simulation). */
+export interface RegistrationHandle {
+  close(): Promise<void>;
+  abandon?(): void;
+}
 
 /** What a node needs from a registry (goms/registry's createRegistry() provides it). */
 export interface RegistryLike {
-  register(identity: NodeIdentity, descriptors: FileDescriptorSet): Promise<{ close(): Promise<void> }>;
+  register(identity: NodeIdentity, descriptors: FileDescriptorSet): Promise<RegistrationHandle>;
   watchNodes(): AsyncIterable<NodeChange> & { stop(): void };
 }
 
@@ -79,11 +89,13 @@ export class Discovery {
       this.undial(ch.name);
       return;
     }
-    this.known.set(ch.name, ch.registration);
-    const addr = this.addressOf(ch.registration);
+    const reg = ch.registration;
+    if (reg?.node === undefined) return;
+    this.known.set(ch.name, reg);
+    const addr = this.addressOf(reg);
     const prev = this.dialled.get(ch.name);
     if (prev && (prev.host !== addr.host || prev.port !== addr.port)) this.undial(ch.name);
-    if (this.connectAll || ch.registration.node?.services.some((s) => this.wanted.has(s))) this.dial(ch.name, addr);
+    if (this.connectAll || reg.node.services.some((s) => this.wanted.has(s))) this.dial(ch.name, addr);
   }
 
   private addressOf(r: NodeRegistration): PeerAddress {

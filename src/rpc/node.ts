@@ -24,7 +24,7 @@ import { callLocal } from "./local-call.js";
 import type { NodeOptions } from "./node-options.js";
 import { Peer, type PeerAddress } from "./peer.js";
 import { Router } from "./router.js";
-import { Discovery } from "./discovery.js";
+import { Discovery, type RegistrationHandle } from "./discovery.js";
 import { defaultRetryBudget, RetryBudget } from "./retry-budget.js";
 import { isIdempotent } from "./services.js";
 import { jsonMethod, rawMethod, typedMethod, type RoutedMethod } from "./client-method.js";
@@ -72,7 +72,7 @@ export class GomsNode {
   private discovery: Discovery | undefined;
   /** The handler context of the call being served, for implicit nested-call inheritance. */
   private readonly als: AsyncLocalStorage<HandlerContext> | undefined;
-  private registration: { close(): Promise<void> } | undefined;
+  private registration: RegistrationHandle | undefined;
 
   constructor(opts: NodeOptions) {
     if (!opts.name) throw new GomsError("node name is required", Code.InvalidArgument);
@@ -285,6 +285,7 @@ export class GomsNode {
   /** Calls every node hosting the service (including this one), in parallel. */
   broadcast<Desc extends DescService>(desc: Desc): BroadcastClient<Desc> {
     return makeClients(desc, async (m, req, o) => {
+      if (this.discovery?.want(desc.typeName)) await this.settlePeers(o?.timeoutMs ?? this.defaultTimeoutMs);
       const targets = this.router.all(desc.typeName).map((p) => p.name);
       if (this.table.services.has(desc.typeName)) targets.unshift(this.name);
       const rm = typedMethod(m);
@@ -309,6 +310,14 @@ export class GomsNode {
   /** proto3 JSON in and out, by method name; the serving node transcodes with its descriptors. */
   jsonCall(method: string, json: string, options?: CallOptions): Promise<CallResult<string>> {
     return this.invoke(jsonMethod(this.resolvePath(method)), undefined, json, options, true) as Promise<CallResult<string>>;
+  }
+
+  /** Waits (bounded) until no peer is still dialling. */
+  private async settlePeers(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + Math.min(timeoutMs || 5000, this.connOpts.handshakeTimeoutMs * 2);
+    while (this.router.connecting && Date.now() < deadline) {
+      await this.router.waitChange(deadline, undefined).catch(() => undefined);
+    }
   }
 
   /** Turns "DB.Query" / "pkg.DB.Query" / "pkg.DB/Query" into a wire path, using known services. */
