@@ -12,7 +12,7 @@
  *   is replaced by a pass-through policy: the registry does its own retries
  *   with backoff, and a breaker would delay recovery after an etcd restart.
  */
-import { Etcd3, type IKeyValue, type IOptions, type Watcher } from "etcd3";
+import { Etcd3, type IKeyValue, type IOptions } from "etcd3";
 import { Code, GomsError } from "../errors/index.js";
 import { RESUME_REVISION_KEY } from "../watch/errors.js";
 import { fromEtcd } from "./etcd-errors.js";
@@ -190,7 +190,11 @@ class EtcdKv implements KvBackend {
       w.cancel().catch(() => undefined);
     });
     this.watches.add(q);
+    // The revision a resumed watch would start at. Tracked here because etcd3's
+    // own lastRevision() jumps to the header revision on "created".
+    let resume = fromRevision === undefined ? 0 : fromRevision + 1;
     w.on("data", (res) => {
+      resume = Number(res.header.revision) + 1;
       for (const ev of res.events) {
         const put = ev.type === "Put";
         const ok = q.push({
@@ -202,7 +206,7 @@ class EtcdKv implements KvBackend {
         if (!ok) return;
       }
     });
-    w.on("error", (err) => void this.watchFailed(q, w, prefix, err));
+    w.on("error", (err) => void this.watchFailed(q, prefix, resume, err));
     return q;
   }
 
@@ -211,14 +215,13 @@ class EtcdKv implements KvBackend {
    * reason, so probe with a range read at that revision to tell compaction
    * (OutOfRange, resync needed) from other cancellations.
    */
-  private async watchFailed(q: EventQueue<KvEvent>, w: Watcher, prefix: string, err: Error): Promise<void> {
-    const resume = Number(w.lastRevision() ?? 0);
+  private async watchFailed(q: EventQueue<KvEvent>, prefix: string, resume: number, err: Error): Promise<void> {
     if (resume > 0) {
       try {
         await this.client.kv.range({ key: Buffer.from(prefix), revision: String(resume), limit: 1, count_only: true }, this.call());
       } catch (e) {
         const mapped = fromEtcd(e, "watch");
-        if (mapped.code === Code.OutOfRange) {
+        if (mapped.code === Code.OutOfRange && mapped.message.includes("compacted")) {
           q.fail(
             new GomsError(`compacted: resume from revision ${String(resume)} requires a full resync`, Code.OutOfRange, {
               cause: err,

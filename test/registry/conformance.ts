@@ -65,7 +65,9 @@ function identity(name: string, set = "s1") {
 }
 
 export function kvConformance(name: string, start: () => Promise<BackendHarness>): void {
-  describe(`KvBackend conformance: ${name}`, { concurrency: true }, () => {
+  // Sequential at the top: the groups below run their tests concurrently, and
+  // forgetHistory (compaction) must not run while other tests replay history.
+  describe(`KvBackend conformance: ${name}`, () => {
     let h: BackendHarness;
     const clients: KvBackend[] = [];
     const connect = async (): Promise<KvBackend> => {
@@ -81,128 +83,118 @@ export function kvConformance(name: string, start: () => Promise<BackendHarness>
       await h.destroy();
     });
 
-    it("put, get, range (sorted, with revision), delete", async () => {
-      const kv = await connect();
-      const p = uniquePrefix();
-      const r1 = await kv.put(`${p}b`, enc.encode("2"));
-      const r2 = await kv.put(`${p}a`, enc.encode("1"));
-      assert.ok(r2 > r1);
-      await kv.put(`${p.slice(0, -1)}x`, enc.encode("outside"));
-      const got = await kv.get(`${p}a`);
-      assert.equal(dec.decode(got?.value), "1");
-      assert.equal(got?.modRevision, r2);
-      assert.equal(got?.lease, "");
-      assert.equal(await kv.get(`${p}missing`), undefined);
-      const { entries, revision } = await kv.range(p);
-      assert.deepEqual(entries.map((e) => e.key), [`${p}a`, `${p}b`]);
-      assert.ok(revision >= r2);
-      const r3 = await kv.delete(`${p}a`);
-      assert.ok(r3 > r2);
-      assert.equal(await kv.get(`${p}a`), undefined);
-      assert.deepEqual((await kv.range(p)).entries.map((e) => e.key), [`${p}b`]);
-    });
+    describe("kv", { concurrency: true }, () => {
+      it("put, get, range (sorted, with revision), delete", async () => {
+        const kv = await connect();
+        const p = uniquePrefix();
+        const r1 = await kv.put(`${p}b`, enc.encode("2"));
+        const r2 = await kv.put(`${p}a`, enc.encode("1"));
+        assert.ok(r2 > r1);
+        await kv.put(`${p.slice(0, -1)}x`, enc.encode("outside"));
+        const got = await kv.get(`${p}a`);
+        assert.equal(dec.decode(got?.value), "1");
+        assert.equal(got?.modRevision, r2);
+        assert.equal(got?.lease, "");
+        assert.equal(await kv.get(`${p}missing`), undefined);
+        const { entries, revision } = await kv.range(p);
+        assert.deepEqual(entries.map((e) => e.key), [`${p}a`, `${p}b`]);
+        assert.ok(revision >= r2);
+        const r3 = await kv.delete(`${p}a`);
+        assert.ok(r3 > r2);
+        assert.equal(await kv.get(`${p}a`), undefined);
+        assert.deepEqual((await kv.range(p)).entries.map((e) => e.key), [`${p}b`]);
+      });
 
-    it("lease expiry removes its keys; keepAlive and revoke of a dead lease give NotFound", async () => {
-      const kv = await connect();
-      const p = uniquePrefix();
-      const lease = await kv.grant(TTL);
-      await kv.put(`${p}k`, enc.encode("v"), { lease });
-      assert.equal((await kv.get(`${p}k`))?.lease, lease);
-      const t0 = Date.now();
-      while ((await kv.get(`${p}k`)) !== undefined) {
-        assert.ok(Date.now() - t0 < TTL + MARGIN, "leased key outlived its TTL");
+      it("lease expiry removes its keys; keepAlive and revoke of a dead lease give NotFound", async () => {
+        const kv = await connect();
+        const p = uniquePrefix();
+        const lease = await kv.grant(TTL);
+        await kv.put(`${p}k`, enc.encode("v"), { lease });
+        assert.equal((await kv.get(`${p}k`))?.lease, lease);
+        const t0 = Date.now();
+        while ((await kv.get(`${p}k`)) !== undefined) {
+          assert.ok(Date.now() - t0 < TTL + MARGIN, "leased key outlived its TTL");
+          await sleep(100);
+        }
+        assert.ok(Date.now() - t0 >= TTL - 200, "key vanished before its TTL");
+        await rejectsWith(kv.keepAlive(lease), Code.NotFound);
+        await rejectsWith(kv.revoke(lease), Code.NotFound);
+        await rejectsWith(kv.put(`${p}k2`, enc.encode("v"), { lease }), Code.NotFound);
+      });
+
+      it("keepAlive keeps leased keys past the TTL", async () => {
+        const kv = await connect();
+        const p = uniquePrefix();
+        const lease = await kv.grant(TTL);
+        await kv.put(`${p}k`, enc.encode("v"), { lease });
+        const end = Date.now() + TTL * 2 + 500;
+        while (Date.now() < end) {
+          await kv.keepAlive(lease);
+          await sleep(TTL / 4);
+        }
+        assert.notEqual(await kv.get(`${p}k`), undefined);
+        await kv.revoke(lease);
+      });
+
+      it("revoke deletes the lease's keys at once", async () => {
+        const kv = await connect();
+        const p = uniquePrefix();
+        const lease = await kv.grant(10_000);
+        await kv.put(`${p}a`, enc.encode("1"), { lease });
+        await kv.put(`${p}b`, enc.encode("2"), { lease });
+        await kv.put(`${p}c`, enc.encode("3"));
+        await kv.revoke(lease);
+        assert.deepEqual((await kv.range(p)).entries.map((e) => e.key), [`${p}c`]);
+        await rejectsWith(kv.keepAlive(lease), Code.NotFound);
+      });
+
+      it("watch from a revision delivers exactly the later events (exclusive)", async () => {
+        const kv = await connect();
+        const p = uniquePrefix();
+        await kv.put(`${p}a`, enc.encode("1"));
+        const rev = await kv.put(`${p}b`, enc.encode("2"));
+        await kv.put(`${p}c`, enc.encode("3"));
+        await kv.delete(`${p}a`);
+        await kv.put(`${p.slice(0, -1)}-other`, enc.encode("x"));
+        const w = kv.watch(p, rev);
+        const got = collect(w);
+        await until(() => got.items.length >= 2, 5000, "replayed events");
+        const last = await kv.put(`${p}d`, enc.encode("4"));
+        await until(() => got.items.length >= 3, 5000, "live event");
         await sleep(100);
-      }
-      assert.ok(Date.now() - t0 >= TTL - 200, "key vanished before its TTL");
-      await rejectsWith(kv.keepAlive(lease), Code.NotFound);
-      await rejectsWith(kv.revoke(lease), Code.NotFound);
-      await rejectsWith(kv.put(`${p}k2`, enc.encode("v"), { lease }), Code.NotFound);
-    });
+        w.stop();
+        const summary = got.items.map((e: KvEvent) => [e.type, e.key.slice(p.length), e.value === undefined ? null : dec.decode(e.value)]);
+        assert.deepEqual(summary, [
+          ["put", "c", "3"],
+          ["delete", "a", null],
+          ["put", "d", "4"],
+        ]);
+        assert.ok(got.items.every((e) => e.revision > rev));
+        assert.equal(got.items[2]?.revision, last);
+        await until(() => got.done(), 2000, "watch to end after stop()");
+        assert.equal(got.error(), undefined);
+      });
 
-    it("keepAlive keeps leased keys past the TTL", async () => {
-      const kv = await connect();
-      const p = uniquePrefix();
-      const lease = await kv.grant(TTL);
-      await kv.put(`${p}k`, enc.encode("v"), { lease });
-      const end = Date.now() + TTL * 2 + 500;
-      while (Date.now() < end) {
-        await kv.keepAlive(lease);
-        await sleep(TTL / 4);
-      }
-      assert.notEqual(await kv.get(`${p}k`), undefined);
-      await kv.revoke(lease);
-    });
+      it("watch without a revision starts from now; sees lease-expiry deletes", async () => {
+        const kv = await connect();
+        const p = uniquePrefix();
+        await kv.put(`${p}old`, enc.encode("x"));
+        const lease = await kv.grant(TTL);
+        const w = kv.watch(p);
+        const got = collect(w);
+        await sleep(200); // let the watch reach the server
+        await kv.put(`${p}k`, enc.encode("v"), { lease });
+        await until(() => got.items.some((e) => e.type === "delete"), TTL + MARGIN, "lease-expiry delete event");
+        w.stop();
+        assert.deepEqual(
+          got.items.map((e) => [e.type, e.key.slice(p.length)]),
+          [
+            ["put", "k"],
+            ["delete", "k"],
+          ],
+        );
+      });
 
-    it("revoke deletes the lease's keys at once", async () => {
-      const kv = await connect();
-      const p = uniquePrefix();
-      const lease = await kv.grant(10_000);
-      await kv.put(`${p}a`, enc.encode("1"), { lease });
-      await kv.put(`${p}b`, enc.encode("2"), { lease });
-      await kv.put(`${p}c`, enc.encode("3"));
-      await kv.revoke(lease);
-      assert.deepEqual((await kv.range(p)).entries.map((e) => e.key), [`${p}c`]);
-      await rejectsWith(kv.keepAlive(lease), Code.NotFound);
-    });
-
-    it("watch from a revision delivers exactly the later events (exclusive)", async () => {
-      const kv = await connect();
-      const p = uniquePrefix();
-      await kv.put(`${p}a`, enc.encode("1"));
-      const rev = await kv.put(`${p}b`, enc.encode("2"));
-      await kv.put(`${p}c`, enc.encode("3"));
-      await kv.delete(`${p}a`);
-      await kv.put(`${p.slice(0, -1)}-other`, enc.encode("x"));
-      const w = kv.watch(p, rev);
-      const got = collect(w);
-      await until(() => got.items.length >= 2, 5000, "replayed events");
-      const last = await kv.put(`${p}d`, enc.encode("4"));
-      await until(() => got.items.length >= 3, 5000, "live event");
-      await sleep(100);
-      w.stop();
-      const summary = got.items.map((e: KvEvent) => [e.type, e.key.slice(p.length), e.value === undefined ? null : dec.decode(e.value)]);
-      assert.deepEqual(summary, [
-        ["put", "c", "3"],
-        ["delete", "a", null],
-        ["put", "d", "4"],
-      ]);
-      assert.ok(got.items.every((e) => e.revision > rev));
-      assert.equal(got.items[2]?.revision, last);
-      await until(() => got.done(), 2000, "watch to end after stop()");
-      assert.equal(got.error(), undefined);
-    });
-
-    it("watch without a revision starts from now; sees lease-expiry deletes", async () => {
-      const kv = await connect();
-      const p = uniquePrefix();
-      await kv.put(`${p}old`, enc.encode("x"));
-      const lease = await kv.grant(TTL);
-      const w = kv.watch(p);
-      const got = collect(w);
-      await sleep(200); // let the watch reach the server
-      await kv.put(`${p}k`, enc.encode("v"), { lease });
-      await until(() => got.items.some((e) => e.type === "delete"), TTL + MARGIN, "lease-expiry delete event");
-      w.stop();
-      assert.deepEqual(
-        got.items.map((e) => [e.type, e.key.slice(p.length)]),
-        [
-          ["put", "k"],
-          ["delete", "k"],
-        ],
-      );
-    });
-
-    it("watch from a forgotten revision ends with OutOfRange", async () => {
-      const kv = await connect();
-      const p = uniquePrefix();
-      const rev = await kv.put(`${p}a`, enc.encode("1"));
-      await kv.put(`${p}a`, enc.encode("2"));
-      await h.forgetHistory(kv);
-      const got = collect(kv.watch(p, rev - 1));
-      await until(() => got.done(), 5000, "watch to fail");
-      const err = got.error();
-      assert.ok(GomsError.is(err), String(err));
-      assert.equal(err.code, Code.OutOfRange);
     });
 
     describe("registry", { concurrency: true }, () => {
@@ -297,6 +289,19 @@ export function kvConformance(name: string, start: () => Promise<BackendHarness>
         await a.close();
         assert.equal(await r.kv.get(a.key), undefined);
       });
+    });
+
+    it("watch from a forgotten revision ends with OutOfRange", async () => {
+      const kv = await connect();
+      const p = uniquePrefix();
+      const rev = await kv.put(`${p}a`, enc.encode("1"));
+      await kv.put(`${p}a`, enc.encode("2"));
+      await h.forgetHistory(kv);
+      const got = collect(kv.watch(p, rev - 1));
+      await until(() => got.done(), 5000, "watch to fail");
+      const err = got.error();
+      assert.ok(GomsError.is(err), String(err));
+      assert.equal(err.code, Code.OutOfRange);
     });
   });
 }
