@@ -206,6 +206,15 @@ class EtcdKv implements KvBackend {
         if (!ok) return;
       }
     });
+    w.on("connected", (res) => {
+      // A (re)created watch on a store whose revision is behind where we were:
+      // etcd was restored or wiped. Events below `resume` would be skipped
+      // silently, so make the consumer resync.
+      const rev = Number(res.header.revision);
+      if (resume > 0 && rev + 1 < resume) {
+        q.fail(new GomsError(`etcd revision went back from ${String(resume - 1)} to ${String(rev)}: resync required`, Code.OutOfRange));
+      }
+    });
     w.on("error", (err) => void this.watchFailed(q, prefix, resume, err));
     return q;
   }

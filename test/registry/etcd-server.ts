@@ -5,7 +5,7 @@
  * (scripts/setup-system.sh).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,8 +18,8 @@ export interface EtcdServer {
   readonly dataDir: string;
   /** Stops the process (SIGKILL, like a crash) and waits for it to exit; the data dir stays. */
   kill(): Promise<void>;
-  /** Starts it again on the same ports and data dir and waits until healthy. */
-  restart(): Promise<void>;
+  /** Starts it again on the same ports and waits until healthy; `wipe` empties the data dir first (all data lost). */
+  restart(opts?: { wipe?: boolean }): Promise<void>;
   /** Kills it and removes the data dir. */
   destroy(): Promise<void>;
   /** Recent stderr/stdout output, for failure messages. */
@@ -124,8 +124,12 @@ export async function startEtcd(): Promise<EtcdServer> {
     endpoint,
     dataDir,
     kill,
-    restart: async () => {
+    restart: async (opts = {}) => {
       await kill();
+      if (opts.wipe === true) {
+        rmSync(dataDir, { recursive: true, force: true });
+        mkdirSync(dataDir, { mode: 0o700 });
+      }
       await launch();
     },
     destroy: async () => {
