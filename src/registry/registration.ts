@@ -113,6 +113,9 @@ export class Registration {
       try {
         const held = await this.tick();
         if (this.ac.signal.aborted) return;
+        if (!held && this.stateValue !== "conflict") {
+          this.report(new GomsError(`registry key ${this.key} is held by another lease (same set/name registered twice?)`, Code.AlreadyExists));
+        }
         this.setState(held ? "registered" : "conflict");
         attempt = 0;
       } catch (e) {
