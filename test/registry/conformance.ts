@@ -275,6 +275,20 @@ export function kvConformance(name: string, start: () => Promise<BackendHarness>
         await a.close();
       });
 
+      it("same set/name twice: the older one yields (conflict, AlreadyExists) and takes over when the key is free", async () => {
+        const r = await registry();
+        const errors: GomsError[] = [];
+        const a = await r.register(identity("twin"), undefined, { onError: (e) => errors.push(e) });
+        const b = await r.register(identity("twin"));
+        await until(() => a.state === "conflict", TTL + MARGIN, "conflict");
+        assert.ok(errors.some((e) => e.code === Code.AlreadyExists));
+        assert.equal((await r.kv.get(a.key))?.lease, b.lease);
+        await b.close();
+        await until(() => a.state === "registered", TTL + MARGIN, "take over");
+        assert.equal((await r.kv.get(a.key))?.lease, a.lease);
+        await a.close();
+      });
+
       it("re-registers with a new lease when its lease is revoked externally", async () => {
         const r = await registry();
         const errors: GomsError[] = [];
