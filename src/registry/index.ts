@@ -1,0 +1,7 @@
+export type { KvBackend, KvEntry, KvEvent, KvWatch } from "./kv.js";
+export { embeddedKv, type EmbeddedKvOptions } from "./embedded.js";
+export { etcdKv, type EtcdKvOptions } from "./etcd.js";
+export { createRegistry, type Registry, type RegistryOptions } from "./registry.js";
+export { Registration, type RegistrationHooks, type RegistrationState } from "./registration.js";
+export type { NodeEvent, NodeWatch } from "./node-watch.js";
+export { registryFromUrl, type RegistryUrlOptions } from "./url.js";
