@@ -1,90 +1,73 @@
 /**
- * KvBackend over the in-process watch store (src/watch, createStore()).
- * No network: every call is a synchronous store command wrapped in a promise.
- * The watch server reuses this to serve its clients.
+ * KvBackend (kind "embedded") directly over an in-process store. Watch
+ * semantics match the watch client: fromRevision is exclusive, a watcher that
+ * falls behind resumes from history transparently, and a watch that cannot be
+ * resumed ends with GomsError(OutOfRange).
  */
 import { Code, GomsError } from "../errors/index.js";
-import { createStore, resumeRevisionOf, type WatchEvent, type WatchStore, type Watcher } from "../watch/index.js";
-import type { KvBackend, KvEntry, KvEvent, KvWatch } from "./kv.js";
+import type { KvBackend, KvEntry, KvEvent, KvWatch } from "../registry/kv.js";
+import { resumeRevisionOf } from "../watch/errors.js";
+import { createStore, type WatchStore } from "../watch/store.js";
+import type { Watcher } from "../watch/watcher.js";
+import { aheadError, entryOf, kvEventOf, parseLease, requireLease } from "../watch/wire.js";
 
-export interface EmbeddedKvOptions {
-  /** Close the store in `close()` (default: true when embeddedKv created the store). */
-  readonly closeStore?: boolean;
-}
+const DONE: IteratorResult<KvEvent> = { done: true, value: undefined };
 
-function leaseId(lease: string): number {
-  const n = Number(lease);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new GomsError(`lease ${JSON.stringify(lease)} not found`, Code.NotFound);
-  return n;
-}
-
-/** Runs a synchronous store command, turning throws into rejections. */
-function run<T>(fn: () => T): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (e) {
-    return Promise.reject(GomsError.from(e));
-  }
-}
-
-function event(ev: WatchEvent): KvEvent {
-  return { type: ev.type, key: ev.key, value: ev.type === "put" ? ev.value : undefined, revision: ev.revision };
-}
-
-/**
- * Adapts a store Watcher to KvWatch. When the store drops a watcher that fell
- * behind (ResourceExhausted with a resume revision), it resumes transparently
- * from that revision; if the history no longer has it the watch ends with
- * OutOfRange, as the contract says.
- */
-class EmbeddedWatch implements KvWatch, AsyncIterator<KvEvent> {
+class EmbeddedWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
   private inner: Watcher | undefined;
-  private startError: unknown;
+  private pending: GomsError | undefined;
   private stopped = false;
 
   constructor(
     private readonly store: WatchStore,
     private readonly prefix: string,
     fromRevision: number | undefined,
-    private readonly onDone: (w: EmbeddedWatch) => void,
+    private readonly onEnd: (w: EmbeddedWatch) => void,
   ) {
     try {
-      this.inner = this.open(fromRevision === undefined ? undefined : fromRevision + 1);
-    } catch (e) {
-      this.startError = GomsError.from(e);
+      if (fromRevision !== undefined && (!Number.isSafeInteger(fromRevision) || fromRevision < 0)) {
+        throw new GomsError("fromRevision must be a non-negative integer", Code.InvalidArgument);
+      }
+      const from = fromRevision === undefined ? undefined : fromRevision + 1;
+      if (from !== undefined && from > store.revision + 1) throw aheadError(from, store.revision, store.oldestRevision);
+      this.inner = store.watch(from === undefined ? { prefix } : { prefix, fromRevision: from });
+    } catch (err) {
+      this.pending = GomsError.from(err);
     }
   }
 
-  private open(from: number | undefined): Watcher {
-    return this.store.watch(from === undefined ? { prefix: this.prefix } : { prefix: this.prefix, fromRevision: from });
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.pending = undefined;
+    this.inner?.stop();
+    this.onEnd(this);
   }
 
   async next(): Promise<IteratorResult<KvEvent>> {
     for (;;) {
-      if (this.stopped) return { done: true, value: undefined };
-      if (this.startError !== undefined) {
-        const e = this.startError;
-        this.startError = undefined;
+      if (this.pending !== undefined) {
+        const err = this.pending;
+        this.pending = undefined;
         this.stop();
-        throw e;
+        throw err;
       }
-      const inner = this.inner;
-      if (inner === undefined) return { done: true, value: undefined };
+      if (this.stopped || this.inner === undefined) return DONE;
       try {
-        const r = await inner.next();
-        if (r.done) return { done: true, value: undefined };
-        return { done: false, value: event(r.value) };
+        const r = await this.inner.next();
+        return r.done === true ? DONE : { done: false, value: kvEventOf(r.value) };
       } catch (e) {
-        const resume = resumeRevisionOf(e);
-        if (this.stopped || !GomsError.is(e) || e.code !== Code.ResourceExhausted || resume === undefined) {
-          this.stop();
-          throw GomsError.from(e);
+        const err = GomsError.from(e);
+        const resume = resumeRevisionOf(err);
+        if (err.code !== Code.ResourceExhausted || resume === undefined || this.stopped) {
+          this.pending = err;
+          continue;
         }
+        // Fell behind the live queue: pick up again from history.
         try {
-          this.inner = this.open(resume);
+          this.inner = this.store.watch({ prefix: this.prefix, fromRevision: resume });
         } catch (e2) {
-          this.stop();
-          throw GomsError.from(e2);
+          this.pending = GomsError.from(e2);
         }
       }
     }
@@ -92,67 +75,58 @@ class EmbeddedWatch implements KvWatch, AsyncIterator<KvEvent> {
 
   return(): Promise<IteratorResult<KvEvent>> {
     this.stop();
-    return Promise.resolve({ done: true, value: undefined });
+    return Promise.resolve(DONE);
   }
 
-  stop(): void {
-    this.stopped = true;
-    this.inner?.stop();
-    this.onDone(this);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<KvEvent> {
+  [Symbol.asyncIterator](): this {
     return this;
   }
 }
 
-class EmbeddedKv implements KvBackend {
+export interface EmbeddedKvOptions {
+  /** close() also closes the store. Default false: the caller owns it. */
+  closeStore?: boolean;
+}
+
+export class EmbeddedKv implements KvBackend {
   readonly kind = "embedded";
   private readonly watches = new Set<EmbeddedWatch>();
 
   constructor(
     readonly store: WatchStore,
-    private readonly closeStore: boolean,
+    private readonly options: EmbeddedKvOptions = {},
   ) {}
 
-  put(key: string, value: Uint8Array, options: { lease?: string } = {}): Promise<number> {
-    return run(() => this.store.put(key, value, options.lease ? { lease: leaseId(options.lease) } : {}));
+  async put(key: string, value: Uint8Array, options: { lease?: string; prevRevision?: number } = {}): Promise<number> {
+    const lease = parseLease(options.lease ?? "");
+    const { prevRevision } = options;
+    return this.store.put(key, value, { ...(lease === undefined ? {} : { lease }), ...(prevRevision === undefined ? {} : { prevRevision }) });
   }
 
-  get(key: string): Promise<KvEntry | undefined> {
-    return run(() => {
-      const kv = this.store.get(key);
-      return kv === undefined ? undefined : { key, value: kv.value, modRevision: kv.modRevision, lease: kv.lease === undefined ? "" : String(kv.lease) };
-    });
+  async get(key: string): Promise<KvEntry | undefined> {
+    const kv = this.store.get(key);
+    return kv === undefined ? undefined : entryOf(kv);
   }
 
-  range(prefix: string): Promise<{ entries: KvEntry[]; revision: number }> {
-    return run(() => {
-      const { kvs, revision } = this.store.range(prefix);
-      const entries = kvs.map((kv) => ({
-        key: kv.key,
-        value: kv.value,
-        modRevision: kv.modRevision,
-        lease: kv.lease === undefined ? "" : String(kv.lease),
-      }));
-      return { entries, revision };
-    });
+  async range(prefix: string): Promise<{ entries: KvEntry[]; revision: number }> {
+    const r = this.store.range(prefix);
+    return { entries: r.kvs.map(entryOf), revision: r.revision };
   }
 
-  delete(key: string): Promise<number> {
-    return run(() => this.store.delete(key).revision);
+  async delete(key: string, options: { prevRevision?: number } = {}): Promise<number> {
+    return this.store.delete(key, options.prevRevision === undefined ? {} : { prevRevision: options.prevRevision }).revision;
   }
 
-  grant(ttlMs: number): Promise<string> {
-    return run(() => String(this.store.grant(ttlMs)));
+  async grant(ttlMs: number): Promise<string> {
+    return String(this.store.grant(ttlMs));
   }
 
-  keepAlive(lease: string): Promise<void> {
-    return run(() => void this.store.keepAlive(leaseId(lease)));
+  async keepAlive(lease: string): Promise<void> {
+    this.store.keepAlive(requireLease(lease));
   }
 
-  revoke(lease: string): Promise<void> {
-    return run(() => void this.store.revoke(leaseId(lease)));
+  async revoke(lease: string): Promise<void> {
+    this.store.revoke(requireLease(lease));
   }
 
   watch(prefix: string, fromRevision?: number): KvWatch {
@@ -163,11 +137,13 @@ class EmbeddedKv implements KvBackend {
 
   async close(): Promise<void> {
     for (const w of [...this.watches]) w.stop();
-    if (this.closeStore) this.store.close();
+    if (this.options.closeStore === true) this.store.close();
   }
 }
 
-/** A KvBackend on an in-process store; with no store, a fresh in-memory one. */
-export function embeddedKv(store?: WatchStore, opts: EmbeddedKvOptions = {}): KvBackend & { readonly store: WatchStore } {
-  return new EmbeddedKv(store ?? createStore(), opts.closeStore ?? store === undefined);
+/** A KvBackend over an in-process store. */
+/** A KvBackend over a store; without one, over a fresh in-memory store that close() also closes. */
+export function embeddedKv(store?: WatchStore, options: EmbeddedKvOptions = {}): EmbeddedKv {
+  if (store === undefined) return new EmbeddedKv(createStore(), { closeStore: true, ...options });
+  return new EmbeddedKv(store, options);
 }

@@ -153,6 +153,11 @@ export class Discovery {
     return [...this.known.values()].filter((r) => r.node?.services.includes(service));
   }
 
+  /** Stops watching without waiting for the loop to end. */
+  stopSoon(): void {
+    this.watch?.stop();
+  }
+
   async stop(): Promise<void> {
     this.watch?.stop();
     await this.loop;

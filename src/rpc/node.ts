@@ -592,6 +592,24 @@ export class GomsNode {
   // ---- shutdown -----------------------------------------------------------
 
   /**
+   * Simulates a crash, for tests: every connection drops at once, nothing is
+   * drained, hooks do not run and the registration is abandoned (it expires
+   * with its lease instead of being removed).
+   */
+  async kill(): Promise<void> {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.closing = Promise.resolve();
+    this.registration?.abandon?.();
+    this.discovery?.stopSoon();
+    const listenerClosed = this.listener?.close();
+    for (const c of [...this.serverConns]) c.destroy(new GomsError("node killed", Code.Unavailable));
+    for (const p of this.router.peers.values()) p.close(true);
+    this.router.rebuild();
+    await listenerClosed;
+  }
+
+  /**
    * Graceful shutdown: stop accepting, send GOAWAY, let in-flight calls finish
    * within the grace period (then cancel them), run onStop hooks, close.
    */

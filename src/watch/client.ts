@@ -5,7 +5,7 @@
 import { Code, GomsError } from "../errors/index.js";
 import { WatchService } from "../gen/goms/v1/watch_pb.js";
 import type { BackoffOptions } from "../rpc/backoff.js";
-import { createNode, type Client, type GomsNode, type TlsClientOptions } from "../rpc/index.js";
+import { createNode, type Client, type GomsNode, type TlsClientOptions, type Transport } from "../rpc/index.js";
 import type { KvBackend, KvEntry } from "../registry/kv.js";
 import { PollWatch } from "./poll-watch.js";
 import { own, wireToEntry } from "./wire.js";
@@ -25,6 +25,8 @@ export interface WatchClientOptions {
   pollMaxEvents?: number;
   /** Watch retry delays while the server is unreachable. Default 50 ms doubling to 2 s. */
   retry?: Partial<BackoffOptions>;
+  /** How to reach the server (default TCP); the testing harness passes an in-memory transport. */
+  transport?: Transport;
 }
 
 /** Parses "watch://host:port" (IPv6 in brackets). */
@@ -61,6 +63,7 @@ export class WatchClient implements KvBackend {
       ...(o.token === undefined ? {} : { token: o.token }),
       ...(o.tls === undefined ? {} : { peerTls: o.tls }),
       reconnect: this.retry,
+      ...(o.transport === undefined ? {} : { transport: o.transport }),
     });
     this.rpc = this.node.client(WatchService);
     // start() resolves after the first connection attempt, successful or not; the peer keeps reconnecting.

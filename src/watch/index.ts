@@ -26,6 +26,6 @@ export type {
 } from "./types.js";
 export { createWatchServer, WatchServer, type WatchServerOptions } from "./server.js";
 export { createWatchClient, parseWatchUrl, WatchClient, type WatchClientOptions } from "./client.js";
-export { embeddedKv, EmbeddedKv, type EmbeddedKvOptions } from "./embedded.js";
+export { embeddedKv, EmbeddedKv, type EmbeddedKvOptions } from "../registry/embedded.js";
 export { defaultPollLimits, type PollLimits } from "./poll.js";
 export { WatchService } from "../gen/goms/v1/watch_pb.js";

@@ -7,18 +7,26 @@ import type { AcceptInfo, Listener, Stream, Transport } from "./types.js";
 export interface LinkFaults {
   /** Extra latency applied to every chunk, in ms. */
   delayMs?: number;
-  /** When true, chunks are silently dropped (a partitioned link). */
+  /** When true, chunks are silently dropped (a partitioned link) and new dials are refused. */
   blackhole?: boolean;
 }
 
 class MemoryEnd extends Duplex {
   other: MemoryEnd | undefined;
-  faults: LinkFaults = {};
+  constructor(
+    /** Labels of this end's node and of the node at the other end. */
+    readonly local: string,
+    readonly remote: string,
+    private readonly faults: () => LinkFaults,
+  ) {
+    super();
+  }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     const other = this.other;
-    if (!other || this.faults.blackhole) return cb();
+    const f = this.faults();
+    if (!other || f.blackhole) return cb();
     const copy = Buffer.from(chunk);
-    const delay = this.faults.delayMs ?? 0;
+    const delay = f.delayMs ?? 0;
     if (delay > 0) setTimeout(() => other.push(copy), delay);
     else other.push(copy);
     cb();
@@ -36,43 +44,51 @@ class MemoryEnd extends Duplex {
   }
 }
 
-/** A pair of connected in-memory streams. */
-export function memoryPair(): [MemoryEnd, MemoryEnd] {
-  const a = new MemoryEnd();
-  const b = new MemoryEnd();
-  a.other = b;
-  b.other = a;
-  return [a, b];
+function linkKey(a: string, b: string): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }
 
 /**
  * An in-memory network: nodes listen on "host:port" names inside it and dial
- * each other without sockets. For unit tests; real tests use tcpTransport.
+ * each other without sockets. Each transport carries a label (the node name),
+ * so faults can be injected per link. For unit tests; real tests use TCP.
  */
 export class MemoryNetwork {
-  private readonly listeners = new Map<string, (s: Stream, info: AcceptInfo) => void>();
+  private readonly listeners = new Map<string, { label: string; accept: (s: Stream, info: AcceptInfo) => void }>();
   private readonly links = new Set<MemoryEnd>();
+  private readonly linkFaults = new Map<string, LinkFaults>();
+  private globalFaults: LinkFaults = {};
   private nextPort = 40000;
 
-  transport(): Transport {
+  transport(label = "node"): Transport {
     return {
       listen: async (host, port, onStream): Promise<Listener> => {
         const bound = port === 0 ? this.nextPort++ : port;
         const key = `${host}:${bound}`;
         if (this.listeners.has(key)) throw new GomsError(`address ${key} in use`, Code.AlreadyExists);
-        this.listeners.set(key, onStream);
+        this.listeners.set(key, { label, accept: onStream });
         return { port: bound, close: async () => void this.listeners.delete(key) };
       },
       dial: async (host, port): Promise<Stream> => {
-        const accept = this.listeners.get(`${host}:${port}`);
-        if (!accept) throw new GomsError(`connect to ${host}:${port} failed: connection refused`, Code.Unavailable);
-        const [client, server] = memoryPair();
+        const l = this.listeners.get(`${host}:${port}`);
+        if (!l || this.faultsOf(label, l.label).blackhole) {
+          throw new GomsError(`connect to ${host}:${port} failed: connection refused`, Code.Unavailable);
+        }
+        const faults = (): LinkFaults => this.faultsOf(label, l.label);
+        const client = new MemoryEnd(label, l.label, faults);
+        const server = new MemoryEnd(l.label, label, faults);
+        client.other = server;
+        server.other = client;
         this.track(client);
         this.track(server);
-        queueMicrotask(() => accept(server, { remoteAddress: "memory" }));
+        queueMicrotask(() => l.accept(server, { remoteAddress: `memory:${label}` }));
         return client;
       },
     };
+  }
+
+  private faultsOf(a: string, b: string): LinkFaults {
+    return this.linkFaults.get(linkKey(a, b)) ?? this.globalFaults;
   }
 
   private track(end: MemoryEnd): void {
@@ -80,9 +96,20 @@ export class MemoryNetwork {
     end.once("close", () => this.links.delete(end));
   }
 
-  /** Applies faults to every live stream (both directions). */
+  /** Applies faults to every link (both directions) that has no link-specific faults. */
   setFaults(faults: LinkFaults): void {
-    for (const l of this.links) l.faults = faults;
+    this.globalFaults = faults;
+  }
+
+  /** Applies faults to the links between nodes `a` and `b` (both directions); undefined clears them. */
+  setLinkFaults(a: string, b: string, faults: LinkFaults | undefined): void {
+    if (faults === undefined) this.linkFaults.delete(linkKey(a, b));
+    else this.linkFaults.set(linkKey(a, b), faults);
+  }
+
+  /** Drops every live stream between `a` and `b`. */
+  cut(a: string, b: string): void {
+    for (const l of [...this.links]) if ((l.local === a && l.remote === b) || (l.local === b && l.remote === a)) l.destroy();
   }
 
   /** Destroys every live stream: every connection drops. */

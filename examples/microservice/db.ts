@@ -1,0 +1,36 @@
+// Node db<id> of the microservice example: service DB (Update/Query) over an in-memory map.
+//   npm run example -- microservice/db [-- --id 1 --port 10003 --registry etcd://127.0.0.1:2379]
+import { parseArgs } from "node:util";
+import { createNode } from "../../src/rpc/index.js";
+import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { openRegistry, registryUrl } from "../shared/registry-arg.js";
+
+const { values } = parseArgs({
+  options: {
+    id: { type: "string", default: "0" },
+    port: { type: "string" },
+    host: { type: "string", default: "127.0.0.1" },
+    registry: { type: "string" },
+  },
+});
+const id = Number(values.id);
+const port = Number(values.port ?? 10001 + 2 * id);
+const { kv, registry } = await openRegistry(registryUrl(values.registry));
+const data = new Map<string, string>();
+const node = createNode({ name: `db${id}`, id, host: values.host, port, registry });
+node.service(DB, {
+  update(req) {
+    data.set(req.key, req.value);
+    console.log(`db${id} Update [key=${req.key} value=${req.value}]`);
+    return {};
+  },
+  query(req, ctx) {
+    ctx.responseMetadata["x-node"] = `db${id}`;
+    return { value: data.get(req.key) ?? "" };
+  },
+});
+await node.start();
+console.log(`db${id} serving goms.examples.v1.DB on ${values.host}:${node.port} (registry ${kv.kind})`);
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => void node.close({ graceMs: 2000 }).then(() => kv.close()).then(() => process.exit(0)));
+}

@@ -1,0 +1,48 @@
+// Node query0 of the microservice example: every interval, DB.Update(a, n) then DB.Query(a), logged.
+//   npm run example -- microservice/query [-- --interval 1000 --registry watch://127.0.0.1:12345]
+//   (interval also from GOMS_QUERY_INTERVAL_MS; default 10000 ms as in the Go version)
+import { parseArgs } from "node:util";
+import { createNode, GomsError } from "../../src/rpc/index.js";
+import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { openRegistry, registryUrl } from "../shared/registry-arg.js";
+
+const { values } = parseArgs({
+  options: {
+    interval: { type: "string" },
+    port: { type: "string", default: "10002" },
+    host: { type: "string", default: "127.0.0.1" },
+    registry: { type: "string" },
+  },
+});
+const intervalMs = Number(values.interval ?? process.env["GOMS_QUERY_INTERVAL_MS"] ?? 10_000);
+const { kv, registry } = await openRegistry(registryUrl(values.registry));
+const node = createNode({ name: "query0", id: 1, host: values.host, port: Number(values.port), registry });
+await node.start();
+console.log(`query0 on ${values.host}:${node.port}, querying DB every ${intervalMs} ms`);
+const db = node.detailedClient(DB);
+const everyDb = node.broadcast(DB);
+let n = 0;
+const timer = setInterval(() => {
+  n++;
+  void (async () => {
+    try {
+      // Every db node keeps its own map: Update goes to all of them (broadcast), and
+      // Query is load-balanced. Query is idempotent, so a db node that dies
+      // mid-call is retried on another within the deadline.
+      const updated = await everyDb.update({ key: "a", value: String(n) }, { timeoutMs: 2000 });
+      const failed = updated.filter((u) => !u.ok);
+      if (updated.length === 0) throw new Error("no db node is available");
+      for (const f of failed) if (!f.ok) console.log(`Update on ${f.node} failed: ${f.error.message}`);
+      const r = await db.query({ key: "a" }, { timeoutMs: 2000 });
+      console.log(`Query [value=${r.message.value}] from ${r.metadata["x-node"] ?? "db"}`);
+    } catch (err) {
+      console.log(`Query failed: ${GomsError.from(err).message}`);
+    }
+  })();
+}, intervalMs);
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    clearInterval(timer);
+    void node.close({ graceMs: 2000 }).then(() => kv.close()).then(() => process.exit(0));
+  });
+}
