@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { createCluster, type Cluster } from "../../src/testing/index.js";
+import { Code, GomsError, type GomsNode } from "../../src/rpc/index.js";
+import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { until } from "../helpers.js";
+
+let cluster: Cluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+function db(name: string) {
+  return {
+    name,
+    setup: (n: GomsNode) =>
+      n.service(DB, {
+        query: (_r, ctx) => {
+          ctx.responseMetadata["x-node"] = name;
+          return { value: name };
+        },
+        update: () => ({}),
+      }),
+  };
+}
+
+async function servedBy(q: GomsNode, n: number): Promise<Set<string>> {
+  const who = new Set<string>();
+  for (let i = 0; i < n; i++) who.add((await q.client(DB).query({ key: "k" }, { timeoutMs: 2000 })).value);
+  return who;
+}
+
+describe("testing harness: createCluster", () => {
+  it("discovers nodes through the registry and spreads calls", async () => {
+    cluster = await createCluster({ ttlMs: 500 });
+    await cluster.add(db("db0"));
+    await cluster.add(db("db1"));
+    const q = await cluster.add({ name: "q" });
+    assert.deepEqual([...(await servedBy(q, 8))].sort(), ["db0", "db1"]);
+    // A node that joins later is used without any restart.
+    await cluster.add(db("db2"));
+    await until(() => q.router.all("goms.examples.v1.DB").length === 3, 3000, "db2 discovered");
+    assert.deepEqual([...(await servedBy(q, 9))].sort(), ["db0", "db1", "db2"]);
+  });
+
+  it("a killed node leaves routing within its lease TTL; idempotent calls never fail meanwhile", async () => {
+    cluster = await createCluster({ ttlMs: 500 });
+    await cluster.add(db("db0"));
+    await cluster.add(db("db1"));
+    const q = await cluster.add({ name: "q" });
+    await servedBy(q, 4);
+    const t0 = Date.now();
+    await cluster.kill("db1");
+    // Every call succeeds: the dead connection fails unavailable and the call is retried on db0.
+    for (let i = 0; i < 20; i++) assert.equal((await q.client(DB).query({ key: "k" }, { timeoutMs: 2000 })).value, "db0");
+    await until(() => !q.discovered().has("db1"), 3000, "db1 deregistered by lease expiry");
+    assert.ok(Date.now() - t0 < 500 + 1000, `left the registry after ${Date.now() - t0} ms`);
+  });
+
+  it("partitions and delays links", async () => {
+    cluster = await createCluster({ ttlMs: 500 });
+    await cluster.add(db("db0"));
+    await cluster.add(db("db1"));
+    const q = await cluster.add({ name: "q", defaultTimeoutMs: 1500 });
+    await servedBy(q, 4);
+    cluster.partition("q", "db1");
+    // Heartbeats (200 ms / 1 s in the harness) drop the silent link; calls keep working through db0.
+    await until(() => q.router.all("goms.examples.v1.DB").length === 1, 4000, "partitioned peer dropped");
+    assert.deepEqual([...(await servedBy(q, 6))], ["db0"]);
+    cluster.heal("q", "db1");
+    await until(() => q.router.all("goms.examples.v1.DB").length === 2, 4000, "healed peer back");
+    cluster.delay("q", "db0", 300);
+    const t0 = Date.now();
+    await q.client(DB).query({}, { node: "db0" });
+    assert.ok(Date.now() - t0 >= 550, "300 ms each way");
+    await assert.rejects(q.client(DB).query({}, { node: "db0", timeoutMs: 200 }), (e: GomsError) => e.code === Code.DeadlineExceeded);
+  });
+
+  it("the registry restarts empty: every node registers again by itself within 2 TTLs", async () => {
+    cluster = await createCluster({ ttlMs: 500 });
+    await cluster.add(db("db0"));
+    await cluster.add(db("db1"));
+    const q = await cluster.add({ name: "q" });
+    await servedBy(q, 2);
+    await cluster.restartRegistry();
+    const t0 = Date.now();
+    await until(() => cluster!.registryServer.store.keyPrefix("goms/nodes/").length >= 3, 2000, "re-registration");
+    assert.ok(Date.now() - t0 <= 1000, `re-registered after ${Date.now() - t0} ms`);
+    assert.deepEqual([...(await servedBy(q, 6))].sort(), ["db0", "db1"]);
+  });
+});
