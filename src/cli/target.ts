@@ -1,3 +1,5 @@
+import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
+import { createRegistry, registryFromUrl, type Registry } from "../registry/index.js";
 import { Code, createNode, GomsError, type GomsNode } from "../rpc/index.js";
 
 /** Parses "host:port" (host defaults to 127.0.0.1). */
@@ -37,4 +39,42 @@ export async function connect(o: TargetOptions): Promise<Connected> {
     throw new GomsError(`cannot reach a goms node at ${o.addr}: ${why}`, Code.Unavailable);
   }
   return { node, target: peer.identity.name };
+}
+
+/** A short-lived client node discovering nodes through the registry at `url`. */
+export async function connectRegistry(url: string, token?: string): Promise<{ node: GomsNode; registry: Registry; close(): Promise<void> }> {
+  const kv = await registryFromUrl(url);
+  const registry = createRegistry({ kv });
+  const node = createNode({
+    name: `goms-cli-${process.pid}`,
+    registry,
+    ...(token !== undefined ? { token } : {}),
+    connection: { handshakeTimeoutMs: 3000 },
+  });
+  try {
+    await node.start();
+  } catch (err) {
+    await kv.close();
+    throw err;
+  }
+  return {
+    node,
+    registry,
+    close: async () => {
+      await node.close({ graceMs: 0 });
+      await registry.close();
+      await kv.close();
+    },
+  };
+}
+
+/** Descriptors published in the registry by a node hosting `service` (full or short name). */
+export function describeFromRegistry(node: GomsNode): (service: string) => Promise<FileDescriptorSet | undefined> {
+  return async (service) => {
+    for (const reg of node.discovered().values()) {
+      const hosts = reg.node?.services.some((s) => s === service || s.endsWith(`.${service}`));
+      if (hosts && reg.descriptors) return reg.descriptors;
+    }
+    return undefined;
+  };
 }
