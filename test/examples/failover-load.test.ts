@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { after, it } from "node:test";
+import { createNode } from "../../src/rpc/index.js";
+import { createRegistry } from "../../src/registry/index.js";
+import { createWatchClient, createWatchServer } from "../../src/watch/index.js";
+import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { freePort, Procs } from "../procs.js";
+import { until } from "../helpers.js";
+
+const procs = new Procs();
+after(() => procs.killAll());
+
+it("under >= 5k calls/s against 3 db processes, kill -9 of one loses no idempotent call and no call outlives its deadline", async () => {
+  const watch = await createWatchServer({ port: 0 }).start();
+  const url = `watch://127.0.0.1:${watch.port}`;
+  const dbs = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    dbs.push(await procs.start(["examples/microservice/db.ts", "--id", String(i), "--port", String(port), "--registry", url], /serving/, { GOMS_TTL_MS: "1000" }));
+  }
+  const kv = createWatchClient({ url });
+  const registry = createRegistry({ kv, ttlMs: 1000 });
+  const node = createNode({ name: "load", registry });
+  await node.start();
+  const db = node.client(DB);
+  await until(() => node.discovered().size === 3, 5000, "3 db nodes registered");
+  await db.query({ key: "warm" });
+
+  const timeoutMs = 500;
+  const durationMs = 3000;
+  const maxCalls = 200_000;
+  let ok = 0;
+  let maxLatency = 0;
+  const errors: string[] = [];
+  let killedAt = 0;
+  const t0 = Date.now();
+  let leftRouting = 0;
+  let leftRegistry = 0;
+  const killer = setTimeout(() => {
+    killedAt = Date.now();
+    dbs[2]!.p.kill("SIGKILL");
+  }, 1000);
+  const watcher = setInterval(() => {
+    if (killedAt === 0) return;
+    if (!leftRouting && !node.router.all("goms.examples.v1.DB").some((p) => p.name === "db2")) leftRouting = Date.now() - killedAt;
+    if (!leftRegistry && !node.discovered().has("db2")) leftRegistry = Date.now() - killedAt;
+  }, 5);
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (Date.now() - t0 < durationMs && ok + errors.length < maxCalls) {
+        const s = performance.now();
+        try {
+          await db.query({ key: "k" }, { timeoutMs });
+          ok++;
+        } catch (e) {
+          errors.push(String(e));
+        }
+        maxLatency = Math.max(maxLatency, performance.now() - s);
+      }
+    }),
+  );
+  clearTimeout(killer);
+  await until(() => leftRegistry > 0, 3000, "db2 left the registry");
+  clearInterval(watcher);
+  const rate = ok / ((Date.now() - t0) / 1000);
+  assert.ok(killedAt > 0);
+  assert.deepEqual(errors.slice(0, 3), [], `${errors.length} calls failed`);
+  assert.ok(rate >= 5000, `only ${Math.round(rate)} calls/s`);
+  assert.ok(maxLatency < timeoutMs, `a call took ${maxLatency.toFixed(0)} ms (deadline ${timeoutMs})`);
+  assert.ok(leftRouting > 0 && leftRouting < 1000, `left routing after ${leftRouting} ms (TTL 1000)`);
+  assert.ok(leftRegistry < 1000 + 400, `left the registry after ${leftRegistry} ms (TTL 1000 + lease check)`);
+  console.log(
+    `failover-load: ${ok} calls, ${Math.round(rate)}/s, 0 failed, max latency ${maxLatency.toFixed(1)} ms; ` +
+      `db2 left routing ${leftRouting} ms and the registry ${leftRegistry} ms after kill -9 (TTL 1000 ms)`,
+  );
+  await node.close();
+  await registry.close();
+  await kv.close();
+  await watch.close();
+});
