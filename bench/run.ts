@@ -13,6 +13,7 @@
  *   --verbose           pass target process output through to stderr
  */
 import { RPC_TARGET_NAMES, runRpcSuite } from "./suites/rpc.js";
+import { runRegistrySuite } from "./suites/registry.js";
 
 interface Suite {
   description: string;
@@ -54,9 +55,13 @@ const SUITES: Record<string, Suite> = {
       });
     },
   },
+  registry: {
+    description: "time from a change to a watcher seeing it: embedded, watch server, etcd",
+    run: (a) => runRegistrySuite({ quick: a.quick, json: a.json }),
+  },
 };
 /** Suites that have a slot but no implementation yet. */
-const PLANNED = ["codec", "registry", "gateway"];
+const PLANNED = ["codec", "gateway"];
 
 class UsageError extends Error {}
 

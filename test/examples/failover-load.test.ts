@@ -13,7 +13,7 @@ after(() => procs.killAll());
 it("under >= 5k calls/s against 3 db processes, kill -9 of one loses no idempotent call and no call outlives its deadline", async () => {
   const watch = await createWatchServer({ port: 0 }).start();
   const url = `watch://127.0.0.1:${watch.port}`;
-  const dbs = [];
+  const dbs: Awaited<ReturnType<Procs["start"]>>[] = [];
   for (let i = 0; i < 3; i++) {
     const port = await freePort();
     dbs.push(await procs.start(["examples/microservice/db.ts", "--id", String(i), "--port", String(port), "--registry", url], /serving/, { GOMS_TTL_MS: "1000" }));
