@@ -36,6 +36,8 @@ const RPC_ALLOW = "POST, OPTIONS";
 const GET_ALLOW = "GET, HEAD";
 const TIMEOUT_HEADER = "x-goms-timeout-ms";
 const METADATA_KEY = /^[a-z0-9_.-]{1,255}$/;
+/** What `curl -d` sends by default; the body is still parsed as JSON (see acceptCurlForm). */
+const FORM_TYPE = "application/x-www-form-urlencoded";
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json$/i;
 
 class GatewayImpl implements Gateway {
@@ -182,7 +184,7 @@ class GatewayImpl implements Gateway {
     if (ctype !== undefined) {
       const semi = ctype.indexOf(";");
       const media = (semi < 0 ? ctype : ctype.slice(0, semi)).trim();
-      if (!JSON_TYPE.test(media)) {
+      if (!JSON_TYPE.test(media) && !(this.o.acceptCurlForm && media.toLowerCase() === FORM_TYPE)) {
         sendError(res, new GomsError(`content type ${media} is not supported; send application/json`, Code.InvalidArgument), 415);
         return;
       }

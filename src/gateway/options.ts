@@ -95,6 +95,12 @@ export interface GatewayOptions {
   shutdownGraceMs?: number;
   /** Serve GET /openapi.json. Default true. */
   openapi?: boolean;
+  /**
+   * Accept Content-Type application/x-www-form-urlencoded (what `curl -d` sends)
+   * and parse the body as JSON anyway. Default true. Cross-origin browser
+   * requests are still refused unless their Origin is allowed.
+   */
+  acceptCurlForm?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -110,6 +116,7 @@ export interface ResolvedOptions {
   descriptorTimeoutMs: number;
   shutdownGraceMs: number;
   openapi: boolean;
+  acceptCurlForm: boolean;
 }
 
 export function resolveOptions(o: GatewayOptions): ResolvedOptions {
@@ -127,5 +134,6 @@ export function resolveOptions(o: GatewayOptions): ResolvedOptions {
     descriptorTimeoutMs: o.descriptorTimeoutMs ?? 3000,
     shutdownGraceMs: o.shutdownGraceMs ?? 10_000,
     openapi: o.openapi ?? true,
+    acceptCurlForm: o.acceptCurlForm ?? true,
   };
 }

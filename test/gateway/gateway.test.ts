@@ -20,12 +20,14 @@ async function env(...args: Parameters<typeof startEnv> extends [unknown, ...inf
 describe("gateway: routes and transcoding", () => {
   it("answers the seed's two curls", async () => {
     const { port } = await env();
-    const u = await post(port, "/api/DB/Update", '{"key":"123","value":"aaa"}');
+    // Exactly what `curl -X POST -d '...'` sends.
+    const curl = { "content-type": "application/x-www-form-urlencoded" };
+    const u = await post(port, "/api/DB/Update", '{"key":"123","value":"aaa"}', curl);
     assert.equal(u.status, 200);
     assert.equal(u.text, "{}");
     assert.equal(u.headers["content-type"], "application/json");
     assert.equal(u.headers["x-goms-ret"], "0");
-    const q = await post(port, "/api/DB/Query", '{"key":"123"}');
+    const q = await post(port, "/api/DB/Query", '{"key":"123"}', curl);
     assert.equal(q.status, 200);
     assert.equal(q.text, '{"value":"aaa"}');
   });
@@ -94,8 +96,12 @@ describe("gateway: routes and transcoding", () => {
     assert.equal(g.status, 405);
     assert.equal(g.headers.allow, "POST, OPTIONS");
     assert.equal((g.json as { code: string }).code, "invalid_argument");
-    const t = await post(port, "/api/DB/Query", "key=1", { "content-type": "application/x-www-form-urlencoded" });
+    const t = await post(port, "/api/DB/Query", "key=1", { "content-type": "text/plain" });
     assert.equal(t.status, 415);
+    assert.equal((await post(port, "/api/DB/Query", "<a/>", { "content-type": "application/xml" })).status, 415);
+    assert.equal((await post(port, "/api/DB/Query", '{"key":"x"}', { "content-type": "application/problem+json" })).status, 200);
+    // curl -d's default type is accepted, but the body must still be JSON.
+    assert.equal((await post(port, "/api/DB/Query", "key=1", { "content-type": "application/x-www-form-urlencoded" })).status, 400);
     assert.equal((await post(port, "/api/DB/Query", '{"key":"x"}', { "content-type": "application/json; charset=utf-8" })).status, 200);
     const big = await post(port, "/api/DB/Update", JSON.stringify({ key: "k", value: "x".repeat(2000) }));
     assert.equal(big.status, 413);
