@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { Code, GomsError } from "../errors/index.js";
-import type { GomsNode, Metadata } from "../rpc/index.js";
+import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
 import { VERSION } from "../version.js";
 import { Auth } from "./auth.js";
+import { CallBatch } from "./call-batch.js";
 import { BodyError, readBody } from "./body.js";
 import { clientIp, IpSet } from "./client-ip.js";
 import { Cors } from "./cors.js";
@@ -56,6 +57,9 @@ class GatewayImpl implements Gateway {
   private draining = false;
   private closing: Promise<void> | undefined;
   private idleWaiters: Array<() => void> = [];
+  /** RPCs in flight (for send batching). */
+  private calls = 0;
+  private readonly batch = new CallBatch();
 
   constructor(opts: GatewayOptions) {
     this.node = opts.node;
@@ -233,17 +237,25 @@ class GatewayImpl implements Gateway {
     if (sub !== undefined) md["x-goms-sub"] = sub;
     else delete md["x-goms-sub"];
 
-    const ac = new AbortController();
-    const onClose = (): void => {
-      if (!res.writableFinished) ac.abort(new GomsError("the HTTP client went away", Code.Canceled));
-    };
-    res.once("close", onClose);
+    const signal = socketSignal(req.socket);
     try {
-      const out = await this.node.rawCall(route.path, payload, { timeoutMs, metadata: md, signal: ac.signal });
+      const opts = { timeoutMs, metadata: md, signal };
+      const call =
+        this.calls > 0
+          ? new Promise<CallResult<Uint8Array>>((resolve, reject) => this.batch.submit(() => this.node.rawCall(route.path, payload, opts).then(resolve, reject)))
+          : this.node.rawCall(route.path, payload, opts);
+      this.calls++;
+      let out: CallResult<Uint8Array>;
+      try {
+        out = await call;
+      } finally {
+        this.calls--;
+      }
       const text = binaryToJson(route.method.output, route.entry.registry, out.message);
       sendJson(res, 200, text, { "x-goms-ret": String(out.ret) });
-    } finally {
-      res.off("close", onClose);
+    } catch (e) {
+      if (signal.aborted) return; // the client is gone: nobody to answer
+      throw e;
     }
   }
 
@@ -310,6 +322,24 @@ class GatewayImpl implements Gateway {
     server?.closeAllConnections();
     await closed;
   }
+}
+
+const socketSignals = new WeakMap<Socket, AbortSignal>();
+
+/**
+ * Aborted when the client's connection closes. HTTP/1.1 runs one request at a
+ * time per connection, so one signal per socket cancels whatever call the
+ * connection is waiting for (cheaper than an AbortController per request).
+ */
+function socketSignal(socket: Socket): AbortSignal {
+  let s = socketSignals.get(socket);
+  if (s === undefined) {
+    const ac = new AbortController();
+    s = ac.signal;
+    socketSignals.set(socket, s);
+    socket.once("close", () => ac.abort(new GomsError("the HTTP client went away", Code.Canceled)));
+  }
+  return s;
 }
 
 /** resource_exhausted with a Retry-After. */
