@@ -1,6 +1,7 @@
 /**
  * The `gateway` suite: autocannon (in this process) against
- * - "gateway": goms gateway process -> goms DB node process over TCP (DB.Query echo), and
+ * - "gateway": gateway and goms DB node in one process, RPC over loopback TCP (DB.Query echo),
+ * - "gateway-2p": the same with the DB node in a second process, and
  * - "bare": a bare node:http JSON echo process,
  * same body, same connection count, rounds alternating the order. Reports QPS,
  * p50/p99 and the gateway/bare ratio (target >= 0.6x).
@@ -23,7 +24,8 @@ export interface GatewayBenchOptions {
   argv: string[];
 }
 
-export const GATEWAY_TARGET_NAMES = ["bare", "gateway"] as const;
+/** bare: node:http echo; gateway: gateway + DB node in one process (TCP between them); gateway-2p: DB node in its own process. */
+export const GATEWAY_TARGET_NAMES = ["bare", "gateway", "gateway-2p"] as const;
 type TargetName = (typeof GATEWAY_TARGET_NAMES)[number];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -94,6 +96,10 @@ async function runTarget(target: TargetName, round: number, o: GatewayBenchOptio
       const b = await start("bare.ts", {}, o.verbose);
       procs.push(b.proc);
       port = b.port;
+    } else if (target === "gateway") {
+      const gw = await start("gateway.ts", {}, o.verbose);
+      procs.push(gw.proc);
+      port = gw.port;
     } else {
       const db = await start("db.ts", {}, o.verbose);
       procs.push(db.proc);
@@ -105,7 +111,7 @@ async function runTarget(target: TargetName, round: number, o: GatewayBenchOptio
     const out: Sample[] = [];
     for (const c of o.connections) {
       const s = await measure(port, c, o.warmupMs, o.durationMs);
-      log(`  round ${round} ${target.padEnd(7)} c=${c}: ${fmtInt(s.qps)} req/s, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, errors ${s.errors}, non-2xx ${s.non2xx}`);
+      log(`  round ${round} ${target.padEnd(10)} c=${c}: ${fmtInt(s.qps)} req/s, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, errors ${s.errors}, non-2xx ${s.non2xx}`);
       out.push({ target, round, ...s });
     }
     return out;
@@ -117,7 +123,7 @@ async function runTarget(target: TargetName, round: number, o: GatewayBenchOptio
 export async function runGatewaySuite(o: GatewayBenchOptions): Promise<number> {
   const samples: Sample[] = [];
   for (let round = 1; round <= o.rounds; round++) {
-    const order: TargetName[] = round % 2 === 1 ? ["bare", "gateway"] : ["gateway", "bare"];
+    const order: TargetName[] = round % 2 === 1 ? ["bare", "gateway", "gateway-2p"] : ["gateway-2p", "gateway", "bare"];
     for (const t of order) samples.push(...(await runTarget(t, round, o)));
   }
   const lines: string[] = [];
@@ -129,15 +135,17 @@ export async function runGatewaySuite(o: GatewayBenchOptions): Promise<number> {
     for (const t of GATEWAY_TARGET_NAMES) {
       rows.push([t, fmtInt(med(t, (s) => s.qps)), fmtNum(med(t, (s) => s.p50Ms), 0), fmtNum(med(t, (s) => s.p99Ms), 0), fmtInt(med(t, (s) => s.errors + s.non2xx))]);
     }
-    const ratios = [];
-    for (let r = 1; r <= o.rounds; r++) {
-      const g = samples.find((s) => s.target === "gateway" && s.round === r && s.connections === c);
-      const b = samples.find((s) => s.target === "bare" && s.round === r && s.connections === c);
-      if (g && b) ratios.push(g.qps / b.qps);
-    }
-    const ratio = median(ratios);
     lines.push("", `**${c} connections**`, "", markdownTable(["target", "QPS", "p50 ms", "p99 ms", "errors"], rows));
-    lines.push("", `gateway / bare QPS (median of same-round ratios): **${fmtRatio(ratio)}** (target >= 0.60x: ${ratio >= 0.6 ? "met" : "NOT met"})`);
+    for (const t of ["gateway", "gateway-2p"] as const) {
+      const ratios = [];
+      for (let r = 1; r <= o.rounds; r++) {
+        const g = samples.find((s) => s.target === t && s.round === r && s.connections === c);
+        const b = samples.find((s) => s.target === "bare" && s.round === r && s.connections === c);
+        if (g && b) ratios.push(g.qps / b.qps);
+      }
+      const ratio = median(ratios);
+      lines.push("", `${t} / bare QPS (median of same-round ratios): **${fmtRatio(ratio)}** (target >= 0.60x: ${ratio >= 0.6 ? "met" : "NOT met"})`);
+    }
   }
   const text = lines.join("\n");
   process.stdout.write(`${text}\n`);
