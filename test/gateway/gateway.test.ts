@@ -107,6 +107,22 @@ describe("gateway: routes and transcoding", () => {
     assert.equal(big.status, 413);
     assert.equal((big.json as { code: string }).code, "resource_exhausted");
     assert.equal((await request(port, "POST", "/healthz")).status, 405);
+    // Without Content-Length (chunked), the limit applies while reading.
+    const chunked = await post(port, "/api/DB/Update", JSON.stringify({ key: "k", value: "y".repeat(4000) }), { "transfer-encoding": "chunked" });
+    assert.equal(chunked.status, 413);
+  });
+
+  it("keeps one connection's calls from piling up abort listeners", async () => {
+    const { port } = await env();
+    const warnings: Error[] = [];
+    const onWarn = (w: Error): void => void warnings.push(w);
+    process.on("warning", onWarn);
+    try {
+      for (let i = 0; i < 30; i++) assert.equal((await post(port, "/api/DB/Query", "{}")).status, 200);
+    } finally {
+      process.off("warning", onWarn);
+    }
+    assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w.name + w.message)), []);
   });
 
   it("puts query parameters, forwarded headers and the client IP into metadata", async () => {
