@@ -5,13 +5,14 @@
  *   --quick             1 round, short windows (finishes in under a minute)
  *   --rounds N          rounds, target order rotated each round (default 3)
  *   --targets a,b       subset of targets (rpc: raw,grpc,moleculer,nest,goms)
- *   --levels 1,64       calls in flight (default 1,64,256)
+ *   --levels 1,64       calls in flight (default 1,64,256; gateway suite: connections, default 64)
  *   --warmup MS         warmup per level (default 1000; quick 300)
  *   --duration MS       measured window per level (default 3000; quick 1000)
  *   --json FILE         also write machine-readable results
  *   --cpu-prof          run goms server and client with --cpu-prof into .bench-results/prof
  *   --verbose           pass target process output through to stderr
  */
+import { runGatewaySuite } from "./suites/gateway.js";
 import { RPC_TARGET_NAMES, runRpcSuite } from "./suites/rpc.js";
 import { runRegistrySuite } from "./suites/registry.js";
 
@@ -59,9 +60,24 @@ const SUITES: Record<string, Suite> = {
     description: "time from a change to a watcher seeing it: embedded, watch server, etcd",
     run: (a) => runRegistrySuite({ quick: a.quick, json: a.json }),
   },
+  gateway: {
+    description: "HTTP JSON -> goms RPC -> JSON through the gateway (DB.Query echo) vs a bare node:http JSON echo, autocannon",
+    run: (a, argv) => {
+      if (a.targets !== undefined) throw new UsageError("the gateway suite always runs bare and gateway side by side");
+      return runGatewaySuite({
+        rounds: a.rounds ?? (a.quick ? 1 : 3),
+        connections: a.levels ?? [64],
+        warmupMs: a.warmupMs ?? (a.quick ? 500 : 1000),
+        durationMs: a.durationMs ?? (a.quick ? 2000 : 5000),
+        json: a.json,
+        verbose: a.verbose,
+        argv,
+      });
+    },
+  },
 };
 /** Suites that have a slot but no implementation yet. */
-const PLANNED = ["codec", "gateway"];
+const PLANNED = ["codec"];
 
 class UsageError extends Error {}
 

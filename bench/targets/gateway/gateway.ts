@@ -1,0 +1,23 @@
+/**
+ * gateway suite, gateway process: a goms node peered with the DB node and the
+ * HTTP gateway in front of it (JSON -> protobuf -> RPC over TCP -> protobuf -> JSON).
+ * With BENCH_DB_PORT the DB node is another process (db.ts); without it, the DB
+ * node runs in this process as a second goms node, still called over loopback TCP.
+ */
+import { createGateway } from "../../../src/gateway/index.js";
+import { DB } from "../../../src/gen/goms/examples/v1/db_pb.js";
+import { createNode } from "../../../src/rpc/index.js";
+
+let dbPort = Number(process.env["BENCH_DB_PORT"] ?? "0");
+if (dbPort === 0) {
+  const db = createNode({ name: "db0", host: "127.0.0.1", port: 0 });
+  db.service(DB, { query: (req) => ({ value: req.key }), update: () => ({}) });
+  await db.start();
+  dbPort = db.port;
+}
+const node = createNode({ name: "gate0", peers: [{ host: "127.0.0.1", port: dbPort }] });
+await node.start();
+const gw = createGateway({ node });
+const port = await gw.listen(0, "127.0.0.1");
+process.send?.({ port });
+process.on("disconnect", () => void gw.close().then(() => node.close({ graceMs: 0 })).then(() => process.exit(0)));

@@ -1,0 +1,134 @@
+import { Command, InvalidArgumentError } from "commander";
+import { createGateway, type GatewayOptions } from "../gateway/index.js";
+import { Code, GomsError, codeToString } from "../errors/index.js";
+import { createNode, type PeerAddress, type RegistryLike } from "../rpc/index.js";
+
+/** The registry module (src/registry) is written separately; loaded only for --registry. */
+const REGISTRY_MODULE = "../registry/index.js";
+
+interface RegistryModule {
+  registryFromUrl(url: string): Promise<unknown>;
+  createRegistry(opts: { kv: unknown }): unknown;
+}
+
+function isRegistryModule(m: unknown): m is RegistryModule {
+  const r = m as Partial<Record<keyof RegistryModule, unknown>> | null;
+  return typeof r === "object" && r !== null && typeof r.registryFromUrl === "function" && typeof r.createRegistry === "function";
+}
+
+function isRegistryLike(r: unknown): r is RegistryLike {
+  const x = r as Partial<Record<keyof RegistryLike, unknown>> | null;
+  return typeof x === "object" && x !== null && typeof x.register === "function" && typeof x.watchNodes === "function";
+}
+
+async function openRegistry(url: string): Promise<RegistryLike> {
+  let mod: unknown;
+  try {
+    mod = await import(REGISTRY_MODULE);
+  } catch (e) {
+    throw new GomsError(`--registry ${url}: the registry module (src/registry) is not available in this build; use --peer host:port`, Code.Unimplemented, { cause: e });
+  }
+  if (!isRegistryModule(mod)) throw new GomsError("src/registry does not export registryFromUrl/createRegistry; use --peer host:port", Code.Unimplemented);
+  const reg = mod.createRegistry({ kv: await mod.registryFromUrl(url) });
+  if (!isRegistryLike(reg)) throw new GomsError("createRegistry() did not return a registry (register/watchNodes)", Code.Internal);
+  return reg;
+}
+
+function intOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer");
+  return n;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+export function parsePeer(s: string): PeerAddress {
+  const i = s.lastIndexOf(":");
+  const port = Number(s.slice(i + 1));
+  const host = s.slice(0, i).replace(/^\[(.*)\]$/, "$1");
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) throw new InvalidArgumentError(`expected host:port, got ${s}`);
+  return { host, port };
+}
+
+interface GatewayCliOptions {
+  port: number;
+  host: string;
+  name: string;
+  peer: string[];
+  registry?: string;
+  token?: string;
+  corsOrigin: string[];
+  trustedProxy: string[];
+  forwardHeader: string[];
+  maxBody: number;
+  timeout: number;
+  maxTimeout: number;
+}
+
+/** `goms gateway`: the HTTP/JSON gateway (docs/gateway.md). */
+export function registerGatewayCommand(program: Command): Command {
+  return program
+    .command("gateway")
+    .description("serve POST /api/{Service}/{Method} as JSON over HTTP, calling goms nodes (see docs/gateway.md)")
+    .option("--port <port>", "HTTP port", intOption, 8091)
+    .option("--host <host>", "HTTP address to bind", "127.0.0.1")
+    .option("--name <name>", "name of the gateway's goms node", "gate0")
+    .option("--peer <host:port>", "a goms node to call (repeatable)", collect, [])
+    .option("--registry <url>", "discover nodes from a registry (embedded:, watch://host:port, etcd://host:port)")
+    .option("--token <token>", "token sent to the nodes (or GOMS_TOKEN)")
+    .option("--cors-origin <origin>", "allow this browser origin (repeatable; default: none)", collect, [])
+    .option("--trusted-proxy <ip|cidr>", "believe X-Forwarded-For from this proxy (repeatable)", collect, [])
+    .option("--forward-header <name>", "copy this request header into call metadata (repeatable)", collect, [])
+    .option("--max-body <bytes>", "largest request body", intOption, 1024 * 1024)
+    .option("--timeout <ms>", "default call deadline", intOption, 10_000)
+    .option("--max-timeout <ms>", "upper bound for x-goms-timeout-ms", intOption, 60_000)
+    .action(async (o: GatewayCliOptions) => {
+      try {
+        await runGateway(o);
+      } catch (err) {
+        const e = GomsError.from(err);
+        process.stderr.write(`error: ${codeToString(e.code)}: ${e.rawMessage}\n`);
+        process.exit(1);
+      }
+    });
+}
+
+async function runGateway(o: GatewayCliOptions): Promise<void> {
+  const peers = o.peer.map(parsePeer);
+  const registry = o.registry !== undefined ? await openRegistry(o.registry) : undefined;
+  if (peers.length === 0 && registry === undefined) throw new GomsError("give at least one --peer host:port or a --registry URL", Code.InvalidArgument);
+  const token = o.token ?? process.env["GOMS_TOKEN"];
+  const node = createNode({
+    name: o.name,
+    peers,
+    ...(registry !== undefined ? { registry, connectAll: true } : {}),
+    ...(token !== undefined ? { peerToken: token } : {}),
+  });
+  await node.start();
+  const opts: GatewayOptions = {
+    node,
+    maxBodyBytes: o.maxBody,
+    defaultTimeoutMs: o.timeout,
+    maxTimeoutMs: o.maxTimeout,
+    forwardHeaders: o.forwardHeader,
+    trustedProxies: o.trustedProxy,
+    ...(o.corsOrigin.length > 0 ? { cors: { origins: o.corsOrigin } } : {}),
+  };
+  const gw = createGateway(opts);
+  const port = await gw.listen(o.port, o.host);
+  process.stdout.write(`gateway ${o.name} on http://${o.host}:${port} (POST /api/{Service}/{Method}, GET /healthz /readyz /openapi.json)\n`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write("draining...\n");
+    void gw
+      .close()
+      .then(() => node.close())
+      .then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}

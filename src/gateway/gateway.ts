@@ -1,0 +1,380 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { Code, GomsError } from "../errors/index.js";
+import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
+import { VERSION } from "../version.js";
+import { Auth } from "./auth.js";
+import { CallBatch } from "./call-batch.js";
+import { BodyError, readBody } from "./body.js";
+import { clientIp, IpSet } from "./client-ip.js";
+import { Cors } from "./cors.js";
+import { DescriptorCatalog, type Route } from "./descriptors.js";
+import { sendError, sendJson } from "./errors-http.js";
+import { buildOpenApi } from "./openapi.js";
+import { resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
+import { RateLimiter } from "./rate-limit.js";
+import { Routes, splitRoute } from "./routes.js";
+import { binaryToJson, jsonToBinary } from "./transcode.js";
+
+export interface Gateway {
+  /** node:http request listener: mount it in your own server (or fastify: rq.raw, rp.raw). */
+  handler(req: IncomingMessage, res: ServerResponse): void;
+  /** Starts an HTTP server with the gateway's timeouts; resolves with the bound port. */
+  listen(port: number, host?: string): Promise<number>;
+  /** The server started by listen(), if any. */
+  readonly server: Server | undefined;
+  /** Requests being handled right now. */
+  readonly inflight: number;
+  /**
+   * Graceful drain: stop accepting, answer new requests on open connections with
+   * 503, wait for in-flight requests (up to shutdownGraceMs), then close every
+   * connection. Does not close the node.
+   */
+  close(): Promise<void>;
+}
+
+const RPC_ALLOW = "POST, OPTIONS";
+const GET_ALLOW = "GET, HEAD";
+const TIMEOUT_HEADER = "x-goms-timeout-ms";
+const METADATA_KEY = /^[a-z0-9_.-]{1,255}$/;
+/** What `curl -d` sends by default; the body is still parsed as JSON (see acceptCurlForm). */
+const FORM_TYPE = "application/x-www-form-urlencoded";
+const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json$/i;
+
+class GatewayImpl implements Gateway {
+  private readonly node: GomsNode;
+  private readonly o: ResolvedOptions;
+  private readonly catalog: DescriptorCatalog;
+  private readonly routes: Routes;
+  private readonly auth: Auth;
+  private readonly cors: Cors;
+  private readonly trusted: IpSet;
+  private readonly ipLimit: RateLimiter | undefined;
+  private readonly routeLimit: RateLimiter | undefined;
+  private readonly rpcPrefix: string;
+  server: Server | undefined;
+  inflight = 0;
+  private draining = false;
+  private closing: Promise<void> | undefined;
+  private idleWaiters: Array<() => void> = [];
+  /** RPCs in flight (for send batching). */
+  private calls = 0;
+  private readonly batch = new CallBatch();
+
+  constructor(opts: GatewayOptions) {
+    this.node = opts.node;
+    this.o = resolveOptions(opts);
+    this.catalog = new DescriptorCatalog(opts.node, this.o.descriptorTimeoutMs);
+    this.routes = new Routes(this.catalog);
+    this.auth = new Auth(opts.auth);
+    this.cors = new Cors(opts.cors, this.o.forwardHeaders);
+    this.trusted = new IpSet(opts.trustedProxies ?? []);
+    const rl = opts.rateLimit;
+    this.ipLimit = rl?.perIp ? new RateLimiter(rl.perIp, rl.maxKeys) : undefined;
+    this.routeLimit = rl?.perRoute ? new RateLimiter(rl.perRoute, rl.maxKeys) : undefined;
+    this.rpcPrefix = `${this.o.prefix}/`;
+    for (const h of this.o.forwardHeaders) {
+      if (!METADATA_KEY.test(h)) throw new GomsError(`forwardHeaders: ${h} is not a valid metadata key`, Code.InvalidArgument);
+    }
+    this.handler = this.handler.bind(this);
+  }
+
+  handler(req: IncomingMessage, res: ServerResponse): void {
+    this.inflight++;
+    let settled = false;
+    const done = (): void => {
+      if (settled) return;
+      settled = true;
+      if (--this.inflight === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
+    };
+    res.once("close", done);
+    try {
+      if (this.draining) {
+        res.setHeader("connection", "close");
+        sendError(res, new GomsError("the gateway is shutting down", Code.Unavailable));
+        return;
+      }
+      const url = req.url ?? "/";
+      const q = url.indexOf("?");
+      const path = q < 0 ? url : url.slice(0, q);
+      if (path.startsWith(this.rpcPrefix)) {
+        this.rpc(req, res, path.slice(this.rpcPrefix.length), q < 0 ? "" : url.slice(q + 1)).catch((e: unknown) => this.fail(res, e));
+        return;
+      }
+      this.builtin(req, res, path);
+    } catch (e) {
+      this.fail(res, e);
+    }
+  }
+
+  private fail(res: ServerResponse, e: unknown): void {
+    if (e instanceof RateLimited) {
+      sendError(res, e, 429, { "retry-after": String(e.retryAfterSec) });
+      return;
+    }
+    if (e instanceof BodyError) {
+      if (e.status === 413 || e.status === 408) res.setHeader("connection", "close");
+      sendError(res, e, e.status);
+      return;
+    }
+    sendError(res, e);
+  }
+
+  // ---- built-in endpoints --------------------------------------------------
+
+  private builtin(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const get = (): boolean => {
+      if (req.method === "GET" || req.method === "HEAD") return true;
+      sendError(res, new GomsError(`${req.method ?? ""} is not allowed on ${path}`, Code.InvalidArgument), 405, { allow: GET_ALLOW });
+      return false;
+    };
+    switch (path) {
+      case "/healthz":
+        if (get()) sendJson(res, 200, '{"status":"ok"}');
+        return;
+      case "/readyz":
+        if (get()) this.readyz(res);
+        return;
+      case "/openapi.json":
+        if (this.o.openapi) {
+          if (get()) void this.openapi(res).catch((e: unknown) => this.fail(res, e));
+          return;
+        }
+        break;
+    }
+    sendError(res, new GomsError(`no route for ${path}`, Code.NotFound));
+  }
+
+  private backends(): number {
+    const names = new Set<string>(this.node.discovered().keys());
+    for (const p of this.node.router.peers.values()) if (p.state === "ready" && p.identity !== undefined) names.add(p.identity.name);
+    return names.size;
+  }
+
+  private readyz(res: ServerResponse): void {
+    const nodes = this.backends();
+    const ready = nodes > 0 && !this.draining;
+    sendJson(res, ready ? 200 : 503, JSON.stringify({ status: ready ? "ready" : "not_ready", nodes }));
+  }
+
+  private async openapi(res: ServerResponse): Promise<void> {
+    await this.catalog.sync(true);
+    const doc = buildOpenApi(this.catalog.services(), this.o.prefix, `goms gateway (${this.node.name})`, VERSION);
+    sendJson(res, 200, JSON.stringify(doc));
+  }
+
+  // ---- RPC routes -----------------------------------------------------------
+
+  private async rpc(req: IncomingMessage, res: ServerResponse, rest: string, query: string): Promise<void> {
+    const method = req.method;
+    if (method === "OPTIONS") {
+      if (req.headers.origin !== undefined) {
+        if (!this.cors.preflight(req, res)) sendError(res, new GomsError("CORS: origin or request not allowed", Code.PermissionDenied));
+        return;
+      }
+      res.statusCode = 204;
+      res.setHeader("allow", RPC_ALLOW);
+      res.end();
+      return;
+    }
+    if (this.cors.check(req, res) === "denied") throw new GomsError("CORS: origin not allowed", Code.PermissionDenied);
+    if (method !== "POST") {
+      sendError(res, new GomsError(`${method ?? ""} is not allowed; use POST`, Code.InvalidArgument), 405, { allow: RPC_ALLOW });
+      return;
+    }
+    const parts = splitRoute(rest);
+    if (parts === undefined) throw new GomsError(`no route for ${this.rpcPrefix}${rest}; use ${this.rpcPrefix}{Service}/{Method}`, Code.NotFound);
+    const ctype = req.headers["content-type"];
+    if (ctype !== undefined) {
+      const semi = ctype.indexOf(";");
+      const media = (semi < 0 ? ctype : ctype.slice(0, semi)).trim();
+      if (!JSON_TYPE.test(media) && !(this.o.acceptCurlForm && media.toLowerCase() === FORM_TYPE)) {
+        sendError(res, new GomsError(`content type ${media} is not supported; send application/json`, Code.InvalidArgument), 415);
+        return;
+      }
+    }
+    const len = req.headers["content-length"];
+    if (len !== undefined && Number(len) > this.o.maxBodyBytes) {
+      throw new BodyError(`request body exceeds ${this.o.maxBodyBytes} bytes`, Code.ResourceExhausted, 413);
+    }
+    const timeoutMs = this.timeout(req.headers[TIMEOUT_HEADER]);
+    const ip = clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], this.trusted);
+    if (this.ipLimit !== undefined) this.limit(this.ipLimit, ip, "client");
+
+    const r = this.routes.resolve(parts.service, parts.method);
+    let route: Route;
+    if (r instanceof Promise) {
+      try {
+        route = await r;
+      } catch (e) {
+        // Unknown route: still ask for credentials first, so that probing does not reveal what exists.
+        const up = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+        await this.auth.authenticate([`${this.rpcPrefix}${up(parts.service)}/${up(parts.method)}`, `${this.rpcPrefix}${rest}`], req.headers);
+        throw e;
+      }
+    } else route = r;
+
+    let sub: string | undefined;
+    if (this.auth.enabled) {
+      const svc = route.entry.service;
+      const p = this.auth.authenticate([`${this.rpcPrefix}${svc.typeName}/${route.method.name}`, `${this.rpcPrefix}${svc.name}/${route.method.name}`], req.headers);
+      if (p !== undefined) sub = (await p)?.sub ?? "";
+    }
+    if (this.routeLimit !== undefined) this.limit(this.routeLimit, route.path, "route");
+
+    const body = await readBody(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs);
+    const payload = jsonToBinary(route.method.input, route.entry.registry, body);
+
+    const md: Metadata = {};
+    for (const h of this.o.forwardHeaders) {
+      const v = req.headers[h];
+      if (v !== undefined) md[h] = Array.isArray(v) ? v.join(", ") : v;
+    }
+    if (query !== "") addQuery(md, query);
+    // Set by the gateway last: clients cannot forge them through forwarded headers.
+    md["x-client-ip"] = ip;
+    md["x-goms-gateway"] = this.node.name;
+    if (sub !== undefined) md["x-goms-sub"] = sub;
+    else delete md["x-goms-sub"];
+
+    const signal = socketSignal(req.socket);
+    try {
+      const opts = { timeoutMs, metadata: md, signal };
+      const call =
+        this.calls > 0
+          ? new Promise<CallResult<Uint8Array>>((resolve, reject) => this.batch.submit(() => this.node.rawCall(route.path, payload, opts).then(resolve, reject)))
+          : this.node.rawCall(route.path, payload, opts);
+      this.calls++;
+      let out: CallResult<Uint8Array>;
+      try {
+        out = await call;
+      } finally {
+        this.calls--;
+      }
+      const text = binaryToJson(route.method.output, route.entry.registry, out.message);
+      sendJson(res, 200, text, { "x-goms-ret": String(out.ret) });
+    } catch (e) {
+      if (signal.aborted) return; // the client is gone: nobody to answer
+      throw e;
+    }
+  }
+
+  private timeout(h: string | string[] | undefined): number {
+    if (h === undefined) return Math.min(this.o.defaultTimeoutMs, this.o.maxTimeoutMs);
+    const v = Array.isArray(h) ? h[0] : h;
+    const n = Number(v);
+    if (v === undefined || v.trim() === "" || !Number.isInteger(n) || n <= 0) {
+      throw new GomsError(`${TIMEOUT_HEADER} must be a positive integer (ms)`, Code.InvalidArgument);
+    }
+    return Math.min(n, this.o.maxTimeoutMs);
+  }
+
+  private limit(l: RateLimiter, key: string, what: string): void {
+    const wait = l.take(key);
+    if (wait === 0) return;
+    throw new RateLimited(`${what} rate limit exceeded; retry in ${wait} s`, wait);
+  }
+
+  // ---- lifecycle ------------------------------------------------------------
+
+  listen(port: number, host = "127.0.0.1"): Promise<number> {
+    if (this.server !== undefined) return Promise.reject(new GomsError("the gateway is already listening", Code.FailedPrecondition));
+    const requestTimeout = this.o.requestTimeoutMs;
+    const headersTimeout = Math.min(this.o.headersTimeoutMs, requestTimeout);
+    const server = createServer(
+      {
+        headersTimeout,
+        requestTimeout,
+        keepAliveTimeout: this.o.keepAliveTimeoutMs,
+        // How often node:http enforces headersTimeout/requestTimeout (default 30 s).
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 2))),
+      },
+      this.handler,
+    );
+    this.server = server;
+    return new Promise<number>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return (this.closing ??= this.doClose());
+  }
+
+  private async doClose(): Promise<void> {
+    this.draining = true;
+    const server = this.server;
+    const closed = server === undefined ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));
+    server?.closeIdleConnections();
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.o.shutdownGraceMs);
+        this.idleWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    server?.closeAllConnections();
+    await closed;
+  }
+}
+
+const socketSignals = new WeakMap<Socket, AbortSignal>();
+
+/**
+ * Aborted when the client's connection closes. HTTP/1.1 runs one request at a
+ * time per connection, so one signal per socket cancels whatever call the
+ * connection is waiting for (cheaper than an AbortController per request).
+ */
+function socketSignal(socket: Socket): AbortSignal {
+  let s = socketSignals.get(socket);
+  if (s === undefined) {
+    const ac = new AbortController();
+    s = ac.signal;
+    socketSignals.set(socket, s);
+    socket.once("close", () => ac.abort(new GomsError("the HTTP client went away", Code.Canceled)));
+  }
+  return s;
+}
+
+/** resource_exhausted with a Retry-After. */
+class RateLimited extends GomsError {
+  constructor(
+    message: string,
+    readonly retryAfterSec: number,
+  ) {
+    super(message, Code.ResourceExhausted);
+  }
+}
+
+/** Query parameters become metadata "q.<name>" (lower-cased); repeated ones are joined with ",". */
+function addQuery(md: Metadata, query: string): void {
+  for (const [k, v] of new URLSearchParams(query)) {
+    const key = `q.${k.toLowerCase()}`;
+    if (!METADATA_KEY.test(key)) throw new GomsError(`query parameter name ${JSON.stringify(k)} is not allowed (use [A-Za-z0-9_.-])`, Code.InvalidArgument);
+    md[key] = md[key] === undefined ? v : `${md[key]},${v}`;
+  }
+}
+
+/** Creates an HTTP/JSON gateway in front of `node`. */
+export function createGateway(options: GatewayOptions): Gateway {
+  const g = new GatewayImpl(options);
+  return {
+    handler: g.handler,
+    listen: (port, host) => g.listen(port, host),
+    get server() {
+      return g.server;
+    },
+    get inflight() {
+      return g.inflight;
+    },
+    close: () => g.close(),
+  };
+}
+
+export { RateLimited };

@@ -1,0 +1,140 @@
+import http from "node:http";
+import { create } from "@bufbuild/protobuf";
+import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
+import { Code, GomsError, type GomsNode, type NodeChange, type NodeOptions, type RegistryLike } from "../../src/rpc/index.js";
+import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import type { NodeIdentity } from "../../src/gen/goms/v1/node_pb.js";
+import { NodeRegistrationSchema, type NodeRegistration } from "../../src/gen/goms/v1/registry_pb.js";
+import { createGateway, type Gateway, type GatewayOptions } from "../../src/gateway/index.js";
+import { NodeSet } from "../helpers.js";
+
+/**
+ * Hosts DB with an in-memory map. Special keys: "slow" waits for cancellation,
+ * "ret" sets ret 7, "fail" throws failed_precondition with ret 9, "md" answers
+ * the request metadata as JSON.
+ */
+export function hostDb(n: GomsNode): void {
+  const data = new Map<string, string>();
+  n.service(DB, {
+    update(req) {
+      data.set(req.key, req.value);
+      return {};
+    },
+    async query(req, ctx) {
+      if (req.key === "slow") {
+        await new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error)));
+      }
+      if (req.key === "ret") ctx.ret = 7;
+      if (req.key === "fail") throw new GomsError("not in this state", Code.FailedPrecondition, { ret: 9 });
+      if (req.key === "md") return { value: JSON.stringify(ctx.metadata) };
+      return { value: data.get(req.key) ?? "" };
+    },
+  });
+}
+
+export interface Env {
+  db: GomsNode;
+  gwNode: GomsNode;
+  gw: Gateway;
+  port: number;
+}
+
+/** A DB node over real TCP, a gateway node peered with it, and the gateway on an ephemeral port. */
+export async function startEnv(nodes: NodeSet, gwOpts: Partial<GatewayOptions> = {}, gwNodeOpts: Partial<NodeOptions> = {}): Promise<Env> {
+  const db = await nodes.start({ name: "db0", port: 0 }, hostDb);
+  const gwNode = await nodes.start({ name: "gate0", peers: [{ host: "127.0.0.1", port: db.port }], ...gwNodeOpts });
+  const gw = createGateway({ node: gwNode, ...gwOpts });
+  const port = await gw.listen(0, "127.0.0.1");
+  return { db, gwNode, gw, port };
+}
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json: unknown;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+export function request(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const h: Record<string, string> = { ...headers };
+    if (body !== undefined && h["content-type"] === undefined) h["content-type"] = "application/json";
+    const req = http.request({ host: "127.0.0.1", port, method, path, headers: h, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json: unknown;
+        try {
+          json = text === "" ? undefined : JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+export const post = (port: number, path: string, body: string, headers: Record<string, string> = {}): Promise<HttpResult> =>
+  request(port, "POST", path, body, headers);
+
+export function closeAgent(): void {
+  agent.destroy();
+}
+
+/** An in-memory RegistryLike: registrations and a watch, as goms/registry would provide. */
+export class MemoryRegistry implements RegistryLike {
+  private readonly regs = new Map<string, NodeRegistration>();
+  private readonly watchers = new Set<(ch: NodeChange) => void>();
+
+  register(identity: NodeIdentity, descriptors: FileDescriptorSet): Promise<{ close(): Promise<void> }> {
+    const reg = create(NodeRegistrationSchema, { node: identity, descriptors, registeredAtUnixMs: BigInt(Date.now()) });
+    this.regs.set(identity.name, reg);
+    for (const w of this.watchers) w({ type: "up", name: identity.name, registration: reg });
+    return Promise.resolve({
+      close: () => {
+        this.regs.delete(identity.name);
+        for (const w of this.watchers) w({ type: "down", name: identity.name });
+        return Promise.resolve();
+      },
+    });
+  }
+
+  watchNodes(): AsyncIterable<NodeChange> & { stop(): void } {
+    const queue: NodeChange[] = [...this.regs].map(([name, registration]) => ({ type: "up", name, registration }));
+    let wake: (() => void) | undefined;
+    let stopped = false;
+    const push = (ch: NodeChange): void => {
+      queue.push(ch);
+      wake?.();
+    };
+    this.watchers.add(push);
+    const watchers = this.watchers;
+    return {
+      stop() {
+        stopped = true;
+        watchers.delete(push);
+        wake?.();
+      },
+      async *[Symbol.asyncIterator]() {
+        while (!stopped) {
+          const ch = queue.shift();
+          if (ch !== undefined) {
+            yield ch;
+            continue;
+          }
+          await new Promise<void>((r) => (wake = r));
+          wake = undefined;
+        }
+      },
+    };
+  }
+}
+
+export { createGateway };
