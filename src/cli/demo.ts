@@ -1,41 +1,80 @@
 import { AddServer } from "../gen/goms/examples/v1/add_pb.js";
+import { DB } from "../gen/goms/examples/v1/db_pb.js";
+import { createGateway } from "../gateway/index.js";
+import { createRegistry, embeddedKv } from "../registry/index.js";
 import { createNode } from "../rpc/index.js";
 
 export interface DemoOptions {
+  /** HTTP port of the gateway (8091). */
+  httpPort: number;
+  /** goms port of node db0 (10001). */
   port: number;
+  /** Run the demo calls, print them, and exit. */
   once: boolean;
   out: (line: string) => void;
 }
 
 /**
- * The demo on the embedded default: node rpc0 hosting AddServer, and a client
- * node calling it over real TCP. Serves until SIGINT/SIGTERM unless `once`.
+ * goms on the embedded default, in one process: an embedded registry, node
+ * db0 hosting DB (and AddServer) on TCP, and node gate0 serving the HTTP/JSON
+ * gateway, which finds DB through the registry and calls it over TCP.
  */
 export async function runDemo(o: DemoOptions): Promise<void> {
-  const server = createNode({ name: "rpc0", id: 0, host: "127.0.0.1", port: o.port });
-  server.service(AddServer, { add: (req) => ({ sum: req.a + req.b }) });
-  await server.start();
-  const client = createNode({ name: "demo-client", peers: [{ host: "127.0.0.1", port: server.port, name: "rpc0" }] });
-  await client.start();
-  o.out(`goms demo: node rpc0 serving goms.examples.v1.AddServer on 127.0.0.1:${server.port}`);
-  const add = client.client(AddServer);
-  for (const [a, b] of [[1, 2], [20, 22], [-5, 5]] as const) {
-    const t0 = performance.now();
-    const res = await add.add({ a, b }, { timeoutMs: 2000 });
-    o.out(`  AddServer.Add(${a}, ${b}) = ${res.sum}   (${(performance.now() - t0).toFixed(2)} ms over TCP)`);
-  }
-  await client.close();
+  const kv = embeddedKv();
+  const registry = createRegistry({ kv, ttlMs: 3000 });
+  const data = new Map<string, string>();
+  const db = createNode({ name: "db0", id: 0, host: "127.0.0.1", port: o.port, registry });
+  db.service(DB, {
+    update(req) {
+      data.set(req.key, req.value);
+      return {};
+    },
+    query: (req) => ({ value: data.get(req.key) ?? "" }),
+  });
+  db.service(AddServer, { add: (req) => ({ sum: req.a + req.b }) });
+  await db.start();
+  const gate = createNode({ name: "gate0", id: 1, registry, connectAll: true });
+  await gate.start();
+  const gateway = createGateway({ node: gate });
+  const httpPort = await gateway.listen(o.httpPort, "127.0.0.1");
+  const base = `http://127.0.0.1:${httpPort}`;
+
+  o.out("goms demo: everything on the embedded default, in one process");
+  o.out(`  registry  embedded (in-process watch store)`);
+  o.out(`  node db0  goms.examples.v1.DB, goms.examples.v1.AddServer on 127.0.0.1:${db.port}`);
+  o.out(`  gateway   ${base}/api/{Service}/{Method}  (node gate0 -> db0 over TCP)`);
+  o.out("");
+  o.out("Try:");
+  o.out(`  curl -X POST -d '{"key":"123","value":"aaa"}' ${base}/api/DB/Update`);
+  o.out(`  curl -X POST -d '{"key":"123"}' ${base}/api/DB/Query`);
+  o.out(`  curl -X POST -d '{"a":1,"b":2}' ${base}/api/AddServer/Add`);
+  o.out(`  curl ${base}/openapi.json`);
+  o.out(`  npx goms call --addr 127.0.0.1:${db.port} DB.Query '{"key":"123"}'`);
+
+  const shutdown = async (): Promise<void> => {
+    await gateway.close();
+    await gate.close({ graceMs: 1000 });
+    await db.close({ graceMs: 1000 });
+    await registry.close();
+    await kv.close();
+  };
   if (o.once) {
-    await server.close();
+    o.out("");
+    for (const [path, body] of [
+      ["/api/DB/Update", '{"key":"123","value":"aaa"}'],
+      ["/api/DB/Query", '{"key":"123"}'],
+      ["/api/AddServer/Add", '{"a":1,"b":2}'],
+    ] as const) {
+      // Exactly what `curl -X POST -d <body>` sends.
+      const res = await fetch(base + path, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
+      o.out(`POST ${path} ${body} -> ${res.status} ${await res.text()}`);
+    }
+    await shutdown();
     return;
   }
-  o.out("");
-  o.out("Try it from another terminal:");
-  o.out(`  npx goms call --addr 127.0.0.1:${server.port} AddServer.Add '{"a":1,"b":2}'`);
-  o.out(`  npx goms info --addr 127.0.0.1:${server.port}`);
   o.out("Press Ctrl-C to stop.");
   await new Promise<void>((resolve) => {
-    const stop = (): void => void server.close({ graceMs: 2000 }).then(resolve);
+    const stop = (): void => void shutdown().then(resolve);
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });

@@ -2,36 +2,10 @@ import { Command, InvalidArgumentError } from "commander";
 import { createGateway, type GatewayOptions } from "../gateway/index.js";
 import { Code, GomsError, codeToString } from "../errors/index.js";
 import { createNode, type PeerAddress, type RegistryLike } from "../rpc/index.js";
-
-/** The registry module (src/registry) is written separately; loaded only for --registry. */
-const REGISTRY_MODULE = "../registry/index.js";
-
-interface RegistryModule {
-  registryFromUrl(url: string): Promise<unknown>;
-  createRegistry(opts: { kv: unknown }): unknown;
-}
-
-function isRegistryModule(m: unknown): m is RegistryModule {
-  const r = m as Partial<Record<keyof RegistryModule, unknown>> | null;
-  return typeof r === "object" && r !== null && typeof r.registryFromUrl === "function" && typeof r.createRegistry === "function";
-}
-
-function isRegistryLike(r: unknown): r is RegistryLike {
-  const x = r as Partial<Record<keyof RegistryLike, unknown>> | null;
-  return typeof x === "object" && x !== null && typeof x.register === "function" && typeof x.watchNodes === "function";
-}
+import { createRegistry, registryFromUrl } from "../registry/index.js";
 
 async function openRegistry(url: string): Promise<RegistryLike> {
-  let mod: unknown;
-  try {
-    mod = await import(REGISTRY_MODULE);
-  } catch (e) {
-    throw new GomsError(`--registry ${url}: the registry module (src/registry) is not available in this build; use --peer host:port`, Code.Unimplemented, { cause: e });
-  }
-  if (!isRegistryModule(mod)) throw new GomsError("src/registry does not export registryFromUrl/createRegistry; use --peer host:port", Code.Unimplemented);
-  const reg = mod.createRegistry({ kv: await mod.registryFromUrl(url) });
-  if (!isRegistryLike(reg)) throw new GomsError("createRegistry() did not return a registry (register/watchNodes)", Code.Internal);
-  return reg;
+  return createRegistry({ kv: await registryFromUrl(url) });
 }
 
 function intOption(v: string): number {

@@ -8,6 +8,7 @@ import { connect, connectRegistry, describeFromRegistry } from "./target.js";
 import { createRegistry, registryFromUrl } from "../registry/index.js";
 import { runDemo } from "./demo.js";
 import { registerWatchCommand } from "./watch-cmd.js";
+import { registerGatewayCommand } from "./gateway-cmd.js";
 
 function intOption(v: string): number {
   const n = Number(v);
@@ -119,14 +120,16 @@ program
 
 program
   .command("demo")
-  .description("run the demo: node rpc0 with AddServer on 127.0.0.1:12323, called over TCP")
-  .option("--port <port>", "port for rpc0", intOption, 12323)
-  .option("--once", "exit after the demo calls instead of serving until Ctrl-C", false)
-  .action(async (o: { port: number; once: boolean }) => {
-    await runDemo({ port: o.port, once: o.once, out: (line) => process.stdout.write(line + "\n") }).catch(fail);
+  .description("run goms on the embedded default: registry, node db0 (DB, AddServer) and the HTTP gateway on 127.0.0.1:8091")
+  .option("--http-port <port>", "gateway HTTP port", intOption, 8091)
+  .option("--port <port>", "goms port of node db0", intOption, 10001)
+  .option("--once", "make the demo calls, print them and exit instead of serving until Ctrl-C", false)
+  .action(async (o: { httpPort: number; port: number; once: boolean }) => {
+    await runDemo({ httpPort: o.httpPort, port: o.port, once: o.once, out: (line) => process.stdout.write(line + "\n") }).catch(fail);
   });
 
 registerWatchCommand(program);
+registerGatewayCommand(program);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

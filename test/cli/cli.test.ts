@@ -57,13 +57,36 @@ describe("goms CLI and the rpc example, as processes", () => {
     assert.equal(r.stdout.trim(), pkg.version);
   });
 
-  it("goms demo --once serves AddServer over TCP and prints the results", async () => {
-    const port = await freePort();
-    const r = await run([CLI, "demo", "--once", "--port", String(port)]);
+  it("goms demo --once: embedded registry, db0 and the gateway; the seed's curls answer as documented", async () => {
+    const [port, httpPort] = [await freePort(), await freePort()];
+    const r = await run([CLI, "demo", "--once", "--port", String(port), "--http-port", String(httpPort)]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`node rpc0 serving goms.examples.v1.AddServer on 127.0.0.1:${port}`));
-    assert.match(r.stdout, /AddServer.Add\(1, 2\) = 3/);
-    assert.match(r.stdout, /AddServer.Add\(20, 22\) = 42/);
+    assert.match(r.stdout, new RegExp(`gateway +http://127.0.0.1:${httpPort}/api/`));
+    assert.match(r.stdout, /POST \/api\/DB\/Update \{"key":"123","value":"aaa"\} -> 200 \{\}/);
+    assert.match(r.stdout, /POST \/api\/DB\/Query \{"key":"123"\} -> 200 \{"value":"aaa"\}/);
+    assert.match(r.stdout, /POST \/api\/AddServer\/Add \{"a":1,"b":2\} -> 200 \{"sum":3\}/);
+  });
+
+  it("goms demo serves until SIGTERM; curl-equivalent requests from outside work", async () => {
+    const [port, httpPort] = [await freePort(), await freePort()];
+    const demo = await start([CLI, "demo", "--port", String(port), "--http-port", String(httpPort)], /Press Ctrl-C/);
+    const post = (path: string, body: string) =>
+      fetch(`http://127.0.0.1:${httpPort}${path}`, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const u = await post("/api/DB/Update", '{"key":"123","value":"aaa"}');
+    assert.equal(u.status, 200);
+    assert.equal(await u.text(), "{}");
+    const q = await post("/api/DB/Query", '{"key":"123"}');
+    assert.equal(q.status, 200);
+    assert.equal(q.headers.get("content-type"), "application/json");
+    assert.equal(await q.text(), '{"value":"aaa"}');
+    const bad = await post("/api/DB/Query", '{"key":');
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { code: string }).code, "invalid_argument");
+    const call = await run([CLI, "call", "--json", "--addr", `127.0.0.1:${port}`, "DB.Query", '{"key":"123"}']);
+    assert.equal(call.stdout, '{"value":"aaa"}\n');
+    demo.kill("SIGTERM");
+    const [code] = (await once(demo, "exit")) as [number | null];
+    assert.equal(code, 0);
   });
 
   it("example rpc/server + rpc/client, and goms call against it", async () => {
