@@ -365,13 +365,17 @@ export class GomsNode {
     return { timeoutMs: Math.ceil(timeoutMs), metadata, signal };
   }
 
+  /** Inside a handler, calls inherit its context unless they name a parent themselves. */
+  private inherit(o: CallOptions | undefined): CallOptions | undefined {
+    if (this.als === undefined || o?.parent !== undefined) return o;
+    const current = this.als.getStore();
+    return current === undefined ? o : { ...o, parent: current };
+  }
+
   /** The hot path: interceptors (if any), then local, pinned or load-balanced dispatch. */
   private invoke(rm: RoutedMethod, desc: DescMethod | undefined, value: unknown, o: CallOptions | undefined, full: boolean): Promise<unknown> {
     if (this.state !== "running") return Promise.reject(this.notRunning());
-    if (this.als !== undefined && o?.parent === undefined) {
-      const current = this.als.getStore();
-      if (current !== undefined) o = { ...o, parent: current };
-    }
+    o = this.inherit(o);
     if (this.invokeChain !== undefined && desc !== undefined) {
       let r;
       try {
@@ -516,10 +520,7 @@ export class GomsNode {
 
   private sendOneWay(rm: RoutedMethod, value: unknown, o: CallOptions | undefined): Promise<void> {
     if (this.state !== "running") return Promise.reject(this.notRunning());
-    if (this.als !== undefined && o?.parent === undefined) {
-      const current = this.als.getStore();
-      if (current !== undefined) o = { ...o, parent: current };
-    }
+    o = this.inherit(o);
     let r;
     try {
       r = this.resolveOptions(o);

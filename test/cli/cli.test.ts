@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { after, describe, it } from "node:test";
+import { freePort } from "../procs.js";
 import { readFileSync } from "node:fs";
 
 // These tests run the built CLI (npm test builds dist/ first) and the examples as real processes.
@@ -11,18 +11,6 @@ const children: ChildProcess[] = [];
 after(() => {
   for (const c of children) c.kill("SIGKILL");
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function run(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
