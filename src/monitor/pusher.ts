@@ -46,13 +46,19 @@ export function startMonitoring(opts: MonitoringOptions): Monitoring {
   const counters: PushCounters = { pushes: 0, failures: 0, lastError: undefined };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let ticking = false;
 
   const pushNow = async (): Promise<boolean> => {
     try {
       const stats = collector.snapshot();
       const res = await monitor.push({ stats }, { timeoutMs: Math.min(intervalMs, 5000), node: target, retry: true });
       counters.pushes++;
-      if (res.intervalMs > 0) intervalMs = Math.max(MIN_INTERVAL_MS, res.intervalMs);
+      const asked = res.intervalMs > 0 ? Math.max(MIN_INTERVAL_MS, res.intervalMs) : intervalMs;
+      if (asked !== intervalMs) {
+        intervalMs = asked;
+        // A push outside the timer changed the period: re-arm the pending timer with it.
+        if (!ticking) schedule();
+      }
       return true;
     } catch (e) {
       counters.failures++;
@@ -60,13 +66,19 @@ export function startMonitoring(opts: MonitoringOptions): Monitoring {
       return false;
     }
   };
-  const schedule = (): void => {
+  function schedule(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     if (stopped) return;
     timer = setTimeout(() => {
-      void pushNow().then(schedule);
+      ticking = true;
+      void pushNow().then(() => {
+        ticking = false;
+        schedule();
+      });
     }, intervalMs);
     timer.unref();
-  };
+  }
   schedule();
 
   return {
