@@ -22,6 +22,8 @@ interface HistogramValue {
   metricName: string;
 }
 
+const DURATION_HELP = "Duration of goms RPC calls, by side (server: served, client: made), service and method.";
+
 /**
  * goms_rpc_duration_seconds, read from the collector's cumulative buckets at
  * scrape time: no per-call work beyond what the collector already does.
@@ -32,7 +34,7 @@ class CollectorHistogram extends Histogram<CallLabels> {
   constructor(source: Collector) {
     super({
       name: "goms_rpc_duration_seconds",
-      help: "Duration of goms RPC calls, by side (server: served, client: made), service and method.",
+      help: DURATION_HELP,
       labelNames: ["side", "service", "method"],
       buckets: BUCKET_BOUNDS_MS.map((ms) => ms / 1000),
       registers: [],
@@ -58,7 +60,7 @@ class CollectorHistogram extends Histogram<CallLabels> {
   }
 
   override get(): ReturnType<Histogram<CallLabels>["get"]> {
-    const data = { name: "goms_rpc_duration_seconds", help: this.help(), type: "histogram", values: this.values(), aggregator: "sum" };
+    const data = { name: "goms_rpc_duration_seconds", help: DURATION_HELP, type: "histogram", values: this.values(), aggregator: "sum" };
     // prom-client's typings want its (runtime-less) MetricType enum and forbid the `le` label
     // its own Histogram emits; the shape is exactly what Histogram#get returns.
     return Promise.resolve(data as unknown as Awaited<ReturnType<Histogram<CallLabels>["get"]>>);
@@ -67,10 +69,6 @@ class CollectorHistogram extends Histogram<CallLabels> {
   /** prom-client's text output prefers this method over get(). */
   getForPromString(): ReturnType<Histogram<CallLabels>["get"]> {
     return this.get();
-  }
-
-  private help(): string {
-    return "Duration of goms RPC calls, by side (server: served, client: made), service and method.";
   }
 }
 
