@@ -103,6 +103,7 @@ export async function runMonitorSuite(opts: MonitorBenchOptions): Promise<number
   );
   out.push("");
   out.push(...checks);
+  out.push(pass ? "\nTarget met." : "\nTarget not met.");
   for (const f of failures) out.push(`- note: ${f.split("\n")[0] ?? ""}`);
   process.stdout.write(`${out.join("\n")}\n`);
   // The 3% target is reported, not enforced by the exit code: a shared 2-core machine is too noisy for that.
