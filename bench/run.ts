@@ -13,6 +13,7 @@
  *   --verbose           pass target process output through to stderr
  */
 import { runGatewaySuite } from "./suites/gateway.js";
+import { runMonitorSuite } from "./suites/monitor.js";
 import { RPC_TARGET_NAMES, runRpcSuite } from "./suites/rpc.js";
 import { runRegistrySuite } from "./suites/registry.js";
 
@@ -70,6 +71,20 @@ const SUITES: Record<string, Suite> = {
         warmupMs: a.warmupMs ?? (a.quick ? 500 : 1000),
         durationMs: a.durationMs ?? (a.quick ? 2000 : 5000),
         json: a.json,
+        verbose: a.verbose,
+        argv,
+      });
+    },
+  },
+  monitor: {
+    description: "cost of monitoring: goms RPC echo with and without collector + pusher + Prometheus registry (target <= 3% QPS)",
+    run: (a, argv) => {
+      if (a.targets !== undefined) throw new UsageError("the monitor suite always runs goms with and without monitoring");
+      return runMonitorSuite({
+        rounds: a.rounds ?? (a.quick ? 2 : 6),
+        levels: a.levels ?? [64],
+        warmupMs: a.warmupMs ?? (a.quick ? 300 : 1000),
+        durationMs: a.durationMs ?? (a.quick ? 1000 : 5000),
         verbose: a.verbose,
         argv,
       });

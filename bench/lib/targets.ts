@@ -8,6 +8,10 @@ export interface TargetDef {
   ports: number;
   /** Whether --cpu-prof applies to this target's processes. */
   profile: boolean;
+  /** Directory under bench/targets holding server.ts/client.ts, when it is not `name`. */
+  dir?: string;
+  /** Extra environment for both processes. */
+  env?: Record<string, string>;
 }
 
 export const TARGETS: readonly TargetDef[] = [
@@ -19,5 +23,6 @@ export const TARGETS: readonly TargetDef[] = [
 ];
 
 export function targetModule(name: string, role: "server" | "client"): string {
+  // `name` is the target's directory under bench/targets (TargetDef.dir ?? TargetDef.name).
   return fileURLToPath(new URL(`../targets/${name}/${role}.ts`, import.meta.url));
 }

@@ -48,7 +48,7 @@ export interface LevelResult {
   drained: boolean;
 }
 
-type RoundOutcome =
+export type RoundOutcome =
   | { status: "ok"; levels: LevelResult[] }
   | { status: "skipped"; reason: string }
   | { status: "failed"; error: string; levels: LevelResult[] };
@@ -61,7 +61,7 @@ function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-async function runTargetRound(def: TargetDef, round: number, opts: RpcOptions): Promise<RoundOutcome> {
+export async function runTargetRound(def: TargetDef, round: number, opts: RpcOptions): Promise<RoundOutcome> {
   const ports: number[] = [];
   for (let i = 0; i < def.ports; i++) ports.push(await getFreePort(HOST));
   const cfg: TargetConfig = { host: HOST, ports };
@@ -70,9 +70,9 @@ async function runTargetRound(def: TargetDef, round: number, opts: RpcOptions): 
     mkdirSync(PROF_DIR, { recursive: true });
     execArgv.push("--cpu-prof", "--cpu-prof-dir", PROF_DIR);
   }
-  const env = { BENCH_CONFIG: JSON.stringify(cfg) };
+  const env = { ...def.env, BENCH_CONFIG: JSON.stringify(cfg) };
   const server = new TargetProcess<FromServer, ToServer>(
-    { name: `${def.name}-server`, module: targetModule(def.name, "server"), env, execArgv, verbose: opts.verbose },
+    { name: `${def.name}-server`, module: targetModule(def.dir ?? def.name, "server"), env, execArgv, verbose: opts.verbose },
     parseFromServer,
   );
   let client: TargetProcess<FromClient, ToClient> | undefined;
@@ -83,7 +83,7 @@ async function runTargetRound(def: TargetDef, round: number, opts: RpcOptions): 
     if (sr.type !== "ready") throw new Error(sr.type === "error" ? `server: ${sr.message}` : `server sent ${sr.type}`);
 
     client = new TargetProcess<FromClient, ToClient>(
-      { name: `${def.name}-client`, module: targetModule(def.name, "client"), env, execArgv, verbose: opts.verbose },
+      { name: `${def.name}-client`, module: targetModule(def.dir ?? def.name, "client"), env, execArgv, verbose: opts.verbose },
       parseFromClient,
     );
     const cr = await client.next(START_TIMEOUT_MS, "client ready");

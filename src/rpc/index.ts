@@ -1,5 +1,5 @@
 export { createNode, GomsNode } from "./node.js";
-export type { CloseOptions } from "./node.js";
+export type { CloseOptions, NodeCounters } from "./node.js";
 export type { NodeOptions } from "./node-options.js";
 export type { PeerAddress, Peer } from "./peer.js";
 export type { HandlerContext, ParentContext, PeerInfo, Metadata } from "./context.js";

@@ -43,6 +43,22 @@ import type {
   UnaryRequest,
 } from "./types.js";
 
+/** Cheap read-only counters of a node (for monitoring). */
+export interface NodeCounters {
+  /** Inbound connections (other nodes and clients connected to this one). */
+  serverConnections: number;
+  /** Peers this node dialled that are ready for calls. */
+  peersReady: number;
+  /** Calls this node is serving right now (network). */
+  servingCalls: number;
+  /** Calls this node has outstanding on its peer connections. */
+  outgoingCalls: number;
+  /** Retries of idempotent calls on another node, since start. */
+  retries: number;
+  /** Milliseconds since the node was created. */
+  uptimeMs: number;
+}
+
 export interface CloseOptions {
   /** Override NodeOptions.shutdownGraceMs. */
   graceMs?: number;
@@ -73,6 +89,7 @@ export class GomsNode {
   /** The handler context of the call being served, for implicit nested-call inheritance. */
   private readonly als: AsyncLocalStorage<HandlerContext> | undefined;
   private registration: RegistrationHandle | undefined;
+  private retries = 0;
 
   constructor(opts: NodeOptions) {
     if (!opts.name) throw new GomsError("node name is required", Code.InvalidArgument);
@@ -125,6 +142,19 @@ export class GomsNode {
       }) as Record<string, unknown>,
       {},
     );
+  }
+
+  /** Counters for monitoring; O(connections + peers), no allocation beyond the result. */
+  stats(): NodeCounters {
+    let servingCalls = 0;
+    for (const c of this.serverConns) servingCalls += c.calls.size;
+    let peersReady = 0;
+    let outgoingCalls = 0;
+    for (const p of this.router.peers.values()) {
+      if (p.state === "ready") peersReady++;
+      outgoingCalls += p.conn?.inflight ?? 0;
+    }
+    return { serverConnections: this.serverConns.size, peersReady, servingCalls, outgoingCalls, retries: this.retries, uptimeMs: Date.now() - this.startedAt };
   }
 
   /** Hosts a service. Call before start(). */
@@ -394,8 +424,11 @@ export class GomsNode {
         rm,
         hint: o,
       };
-      const p = this.invokeChain(req);
-      return full ? p : p.then((res) => res.message);
+      const traced = channels.client.hasSubscribers;
+      const started = traced ? performance.now() : 0;
+      let p: Promise<unknown> = this.invokeChain(req);
+      if (traced) p = this.traceClient(p, rm, started, true);
+      return full ? p : p.then((res) => (res as CallResult<unknown>).message);
     }
     const traced = channels.client.hasSubscribers;
     const started = traced ? performance.now() : 0;
@@ -467,6 +500,7 @@ export class GomsNode {
       if (deadline !== undefined && left <= 0) throw err;
       const next = this.router.pick(rm.service, hint?.shardKey, failed);
       if (next === undefined || !this.budget.withdraw()) throw err;
+      this.retries++;
       return next.call(rm, value, left, metadata, signal, full).catch((e: unknown) => again(e, next, attempt + 1));
     };
     return p.catch((e: unknown) => again(e, conn, 1));

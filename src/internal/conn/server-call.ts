@@ -27,6 +27,8 @@ export class ServerCall implements HandlerContext {
     readonly peer: PeerInfo,
     readonly oneWay: boolean,
     readonly wire: PayloadCodec,
+    /** performance.now() when the call arrived, for diagnostics. */
+    readonly startedAt: number,
   ) {}
 
   get signal(): AbortSignal {

@@ -65,7 +65,9 @@ export class ServerConn extends Conn {
         if (call !== undefined) {
           this.calls.delete(callId);
           call.done = true;
-          call.abort(new GomsError("canceled by caller", Code.Canceled));
+          const err = new GomsError("canceled by caller", Code.Canceled);
+          call.abort(err);
+          this.d.finished(call, err, call.startedAt);
           this.checkDrained();
         }
         return;
@@ -141,7 +143,7 @@ export class ServerConn extends Conn {
     } catch (err) {
       return this.reject(id, noReply, wire, new GomsError(`cannot decode ${entry.method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument, { cause: err }));
     }
-    const call = new ServerCall(id, entry.service, entry.method, timeoutMs > 0 ? Date.now() + timeoutMs : undefined, md, this.peer, noReply, wire as PayloadCodec);
+    const call = new ServerCall(id, entry.service, entry.method, timeoutMs > 0 ? Date.now() + timeoutMs : undefined, md, this.peer, noReply, wire as PayloadCodec, startedAt);
     this.calls.set(id, call);
     let out: unknown;
     try {
@@ -253,7 +255,9 @@ export class ServerConn extends Conn {
     this.calls.clear();
     for (const c of calls) {
       c.done = true;
-      c.abort(new GomsError(`connection closed: ${err.rawMessage}`, Code.Canceled));
+      const reason = new GomsError(`connection closed: ${err.rawMessage}`, Code.Canceled);
+      c.abort(reason);
+      this.d.finished(c, reason, c.startedAt);
     }
     this.events.onClose(this);
   }

@@ -1,0 +1,19 @@
+export { createCollector, type Collector, type CollectorOptions } from "./collector.js";
+export { startMonitoring, type Monitoring, type MonitoringOptions, type PushCounters } from "./pusher.js";
+export { createMonitorStore, type MonitorStore, type MonitorStoreOptions } from "./store.js";
+export type { MonitorEvent, MonitorStoreView, NodeView, SeriesPoint } from "./store-types.js";
+export { seriesPoint, mergedP99 } from "./series.js";
+export { BUCKET_BOUNDS_MS, quantileFromBuckets } from "./buckets.js";
+export type { MethodCounter } from "./method-counter.js";
+export { createMetrics, metricsHandler, serveMetrics, type MetricsOptions, type MetricsServer } from "./prometheus.js";
+export {
+  setupTracing,
+  tracingClientInterceptor,
+  tracingInterceptors,
+  tracingServerInterceptor,
+  type TracingHandle,
+  type TracingInterceptorOptions,
+  type TracingOptions,
+} from "./tracing.js";
+export { AlsContextManager } from "./otel-context.js";
+export { MonitorService, type NodeStats, type MethodStats, type PushRequest, type PushResponse } from "../gen/goms/v1/monitor_pb.js";

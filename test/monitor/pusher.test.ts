@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { MonitorService } from "../../src/gen/goms/v1/monitor_pb.js";
+import { createRegistry, embeddedKv } from "../../src/registry/index.js";
+import { createMonitorStore, startMonitoring, type Monitoring, type MonitorStore } from "../../src/monitor/index.js";
+import { NodeSet, until } from "../helpers.js";
+
+const nodes = new NodeSet();
+const cleanups: Array<() => void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) c();
+  await nodes.closeAll();
+});
+
+function track<T extends Monitoring | MonitorStore>(x: T): T {
+  cleanups.push(() => ("stop" in x ? x.stop() : x.close()));
+  return x;
+}
+
+describe("pusher", () => {
+  it("delivers snapshots to a store hosted on another node, found through the registry", async () => {
+    const kv = embeddedKv();
+    cleanups.push(() => void kv.close());
+    const registry = createRegistry({ kv });
+    const store = track(createMonitorStore({ sweepMs: 0 }));
+    await nodes.start({ name: "admin", port: 0, registry }, (n) => n.service(MonitorService, store.service()));
+    const worker = await nodes.start({ name: "worker", port: 0, registry }, (n) => n.service(AddServer, { add: (r) => ({ sum: r.a + r.b }) }));
+    const caller = await nodes.start({ name: "caller", registry });
+    const mon = track(startMonitoring({ node: worker, intervalMs: 100 }));
+    track(startMonitoring({ node: caller, intervalMs: 100 }));
+    for (let i = 0; i < 5; i++) await caller.client(AddServer).add({ a: i, b: 1 });
+
+    await until(() => store.node("worker") !== undefined && store.node("caller") !== undefined, 5000, "pushes from both nodes");
+    await until(() => (store.node("worker")?.latest.methods.find((m) => m.service === "goms.examples.v1.AddServer")?.calls ?? 0n) === 5n, 5000, "worker's counts");
+    const w = store.node("worker")!;
+    assert.equal(w.stale, false);
+    assert.equal(w.latest.node?.name, "worker");
+    assert.ok(w.latest.intervalMs > 0);
+    assert.ok(store.series("worker").length >= 1);
+    const c = store.node("caller")!.latest.methods.find((m) => m.side === "client" && m.method === "Add");
+    assert.equal(c?.calls, 5n);
+    assert.equal(mon.counters().failures, 0);
+    assert.ok(mon.counters().pushes >= 1);
+  });
+
+  it("pins pushes to `target`, honours PushResponse.interval_ms, counts failures without throwing", async () => {
+    const storeA = track(createMonitorStore({ sweepMs: 0, pushIntervalMs: 150 }));
+    const storeB = track(createMonitorStore({ sweepMs: 0 }));
+    const a = await nodes.start({ name: "admin-a", port: 0 }, (n) => n.service(MonitorService, storeA.service()));
+    const b = await nodes.start({ name: "admin-b", port: 0 }, (n) => n.service(MonitorService, storeB.service()));
+    const peers = [
+      { host: "127.0.0.1", port: a.port },
+      { host: "127.0.0.1", port: b.port },
+    ];
+    const node = await nodes.start({ name: "pinned", peers });
+    const mon = track(startMonitoring({ node, intervalMs: 60_000, target: "admin-a" }));
+    for (let i = 0; i < 3; i++) assert.equal(await mon.pushNow(), true);
+    assert.equal(storeA.series("pinned").length, 3);
+    assert.equal(storeB.node("pinned"), undefined);
+    assert.equal(mon.intervalMs, 150, "the admin asked for 150 ms");
+    await until(() => mon.counters().pushes >= 4, 3000, "timer push at the new interval");
+
+    const lonely = await nodes.start({ name: "lonely", defaultTimeoutMs: 200 });
+    const failing = track(startMonitoring({ node: lonely, intervalMs: 100 }));
+    assert.equal(await failing.pushNow(), false);
+    await until(() => failing.counters().failures >= 2, 3000, "timer failures");
+    assert.equal(failing.counters().pushes, 0);
+    assert.ok(failing.counters().lastError);
+  });
+});
