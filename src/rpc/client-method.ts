@@ -9,6 +9,8 @@ export interface RoutedMethod extends ClientMethod {
   readonly service: string;
   /** "pkg.Service/Method" */
   readonly pathString: string;
+  /** "Method" */
+  readonly method: string;
   readonly desc: DescMethod | undefined;
 }
 
@@ -24,6 +26,7 @@ export function typedMethod(method: DescMethod): RoutedMethod {
     m = {
       path: Buffer.from(pathString, "latin1"),
       pathString,
+      method: method.name,
       service: method.parent.typeName,
       req: protoEncoder(getCodec(method.input)),
       res: protoDecoder(getCodec(method.output)),
@@ -50,6 +53,7 @@ function byPath(cache: Map<string, RoutedMethod>, pathString: string, kind: "raw
     m = {
       path: Buffer.from(pathString, "latin1"),
       pathString,
+      method: pathString.slice(pathString.indexOf("/") + 1),
       service: pathString.slice(0, pathString.indexOf("/")),
       req: kind === "raw" ? rawEncoder : jsonEncoder,
       res: kind === "raw" ? rawDecoder : jsonDecoder,

@@ -6,7 +6,7 @@ import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import { NodeIdentitySchema, NodeService, type Hello, type NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import type { NodeRegistration } from "../gen/goms/v1/registry_pb.js";
-import { makeHello, type ClientConn } from "../internal/conn/client-conn.js";
+import { makeHello, type CallObserver, type ClientConn } from "../internal/conn/client-conn.js";
 import type { Dispatcher } from "../internal/conn/dispatcher.js";
 import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.js";
 import type { ServerCall } from "../internal/conn/server-call.js";
@@ -85,6 +85,11 @@ export class GomsNode {
   private helloCache: Hello | undefined;
   private closing: Promise<void> | undefined;
   private readonly dispatcher: Dispatcher;
+  /** Connections report each call here; publishing happens only with subscribers. */
+  private readonly callObserver: CallObserver = {
+    active: () => channels.client.hasSubscribers,
+    settled: (m, code, ret, startedAt) => this.reportClient(m as RoutedMethod, code, ret, startedAt),
+  };
   private discovery: Discovery | undefined;
   /** The handler context of the call being served, for implicit nested-call inheritance. */
   private readonly als: AsyncLocalStorage<HandlerContext> | undefined;
@@ -278,7 +283,7 @@ export class GomsNode {
         this.peerEvent(p, "disconnected", err.rawMessage);
         if (p.identity) for (const s of this.table.services.values()) s.hooks.onPeerDisconnect?.(p.identity, err);
       },
-    });
+    }, this.callObserver);
     this.router.add(peer);
     if (this.state === "running" || this.state === "starting") peer.start();
     return peer;
@@ -424,27 +429,20 @@ export class GomsNode {
         rm,
         hint: o,
       };
-      const traced = channels.client.hasSubscribers;
-      const started = traced ? performance.now() : 0;
-      let p: Promise<unknown> = this.invokeChain(req);
-      if (traced) p = this.traceClient(p, rm, started, true);
+      // Reported to goms:rpc:client by the connection (or route()), like any call.
+      const p = this.invokeChain(req);
       return full ? p : p.then((res) => (res as CallResult<unknown>).message);
     }
-    const traced = channels.client.hasSubscribers;
-    const started = traced ? performance.now() : 0;
-    let p: Promise<unknown>;
-    if (o === undefined) {
-      p = this.route(rm, value, this.defaultTimeoutMs, undefined, undefined, undefined, full, undefined);
-    } else {
-      let r;
-      try {
-        r = this.resolveOptions(o);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      p = this.route(rm, value, r.timeoutMs, r.metadata, r.signal, o.node, full, o);
+    // Calls sent on a connection are reported to goms:rpc:client by the connection
+    // itself (no extra promise per call); route() reports the others.
+    if (o === undefined) return this.route(rm, value, this.defaultTimeoutMs, undefined, undefined, undefined, full, undefined);
+    let r;
+    try {
+      r = this.resolveOptions(o);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return traced ? this.traceClient(p, rm, started, full) : p;
+    return this.route(rm, value, r.timeoutMs, r.metadata, r.signal, o.node, full, o);
   }
 
   /** Base of the interceptor chain. */
@@ -466,8 +464,12 @@ export class GomsNode {
     if (node === undefined || node === this.name) {
       const local = this.table.lookup(rm.pathString);
       if (local !== undefined) {
-        if (rm.desc === undefined) return this.localRawOrJson(rm, value, timeoutMs, metadata, signal);
-        return callLocal(local, value, timeoutMs, metadata, signal, full, this.localPeer, (c, e, t) => this.served(c, e, t));
+        const started = channels.client.hasSubscribers ? performance.now() : -1;
+        const lp =
+          rm.desc === undefined
+            ? this.localRawOrJson(rm, value, timeoutMs, metadata, signal)
+            : callLocal(local, value, timeoutMs, metadata, signal, full, this.localPeer, (c, e, t) => this.served(c, e, t));
+        return started < 0 ? lp : this.traceClient(lp, rm, started, full || rm.desc === undefined);
       }
       if (node === this.name) return Promise.reject(this.table.missing(rm.pathString, this.name));
     }
@@ -517,23 +519,30 @@ export class GomsNode {
     full: boolean,
     hint: CallOptions | undefined,
   ): Promise<unknown> {
+    const started = performance.now();
+    // Failures before a connection takes the call are reported here; the connection reports the rest.
+    const fail = (err: GomsError): GomsError => {
+      this.reportClient(rm, err.code, err.ret, started);
+      return err;
+    };
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Date.now() + this.connOpts.handshakeTimeoutMs * 2;
     for (;;) {
       const conn = node === undefined ? this.router.pick(rm.service, hint?.shardKey) : this.router.pickNode(node);
       if (conn !== undefined) {
         const left = timeoutMs > 0 ? deadline - Date.now() : 0;
-        if (timeoutMs > 0 && left <= 0) throw new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded);
+        if (timeoutMs > 0 && left <= 0) throw fail(new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded));
         return this.callRemote(conn, rm, value, timeoutMs > 0 ? left : 0, metadata, signal, full, node, hint);
       }
       if (node === undefined) this.discovery?.want(rm.service);
       else this.discovery?.wantNode(node);
       if (!this.router.connecting) {
-        throw new GomsError(
-          node === undefined ? `no node hosting ${rm.service} is available` : `node ${node} is not connected`,
-          Code.Unavailable,
+        throw fail(
+          new GomsError(node === undefined ? `no node hosting ${rm.service} is available` : `node ${node} is not connected`, Code.Unavailable),
         );
       }
-      await this.router.waitChange(deadline, signal);
+      await this.router.waitChange(deadline, signal).catch((e: unknown) => {
+        throw fail(GomsError.from(e));
+      });
     }
   }
 
@@ -580,29 +589,32 @@ export class GomsNode {
     return new GomsError(`node ${this.name} is ${this.state === "new" ? "not started" : this.state}`, Code.Unavailable);
   }
 
-  private traceClient(p: Promise<unknown>, rm: RoutedMethod, started: number, full: boolean): Promise<unknown> {
-    const publish = (code: number, ret: number): void => {
-      const slash = rm.pathString.indexOf("/");
-      const ev: CallEvent = {
-        side: "client",
-        node: this.name,
-        service: rm.service,
-        method: rm.pathString.slice(slash + 1),
-        code,
-        ret,
-        durationMs: performance.now() - started,
-        peer: "",
-      };
-      channels.client.publish(ev);
+  /** Publishes one client call on goms:rpc:client. */
+  private reportClient(rm: RoutedMethod, code: number, ret: number, started: number): void {
+    if (!channels.client.hasSubscribers) return;
+    const ev: CallEvent = {
+      side: "client",
+      node: this.name,
+      service: rm.service,
+      method: rm.method,
+      code,
+      ret,
+      durationMs: performance.now() - started,
+      peer: "",
     };
+    channels.client.publish(ev);
+  }
+
+  /** Reports an in-process call when it settles. */
+  private traceClient(p: Promise<unknown>, rm: RoutedMethod, started: number, full: boolean): Promise<unknown> {
     return p.then(
       (v) => {
-        publish(0, full ? (v as CallResult<unknown>).ret : 0);
+        this.reportClient(rm, 0, full ? (v as CallResult<unknown>).ret : 0, started);
         return v;
       },
       (e: unknown) => {
         const g = GomsError.from(e);
-        publish(g.code, g.ret);
+        this.reportClient(rm, g.code, g.ret, started);
         throw g;
       },
     );

@@ -1,7 +1,7 @@
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import type { Hello, NodeIdentity } from "../gen/goms/v1/node_pb.js";
-import { ClientConn } from "../internal/conn/client-conn.js";
+import { ClientConn, type CallObserver } from "../internal/conn/client-conn.js";
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { Transport } from "../internal/transport/types.js";
 import { backoffDelay, type BackoffOptions } from "./backoff.js";
@@ -43,6 +43,7 @@ export class Peer {
     private readonly hello: Hello,
     private readonly backoff: BackoffOptions,
     private readonly events: PeerEvents,
+    private readonly observer?: CallObserver,
   ) {
     this.address = address;
   }
@@ -99,6 +100,7 @@ export class Peer {
         this.down(err);
       },
     });
+    this.conn.observer = this.observer;
   }
 
   private down(err: GomsError): void {

@@ -28,9 +28,19 @@ export interface CallResult<T = unknown> {
 const helloCodec = getCodec(HelloSchema);
 const statusCodec = getCodec(StatusSchema);
 
+/** Told about every call a connection settles, for diagnostics. Only consulted when active() is true at call time. */
+export interface CallObserver {
+  active(): boolean;
+  settled(m: ClientMethod, code: number, ret: number, startedAt: number): void;
+}
+
 class Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: GomsError) => void;
+  private readonly resolve: (v: unknown) => void;
+  private readonly reject: (e: GomsError) => void;
+  readonly m: ClientMethod;
+  /** performance.now() at the call when an observer is active, else -1. */
+  startedAt = -1;
+  observer: CallObserver | undefined = undefined;
   /** performance.now()-based deadline; Infinity when none. */
   deadline = Infinity;
   timeoutMs = 0;
@@ -39,14 +49,23 @@ class Pending {
   readonly res: PayloadDecoder;
   /** Resolve with the whole CallResult, not just the message. */
   readonly full: boolean;
-  constructor(res: PayloadDecoder, full: boolean, resolve: (v: unknown) => void, reject: (e: GomsError) => void) {
-    this.res = res;
+  constructor(m: ClientMethod, full: boolean, resolve: (v: unknown) => void, reject: (e: GomsError) => void) {
+    this.m = m;
+    this.res = m.res;
     this.full = full;
     this.resolve = resolve;
     this.reject = reject;
   }
   cleanup(): void {
     if (this.onAbort !== undefined) this.signal!.removeEventListener("abort", this.onAbort);
+  }
+  ok(value: unknown, ret: number): void {
+    if (this.startedAt >= 0) this.observer!.settled(this.m, 0, ret, this.startedAt);
+    this.resolve(value);
+  }
+  fail(err: GomsError): void {
+    if (this.startedAt >= 0) this.observer!.settled(this.m, err.code, err.ret, this.startedAt);
+    this.reject(err);
   }
 }
 
@@ -67,6 +86,8 @@ export class ClientConn extends Conn {
   private readonly events: ClientConnEvents;
   /** The server's HELLO, once received. */
   remote: Hello | undefined;
+  /** Diagnostics hook, set by the node. */
+  observer: CallObserver | undefined;
   /** Server's frame limit (from HELLO); requests above it fail locally. */
   private peerMaxFrame = 16 * 1024 * 1024;
   /** Last call id the server will process, after a GOAWAY. */
@@ -155,7 +176,12 @@ export class ClientConn extends Conn {
       return Promise.resolve(undefined);
     }
     const promise = new Promise<unknown>((resolve, reject) => {
-      const p = new Pending(m.res, full, resolve, reject);
+      const p = new Pending(m, full, resolve, reject);
+      const obs = this.observer;
+      if (obs !== undefined && obs.active()) {
+        p.observer = obs;
+        p.startedAt = performance.now();
+      }
       if (timeoutMs > 0) {
         const deadline = performance.now() + timeoutMs;
         p.deadline = deadline;
@@ -206,7 +232,7 @@ export class ClientConn extends Conn {
       endFrame(w, rel);
       this.frameWritten(false);
     }
-    p.reject(err);
+    p.fail(err);
     this.afterSettle();
   }
 
@@ -240,7 +266,7 @@ export class ClientConn extends Conn {
       if (id > this.goAwayLastId) {
         this.pending.delete(id);
         p.cleanup();
-        p.reject(new GomsError(`server is going away: ${message}`, Code.Unavailable));
+        p.fail(new GomsError(`server is going away: ${message}`, Code.Unavailable));
       }
     }
     if (code !== 0 && isCode(code) && code !== Code.Unavailable) {
@@ -276,13 +302,13 @@ export class ClientConn extends Conn {
       try {
         message = p.res.decode(buf, mdEnd, end);
       } catch (err) {
-        p.reject(new GomsError(`undecodable response payload: ${(err as Error).message}`, Code.Internal, { cause: err, ret, metadata }));
+        p.fail(new GomsError(`undecodable response payload: ${(err as Error).message}`, Code.Internal, { cause: err, ret, metadata }));
         this.afterSettle();
         return;
       }
-      p.resolve(p.full ? ({ message, ret, metadata } satisfies CallResult) : message);
+      p.ok(p.full ? ({ message, ret, metadata } satisfies CallResult) : message, ret);
     } else {
-      p.reject(decodeStatusError(status, buf, mdEnd, end, ret, metadata));
+      p.fail(decodeStatusError(status, buf, mdEnd, end, ret, metadata));
     }
     this.afterSettle();
   }
@@ -294,7 +320,7 @@ export class ClientConn extends Conn {
   }
 
   private failMalformed(p: Pending, why: string): void {
-    p.reject(new GomsError(`malformed response: ${why}`, Code.Internal));
+    p.fail(new GomsError(`malformed response: ${why}`, Code.Internal));
     this.protocolError(why);
   }
 
@@ -316,7 +342,7 @@ export class ClientConn extends Conn {
     this.pending.clear();
     for (const p of pending) {
       p.cleanup();
-      p.reject(err);
+      p.fail(err);
     }
     this.events.onClose(this, err);
   }
