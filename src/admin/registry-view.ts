@@ -21,7 +21,11 @@ export function kvOf(r: Registry | KvBackend): KvBackend {
 function printable(b: Uint8Array): string | undefined {
   const s = Buffer.from(b).toString("utf8");
   // Reject replacement characters and control bytes other than whitespace.
-  return /[\uFFFD\u0000-\u0008\u000E-\u001F]/.test(s) ? undefined : s;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0xfffd || c < 9 || (c > 13 && c < 32)) return undefined;
+  }
+  return s;
 }
 
 export function describeValue(key: string, value: Uint8Array): Pick<KeyView, "kind" | "value"> {
