@@ -127,6 +127,6 @@ export class MethodCatalog {
     const r = await this.node.rawCall(route.path, bytes, { timeoutMs: opts.timeoutMs, ...(opts.node ? { node: opts.node } : {}) });
     const ms = performance.now() - started;
     const out = binaryToJson(route.method.output, registry, r.message);
-    return { json: JSON.parse(out) as unknown, ret: r.ret, node: r.metadata?.["x-node"], ms };
+    return { json: JSON.parse(out) as unknown, ret: r.ret, node: r.metadata?.["x-node"] ?? opts.node, ms };
   }
 }
