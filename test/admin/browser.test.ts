@@ -12,6 +12,7 @@ import { createWatchServer } from "../../src/watch/server.js";
 import { freePort } from "../procs.js";
 import { FakeStore } from "./store-double.js";
 import { startSupervisord, type Supervisord } from "./supervisord.js";
+import { waitFor } from "./wait.js";
 
 // The operator's journey in a real headless Chromium (Debian package, never downloaded):
 // log in, watch live numbers, call DB.Query from the form, restart a node through a
@@ -93,13 +94,14 @@ describe("admin console in headless Chromium", () => {
   it("sees the nodes with live numbers", async () => {
     await page.goto(admin.url + "/#/nodes");
     const qps = page.locator("tr[data-node=db0] td[data-col=qps]");
-    await page.waitForFunction(() => /\d/.test(document.querySelector("tr[data-node=db0] td[data-col=qps]")?.textContent ?? ""), null, { timeout: 20_000 });
+    await waitFor(async () => /\d/.test((await qps.textContent()) ?? ""), 20_000, "db0 qps shown");
     const first = await qps.textContent();
-    await page.waitForFunction((v) => (document.querySelector("tr[data-node=db0] td[data-col=qps]")?.textContent ?? v) !== v, first, { timeout: 5000 });
+    await waitFor(async () => (await qps.textContent()) !== first, 5000, "db0 qps changes live");
     await page.locator("tr[data-node=db1] .badge.ok").waitFor();
     await shot("nodes");
     await page.goto(admin.url + "/#/");
-    await page.waitForFunction(() => Number((document.querySelector("[data-testid=total-qps]")?.textContent ?? "0").replace(/,/g, "")) > 0);
+    const total = page.locator("[data-testid=total-qps]");
+    await waitFor(async () => Number(((await total.textContent()) ?? "0").replace(/,/g, "")) > 0, 10_000, "total qps");
     await shot("overview");
     await page.goto(admin.url + "/#/nodes/db0");
     await page.locator(".chart canvas").first().waitFor();
