@@ -19,7 +19,9 @@ import { waitFor } from "./wait.js";
 // real supervisord and watch it go stale and come back, find it in the audit log.
 
 const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
+// docs/screenshots is refreshed with GOMS_UPDATE_SCREENSHOTS=1; otherwise shots go to a temp dir (the tree stays clean).
+const UPDATE_DOCS = process.env["GOMS_UPDATE_SCREENSHOTS"] === "1";
+let SHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
 
 describe("admin console in headless Chromium", () => {
   let sup: Supervisord;
@@ -62,6 +64,7 @@ describe("admin console in headless Chromium", () => {
     admin = await createAdmin({ node, store, registry: kv, dataDir: dir, port: 0, supervisors: [{ name: "local", url: sup.url }], bootstrapUser: { name: "ops", password: "operator password" }, pollMs: 300 });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
     page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+    if (!UPDATE_DOCS) SHOTS = join(dir, "screenshots");
     await mkdir(SHOTS, { recursive: true });
   });
 
