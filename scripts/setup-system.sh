@@ -6,6 +6,8 @@ need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v supervisord >/dev/null 2>&1 || need+=(supervisor)
+# The admin console browser test drives Debian chromium with playwright-core (no browser download).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
   echo "setup-system: all system packages present"
   exit 0

@@ -1,0 +1,146 @@
+// The console's view of the admin JSON API (docs/admin.md).
+
+export type Role = "viewer" | "operator" | "admin";
+
+export interface SeriesPoint {
+  t: number;
+  qps: number;
+  errorsPerSec: number;
+  p99Ms: number;
+  cpuPercent: number;
+  rssBytes: number;
+  eventLoopLagMs: number;
+}
+
+export interface NodeSummary {
+  name: string;
+  id: number;
+  type: string;
+  region: number;
+  set: string;
+  address: string;
+  services: string[];
+  registered: boolean;
+  monitored: boolean;
+  stale: boolean;
+  receivedAt: number;
+  uptimeMs: number;
+  latest: SeriesPoint | undefined;
+  callsInFlight: number;
+  serverConnections: number;
+}
+
+export interface FieldSchema {
+  name: string;
+  type: string;
+  repeated: boolean;
+  map: boolean;
+  values?: string[];
+  message?: string;
+}
+
+export interface MethodSchema {
+  name: string;
+  input: string;
+  output: string;
+  fields: FieldSchema[];
+  template: unknown;
+}
+
+export interface ServiceSchema {
+  name: string;
+  methods: MethodSchema[];
+  nodes: string[];
+}
+
+export interface ProcessRow {
+  host: string;
+  name: string;
+  group: string;
+  fullName: string;
+  state: string;
+  pid: number;
+  uptimeSec: number;
+  startedAtMs: number;
+  description: string;
+  pending?: string;
+  node: NodeSummary | null;
+}
+
+export interface HostStatus {
+  host: string;
+  url: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface ProcessesView {
+  hosts: HostStatus[];
+  processes: ProcessRow[];
+}
+
+export interface AuditEntry {
+  time: string;
+  user: string;
+  ip: string;
+  action: string;
+  target: string;
+  outcome: "ok" | "denied" | "error";
+  detail?: string;
+}
+
+export interface KeyView {
+  key: string;
+  lease: string;
+  modRevision: number;
+  size: number;
+  kind: "registration" | "text" | "base64";
+  value: unknown;
+}
+
+export interface Me {
+  user: string;
+  role: Role;
+  csrf: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrf = "";
+
+export function setCsrf(token: string): void {
+  csrf = token;
+}
+
+async function parse<T>(r: Response): Promise<T> {
+  const text = await r.text();
+  const body = (text ? JSON.parse(text) : {}) as T & { error?: string };
+  if (!r.ok) throw new ApiError(r.status, body.error ?? `HTTP ${r.status}`);
+  return body;
+}
+
+export async function get<T>(path: string): Promise<T> {
+  return parse<T>(await fetch(path, { credentials: "same-origin" }));
+}
+
+export async function post<T>(path: string, body: unknown = {}): Promise<T> {
+  return parse<T>(
+    await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+export function canOperate(role: Role | undefined): boolean {
+  return role === "operator" || role === "admin";
+}

@@ -1,0 +1,120 @@
+import { useEffect, useState } from "preact/hooks";
+import { get, type NodeSummary, type SeriesPoint } from "../api.js";
+import { Chart } from "../chart.js";
+import { fmtBytes, fmtDuration, fmtNum } from "../format.js";
+import { useLive } from "../live.js";
+import { useNodes } from "./use-nodes.js";
+
+export function StatusBadge({ n }: { n: NodeSummary }) {
+  if (n.stale) return <span class="badge stale">stale</span>;
+  if (n.monitored) return <span class="badge ok">live</span>;
+  if (n.registered) return <span class="badge idle">registered</span>;
+  return <span class="badge idle">unknown</span>;
+}
+
+export function Nodes() {
+  const { nodes, error } = useNodes();
+  return (
+    <section>
+      <h2>Nodes</h2>
+      {error && <div class="error">{error}</div>}
+      <table class="grid" data-testid="nodes-table">
+        <thead>
+          <tr>
+            <th>Node</th>
+            <th>Status</th>
+            <th>Address</th>
+            <th>Region/set</th>
+            <th class="num">Calls/s</th>
+            <th class="num">p99 ms</th>
+            <th class="num">Errors/s</th>
+            <th class="num">CPU %</th>
+            <th class="num">Memory</th>
+            <th>Services</th>
+          </tr>
+        </thead>
+        <tbody>
+          {nodes.map((n) => (
+            <tr key={n.name} data-node={n.name} class={n.stale ? "is-stale" : ""}>
+              <td>
+                <a href={`#/nodes/${encodeURIComponent(n.name)}`}>{n.name}</a>
+              </td>
+              <td>
+                <StatusBadge n={n} />
+              </td>
+              <td class="mono">{n.address || "–"}</td>
+              <td>
+                {n.region}
+                {n.set ? ` / ${n.set}` : ""}
+              </td>
+              <td class="num" data-col="qps">
+                {fmtNum(n.latest?.qps)}
+              </td>
+              <td class="num">{fmtNum(n.latest?.p99Ms, 2)}</td>
+              <td class={`num ${(n.latest?.errorsPerSec ?? 0) > 0 ? "warn-text" : ""}`}>{fmtNum(n.latest?.errorsPerSec, 2)}</td>
+              <td class="num">{fmtNum(n.latest?.cpuPercent)}</td>
+              <td class="num">{fmtBytes(n.latest?.rssBytes)}</td>
+              <td class="small">{n.services.join(", ") || "–"}</td>
+            </tr>
+          ))}
+          {nodes.length === 0 && (
+            <tr>
+              <td colSpan={10} class="muted">
+                No nodes.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+const qps = (p: SeriesPoint) => p.qps;
+const p99 = (p: SeriesPoint) => p.p99Ms;
+const errs = (p: SeriesPoint) => p.errorsPerSec;
+const cpu = (p: SeriesPoint) => p.cpuPercent;
+const mem = (p: SeriesPoint) => p.rssBytes / 1048576;
+const lag = (p: SeriesPoint) => p.eventLoopLagMs;
+
+export function NodeDetail({ name }: { name: string }) {
+  const { nodes } = useNodes();
+  const n = nodes.find((x) => x.name === name);
+  const [points, setPoints] = useState<SeriesPoint[]>([]);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    get<{ points: SeriesPoint[] }>(`/api/nodes/${encodeURIComponent(name)}/series`)
+      .then((r) => setPoints(r.points))
+      .catch((e: Error) => setError(e.message));
+  }, [name]);
+  useLive(
+    {
+      monitor(e) {
+        if (e.node === name && e.type === "stats") setPoints((ps) => [...ps.slice(-719), e.point]);
+      },
+    },
+    [name],
+  );
+  return (
+    <section>
+      <h2>
+        <a href="#/nodes">Nodes</a> / {name} {n && <StatusBadge n={n} />}
+      </h2>
+      {n && (
+        <p class="muted">
+          {n.address} · region {n.region}
+          {n.set ? ` · set ${n.set}` : ""} · up {fmtDuration(n.uptimeMs / 1000)} · {n.callsInFlight} in flight · {n.services.join(", ") || "no services"}
+        </p>
+      )}
+      {error && <div class="muted">{error}</div>}
+      <div class="charts">
+        <Chart title="Calls/s" points={points} value={qps} unit="" color="#2f6fde" />
+        <Chart title="p99 latency" points={points} value={p99} unit="ms" color="#a04bd8" />
+        <Chart title="Errors/s" points={points} value={errs} unit="" color="#d8463b" />
+        <Chart title="CPU" points={points} value={cpu} unit="%" color="#1f9d6b" />
+        <Chart title="Memory (RSS)" points={points} value={mem} unit="MiB" color="#c98a12" />
+        <Chart title="Event-loop lag p99" points={points} value={lag} unit="ms" color="#667" />
+      </div>
+    </section>
+  );
+}

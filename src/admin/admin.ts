@@ -1,0 +1,167 @@
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { AuditLog } from "./audit.js";
+import type { AdminState, Req, Route } from "./context.js";
+import { HttpError, sendError, sendJson } from "./http-util.js";
+import { MethodCatalog } from "./methods.js";
+import type { AdminOptions } from "./options.js";
+import { ProcessControl } from "./processes.js";
+import { operatorRoutes, processRows, readRoutes } from "./routes-api.js";
+import { authRoutes } from "./routes-auth.js";
+import { COOKIE_NAME, Sessions, loadSecret, readCookie } from "./sessions.js";
+import { SseHub } from "./sse.js";
+import { defaultUiDir, serveUi } from "./static.js";
+import { LoginThrottle } from "./throttle.js";
+import { allows, passwordProblem, UserStore, validUserName } from "./users.js";
+
+export interface Admin {
+  readonly server: Server;
+  readonly port: number;
+  /** http://host:port */
+  readonly url: string;
+  /**
+   * One-time token for POST /api/setup when no user exists and no bootstrap
+   * user was given; undefined otherwise. Print it for the operator.
+   */
+  readonly setupToken: string | undefined;
+  close(): Promise<void>;
+}
+
+const ROUTES: Route[] = [...authRoutes, ...readRoutes, ...operatorRoutes];
+
+function clientIp(req: IncomingMessage, trustProxy: string | undefined): string {
+  const sock = req.socket.remoteAddress ?? "";
+  if (trustProxy !== undefined && sock === trustProxy) {
+    const xff = req.headers["x-forwarded-for"];
+    const first = (Array.isArray(xff) ? xff[0] : xff)?.split(",").pop()?.trim();
+    if (first) return first;
+  }
+  return sock;
+}
+
+async function dispatch(req: IncomingMessage, res: ServerResponse, s: AdminState, uiDir: string): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://admin");
+  const path = url.pathname;
+  if (path === "/metrics") {
+    if (s.opts.metricsHandler) return s.opts.metricsHandler(req, res);
+    return sendJson(res, 404, { error: "metrics not configured" });
+  }
+  if (!path.startsWith("/api/")) {
+    if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" });
+    return serveUi(uiDir, path, res);
+  }
+  let params: string[] | undefined;
+  let route: Route | undefined;
+  let pathMatched = false;
+  for (const r of ROUTES) {
+    const m = r.path.exec(path);
+    if (!m) continue;
+    pathMatched = true;
+    if (r.method !== req.method) continue;
+    route = r;
+    params = m.slice(1);
+    break;
+  }
+  if (!route) return sendJson(res, pathMatched ? 405 : 404, { error: pathMatched ? "method not allowed" : "not found" });
+  const ip = clientIp(req, s.opts.trustProxy);
+  const r: Req = { req, res, url, ip, params: params ?? [], session: undefined, user: "-", role: undefined };
+  if (route.access !== "public") {
+    const session = s.sessions.verify(readCookie(req.headers.cookie, COOKIE_NAME));
+    const role = session ? s.users.role(session.user) : undefined;
+    if (!session || role === undefined) throw new HttpError(401, "not logged in");
+    r.session = session;
+    r.user = session.user;
+    r.role = role;
+    if (req.method === "POST") {
+      const h = req.headers["x-csrf-token"];
+      if (!s.sessions.checkCsrf(session, Array.isArray(h) ? h[0] : h)) {
+        await s.audit.record({ user: r.user, ip, action: "csrf", target: path, outcome: "denied" });
+        throw new HttpError(403, "missing or bad x-csrf-token");
+      }
+    }
+    if (!allows(role, route.access)) {
+      await s.audit.record({ user: r.user, ip, action: `${req.method} ${path}`, target: path, outcome: "denied", detail: `role ${role} < ${route.access}` });
+      throw new HttpError(403, `role ${role} may not do this (needs ${route.access})`);
+    }
+  }
+  await route.handle(r, s);
+}
+
+/**
+ * The admin console: JSON API under /api/, live events over SSE, the built UI
+ * at /, and /metrics when a handler is given. See docs/admin.md.
+ */
+export async function createAdmin(opts: AdminOptions): Promise<Admin> {
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  const users = new UserStore(opts.dataDir);
+  await users.load();
+  const audit = new AuditLog(opts.dataDir);
+  let setupToken: string | undefined;
+  if (users.size === 0) {
+    const b = opts.bootstrapUser;
+    if (b) {
+      if (!validUserName(b.name)) throw new Error(`bootstrap user name ${JSON.stringify(b.name)} is not valid`);
+      const problem = passwordProblem(b.password);
+      if (problem) throw new Error(`bootstrap password: ${problem}`);
+      await users.set(b.name, b.password, "admin");
+      await audit.record({ user: "-", ip: "-", action: "setup", target: b.name, outcome: "ok", detail: "bootstrap user created" });
+    } else {
+      setupToken = randomBytes(18).toString("base64url");
+    }
+  }
+  const events = new SseHub();
+  const state: AdminState = {
+    opts,
+    users,
+    sessions: new Sessions(await loadSecret(opts.dataDir)),
+    throttle: new LoginThrottle(),
+    audit,
+    processes: new ProcessControl(opts.supervisors ?? [], () => events.size > 0 && events.send("processes", processRows(state)), opts.pollMs ?? 1000),
+    methods: new MethodCatalog(opts.node),
+    events,
+    setupToken,
+  };
+  const unsubscribe = opts.store.subscribe((ev) => {
+    if (events.size > 0) events.send("monitor", ev);
+  });
+  const unAudit = audit.onEntry((e) => {
+    if (events.size > 0) events.send("audit", e);
+  });
+  const uiDir = opts.uiDir ?? defaultUiDir();
+  const server = createServer((req, res) => {
+    dispatch(req, res, state, uiDir).catch((e: unknown) => {
+      if (res.headersSent) res.destroy();
+      else sendError(res, e);
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 8092, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  state.processes.start();
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    get setupToken() {
+      return state.setupToken;
+    },
+    async close() {
+      unsubscribe();
+      unAudit();
+      state.processes.stop();
+      events.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

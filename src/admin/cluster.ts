@@ -1,0 +1,81 @@
+import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
+import type { MonitorStoreView, NodeView, SeriesPoint } from "../monitor/store-types.js";
+import type { GomsNode } from "../rpc/index.js";
+
+/** One node as the console API shows it: monitor data and registry data joined by name. */
+export interface NodeSummary {
+  name: string;
+  id: number;
+  type: string;
+  region: number;
+  set: string;
+  address: string;
+  services: string[];
+  /** Known through the registry right now. */
+  registered: boolean;
+  /** Pushing stats to the monitor. */
+  monitored: boolean;
+  stale: boolean;
+  receivedAt: number;
+  uptimeMs: number;
+  latest: SeriesPoint | undefined;
+  callsInFlight: number;
+  serverConnections: number;
+}
+
+const HIDDEN_PREFIX = "goms.v1.";
+
+function userServices(id: NodeIdentity | undefined): string[] {
+  return (id?.services ?? []).filter((s) => !s.startsWith(HIDDEN_PREFIX));
+}
+
+function fromView(v: NodeView, store: MonitorStoreView, registered: NodeIdentity | undefined): NodeSummary {
+  const id = v.latest.node ?? registered;
+  const series = store.series(v.name);
+  return {
+    name: v.name,
+    id: id?.id ?? 0,
+    type: id?.type ?? "",
+    region: id?.region ?? 0,
+    set: id?.set ?? "",
+    address: id ? `${id.host}:${id.port}` : "",
+    services: userServices(id),
+    registered: registered !== undefined,
+    monitored: true,
+    stale: v.stale,
+    receivedAt: v.receivedAt,
+    uptimeMs: Number(v.latest.uptimeMs),
+    latest: series[series.length - 1],
+    callsInFlight: v.latest.callsInFlight,
+    serverConnections: v.latest.serverConnections,
+  };
+}
+
+/** Every node known to the monitor or the registry (this admin node excluded), sorted by name. */
+export function nodeSummaries(node: GomsNode, store: MonitorStoreView): NodeSummary[] {
+  const discovered = node.discovered();
+  const out = new Map<string, NodeSummary>();
+  for (const v of store.nodes()) out.set(v.name, fromView(v, store, discovered.get(v.name)?.node));
+  for (const [name, reg] of discovered) {
+    if (out.has(name) || reg.node === undefined) continue;
+    const id = reg.node;
+    out.set(name, {
+      name,
+      id: id.id,
+      type: id.type,
+      region: id.region,
+      set: id.set,
+      address: `${id.host}:${id.port}`,
+      services: userServices(id),
+      registered: true,
+      monitored: false,
+      stale: false,
+      receivedAt: 0,
+      uptimeMs: 0,
+      latest: undefined,
+      callsInFlight: 0,
+      serverConnections: 0,
+    });
+  }
+  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,11 @@
+export { createAdmin, type Admin } from "./admin.js";
+export type { AdminOptions } from "./options.js";
+export type { SupervisorConfig, ProcessInfo } from "./supervisor.js";
+export { SupervisorClient } from "./supervisor.js";
+export type { ProcessRow, ProcessAction, HostStatus } from "./processes.js";
+export type { AuditEntry } from "./audit.js";
+export type { Role } from "./users.js";
+export type { NodeSummary } from "./cluster.js";
+export type { ServiceSchema, MethodSchema, FieldSchema } from "./methods.js";
+export type { KeyView } from "./registry-view.js";
+export type { MonitorStoreView, NodeView, SeriesPoint, MonitorEvent } from "../monitor/store-types.js";

@@ -1,0 +1,195 @@
+import { Code, GomsError, codeToString } from "../errors/index.js";
+import { nodeSummaries } from "./cluster.js";
+import type { AdminState, Req, Route } from "./context.js";
+import { HttpError, optStr, readJson, sendJson, str } from "./http-util.js";
+import { isProcessAction } from "./processes.js";
+import { eventView, keyView, kvOf } from "./registry-view.js";
+
+function processRows(s: AdminState): unknown {
+  const { processes, hosts } = s.processes.list();
+  const nodes = new Map(nodeSummaries(s.opts.node, s.opts.store).map((n) => [n.name, n]));
+  return { hosts, processes: processes.map((p) => ({ ...p, node: nodes.get(p.name) ?? null })) };
+}
+
+/** Read-only views: cluster, nodes, services, registry, audit, live events. */
+export const readRoutes: Route[] = [
+  {
+    method: "GET",
+    path: /^\/api\/nodes$/,
+    access: "viewer",
+    handle(r, s) {
+      sendJson(r.res, 200, { nodes: nodeSummaries(s.opts.node, s.opts.store), now: Date.now() });
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/api\/nodes\/([^/]+)\/series$/,
+    access: "viewer",
+    handle(r, s) {
+      const name = decodeURIComponent(r.params[0]!);
+      if (!s.opts.store.node(name)) throw new HttpError(404, `no monitor data for node ${name}`);
+      sendJson(r.res, 200, { node: name, points: s.opts.store.series(name) });
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/api\/services$/,
+    access: "viewer",
+    async handle(r, s) {
+      sendJson(r.res, 200, { services: await s.methods.services() });
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/api\/registry$/,
+    access: "viewer",
+    async handle(r, s) {
+      if (!s.opts.registry) throw new HttpError(404, "no registry configured");
+      const prefix = r.url.searchParams.get("prefix") ?? "";
+      const { entries, revision } = await kvOf(s.opts.registry).range(prefix);
+      const leases = [...new Set(entries.map((e) => e.lease).filter((l) => l !== ""))];
+      sendJson(r.res, 200, { kind: kvOf(s.opts.registry).kind, prefix, revision, keys: entries.map(keyView), leases });
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/api\/registry\/watch$/,
+    access: "viewer",
+    handle(r, s) {
+      if (!s.opts.registry) throw new HttpError(404, "no registry configured");
+      const prefix = r.url.searchParams.get("prefix") ?? "";
+      const from = Number(r.url.searchParams.get("from") ?? "");
+      const kv = kvOf(s.opts.registry);
+      const watch = Number.isInteger(from) && from > 0 ? kv.watch(prefix, from) : kv.watch(prefix);
+      const res = r.res;
+      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff" });
+      res.write("retry: 2000\n\n");
+      const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
+      res.on("close", () => {
+        clearInterval(ping);
+        watch.stop();
+      });
+      void (async () => {
+        try {
+          for await (const ev of watch) res.write(`event: kv\ndata: ${JSON.stringify(eventView(ev))}\n\n`);
+        } catch (e) {
+          res.write(`event: error\ndata: ${JSON.stringify({ error: (e as Error).message })}\n\n`);
+        }
+        res.end();
+      })();
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/api\/processes$/,
+    access: "viewer",
+    async handle(r, s) {
+      await s.processes.poll();
+      sendJson(r.res, 200, processRows(s));
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/api\/processes\/([^/]+)\/([^/]+)\/log$/,
+    access: "viewer",
+    async handle(r, s) {
+      const host = decodeURIComponent(r.params[0]!);
+      const name = decodeURIComponent(r.params[1]!);
+      const c = s.processes.client(host);
+      if (!c) throw new HttpError(404, `no supervisor ${host}`);
+      await s.processes.poll();
+      const row = s.processes.row(host, name);
+      if (!row) throw new HttpError(404, `no process ${name} on ${host}`);
+      const bytes = Math.min(Math.max(Number(r.url.searchParams.get("bytes") ?? 16384) || 16384, 256), 1 << 20);
+      sendJson(r.res, 200, await c.tail(row.fullName, bytes));
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/api\/audit$/,
+    access: "viewer",
+    async handle(r, s) {
+      const limit = Math.min(Math.max(Number(r.url.searchParams.get("limit") ?? 200) || 200, 1), 5000);
+      sendJson(r.res, 200, { entries: await s.audit.tail(limit) });
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/api\/events$/,
+    access: "viewer",
+    handle(r, s) {
+      s.events.add(r.res);
+      s.events.send("processes", processRows(s), r.res);
+    },
+  },
+];
+
+async function audited<T>(r: Req, s: AdminState, action: string, target: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    const v = await fn();
+    await s.audit.record({ user: r.user, ip: r.ip, action, target, outcome: "ok" });
+    return v;
+  } catch (e) {
+    const msg = e instanceof GomsError ? `${codeToString(e.code)}: ${e.rawMessage}` : (e as Error).message;
+    await s.audit.record({ user: r.user, ip: r.ip, action, target, outcome: "error", detail: msg });
+    throw e;
+  }
+}
+
+/** Waits (bounded) until the registry no longer lists `name`: the node has deregistered and is draining. */
+async function waitDeregistered(s: AdminState, name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (s.opts.node.discovered().has(name) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+}
+
+/** Changes: process control and method calls (operator). */
+export const operatorRoutes: Route[] = [
+  {
+    method: "POST",
+    path: /^\/api\/processes\/([^/]+)\/([^/]+)\/([a-z]+)$/,
+    access: "operator",
+    async handle(r, s) {
+      const host = decodeURIComponent(r.params[0]!);
+      const name = decodeURIComponent(r.params[1]!);
+      const action = r.params[2]!;
+      if (!isProcessAction(action)) throw new HttpError(404, `unknown action ${action}`);
+      if (!s.processes.client(host)) throw new HttpError(404, `no supervisor ${host}`);
+      await audited(r, s, `process.${action}`, `${host}/${name}`, async () => {
+        try {
+          // drain: supervisord's stop signal makes the goms node deregister, then finish in-flight calls.
+          await s.processes.act(host, name, action);
+          if (action === "drain") await waitDeregistered(s, name, 5000);
+        } catch (e) {
+          throw new HttpError(502, `${action} ${host}/${name}: ${(e as Error).message}`);
+        }
+      });
+      await s.processes.poll();
+      sendJson(r.res, 200, { ok: true, process: s.processes.row(host, name) ?? null });
+    },
+  },
+  {
+    method: "POST",
+    path: /^\/api\/call$/,
+    access: "operator",
+    async handle(r, s) {
+      const body = await readJson(r.req);
+      const service = str(body, "service");
+      const method = str(body, "method");
+      const node = optStr(body, "node");
+      const req = body["request"];
+      const json = typeof req === "string" ? req : JSON.stringify(req ?? {});
+      const out = await audited(r, s, "call", `${service}/${method}${node ? `@${node}` : ""}`, () =>
+        s.methods.call(service, method, json, { timeoutMs: s.opts.callTimeoutMs ?? 10_000, ...(node ? { node } : {}) }),
+      ).catch((e: unknown) => {
+        if (e instanceof GomsError) {
+          const status = e.code === Code.InvalidArgument ? 400 : e.code === Code.NotFound ? 404 : 502;
+          throw new HttpError(status, `${codeToString(e.code)}: ${e.rawMessage}`);
+        }
+        throw e;
+      });
+      sendJson(r.res, 200, { response: out.json, ret: out.ret, node: out.node ?? null, ms: out.ms });
+    },
+  },
+];
+
+export { processRows };

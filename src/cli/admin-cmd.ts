@@ -1,0 +1,110 @@
+import { Command, InvalidArgumentError } from "commander";
+import type { MonitorStoreView } from "../monitor/store-types.js";
+import type { SupervisorConfig } from "../admin/supervisor.js";
+
+/** The monitor module (src/monitor) is written separately; loaded lazily. */
+const MONITOR_MODULE = "../monitor/index.js";
+
+function intOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer");
+  return n;
+}
+
+/** `--supervisor [name=]http://user:pass@host:9001` (repeatable); the name defaults to the URL's host. */
+export function parseSupervisor(v: string, prev: SupervisorConfig[]): SupervisorConfig[] {
+  const eq = v.indexOf("=");
+  const named = eq > 0 && !v.slice(0, eq).includes("://");
+  const url = named ? v.slice(eq + 1) : v;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InvalidArgumentError(`expected [name=]http://user:pass@host:port, got ${v}`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidArgumentError("supervisor URL must be http(s)");
+  const name = named ? v.slice(0, eq) : u.hostname === "127.0.0.1" || u.hostname === "localhost" ? (prev.length === 0 ? "local" : `local${prev.length}`) : u.hostname;
+  return [...prev, { name, url }];
+}
+
+interface MonitorModule {
+  createMonitorStore(opts: { node: unknown }): MonitorStoreView;
+}
+
+function isMonitorModule(m: unknown): m is MonitorModule {
+  return typeof m === "object" && m !== null && typeof (m as { createMonitorStore?: unknown }).createMonitorStore === "function";
+}
+
+interface AdminCliOptions {
+  port: number;
+  host: string;
+  name: string;
+  nodePort: number;
+  registry?: string;
+  supervisor: SupervisorConfig[];
+  dataDir: string;
+  adminUser: string;
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`error: ${msg}\n`);
+  process.exit(1);
+}
+
+/** `goms admin`: the admin console (docs/admin.md). */
+export function registerAdminCommand(program: Command): Command {
+  return program
+    .command("admin")
+    .description("serve the admin console: cluster, nodes, services, registry, method calls, supervisord process control (see docs/admin.md)")
+    .option("--port <port>", "HTTP port", intOption, 8092)
+    .option("--host <host>", "HTTP address to bind", "127.0.0.1")
+    .option("--name <name>", "name of the admin's goms node (hosts goms.v1.MonitorService)", "admin")
+    .option("--node-port <port>", "goms RPC port of the admin node (nodes push stats here)", intOption, 10100)
+    .option("--registry <url>", "registry: watch://host:port, etcd://host:port (or GOMS_REGISTRY)")
+    .option("--supervisor <[name=]url>", "a supervisord XML-RPC URL http://user:pass@host:9001 (repeatable)", parseSupervisor, [])
+    .option("--data-dir <dir>", "users, session secret and audit log", "./goms-admin-data")
+    .option("--admin-user <name>", "first user's name, created with GOMS_ADMIN_PASSWORD", "admin")
+    .action(async (o: AdminCliOptions) => {
+      const { createAdmin } = await import("../admin/index.js");
+      const { createNode } = await import("../rpc/index.js");
+      const { createRegistry, registryFromUrl } = await import("../registry/index.js");
+      let mod: unknown;
+      try {
+        mod = await import(MONITOR_MODULE);
+      } catch (e) {
+        fail(`the monitor module (src/monitor, createMonitorStore) is not available in this build: ${(e as Error).message}`);
+      }
+      if (!isMonitorModule(mod)) fail("src/monitor does not export createMonitorStore()");
+      const url = o.registry ?? process.env["GOMS_REGISTRY"];
+      const kv = url ? await registryFromUrl(url).catch((e: unknown) => fail(`--registry ${url}: ${(e as Error).message}`)) : undefined;
+      const node = createNode({ name: o.name, host: o.host, port: o.nodePort, ...(kv ? { registry: createRegistry({ kv }) } : {}) });
+      // createMonitorStore hosts goms.v1.MonitorService on the node (before start) and returns its view.
+      const store = mod.createMonitorStore({ node });
+      await node.start();
+      const password = process.env["GOMS_ADMIN_PASSWORD"];
+      const admin = await createAdmin({
+        node,
+        store,
+        ...(kv ? { registry: kv } : {}),
+        supervisors: o.supervisor,
+        dataDir: o.dataDir,
+        port: o.port,
+        host: o.host,
+        ...(password ? { bootstrapUser: { name: o.adminUser, password } } : {}),
+      }).catch((e: unknown) => fail((e as Error).message));
+      process.stdout.write(`goms admin on ${admin.url} (node ${o.name} on ${o.host}:${node.port}${url ? `, registry ${url}` : ""})\n`);
+      for (const s of o.supervisor) process.stdout.write(`  supervisord ${s.name}: ${new URL(s.url).host}\n`);
+      if (admin.setupToken) {
+        process.stdout.write(`\nNo users yet. Open ${admin.url}/#/setup and use this one-time setup token:\n\n    ${admin.setupToken}\n\n(or restart with GOMS_ADMIN_PASSWORD set to create user "${o.adminUser}")\n`);
+      }
+      for (const sig of ["SIGINT", "SIGTERM"] as const) {
+        process.once(sig, () => {
+          void admin
+            .close()
+            .then(() => node.close({ graceMs: 2000 }))
+            .then(() => kv?.close())
+            .then(() => process.exit(0));
+        });
+      }
+    });
+}

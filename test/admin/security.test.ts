@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createAdmin, type Admin } from "../../src/admin/index.js";
+import { createNode, type GomsNode } from "../../src/rpc/index.js";
+import { FakeStore } from "./store-double.js";
+
+interface Res {
+  status: number;
+  body: Record<string, unknown>;
+  cookie: string | undefined;
+}
+
+async function http(base: string, method: string, path: string, opts: { body?: unknown; cookie?: string; csrf?: string; contentType?: string } = {}): Promise<Res> {
+  const headers: Record<string, string> = {};
+  if (opts.body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
+  if (opts.cookie) headers["cookie"] = opts.cookie;
+  if (opts.csrf) headers["x-csrf-token"] = opts.csrf;
+  const r = await fetch(base + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+  const text = await r.text();
+  const setCookie = r.headers.get("set-cookie");
+  return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, cookie: setCookie ? setCookie.split(";")[0] : undefined };
+}
+
+async function login(base: string, user: string, password: string): Promise<{ cookie: string; csrf: string }> {
+  const r = await http(base, "POST", "/api/login", { body: { user, password } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return { cookie: r.cookie!, csrf: r.body["csrf"] as string };
+}
+
+describe("admin security (real HTTP)", () => {
+  let dir: string;
+  let node: GomsNode;
+  let admin: Admin;
+  let base: string;
+  const store = new FakeStore();
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "goms-admin-sec-"));
+    node = await createNode({ name: "admin-test", port: 0 }).start();
+    admin = await createAdmin({ node, store, dataDir: dir, port: 0, supervisors: [{ name: "local", url: "http://u:p@127.0.0.1:1" }], pollMs: 60_000 });
+    base = admin.url;
+  });
+  after(async () => {
+    await admin.close();
+    await node.close({ graceMs: 0 });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("has no default password: first start hands out a one-time setup token", async () => {
+    assert.ok(admin.setupToken && admin.setupToken.length >= 20);
+    assert.equal((await http(base, "GET", "/api/setup")).body["needed"], true);
+    assert.equal((await http(base, "POST", "/api/login", { body: { user: "admin", password: "admin" } })).status, 401);
+    const bad = await http(base, "POST", "/api/setup", { body: { token: "nope", user: "root", password: "correct horse battery" } });
+    assert.equal(bad.status, 403);
+    const weak = await http(base, "POST", "/api/setup", { body: { token: admin.setupToken, user: "root", password: "short" } });
+    assert.equal(weak.status, 400);
+    const ok = await http(base, "POST", "/api/setup", { body: { token: admin.setupToken, user: "root", password: "correct horse battery" } });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.match(ok.cookie ?? "", /^goms_admin=/);
+    assert.equal(admin.setupToken, undefined);
+    const again = await http(base, "POST", "/api/setup", { body: { token: "x", user: "root2", password: "correct horse battery" } });
+    assert.equal(again.status, 409);
+    const users = JSON.parse(await readFile(join(dir, "users.json"), "utf8")) as { users: { name: string; hash: string }[] };
+    assert.equal(users.users[0]!.name, "root");
+    assert.ok(!JSON.stringify(users).includes("correct horse"), "password stored hashed");
+  });
+
+  it("cookie is HttpOnly, SameSite=Strict", async () => {
+    const r = await fetch(base + "/api/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "root", password: "correct horse battery" }) });
+    const sc = r.headers.get("set-cookie") ?? "";
+    assert.match(sc, /HttpOnly/);
+    assert.match(sc, /SameSite=Strict/);
+  });
+
+  it("rejects every /api/* without a session with 401", async () => {
+    for (const p of ["/api/nodes", "/api/services", "/api/processes", "/api/audit", "/api/events", "/api/session", "/api/nodes/x/series", "/api/processes/local/db0/log"]) {
+      assert.equal((await http(base, "GET", p)).status, 401, p);
+    }
+    for (const p of ["/api/call", "/api/processes/local/db0/restart", "/api/logout", "/api/users"]) {
+      assert.equal((await http(base, "POST", p, { body: {} })).status, 401, p);
+    }
+    // A forged cookie is no session either.
+    assert.equal((await http(base, "GET", "/api/nodes", { cookie: "goms_admin=eyJzaWQiOiJ4IiwidXNlciI6InJvb3QiLCJleHAiOjk5OTk5OTk5OTk5OTl9.AAAA" })).status, 401);
+  });
+
+  it("rejects POST without the CSRF token with 403", async () => {
+    const s = await login(base, "root", "correct horse battery");
+    const r = await http(base, "POST", "/api/users", { cookie: s.cookie, body: { user: "vera", role: "viewer", password: "viewer password 1" } });
+    assert.equal(r.status, 403);
+    const wrong = await http(base, "POST", "/api/users", { cookie: s.cookie, csrf: "x".repeat(43), body: { user: "vera", role: "viewer", password: "viewer password 1" } });
+    assert.equal(wrong.status, 403);
+    const ok = await http(base, "POST", "/api/users", { cookie: s.cookie, csrf: s.csrf, body: { user: "vera", role: "viewer", password: "viewer password 1" } });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const ok2 = await http(base, "POST", "/api/users", { cookie: s.cookie, csrf: s.csrf, body: { user: "otto", role: "operator", password: "operator password 1" } });
+    assert.equal(ok2.status, 200);
+  });
+
+  it("a viewer may read but not control processes or call methods (403)", async () => {
+    const v = await login(base, "vera", "viewer password 1");
+    assert.equal((await http(base, "GET", "/api/nodes", { cookie: v.cookie })).status, 200);
+    assert.equal((await http(base, "GET", "/api/audit", { cookie: v.cookie })).status, 200);
+    for (const a of ["start", "stop", "restart", "drain"]) {
+      assert.equal((await http(base, "POST", `/api/processes/local/db0/${a}`, { cookie: v.cookie, csrf: v.csrf, body: {} })).status, 403, a);
+    }
+    assert.equal((await http(base, "POST", "/api/call", { cookie: v.cookie, csrf: v.csrf, body: { service: "DB", method: "Query", request: {} } })).status, 403);
+    assert.equal((await http(base, "POST", "/api/users", { cookie: v.cookie, csrf: v.csrf, body: {} })).status, 403);
+    // An operator gets past authorization (then fails on the unreachable supervisor: 502).
+    const o = await login(base, "otto", "operator password 1");
+    assert.equal((await http(base, "POST", "/api/processes/local/db0/stop", { cookie: o.cookie, csrf: o.csrf, body: {} })).status, 502);
+    assert.equal((await http(base, "POST", "/api/users", { cookie: o.cookie, csrf: o.csrf, body: {} })).status, 403);
+  });
+
+  it("requires JSON content-type on login (no simple cross-site form posts)", async () => {
+    const r = await http(base, "POST", "/api/login", { body: { user: "root", password: "correct horse battery" }, contentType: "text/plain" });
+    assert.equal(r.status, 415);
+  });
+
+  it("throttles wrong passwords per user+IP, exponentially, even for the right password", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await http(base, "POST", "/api/login", { body: { user: "vera", password: "wrong password!" } })).status);
+    assert.deepEqual(statuses.slice(0, 3), [401, 401, 401]);
+    assert.equal(statuses[3], 429);
+    const locked = await fetch(base + "/api/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "vera", password: "viewer password 1" }) });
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers.get("retry-after")) >= 1);
+    // Another user from the same IP is not locked out.
+    await login(base, "otto", "operator password 1");
+  });
+
+  it("logout revokes the session", async () => {
+    const s = await login(base, "otto", "operator password 1");
+    assert.equal((await http(base, "POST", "/api/logout", { cookie: s.cookie, csrf: s.csrf, body: {} })).status, 200);
+    assert.equal((await http(base, "GET", "/api/nodes", { cookie: s.cookie })).status, 401);
+  });
+
+  it("writes every action to the append-only JSONL audit log", async () => {
+    const s = await login(base, "root", "correct horse battery");
+    const r = await http(base, "GET", "/api/audit?limit=100", { cookie: s.cookie });
+    const entries = r.body["entries"] as { user: string; action: string; outcome: string; target: string; time: string }[];
+    const has = (action: string, outcome: string, user?: string) => entries.some((e) => e.action === action && e.outcome === outcome && (user === undefined || e.user === user));
+    assert.ok(has("setup", "ok", "root"));
+    assert.ok(has("setup", "denied"));
+    assert.ok(has("login", "ok", "root"));
+    assert.ok(has("login", "denied"));
+    assert.ok(has("csrf", "denied", "root"));
+    assert.ok(has("user.set", "ok", "root"));
+    assert.ok(entries.some((e) => e.action.startsWith("POST /api/processes") && e.outcome === "denied" && e.user === "vera"));
+    assert.ok(has("process.stop", "error", "otto"));
+    assert.ok(has("logout", "ok", "otto"));
+    const lines = (await readFile(join(dir, "audit.jsonl"), "utf8")).trim().split("\n");
+    assert.ok(lines.length >= entries.length);
+    for (const l of lines) assert.ok(typeof (JSON.parse(l) as { time: string }).time === "string");
+  });
+
+  it("a restart keeps users and sessions (secret persisted), and needs no setup", async () => {
+    const s = await login(base, "root", "correct horse battery");
+    const admin2 = await createAdmin({ node, store, dataDir: dir, port: 0 });
+    try {
+      assert.equal(admin2.setupToken, undefined);
+      assert.equal((await http(admin2.url, "GET", "/api/nodes", { cookie: s.cookie })).status, 200);
+    } finally {
+      await admin2.close();
+    }
+  });
+});
