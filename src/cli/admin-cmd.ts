@@ -1,9 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import type { MonitorStoreView } from "../monitor/store-types.js";
 import type { SupervisorConfig } from "../admin/supervisor.js";
-
-/** The monitor module (src/monitor) is written separately; loaded lazily. */
-const MONITOR_MODULE = "../monitor/index.js";
 
 function intOption(v: string): number {
   const n = Number(v);
@@ -25,14 +21,6 @@ export function parseSupervisor(v: string, prev: SupervisorConfig[]): Supervisor
   if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidArgumentError("supervisor URL must be http(s)");
   const name = named ? v.slice(0, eq) : u.hostname === "127.0.0.1" || u.hostname === "localhost" ? (prev.length === 0 ? "local" : `local${prev.length}`) : u.hostname;
   return [...prev, { name, url }];
-}
-
-interface MonitorModule {
-  createMonitorStore(opts: { node: unknown }): MonitorStoreView;
-}
-
-function isMonitorModule(m: unknown): m is MonitorModule {
-  return typeof m === "object" && m !== null && typeof (m as { createMonitorStore?: unknown }).createMonitorStore === "function";
 }
 
 interface AdminCliOptions {
@@ -68,25 +56,22 @@ export function registerAdminCommand(program: Command): Command {
       const { createAdmin } = await import("../admin/index.js");
       const { createNode } = await import("../rpc/index.js");
       const { createRegistry, registryFromUrl } = await import("../registry/index.js");
-      let mod: unknown;
-      try {
-        mod = await import(MONITOR_MODULE);
-      } catch (e) {
-        fail(`the monitor module (src/monitor, createMonitorStore) is not available in this build: ${(e as Error).message}`);
-      }
-      if (!isMonitorModule(mod)) fail("src/monitor does not export createMonitorStore()");
+      const { createMonitorStore, createMetrics, createCollector, metricsHandler, MonitorService } = await import("../monitor/index.js");
       const url = o.registry ?? process.env["GOMS_REGISTRY"];
       const kv = url ? await registryFromUrl(url).catch((e: unknown) => fail(`--registry ${url}: ${(e as Error).message}`)) : undefined;
       const node = createNode({ name: o.name, host: o.host, port: o.nodePort, ...(kv ? { registry: createRegistry({ kv }) } : {}) });
-      // createMonitorStore hosts goms.v1.MonitorService on the node (before start) and returns its view.
-      const store = mod.createMonitorStore({ node });
+      // The admin node hosts goms.v1.MonitorService: every node's pusher finds it through the registry.
+      const store = createMonitorStore({});
+      node.service(MonitorService, store.service());
       await node.start();
+      const metrics = createMetrics({ node, collector: createCollector({ node }) });
       const password = process.env["GOMS_ADMIN_PASSWORD"];
       const admin = await createAdmin({
         node,
         store,
         ...(kv ? { registry: kv } : {}),
         supervisors: o.supervisor,
+        metricsHandler: metricsHandler(metrics),
         dataDir: o.dataDir,
         port: o.port,
         host: o.host,
@@ -101,6 +86,7 @@ export function registerAdminCommand(program: Command): Command {
         process.once(sig, () => {
           void admin
             .close()
+            .then(() => store.close())
             .then(() => node.close({ graceMs: 2000 }))
             .then(() => kv?.close())
             .then(() => process.exit(0));

@@ -3,10 +3,18 @@ import { DB } from "../gen/goms/examples/v1/db_pb.js";
 import { createGateway } from "../gateway/index.js";
 import { createRegistry, embeddedKv } from "../registry/index.js";
 import { createNode } from "../rpc/index.js";
+import { createAdmin } from "../admin/index.js";
+import { createMonitorStore, MonitorService, startMonitoring } from "../monitor/index.js";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface DemoOptions {
   /** HTTP port of the gateway (8091). */
   httpPort: number;
+  /** HTTP port of the admin console (8092). */
+  adminPort: number;
   /** goms port of node db0 (10001). */
   port: number;
   /** Run the demo calls, print them, and exit. */
@@ -39,10 +47,21 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const httpPort = await gateway.listen(o.httpPort, "127.0.0.1");
   const base = `http://127.0.0.1:${httpPort}`;
 
+  // The admin console: node "admin" hosts MonitorService; db0 and gate0 push their stats to it.
+  const store = createMonitorStore({});
+  const adminNode = createNode({ name: "admin", id: 2, host: "127.0.0.1", port: 0, registry });
+  adminNode.service(MonitorService, store.service());
+  await adminNode.start();
+  const dataDir = await mkdtemp(join(tmpdir(), "goms-demo-admin-"));
+  const password = randomBytes(12).toString("base64url");
+  const admin = await createAdmin({ node: adminNode, store, registry: kv, supervisors: [], dataDir, port: o.adminPort, host: "127.0.0.1", bootstrapUser: { name: "admin", password } });
+  const pushers = [db, gate].map((node) => startMonitoring({ node, intervalMs: 2000 }));
+
   o.out("goms demo: everything on the embedded default, in one process");
   o.out(`  registry  embedded (in-process watch store)`);
   o.out(`  node db0  goms.examples.v1.DB, goms.examples.v1.AddServer on 127.0.0.1:${db.port}`);
   o.out(`  gateway   ${base}/api/{Service}/{Method}  (node gate0 -> db0 over TCP)`);
+  o.out(`  admin     ${admin.url}  (one-time login for this run: admin / ${password})`);
   o.out("");
   o.out("Try:");
   o.out(`  curl -X POST -d '{"key":"123","value":"aaa"}' ${base}/api/DB/Update`);
@@ -52,6 +71,11 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   o.out(`  npx goms call --addr 127.0.0.1:${db.port} DB.Query '{"key":"123"}'`);
 
   const shutdown = async (): Promise<void> => {
+    for (const p of pushers) p.stop();
+    await admin.close();
+    store.close();
+    await adminNode.close({ graceMs: 500 });
+    await rm(dataDir, { recursive: true, force: true });
     await gateway.close();
     await gate.close({ graceMs: 1000 });
     await db.close({ graceMs: 1000 });

@@ -25,7 +25,7 @@ function run(args: string[], input?: string): Promise<{ code: number; stdout: st
 }
 
 /** Starts a long-running process and waits for `ready` on stdout. */
-async function start(args: string[], ready: RegExp): Promise<ChildProcess> {
+async function start(args: string[], ready: RegExp): Promise<ChildProcess & { output(): string }> {
   const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   children.push(p);
   let out = "";
@@ -35,7 +35,7 @@ async function start(args: string[], ready: RegExp): Promise<ChildProcess> {
     if (p.exitCode !== null || Date.now() > deadline) throw new Error(`${args.join(" ")} did not become ready: ${out}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-  return p;
+  return Object.assign(p, { output: () => out });
 }
 
 describe("goms CLI and the rpc example, as processes", () => {
@@ -46,8 +46,8 @@ describe("goms CLI and the rpc example, as processes", () => {
   });
 
   it("goms demo --once: embedded registry, db0 and the gateway; the seed's curls answer as documented", async () => {
-    const [port, httpPort] = [await freePort(), await freePort()];
-    const r = await run([CLI, "demo", "--once", "--port", String(port), "--http-port", String(httpPort)]);
+    const [port, httpPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+    const r = await run([CLI, "demo", "--once", "--port", String(port), "--http-port", String(httpPort), "--admin-port", String(adminPort)]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`gateway +http://127.0.0.1:${httpPort}/api/`));
     assert.match(r.stdout, /POST \/api\/DB\/Update \{"key":"123","value":"aaa"\} -> 200 \{\}/);
@@ -56,8 +56,8 @@ describe("goms CLI and the rpc example, as processes", () => {
   });
 
   it("goms demo serves until SIGTERM; curl-equivalent requests from outside work", async () => {
-    const [port, httpPort] = [await freePort(), await freePort()];
-    const demo = await start([CLI, "demo", "--port", String(port), "--http-port", String(httpPort)], /Press Ctrl-C/);
+    const [port, httpPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+    const demo = await start([CLI, "demo", "--port", String(port), "--http-port", String(httpPort), "--admin-port", String(adminPort)], /Press Ctrl-C/);
     const post = (path: string, body: string) =>
       fetch(`http://127.0.0.1:${httpPort}${path}`, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
     const u = await post("/api/DB/Update", '{"key":"123","value":"aaa"}');
@@ -72,6 +72,24 @@ describe("goms CLI and the rpc example, as processes", () => {
     assert.equal(((await bad.json()) as { code: string }).code, "invalid_argument");
     const call = await run([CLI, "call", "--json", "--addr", `127.0.0.1:${port}`, "DB.Query", '{"key":"123"}']);
     assert.equal(call.stdout, '{"value":"aaa"}\n');
+
+    // The admin console with the printed one-time login: db0 and gate0 appear with live stats.
+    const login = /admin \/ (\S+)\)/.exec(demo.output())?.[1];
+    assert.ok(login, "one-time login printed");
+    const admin = `http://127.0.0.1:${adminPort}`;
+    assert.equal((await fetch(`${admin}/api/nodes`)).status, 401);
+    const res = await fetch(`${admin}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "admin", password: login }) });
+    assert.equal(res.status, 200);
+    const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
+    const deadline = Date.now() + 10_000;
+    let monitored: string[] = [];
+    while (Date.now() < deadline) {
+      const nodes = (await (await fetch(`${admin}/api/nodes`, { headers: { cookie } })).json()) as { nodes: { name: string; monitored: boolean }[] };
+      monitored = nodes.nodes.filter((n) => n.monitored).map((n) => n.name).sort();
+      if (monitored.includes("db0") && monitored.includes("gate0")) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(monitored.filter((n) => n !== "admin"), ["db0", "gate0"]);
     demo.kill("SIGTERM");
     const [code] = (await once(demo, "exit")) as [number | null];
     assert.equal(code, 0);
