@@ -10,7 +10,8 @@ import { createRegistry, registryFromUrl, type KvBackend } from "../../src/regis
 import { createNode, type GomsNode } from "../../src/rpc/index.js";
 import { createWatchServer } from "../../src/watch/server.js";
 import { freePort } from "../procs.js";
-import { FakeStore } from "./store-double.js";
+import { createMonitorStore, MonitorService } from "../../src/monitor/index.js";
+import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { startSupervisord, type Supervisord } from "./supervisord.js";
 import { waitFor } from "./wait.js";
 
@@ -32,8 +33,9 @@ describe("admin console in headless Chromium", () => {
   let browser: Browser;
   let page: Page;
   let dir: string;
-  let pusher: NodeJS.Timeout | undefined;
-  const store = new FakeStore();
+  let load: NodeJS.Timeout | undefined;
+  // The real monitor store: the db nodes (run by supervisord) push their stats every 250 ms.
+  const store = createMonitorStore({ staleAfterMs: 600, sweepMs: 100 });
 
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (Debian package chromium)`);
@@ -41,25 +43,20 @@ describe("admin console in headless Chromium", () => {
     watch = await createWatchServer({ host: "127.0.0.1", port: 0 }).start();
     const registry = `watch://127.0.0.1:${watch.port}`;
     const [p0, p1] = await Promise.all([freePort(), freePort()]);
-    const env = { GOMS_TTL_MS: "1000" };
+    const env = { GOMS_TTL_MS: "1000", GOMS_MONITOR_INTERVAL_MS: "250" };
     sup = await startSupervisord([
       { name: "db0", args: ["examples/microservice/db.ts", "--id", "0", "--port", String(p0), "--registry", registry], env },
       { name: "db1", args: ["examples/microservice/db.ts", "--id", "1", "--port", String(p1), "--registry", registry], env },
     ]);
     kv = await registryFromUrl(registry);
-    node = await createNode({ name: "admin", port: 0, registry: createRegistry({ kv, ttlMs: 1000 }) }).start();
-    // Stand-in for the monitor: registered nodes "push" every 250 ms; a node that left the registry goes stale.
-    let tick = 0;
-    pusher = setInterval(() => {
-      tick++;
-      for (const name of ["db0", "db1"]) {
-        const reg = node.discovered().get(name);
-        if (reg?.node) {
-          const k = name === "db0" ? 1 : 2;
-          store.push(name, { qps: 100 * k + (tick % 17), p99Ms: 0.4 * k + (tick % 5) / 10, errorsPerSec: tick % 13 === 0 ? 1 : 0, cpuPercent: 3 * k + (tick % 7), rssBytes: (60 + k * 10 + (tick % 3)) * 1048576, eventLoopLagMs: 1 }, { host: reg.node.host, port: reg.node.port, services: reg.node.services });
-        } else store.setStale(name);
-      }
-    }, 250);
+    const adminNode = createNode({ name: "admin", port: 0, registry: createRegistry({ kv, ttlMs: 1000 }) });
+    adminNode.service(MonitorService, store.service());
+    node = await adminNode.start();
+    // A little traffic so the numbers move.
+    const db = node.client(DB);
+    load = setInterval(() => {
+      for (let i = 0; i < 5; i++) void db.query({ key: "a" }, { timeoutMs: 500 }).catch(() => undefined);
+    }, 50);
     dir = await mkdtemp(join(tmpdir(), "goms-admin-ui-"));
     admin = await createAdmin({ node, store, registry: kv, dataDir: dir, port: 0, supervisors: [{ name: "local", url: sup.url }], bootstrapUser: { name: "ops", password: "operator password" }, pollMs: 300 });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
@@ -69,7 +66,8 @@ describe("admin console in headless Chromium", () => {
   });
 
   after(async () => {
-    if (pusher) clearInterval(pusher);
+    if (load) clearInterval(load);
+    store.close();
     await browser?.close();
     await admin?.close();
     await node?.close({ graceMs: 0 });
