@@ -268,6 +268,20 @@ export class GomsNode {
     return this.discovery?.known ?? new Map();
   }
 
+  /**
+   * The nodes that host `service` (full or short name) as this node knows them:
+   * connected peers (ready: true) and nodes registered but not dialled yet.
+   * For callers that do their own sharding; pin calls with `{ node: name }`.
+   */
+  nodesOf(service: string): { name: string; identity: NodeIdentity; ready: boolean }[] {
+    const full = this.resolvePath(`${service}/x`).split("/")[0]!;
+    const out = new Map<string, { name: string; identity: NodeIdentity; ready: boolean }>();
+    for (const reg of this.discovery?.nodesFor(full) ?? []) if (reg.node) out.set(reg.node.name, { name: reg.node.name, identity: reg.node, ready: false });
+    for (const p of this.router.all(full)) if (p.identity) out.set(p.identity.name, { name: p.identity.name, identity: p.identity, ready: true });
+    if (this.table.services.has(full)) out.set(this.name, { name: this.name, identity: this.identity(), ready: true });
+    return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** Connects to another node. Its services become routable once it says HELLO. */
   addPeer(address: PeerAddress): Peer {
     const existing = this.router.peers.get(`${address.host}:${address.port}`);

@@ -1,34 +1,21 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { Code, GomsError } from "../../src/rpc/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { NodeSet } from "../helpers.js";
+import { makeCerts, type TestCerts } from "../certs.js";
 
 const nodes = new NodeSet();
 afterEach(() => nodes.closeAll());
 
 // Certificates made at test time with the system openssl (installed by scripts/setup-system.sh).
-let dir = "";
+let certs: TestCerts;
 const pem: Record<string, Buffer> = {};
-function openssl(...args: string[]): void {
-  execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-}
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), "goms-tls-"));
-  writeFileSync(join(dir, "san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=goms-test-ca");
-  for (const name of ["server", "client", "rogue"]) {
-    const signer = name === "rogue" ? ["-signkey", `${name}.key`] : ["-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial"];
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`);
-    openssl("x509", "-req", "-in", `${name}.csr`, ...signer, "-out", `${name}.crt`, "-days", "1", "-extfile", "san.ext");
-  }
-  for (const f of ["ca.crt", "server.key", "server.crt", "client.key", "client.crt", "rogue.key", "rogue.crt"]) pem[f] = readFileSync(join(dir, f));
+  certs = makeCerts();
+  Object.assign(pem, certs.pem);
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => certs.cleanup());
 
 const impl = { add: (r: { a: number; b: number }) => ({ sum: r.a + r.b }) };
 

@@ -42,6 +42,10 @@ describe("testing harness: createCluster", () => {
     await cluster.add(db("db2"));
     await until(() => q.router.all("goms.examples.v1.DB").length === 3, 3000, "db2 discovered");
     assert.deepEqual([...(await servedBy(q, 9))].sort(), ["db0", "db1", "db2"]);
+    assert.deepEqual(
+      q.nodesOf("DB").map((n) => [n.name, n.ready]),
+      [["db0", true], ["db1", true], ["db2", true]],
+    );
   });
 
   it("a killed node leaves routing within its lease TTL; idempotent calls never fail meanwhile", async () => {

@@ -1,0 +1,19 @@
+import type { KvBackend } from "../../src/registry/kv.js";
+import { createWatchClient, createWatchServer } from "../../src/watch/index.js";
+import { kvConformance } from "./conformance.js";
+
+const HISTORY = 64;
+
+// The same conformance suite over the network: a real watch server on loopback TCP,
+// each client its own connection.
+kvConformance("watch", async () => {
+  const server = await createWatchServer({ host: "127.0.0.1", port: 0, store: { historySize: HISTORY, leaseCheckIntervalMs: 50 } }).start();
+  const url = `watch://127.0.0.1:${server.port}`;
+  return {
+    connect: async () => createWatchClient({ url, pollWaitMs: 1000 }),
+    forgetHistory: async (kv: KvBackend) => {
+      for (let i = 0; i <= HISTORY; i++) await kv.put("forget/filler", new Uint8Array([i & 0xff]));
+    },
+    destroy: async () => server.close(),
+  };
+});
