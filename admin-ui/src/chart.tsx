@@ -24,7 +24,7 @@ export function Chart({ title, points, value, unit, color }: ChartProps) {
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
-      axes: [{ stroke: "#667" }, { stroke: "#667", size: 56, values: (_u, ticks) => ticks.map((t) => `${t}${unit}`) }],
+      axes: [{ stroke: "#667" }, { stroke: "#667", size: 76, values: (_u, ticks) => ticks.map((t) => `${t}${unit}`) }],
       series: [{}, { stroke: color, width: 1.5, fill: `${color}22` }],
     };
     plot.current = new uPlot(opts, [[], []], el.current);
