@@ -2,7 +2,7 @@
 //   npm run example -- microservice/query [-- --interval 1000 --registry watch://127.0.0.1:12345]
 //   (interval also from GOMS_QUERY_INTERVAL_MS; default 10000 ms as in the Go version)
 import { parseArgs } from "node:util";
-import { createNode, GomsError } from "../../src/rpc/index.js";
+import { Code, createNode, GomsError } from "../../src/rpc/index.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { openRegistry, registryUrl } from "../shared/registry-arg.js";
 import { startMonitoring } from "../../src/monitor/index.js";
@@ -34,7 +34,7 @@ const timer = setInterval(() => {
       // mid-call is retried on another within the deadline.
       const updated = await everyDb.update({ key: "a", value: String(n) }, { timeoutMs: 2000 });
       const failed = updated.filter((u) => !u.ok);
-      if (updated.length === 0) throw new Error("no db node is available");
+      if (updated.length === 0) throw new GomsError("no db node is available", Code.Unavailable);
       for (const f of failed) if (!f.ok) console.log(`Update on ${f.node} failed: ${f.error.message}`);
       const r = await db.query({ key: "a" }, { timeoutMs: 2000 });
       console.log(`Query [value=${r.message.value}] from ${r.metadata["x-node"] ?? "db"}`);

@@ -20,6 +20,8 @@ export interface RegistrationHandle {
 export interface RegistryLike {
   register(identity: NodeIdentity, descriptors: FileDescriptorSet): Promise<RegistrationHandle>;
   watchNodes(): AsyncIterable<NodeChange> & { stop(): void };
+  /** The nodes registered now; when present, start() is synced once this answered. */
+  list?(): Promise<{ nodes: NodeRegistration[] }>;
 }
 
 export interface DiscoveryHost {
@@ -57,22 +59,21 @@ export class Discovery {
     const watch = this.registry.watchNodes();
     this.watch = watch;
     this.loop = (async () => {
-      // The initial list arrives as a burst of "up" events; consider it synced after a quiet turn.
-      let timer: NodeJS.Timeout | undefined = setTimeout(() => this.markSynced(), 50);
-      try {
-        for await (const ch of watch) {
-          if (timer) {
-            clearTimeout(timer);
-            timer = setTimeout(() => this.markSynced(), 20);
-          }
-          this.apply(ch);
+      // Sync point: the registry's current list (the watch then re-announces it and follows changes).
+      if (this.registry.list !== undefined) {
+        try {
+          const { nodes } = await this.registry.list();
+          for (const r of nodes) if (r.node !== undefined) this.apply({ type: "up", name: r.node.name, registration: r });
+        } catch {
+          // The registry is unreachable for now: the watch below retries and catches up.
         }
+      }
+      this.markSynced();
+      try {
+        for await (const ch of watch) this.apply(ch);
       } catch {
         // The registry watch ended with an error; the registry reconnects on its own and a stopped
         // watch is how close() ends this loop. Peers already connected keep working.
-      } finally {
-        if (timer) clearTimeout(timer);
-        this.markSynced();
       }
     })();
   }
