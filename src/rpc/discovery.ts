@@ -29,6 +29,8 @@ export interface DiscoveryHost {
   readonly region: number;
   addPeer(address: PeerAddress): void;
   removePeer(address: { host: string; port: number }): void;
+  /** True when node `name` answers a ping on its live connection right now. */
+  probe(name: string): Promise<boolean>;
 }
 
 /**
@@ -78,7 +80,11 @@ export class Discovery {
     })();
   }
 
+  /** True once the registry's current list has been seen. */
+  isSynced = false;
+
   private markSynced(): void {
+    this.isSynced = true;
     this.firstSync?.();
     this.firstSync = undefined;
   }
@@ -87,7 +93,14 @@ export class Discovery {
     if (ch.name === this.host.name) return;
     if (ch.type === "down") {
       this.known.delete(ch.name);
-      this.undial(ch.name);
+      if (!this.dialled.has(ch.name)) return;
+      // The registry lost the node. If it still answers on its live connection (the registry
+      // restarted, or the node is re-registering), keep routing to it; otherwise drop it now.
+      // A crashed node has usually left routing already: its connection broke.
+      const name = ch.name;
+      void this.host.probe(name).then((alive) => {
+        if (!alive && !this.known.has(name)) this.undial(name);
+      });
       return;
     }
     const reg = ch.registration;

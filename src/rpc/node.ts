@@ -237,7 +237,21 @@ export class GomsNode {
         this.registration = await registry.register(this.identity(), files);
       }
       this.discovery = new Discovery(
-        { name: this.name, region: this.opts.region ?? 0, addPeer: (a) => void this.addPeer(a), removePeer: (a) => this.removePeer(a) },
+        {
+          name: this.name,
+          region: this.opts.region ?? 0,
+          addPeer: (a) => void this.addPeer(a),
+          removePeer: (a) => this.removePeer(a),
+          probe: (name) =>
+            this.router.pickNode(name) === undefined
+              ? Promise.resolve(false)
+              : this.client(NodeService)
+                  .ping({}, { node: name, timeoutMs: 1000, retry: false })
+                  .then(
+                    () => true,
+                    () => false,
+                  ),
+        },
         registry,
         this.opts.connectAll ?? false,
       );
@@ -334,6 +348,7 @@ export class GomsNode {
   /** Calls every node hosting the service (including this one), in parallel. */
   broadcast<Desc extends DescService>(desc: Desc): BroadcastClient<Desc> {
     return makeClients(desc, async (m, req, o) => {
+      await this.awaitDiscovery(o?.timeoutMs ?? this.defaultTimeoutMs);
       if (this.discovery?.want(desc.typeName)) await this.settlePeers(o?.timeoutMs ?? this.defaultTimeoutMs);
       const targets = this.router.all(desc.typeName).map((p) => p.name);
       if (this.table.services.has(desc.typeName)) targets.unshift(this.name);
@@ -359,6 +374,15 @@ export class GomsNode {
   /** proto3 JSON in and out, by method name; the serving node transcodes with its descriptors. */
   jsonCall(method: string, json: string, options?: CallOptions): Promise<CallResult<string>> {
     return this.invoke(jsonMethod(this.resolvePath(method)), undefined, json, options, true) as Promise<CallResult<string>>;
+  }
+
+  /** Before the registry's first list arrived, nothing can be routed: wait for it (bounded). */
+  private async awaitDiscovery(timeoutMs: number): Promise<void> {
+    const d = this.discovery;
+    if (d === undefined || d.isSynced) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([d.synced, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs > 0 ? timeoutMs : 5000)))]);
+    clearTimeout(timer);
   }
 
   /** Waits (bounded) until no peer is still dialling. */
@@ -540,6 +564,7 @@ export class GomsNode {
       return err;
     };
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Date.now() + this.connOpts.handshakeTimeoutMs * 2;
+    await this.awaitDiscovery(timeoutMs > 0 ? deadline - Date.now() : 0);
     for (;;) {
       const conn = node === undefined ? this.router.pick(rm.service, hint?.shardKey) : this.router.pickNode(node);
       if (conn !== undefined) {

@@ -13,7 +13,8 @@ after(async () => {
   await etcd?.destroy();
 });
 
-const TTL = "1000";
+// 2 s: short enough to see kill -9 heal quickly, long enough that a CPU-starved CI machine does not drop live leases.
+const TTL = "2000";
 const env = { GOMS_TTL_MS: TTL, GOMS_QUERY_INTERVAL_MS: "150" };
 
 async function nodes(registry: string): Promise<string[]> {
@@ -36,6 +37,11 @@ async function scenario(registry: string, restartRegistry?: () => Promise<void>)
   const [p0, p1, pq] = await Promise.all([freePort(), freePort(), freePort()]);
   await procs.start(["examples/microservice/db.ts", "--port", String(p0), "--registry", registry], /db0 serving/, env);
   const db1 = await procs.start(["examples/microservice/db.ts", "--id", "1", "--port", String(p1), "--registry", registry], /db1 serving/, env);
+  // Start the query node once both db nodes are registered.
+  for (const t0 = Date.now(); !(await nodes(registry)).join().startsWith("db0,db1"); ) {
+    assert.ok(Date.now() - t0 < 10_000, "db0 and db1 registered");
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const q = await procs.start(["examples/microservice/query.ts", "--port", String(pq), "--registry", registry], /querying DB/, env);
   await until(() => /from db0/.test(q.out()) && /from db1/.test(q.out()), 10_000, "both db nodes serve");
   assert.deepEqual(await nodes(registry), ["db0", "db1", "query0"]);

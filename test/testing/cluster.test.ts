@@ -87,10 +87,24 @@ describe("testing harness: createCluster", () => {
     await cluster.add(db("db1"));
     const q = await cluster.add({ name: "q" });
     await servedBy(q, 2);
+    // Calls keep working throughout: the registry forgetting the nodes does not drop their healthy connections.
+    let failures = 0;
+    let calls = 0;
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        calls++;
+        await q.client(DB).query({ key: "k" }, { timeoutMs: 1000 }).catch(() => failures++);
+      }
+    })();
     await cluster.restartRegistry();
     const t0 = Date.now();
     await until(() => cluster!.registryServer.store.keyPrefix("goms/nodes/").length >= 3, 2000, "re-registration");
     assert.ok(Date.now() - t0 <= 1000, `re-registered after ${Date.now() - t0} ms`);
+    await new Promise((r) => setTimeout(r, 300));
+    stop = true;
+    await load;
+    assert.equal(failures, 0, `${failures} of ${calls} calls failed during the registry restart`);
     assert.deepEqual([...(await servedBy(q, 6))].sort(), ["db0", "db1"]);
   });
 });
