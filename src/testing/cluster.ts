@@ -134,7 +134,7 @@ export class Cluster {
    */
   async restartRegistry(downMs = 0): Promise<void> {
     await this.watch?.close();
-    this.network.cutAll();
+    for (const name of this.members.keys()) this.network.cut(name, "registry");
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.startRegistry();
   }

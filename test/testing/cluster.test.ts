@@ -95,6 +95,8 @@ describe("testing harness: createCluster", () => {
       while (!stop) {
         calls++;
         await q.client(DB).query({ key: "k" }, { timeoutMs: 1000 }).catch(() => failures++);
+        // In-memory streams deliver on nextTick: yield so timers (registry restart, leases) can run.
+        await new Promise((r) => setImmediate(r));
       }
     })();
     await cluster.restartRegistry();
