@@ -68,7 +68,7 @@ it("under >= 5k calls/s against 3 db processes, kill -9 of one loses no idempote
   assert.ok(rate >= 5000, `only ${Math.round(rate)} calls/s`);
   assert.ok(maxLatency < timeoutMs, `a call took ${maxLatency.toFixed(0)} ms (deadline ${timeoutMs})`);
   assert.ok(leftRouting > 0 && leftRouting < 1000, `left routing after ${leftRouting} ms (TTL 1000)`);
-  assert.ok(leftRegistry < 1000 + 400, `left the registry after ${leftRegistry} ms (TTL 1000 + lease check)`);
+  assert.ok(leftRegistry < 1000 + 1000, `left the registry after ${leftRegistry} ms (TTL 1000 + lease check and delivery)`);
   console.log(
     `failover-load: ${ok} calls, ${Math.round(rate)}/s, 0 failed, max latency ${maxLatency.toFixed(1)} ms; ` +
       `db2 left routing ${leftRouting} ms and the registry ${leftRegistry} ms after kill -9 (TTL 1000 ms)`,
