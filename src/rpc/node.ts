@@ -15,7 +15,7 @@ import { tcpTransport } from "../internal/transport/tcp.js";
 import type { Listener, Transport } from "../internal/transport/types.js";
 import { VERSION } from "../version.js";
 import { defaultBackoff, type BackoffOptions } from "./backoff.js";
-import type { CallEvent, PeerEvent } from "./diagnostics.js";
+import type { PeerEvent } from "./diagnostics.js";
 import { channels } from "./diagnostics.js";
 import type { HandlerContext, Metadata, PeerInfo } from "./context.js";
 import { introspection } from "./introspection.js";
@@ -29,6 +29,8 @@ import { defaultRetryBudget, RetryBudget } from "./retry-budget.js";
 import { isIdempotent } from "./services.js";
 import { jsonMethod, rawMethod, typedMethod, type RoutedMethod } from "./client-method.js";
 import { ServiceTable } from "./services.js";
+import { resolveCallOptions, resolveMethodPath, type ResolvedCallOptions } from "./call-options.js";
+import { reportClientCall, reportServedCall, traceClientCall } from "./call-reporting.js";
 import { makeClients } from "./clients.js";
 import type {
   BroadcastClient,
@@ -393,52 +395,30 @@ export class GomsNode {
     }
   }
 
+  /** Inside a handler, calls inherit its context unless they name a parent themselves. */
   /** Turns "DB.Query" / "pkg.DB.Query" / "pkg.DB/Query" into a wire path, using known services. */
   resolvePath(method: string): string {
-    let service: string;
-    let name: string;
-    const slash = method.indexOf("/");
-    if (slash >= 0) {
-      service = method.slice(0, slash);
-      name = method.slice(slash + 1);
-    } else {
-      const dot = method.lastIndexOf(".");
-      if (dot <= 0) throw new GomsError(`method name "${method}" must look like Service.Method`, Code.InvalidArgument);
-      service = method.slice(0, dot);
-      name = method.slice(dot + 1);
-    }
-    if (!service.includes(".") || !this.knowsService(service)) {
-      const known = [...new Set([...this.table.services.keys(), ...this.router.services(), ...(this.discovery?.services() ?? [])])];
-      const match = known.filter((s) => s === service || s.endsWith(`.${service}`));
-      if (match.length > 1) throw new GomsError(`service name ${service} is ambiguous: ${match.join(", ")}`, Code.InvalidArgument);
-      if (match.length === 1) service = match[0]!;
-    }
-    return `${service}/${name}`;
+    return resolveMethodPath(method, (s) => this.table.services.has(s) || this.router.all(s).length > 0 || (this.discovery?.nodesFor(s).length ?? 0) > 0, () => [
+      ...new Set([...this.table.services.keys(), ...this.router.services(), ...(this.discovery?.services() ?? [])]),
+    ]);
   }
 
-  private knowsService(s: string): boolean {
-    return this.table.services.has(s) || this.router.all(s).length > 0 || (this.discovery?.nodesFor(s).length ?? 0) > 0;
+  private resolveOptions(o: CallOptions | undefined): ResolvedCallOptions {
+    return resolveCallOptions(o, this.defaultTimeoutMs);
   }
 
-  private resolveOptions(o: CallOptions | undefined): { timeoutMs: number; metadata: Metadata | undefined; signal: AbortSignal | undefined } {
-    let timeoutMs = o?.timeoutMs ?? this.defaultTimeoutMs;
-    let signal = o?.signal;
-    let metadata = o?.metadata;
-    const parent = o?.parent;
-    if (parent !== undefined) {
-      if (parent.deadline !== undefined) {
-        const left = parent.deadline - Date.now();
-        if (left <= 0) throw new GomsError("parent deadline already passed", Code.DeadlineExceeded);
-        if (timeoutMs === 0 || left < timeoutMs) timeoutMs = left;
-      }
-      signal = signal === undefined ? parent.signal : AbortSignal.any([signal, parent.signal]);
-      if (Object.keys(parent.metadata).length) metadata = { ...parent.metadata, ...metadata };
-    }
-    if (!(timeoutMs >= 0)) throw new GomsError(`invalid timeoutMs ${String(timeoutMs)}`, Code.InvalidArgument);
-    return { timeoutMs: Math.ceil(timeoutMs), metadata, signal };
+  private reportClient(rm: RoutedMethod, code: number, ret: number, started: number): void {
+    reportClientCall(this.name, rm, code, ret, started);
   }
 
-  /** Inside a handler, calls inherit its context unless they name a parent themselves. */
+  private traceClient(p: Promise<unknown>, rm: RoutedMethod, started: number, full: boolean): Promise<unknown> {
+    return traceClientCall(this.name, p, rm, started, full);
+  }
+
+  private served(call: ServerCall, err: GomsError | undefined, startedAt: number): void {
+    reportServedCall(this.name, call, err, startedAt);
+  }
+
   private inherit(o: CallOptions | undefined): CallOptions | undefined {
     if (this.als === undefined || o?.parent !== undefined) return o;
     const current = this.als.getStore();
@@ -626,53 +606,6 @@ export class GomsNode {
 
   private notRunning(): GomsError {
     return new GomsError(`node ${this.name} is ${this.state === "new" ? "not started" : this.state}`, Code.Unavailable);
-  }
-
-  /** Publishes one client call on goms:rpc:client. */
-  private reportClient(rm: RoutedMethod, code: number, ret: number, started: number): void {
-    if (!channels.client.hasSubscribers) return;
-    const ev: CallEvent = {
-      side: "client",
-      node: this.name,
-      service: rm.service,
-      method: rm.method,
-      code,
-      ret,
-      durationMs: performance.now() - started,
-      peer: "",
-    };
-    channels.client.publish(ev);
-  }
-
-  /** Reports an in-process call when it settles. */
-  private traceClient(p: Promise<unknown>, rm: RoutedMethod, started: number, full: boolean): Promise<unknown> {
-    return p.then(
-      (v) => {
-        this.reportClient(rm, 0, full ? (v as CallResult<unknown>).ret : 0, started);
-        return v;
-      },
-      (e: unknown) => {
-        const g = GomsError.from(e);
-        this.reportClient(rm, g.code, g.ret, started);
-        throw g;
-      },
-    );
-  }
-
-  /** Every served call ends here (network and in-process). */
-  private served(call: ServerCall, err: GomsError | undefined, startedAt: number): void {
-    if (!channels.server.hasSubscribers) return;
-    const ev: CallEvent = {
-      side: "server",
-      node: this.name,
-      service: call.service.typeName,
-      method: call.method.name,
-      code: err === undefined ? 0 : err.code,
-      ret: err === undefined ? call.ret : err.ret || call.ret,
-      durationMs: performance.now() - startedAt,
-      peer: call.peer.address,
-    };
-    channels.server.publish(ev);
   }
 
   // ---- shutdown -----------------------------------------------------------
