@@ -6,7 +6,7 @@ import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import { NodeIdentitySchema, NodeService, type Hello, type NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import type { NodeRegistration } from "../gen/goms/v1/registry_pb.js";
-import { makeHello, type CallObserver, type ClientConn } from "../internal/conn/client-conn.js";
+import { makeHello, type CallObserver } from "../internal/conn/client-conn.js";
 import type { Dispatcher } from "../internal/conn/dispatcher.js";
 import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.js";
 import type { ServerCall } from "../internal/conn/server-call.js";
@@ -17,20 +17,19 @@ import { VERSION } from "../version.js";
 import { defaultBackoff, type BackoffOptions } from "./backoff.js";
 import type { PeerEvent } from "./diagnostics.js";
 import { channels } from "./diagnostics.js";
-import type { HandlerContext, Metadata, PeerInfo } from "./context.js";
+import type { HandlerContext, PeerInfo } from "./context.js";
 import { introspection } from "./introspection.js";
 import { composeClient } from "./interceptors.js";
-import { callLocal } from "./local-call.js";
 import type { NodeOptions } from "./node-options.js";
 import { Peer, type PeerAddress } from "./peer.js";
 import { Router } from "./router.js";
 import { Discovery, type RegistrationHandle } from "./discovery.js";
 import { defaultRetryBudget, RetryBudget } from "./retry-budget.js";
-import { isIdempotent } from "./services.js";
 import { jsonMethod, rawMethod, typedMethod, type RoutedMethod } from "./client-method.js";
 import { ServiceTable } from "./services.js";
 import { resolveCallOptions, resolveMethodPath, type ResolvedCallOptions } from "./call-options.js";
-import { reportClientCall, reportServedCall, traceClientCall } from "./call-reporting.js";
+import { reportClientCall, reportServedCall } from "./call-reporting.js";
+import { CallRouter } from "./call-router.js";
 import { makeClients } from "./clients.js";
 import type {
   BroadcastClient,
@@ -87,6 +86,7 @@ export class GomsNode {
   private helloCache: Hello | undefined;
   private closing: Promise<void> | undefined;
   private readonly dispatcher: Dispatcher;
+  private readonly calls: CallRouter;
   /** Connections report each call here; publishing happens only with subscribers. */
   private readonly callObserver: CallObserver = {
     active: () => channels.client.hasSubscribers,
@@ -120,6 +120,17 @@ export class GomsNode {
     this.als = opts.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
     this.table = new ServiceTable(opts.serverInterceptors ?? [], this.als);
     this.localPeer = { address: "local", node: undefined, local: true };
+    this.calls = new CallRouter({
+      name: this.name,
+      table: this.table,
+      router: this.router,
+      budget: this.budget,
+      connOpts: this.connOpts,
+      localPeer: this.localPeer,
+      discovery: () => this.discovery,
+      served: (c, e, t) => this.served(c, e, t),
+      onRetry: () => void this.retries++,
+    });
     const base: UnaryFn = (r) => this.dispatch(r) as Promise<never>;
     this.invokeChain = opts.interceptors?.length ? composeClient(opts.interceptors, base) : undefined;
     const isAccepting = (): boolean => this.state === "running" || this.state === "starting";
@@ -350,8 +361,8 @@ export class GomsNode {
   /** Calls every node hosting the service (including this one), in parallel. */
   broadcast<Desc extends DescService>(desc: Desc): BroadcastClient<Desc> {
     return makeClients(desc, async (m, req, o) => {
-      await this.awaitDiscovery(o?.timeoutMs ?? this.defaultTimeoutMs);
-      if (this.discovery?.want(desc.typeName)) await this.settlePeers(o?.timeoutMs ?? this.defaultTimeoutMs);
+      await this.calls.awaitDiscovery(o?.timeoutMs ?? this.defaultTimeoutMs);
+      if (this.discovery?.want(desc.typeName)) await this.calls.settlePeers(o?.timeoutMs ?? this.defaultTimeoutMs);
       const targets = this.router.all(desc.typeName).map((p) => p.name);
       if (this.table.services.has(desc.typeName)) targets.unshift(this.name);
       const rm = typedMethod(m);
@@ -378,24 +389,6 @@ export class GomsNode {
     return this.invoke(jsonMethod(this.resolvePath(method)), undefined, json, options, true) as Promise<CallResult<string>>;
   }
 
-  /** Before the registry's first list arrived, nothing can be routed: wait for it (bounded). */
-  private async awaitDiscovery(timeoutMs: number): Promise<void> {
-    const d = this.discovery;
-    if (d === undefined || d.isSynced) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([d.synced, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs > 0 ? timeoutMs : 5000)))]);
-    clearTimeout(timer);
-  }
-
-  /** Waits (bounded) until no peer is still dialling. */
-  private async settlePeers(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + Math.min(timeoutMs || 5000, this.connOpts.handshakeTimeoutMs * 2);
-    while (this.router.connecting && Date.now() < deadline) {
-      await this.router.waitChange(deadline, undefined).catch(() => undefined);
-    }
-  }
-
-  /** Inside a handler, calls inherit its context unless they name a parent themselves. */
   /** Turns "DB.Query" / "pkg.DB.Query" / "pkg.DB/Query" into a wire path, using known services. */
   resolvePath(method: string): string {
     return resolveMethodPath(method, (s) => this.table.services.has(s) || this.router.all(s).length > 0 || (this.discovery?.nodesFor(s).length ?? 0) > 0, () => [
@@ -411,14 +404,13 @@ export class GomsNode {
     reportClientCall(this.name, rm, code, ret, started);
   }
 
-  private traceClient(p: Promise<unknown>, rm: RoutedMethod, started: number, full: boolean): Promise<unknown> {
-    return traceClientCall(this.name, p, rm, started, full);
-  }
+
 
   private served(call: ServerCall, err: GomsError | undefined, startedAt: number): void {
     reportServedCall(this.name, call, err, startedAt);
   }
 
+  /** Inside a handler, calls inherit its context unless they name a parent themselves. */
   private inherit(o: CallOptions | undefined): CallOptions | undefined {
     if (this.als === undefined || o?.parent !== undefined) return o;
     const current = this.als.getStore();
@@ -453,131 +445,20 @@ export class GomsNode {
     }
     // Calls sent on a connection are reported to goms:rpc:client by the connection
     // itself (no extra promise per call); route() reports the others.
-    if (o === undefined) return this.route(rm, value, this.defaultTimeoutMs, undefined, undefined, undefined, full, undefined);
+    if (o === undefined) return this.calls.route(rm, value, this.defaultTimeoutMs, undefined, undefined, undefined, full, undefined);
     let r;
     try {
       r = this.resolveOptions(o);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.route(rm, value, r.timeoutMs, r.metadata, r.signal, o.node, full, o);
+    return this.calls.route(rm, value, r.timeoutMs, r.metadata, r.signal, o.node, full, o);
   }
 
   /** Base of the interceptor chain. */
   private dispatch(r: UnaryRequest): Promise<unknown> {
     const { rm, hint } = r as UnaryRequest & { rm: RoutedMethod; hint: CallOptions | undefined };
-    return this.route(rm, r.message, r.timeoutMs, r.metadata, r.signal, r.node, true, hint);
-  }
-
-  private route(
-    rm: RoutedMethod,
-    value: unknown,
-    timeoutMs: number,
-    metadata: Metadata | undefined,
-    signal: AbortSignal | undefined,
-    node: string | undefined,
-    full: boolean,
-    hint: CallOptions | undefined,
-  ): Promise<unknown> {
-    if (node === undefined || node === this.name) {
-      const local = this.table.lookup(rm.pathString);
-      if (local !== undefined) {
-        const started = channels.client.hasSubscribers ? performance.now() : -1;
-        const lp =
-          rm.desc === undefined
-            ? this.localRawOrJson(rm, value, timeoutMs, metadata, signal)
-            : callLocal(local, value, timeoutMs, metadata, signal, full, this.localPeer, (c, e, t) => this.served(c, e, t));
-        return started < 0 ? lp : this.traceClient(lp, rm, started, full || rm.desc === undefined);
-      }
-      if (node === this.name) return Promise.reject(this.table.missing(rm.pathString, this.name));
-    }
-    const conn = node === undefined ? this.router.pick(rm.service, hint?.shardKey) : this.router.pickNode(node);
-    if (conn !== undefined) return this.callRemote(conn, rm, value, timeoutMs, metadata, signal, full, node, hint);
-    return this.waitAndRoute(rm, value, timeoutMs, metadata, signal, node, full, hint);
-  }
-
-  /** Sends on `conn`; idempotent calls that fail unavailable are retried on another node. */
-  private callRemote(
-    conn: ClientConn,
-    rm: RoutedMethod,
-    value: unknown,
-    timeoutMs: number,
-    metadata: Metadata | undefined,
-    signal: AbortSignal | undefined,
-    full: boolean,
-    node: string | undefined,
-    hint: CallOptions | undefined,
-  ): Promise<unknown> {
-    const p = conn.call(rm, value, timeoutMs, metadata, signal, full);
-    const retry = hint?.retry ?? (rm.desc !== undefined && isIdempotent(rm.desc));
-    if (!retry || node !== undefined) return p;
-    this.budget.deposit();
-    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
-    const again = (err: unknown, failed: ClientConn, attempt: number): Promise<unknown> => {
-      if (!GomsError.is(err) || err.code !== Code.Unavailable || attempt > this.budget.opts.maxRetries) throw err;
-      if (signal?.aborted) throw err;
-      const left = deadline === undefined ? 0 : deadline - Date.now();
-      if (deadline !== undefined && left <= 0) throw err;
-      const next = this.router.pick(rm.service, hint?.shardKey, failed);
-      if (next === undefined || !this.budget.withdraw()) throw err;
-      this.retries++;
-      return next.call(rm, value, left, metadata, signal, full).catch((e: unknown) => again(e, next, attempt + 1));
-    };
-    return p.catch((e: unknown) => again(e, conn, 1));
-  }
-
-  /** No ready target: wait for a connecting peer within the deadline, else fail unavailable. */
-  private async waitAndRoute(
-    rm: RoutedMethod,
-    value: unknown,
-    timeoutMs: number,
-    metadata: Metadata | undefined,
-    signal: AbortSignal | undefined,
-    node: string | undefined,
-    full: boolean,
-    hint: CallOptions | undefined,
-  ): Promise<unknown> {
-    const started = performance.now();
-    // Failures before a connection takes the call are reported here; the connection reports the rest.
-    const fail = (err: GomsError): GomsError => {
-      this.reportClient(rm, err.code, err.ret, started);
-      return err;
-    };
-    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Date.now() + this.connOpts.handshakeTimeoutMs * 2;
-    await this.awaitDiscovery(timeoutMs > 0 ? deadline - Date.now() : 0);
-    for (;;) {
-      const conn = node === undefined ? this.router.pick(rm.service, hint?.shardKey) : this.router.pickNode(node);
-      if (conn !== undefined) {
-        const left = timeoutMs > 0 ? deadline - Date.now() : 0;
-        if (timeoutMs > 0 && left <= 0) throw fail(new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded));
-        return this.callRemote(conn, rm, value, timeoutMs > 0 ? left : 0, metadata, signal, full, node, hint);
-      }
-      if (node === undefined) this.discovery?.want(rm.service);
-      else this.discovery?.wantNode(node);
-      if (!this.router.connecting) {
-        throw fail(
-          new GomsError(node === undefined ? `no node hosting ${rm.service} is available` : `node ${node} is not connected`, Code.Unavailable),
-        );
-      }
-      await this.router.waitChange(deadline, signal).catch((e: unknown) => {
-        throw fail(GomsError.from(e));
-      });
-    }
-  }
-
-  /** Raw/JSON call to a service this node hosts: transcode locally. */
-  private async localRawOrJson(rm: RoutedMethod, value: unknown, timeoutMs: number, metadata: Metadata | undefined, signal: AbortSignal | undefined): Promise<CallResult<unknown>> {
-    const { fromBinary, toBinary, fromJsonString, toJsonString } = await import("@bufbuild/protobuf");
-    const entry = this.table.lookup(rm.pathString)!;
-    const isJson = typeof value === "string";
-    let req;
-    try {
-      req = isJson ? fromJsonString(entry.method.input, value) : fromBinary(entry.method.input, value as Uint8Array);
-    } catch (e) {
-      throw new GomsError(`cannot decode ${entry.method.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument, { cause: e });
-    }
-    const r = (await callLocal(entry, req, timeoutMs, metadata, signal, true, this.localPeer, (c, e, t) => this.served(c, e, t))) as CallResult<never>;
-    return { ...r, message: isJson ? toJsonString(entry.method.output, r.message) : toBinary(entry.method.output, r.message) };
+    return this.calls.route(rm, r.message, r.timeoutMs, r.metadata, r.signal, r.node, true, hint);
   }
 
   private sendOneWay(rm: RoutedMethod, value: unknown, o: CallOptions | undefined): Promise<void> {
@@ -589,19 +470,7 @@ export class GomsNode {
     } catch (e) {
       return Promise.reject(e);
     }
-    const node = o?.node;
-    if (node === undefined || node === this.name) {
-      const local = this.table.lookup(rm.pathString);
-      if (local !== undefined) {
-        void callLocal(local, value, r.timeoutMs, r.metadata, r.signal, false, this.localPeer, (c, e, t) => this.served(c, e, t)).catch(() => undefined);
-        return Promise.resolve();
-      }
-    }
-    const conn = node === undefined ? this.router.pick(rm.service, o?.shardKey) : this.router.pickNode(node);
-    if (conn === undefined) {
-      return Promise.reject(new GomsError(node === undefined ? `no node hosting ${rm.service} is available` : `node ${node} is not connected`, Code.Unavailable));
-    }
-    return conn.call(rm, value, r.timeoutMs, r.metadata, r.signal, false, true) as Promise<void>;
+    return this.calls.send(rm, value, r, o?.node, o?.shardKey);
   }
 
   private notRunning(): GomsError {
