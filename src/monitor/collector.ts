@@ -1,12 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { NodeStatsSchema, type NodeStats } from "../gen/goms/v1/monitor_pb.js";
-import { channels, type CallEvent } from "../rpc/diagnostics.js";
 import type { GomsNode } from "../rpc/node.js";
 import { MethodCounter } from "./method-counter.js";
 import { ProcessSampler } from "./process-stats.js";
 
 export interface CollectorOptions {
-  /** The node to watch: only its CallEvents are counted (several nodes may share a process). */
+  /** The node to watch: only its calls are counted (several nodes may share a process). */
   node: GomsNode;
 }
 
@@ -14,7 +13,7 @@ type Side = "server" | "client";
 type ByService = Map<string, Map<string, MethodCounter>>;
 
 /**
- * Per-node call counters fed by the goms diagnostics channels, plus process
+ * Per-node call counters fed by the node's call recorder hook, plus process
  * and connection figures. snapshot() builds one NodeStats and starts a new
  * interval.
  */
@@ -22,45 +21,38 @@ export interface Collector {
   /** Every method seen so far (cumulative counters), for exporters. */
   methods(): Iterable<MethodCounter>;
   snapshot(): NodeStats;
-  /** Unsubscribes from the channels and stops the process probes. */
+  /** Stops recording and the process probes. */
   close(): void;
 }
 
 export function createCollector(opts: CollectorOptions): Collector {
   const node = opts.node;
-  const name = node.name;
   const server: ByService = new Map();
   const client: ByService = new Map();
   const all: MethodCounter[] = [];
   const proc = new ProcessSampler();
   let lastSnapshot = performance.now();
 
-  const counterFor = (side: Side, table: ByService, ev: CallEvent): MethodCounter => {
-    let byMethod = table.get(ev.service);
-    if (byMethod === undefined) table.set(ev.service, (byMethod = new Map()));
-    let m = byMethod.get(ev.method);
+  const counterFor = (side: Side, table: ByService, service: string, method: string): MethodCounter => {
+    let byMethod = table.get(service);
+    if (byMethod === undefined) table.set(service, (byMethod = new Map()));
+    let m = byMethod.get(method);
     if (m === undefined) {
-      m = new MethodCounter(side, ev.service, ev.method);
-      byMethod.set(ev.method, m);
+      m = new MethodCounter(side, service, method);
+      byMethod.set(method, m);
       all.push(m);
     }
     return m;
   };
-  // The per-call path: a name check, two map lookups, a few increments.
-  const onServer = (msg: unknown): void => {
-    const ev = msg as CallEvent;
-    if (ev.node !== name) return;
-    const m = server.get(ev.service)?.get(ev.method) ?? counterFor("server", server, ev);
-    m.record(ev.code, ev.ret, ev.durationMs);
-  };
-  const onClient = (msg: unknown): void => {
-    const ev = msg as CallEvent;
-    if (ev.node !== name) return;
-    const m = client.get(ev.service)?.get(ev.method) ?? counterFor("client", client, ev);
-    m.record(ev.code, ev.ret, ev.durationMs);
-  };
-  channels.server.subscribe(onServer);
-  channels.client.subscribe(onClient);
+  // The per-call path: two map lookups and a few increments, called directly by the node
+  // (GomsNode#addCallRecorder), with no event object.
+  const removeRecorder = node.addCallRecorder({
+    record(side, service, method, code, ret, durationMs) {
+      const table = side === "server" ? server : client;
+      const m = table.get(service)?.get(method) ?? counterFor(side, table, service, method);
+      m.record(code, ret, durationMs);
+    },
+  });
   let closed = false;
 
   return {
@@ -94,8 +86,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     close(): void {
       if (closed) return;
       closed = true;
-      channels.server.unsubscribe(onServer);
-      channels.client.unsubscribe(onClient);
+      removeRecorder();
       proc.close();
     },
   };

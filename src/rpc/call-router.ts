@@ -4,10 +4,9 @@ import type { ClientConn } from "../internal/conn/client-conn.js";
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { ServerCall } from "../internal/conn/server-call.js";
 import type { ResolvedCallOptions } from "./call-options.js";
-import { reportClientCall, traceClientCall } from "./call-reporting.js";
+import type { CallReporter } from "./call-reporting.js";
 import type { RoutedMethod } from "./client-method.js";
 import type { Metadata, PeerInfo } from "./context.js";
-import { channels } from "./diagnostics.js";
 import type { Discovery } from "./discovery.js";
 import { callLocal } from "./local-call.js";
 import type { RetryBudget } from "./retry-budget.js";
@@ -27,6 +26,7 @@ export interface CallRouterDeps {
   discovery(): Discovery | undefined;
   served(call: ServerCall, err: GomsError | undefined, startedAt: number): void;
   onRetry(): void;
+  readonly reporter: CallReporter;
 }
 
 /**
@@ -67,12 +67,12 @@ export class CallRouter {
     if (node === undefined || node === this.d.name) {
       const local = this.d.table.lookup(rm.pathString);
       if (local !== undefined) {
-        const started = channels.client.hasSubscribers ? performance.now() : -1;
+        const started = this.d.reporter.clientActive() ? performance.now() : -1;
         const lp =
           rm.desc === undefined
             ? this.localRawOrJson(rm, value, timeoutMs, metadata, signal)
             : callLocal(local, value, timeoutMs, metadata, signal, full, this.d.localPeer, (c, e, t) => this.d.served(c, e, t));
-        return started < 0 ? lp : traceClientCall(this.d.name, lp, rm, started, full || rm.desc === undefined);
+        return started < 0 ? lp : this.d.reporter.trace(lp, rm, started, full || rm.desc === undefined);
       }
       if (node === this.d.name) return Promise.reject(this.d.table.missing(rm.pathString, this.d.name));
     }
@@ -125,7 +125,7 @@ export class CallRouter {
     const started = performance.now();
     // Failures before a connection takes the call are reported here; the connection reports the rest.
     const fail = (err: GomsError): GomsError => {
-      reportClientCall(this.d.name, rm, err.code, err.ret, started);
+      if (this.d.reporter.clientActive()) this.d.reporter.client(rm, err.code, err.ret, started);
       return err;
     };
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Date.now() + this.d.connOpts.handshakeTimeoutMs * 2;

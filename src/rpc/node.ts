@@ -28,7 +28,7 @@ import { defaultRetryBudget, RetryBudget } from "./retry-budget.js";
 import { jsonMethod, rawMethod, typedMethod, type RoutedMethod } from "./client-method.js";
 import { ServiceTable } from "./services.js";
 import { resolveCallOptions, resolveMethodPath, type ResolvedCallOptions } from "./call-options.js";
-import { reportClientCall, reportServedCall } from "./call-reporting.js";
+import { CallReporter, type CallRecorder } from "./call-reporting.js";
 import { CallRouter } from "./call-router.js";
 import { makeClients } from "./clients.js";
 import type {
@@ -87,9 +87,10 @@ export class GomsNode {
   private closing: Promise<void> | undefined;
   private readonly dispatcher: Dispatcher;
   private readonly calls: CallRouter;
+  private readonly reporter: CallReporter;
   /** Connections report each call here; publishing happens only with subscribers. */
   private readonly callObserver: CallObserver = {
-    active: () => channels.client.hasSubscribers,
+    active: () => this.reporter.clientActive(),
     settled: (m, code, ret, startedAt) => this.reportClient(m as RoutedMethod, code, ret, startedAt),
   };
   private discovery: Discovery | undefined;
@@ -120,6 +121,7 @@ export class GomsNode {
     this.als = opts.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
     this.table = new ServiceTable(opts.serverInterceptors ?? [], this.als);
     this.localPeer = { address: "local", node: undefined, local: true };
+    this.reporter = new CallReporter(this.name);
     this.calls = new CallRouter({
       name: this.name,
       table: this.table,
@@ -130,6 +132,7 @@ export class GomsNode {
       discovery: () => this.discovery,
       served: (c, e, t) => this.served(c, e, t),
       onRetry: () => void this.retries++,
+      reporter: this.reporter,
     });
     const base: UnaryFn = (r) => this.dispatch(r) as Promise<never>;
     this.invokeChain = opts.interceptors?.length ? composeClient(opts.interceptors, base) : undefined;
@@ -401,14 +404,29 @@ export class GomsNode {
   }
 
   private reportClient(rm: RoutedMethod, code: number, ret: number, started: number): void {
-    reportClientCall(this.name, rm, code, ret, started);
+    this.reporter.client(rm, code, ret, started);
   }
+
 
 
 
   private served(call: ServerCall, err: GomsError | undefined, startedAt: number): void {
-    reportServedCall(this.name, call, err, startedAt);
+    this.reporter.server(call, err, startedAt);
   }
+
+  /**
+   * Calls `recorder.record(...)` synchronously for every call this node makes
+   * or serves: the low-overhead path for in-process collectors (no event
+   * object, unlike the goms:rpc:* diagnostics channels). Returns a remover.
+   */
+  addCallRecorder(recorder: CallRecorder): () => void {
+    this.reporter.recorders.push(recorder);
+    return () => {
+      const i = this.reporter.recorders.indexOf(recorder);
+      if (i >= 0) this.reporter.recorders.splice(i, 1);
+    };
+  }
+
 
   /** Inside a handler, calls inherit its context unless they name a parent themselves. */
   private inherit(o: CallOptions | undefined): CallOptions | undefined {
