@@ -2,56 +2,10 @@
 
 export type Role = "viewer" | "operator" | "admin";
 
-export interface SeriesPoint {
-  t: number;
-  qps: number;
-  errorsPerSec: number;
-  p99Ms: number;
-  cpuPercent: number;
-  rssBytes: number;
-  eventLoopLagMs: number;
-}
+// Response types shared with the server (src/admin/api-types.ts).
+import type { FieldSchema, MethodSchema, NodeSummary, SeriesPoint, ServiceSchema } from "../../src/admin/api-types.js";
 
-export interface NodeSummary {
-  name: string;
-  id: number;
-  type: string;
-  region: number;
-  set: string;
-  address: string;
-  services: string[];
-  registered: boolean;
-  monitored: boolean;
-  stale: boolean;
-  receivedAt: number;
-  uptimeMs: number;
-  latest: SeriesPoint | undefined;
-  callsInFlight: number;
-  serverConnections: number;
-}
-
-export interface FieldSchema {
-  name: string;
-  type: string;
-  repeated: boolean;
-  map: boolean;
-  values?: string[];
-  message?: string;
-}
-
-export interface MethodSchema {
-  name: string;
-  input: string;
-  output: string;
-  fields: FieldSchema[];
-  template: unknown;
-}
-
-export interface ServiceSchema {
-  name: string;
-  methods: MethodSchema[];
-  nodes: string[];
-}
+export type { FieldSchema, MethodSchema, NodeSummary, SeriesPoint, ServiceSchema };
 
 export interface ProcessRow {
   host: string;

@@ -1,27 +1,10 @@
 import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
-import type { MonitorStoreView, NodeView, SeriesPoint } from "../monitor/store-types.js";
+import type { MonitorStoreView, NodeView } from "../monitor/store-types.js";
+import type { NodeSummary } from "./api-types.js";
+
+export type { NodeSummary };
 import type { GomsNode } from "../rpc/index.js";
 
-/** One node as the console API shows it: monitor data and registry data joined by name. */
-export interface NodeSummary {
-  name: string;
-  id: number;
-  type: string;
-  region: number;
-  set: string;
-  address: string;
-  services: string[];
-  /** Known through the registry right now. */
-  registered: boolean;
-  /** Pushing stats to the monitor. */
-  monitored: boolean;
-  stale: boolean;
-  receivedAt: number;
-  uptimeMs: number;
-  latest: SeriesPoint | undefined;
-  callsInFlight: number;
-  serverConnections: number;
-}
 
 const HIDDEN_PREFIX = "goms.v1.";
 

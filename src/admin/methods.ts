@@ -3,36 +3,10 @@ import { binaryToJson, jsonToBinary } from "../gateway/transcode.js";
 import { DescriptorCatalog, findRoute } from "../gateway/descriptors.js";
 import type { GomsNode } from "../rpc/index.js";
 import { HttpError } from "./http-util.js";
+import type { FieldSchema, MethodSchema, ServiceSchema } from "./api-types.js";
 
-/** One field of a request message, enough to build a form input. */
-export interface FieldSchema {
-  /** proto3 JSON name. */
-  name: string;
-  /** "string", "int32", "bool", "enum", "message", ... */
-  type: string;
-  repeated: boolean;
-  map: boolean;
-  /** Enum value names. */
-  values?: string[];
-  /** Message type name for message fields. */
-  message?: string;
-}
+export type { FieldSchema, MethodSchema, ServiceSchema };
 
-export interface MethodSchema {
-  name: string;
-  input: string;
-  output: string;
-  fields: FieldSchema[];
-  /** A request with every field at its default, as JSON (the editor's starting point). */
-  template: unknown;
-}
-
-export interface ServiceSchema {
-  name: string;
-  methods: MethodSchema[];
-  /** Node names hosting the service. */
-  nodes: string[];
-}
 
 function scalarName(t: ScalarType): string {
   return ScalarType[t].toLowerCase();

@@ -1,0 +1,56 @@
+// The admin JSON API's response types, shared by the server (src/admin) and the
+// web console (admin-ui). Types only: nothing here may import runtime code.
+import type { SeriesPoint } from "../monitor/store-types.js";
+
+export type { SeriesPoint };
+
+/** One node as the console API shows it: monitor data and registry data joined by name. */
+export interface NodeSummary {
+  name: string;
+  id: number;
+  type: string;
+  region: number;
+  set: string;
+  address: string;
+  services: string[];
+  /** Known through the registry right now. */
+  registered: boolean;
+  /** Pushing stats to the monitor. */
+  monitored: boolean;
+  stale: boolean;
+  receivedAt: number;
+  uptimeMs: number;
+  latest: SeriesPoint | undefined;
+  callsInFlight: number;
+  serverConnections: number;
+}
+
+/** One field of a request message, enough to build a form input. */
+export interface FieldSchema {
+  /** proto3 JSON name. */
+  name: string;
+  /** "string", "int32", "bool", "enum", "message", ... */
+  type: string;
+  repeated: boolean;
+  map: boolean;
+  /** Enum value names. */
+  values?: string[];
+  /** Message type name for message fields. */
+  message?: string;
+}
+
+export interface MethodSchema {
+  name: string;
+  input: string;
+  output: string;
+  fields: FieldSchema[];
+  /** A request with every field at its default, as JSON (the editor's starting point). */
+  template: unknown;
+}
+
+export interface ServiceSchema {
+  name: string;
+  methods: MethodSchema[];
+  /** Node names hosting the service. */
+  nodes: string[];
+}
