@@ -1,21 +1,8 @@
 import assert from "node:assert/strict";
-import { after, afterEach, describe, it } from "node:test";
-import { NodeSet } from "../helpers.js";
-import { closeAgent, post, request, startEnv } from "./helpers.js";
+import { describe, it } from "node:test";
+import { post, request, useGatewayEnv } from "./helpers.js";
 
-const nodes = new NodeSet();
-const gateways: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.close()));
-  await nodes.closeAll();
-});
-after(() => closeAgent());
-
-async function env(...args: Parameters<typeof startEnv> extends [unknown, ...infer R] ? R : never) {
-  const e = await startEnv(nodes, ...args);
-  gateways.push(e.gw);
-  return e;
-}
+const { nodes, env, track } = useGatewayEnv();
 
 describe("gateway: routes and transcoding", () => {
   it("answers the seed's two curls", async () => {
@@ -164,7 +151,7 @@ describe("gateway: routes and transcoding", () => {
     const gwNode = await nodes.start({ name: "lonely" });
     const { createGateway } = await import("../../src/gateway/index.js");
     const gw = createGateway({ node: gwNode });
-    gateways.push(gw);
+    track(gw);
     const port = await gw.listen(0);
     assert.equal((await request(port, "GET", "/readyz")).status, 503);
     assert.equal((await post(port, "/api/DB/Query", "{}")).status, 404);

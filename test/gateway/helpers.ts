@@ -1,3 +1,4 @@
+import { after, afterEach } from "node:test";
 import http from "node:http";
 import { create } from "@bufbuild/protobuf";
 import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
@@ -138,3 +139,31 @@ export class MemoryRegistry implements RegistryLike {
 }
 
 export { createGateway };
+
+/**
+ * For a test file: a NodeSet and an env() that starts a gateway environment,
+ * with hooks that close every gateway and node after each test.
+ */
+export function useGatewayEnv(): {
+  nodes: NodeSet;
+  env: (...args: Parameters<typeof startEnv> extends [unknown, ...infer R] ? R : never) => Promise<Env>;
+  /** Closes this gateway after the test too. */
+  track: (gw: { close(): Promise<void> }) => void;
+} {
+  const nodes = new NodeSet();
+  const gateways: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    await Promise.all(gateways.splice(0).map((g) => g.close()));
+    await nodes.closeAll();
+  });
+  after(() => closeAgent());
+  return {
+    nodes,
+    track: (gw) => void gateways.push(gw),
+    env: async (...args) => {
+      const e = await startEnv(nodes, ...args);
+      gateways.push(e.gw);
+      return e;
+    },
+  };
+}

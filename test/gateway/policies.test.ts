@@ -1,23 +1,10 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { after, afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { exportJWK, SignJWT, type JWK } from "jose";
-import { NodeSet } from "../helpers.js";
-import { closeAgent, post, request, startEnv } from "./helpers.js";
+import { post, request, useGatewayEnv } from "./helpers.js";
 
-const nodes = new NodeSet();
-const gateways: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.close()));
-  await nodes.closeAll();
-});
-after(() => closeAgent());
-
-async function env(...args: Parameters<typeof startEnv> extends [unknown, ...infer R] ? R : never) {
-  const e = await startEnv(nodes, ...args);
-  gateways.push(e.gw);
-  return e;
-}
+const { env } = useGatewayEnv();
 
 const SECRET = "an HS256 secret that is long enough for the test";
 
@@ -137,8 +124,7 @@ describe("gateway: rate limits and client address", () => {
     const untrusted = await env();
     assert.equal(await ipOf(untrusted.port, "203.0.113.9"), "127.0.0.1");
     await untrusted.gw.close();
-    const trusted = await startEnv(nodes, { trustedProxies: ["127.0.0.0/8", "10.0.0.0/8"] });
-    gateways.push(trusted.gw);
+    const trusted = await env({ trustedProxies: ["127.0.0.0/8", "10.0.0.0/8"] });
     assert.equal(await ipOf(trusted.port, "203.0.113.9"), "203.0.113.9");
     // Right to left, skipping trusted hops; a client-forged leftmost entry is ignored.
     assert.equal(await ipOf(trusted.port, "1.1.1.1, 203.0.113.9, 10.1.2.3"), "203.0.113.9");
