@@ -4,9 +4,9 @@
  * With BENCH_DB_PORT the DB node is another process (db.ts); without it, the DB
  * node runs in this process as a second goms node, still called over loopback TCP.
  */
-import { createGateway } from "../../../src/gateway/index.js";
-import { DB } from "../../../src/gen/goms/examples/v1/db_pb.js";
-import { createNode } from "../../../src/rpc/index.js";
+import { createGateway } from "../../../dist/gateway/index.js";
+import { DB } from "../../../dist/gen/goms/examples/v1/db_pb.js";
+import { createNode } from "../../../dist/rpc/index.js";
 
 let dbPort = Number(process.env["BENCH_DB_PORT"] ?? "0");
 if (dbPort === 0) {

@@ -1,6 +1,6 @@
 /** goms RPC echo client; with monitoring on it pushes to the MonitorService the server hosts (found through its HELLO). */
-import { BenchService, type BenchmarkMessage } from "../../../src/gen/goms/bench/v1/bench_pb.js";
-import { createNode } from "../../../src/rpc/index.js";
+import { BenchService, type BenchmarkMessage } from "../../../dist/gen/goms/bench/v1/bench_pb.js";
+import { createNode } from "../../../dist/rpc/index.js";
 import { checkEchoResponse, makeBenchMessage } from "../../lib/payload.js";
 import { clientTarget, serverPort } from "../../lib/target.js";
 import { enableMonitoring } from "./monitoring.js";

@@ -2,8 +2,8 @@
  * What "monitoring on" means in the overhead benchmark: collector + pusher
  * every 5 s (as in production) + a Prometheus registry scraped every 5 s.
  */
-import type { GomsNode } from "../../../src/rpc/index.js";
-import { createCollector, createMetrics, startMonitoring } from "../../../src/monitor/index.js";
+import type { GomsNode } from "../../../dist/rpc/index.js";
+import { createCollector, createMetrics, startMonitoring } from "../../../dist/monitor/index.js";
 
 /** True unless GOMS_BENCH_MONITOR=0 (the suite's "off" runs use the same code). */
 export const monitoringOn = process.env["GOMS_BENCH_MONITOR"] !== "0";

@@ -1,8 +1,8 @@
 /** goms RPC echo server; with GOMS_BENCH_MONITOR=1 (default) monitoring is on: the bench server also hosts the admin store (MonitorService) and pushes to itself. */
-import { BenchService } from "../../../src/gen/goms/bench/v1/bench_pb.js";
-import { MonitorService } from "../../../src/gen/goms/v1/monitor_pb.js";
-import { createMonitorStore } from "../../../src/monitor/index.js";
-import { createNode } from "../../../src/rpc/index.js";
+import { BenchService } from "../../../dist/gen/goms/bench/v1/bench_pb.js";
+import { MonitorService } from "../../../dist/gen/goms/v1/monitor_pb.js";
+import { createMonitorStore } from "../../../dist/monitor/index.js";
+import { createNode } from "../../../dist/rpc/index.js";
 import { serveTarget, serverPort } from "../../lib/target.js";
 import { enableMonitoring, monitoringOn } from "./monitoring.js";
 

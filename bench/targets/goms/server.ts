@@ -1,10 +1,12 @@
-/** goms: createNode + node.service(BenchService, { echo }). */
-import { BenchService } from "../../../src/gen/goms/bench/v1/bench_pb.js";
+/**
+ * goms: createNode + node.service(BenchService, { echo }). Like every goms
+ * target, it runs the built package (dist/, what users run), not src/ through tsx.
+ */
+import { BenchService } from "../../../dist/gen/goms/bench/v1/bench_pb.js";
+import { createNode } from "../../../dist/rpc/index.js";
 import { serveTarget, serverPort } from "../../lib/target.js";
-import { loadGomsRpc } from "./load.js";
 
 await serveTarget(async (cfg) => {
-  const { createNode } = await loadGomsRpc();
   let count = 0;
   const node = createNode({ name: "bench-server", host: cfg.host, port: serverPort(cfg) });
   node.service(BenchService, {

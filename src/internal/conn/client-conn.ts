@@ -1,3 +1,4 @@
+import { CallTable } from "./call-table.js";
 import { create } from "@bufbuild/protobuf";
 import { Code, isCode } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
@@ -81,7 +82,7 @@ export interface ClientConnEvents {
 
 /** The dialling side of a connection: issues calls, matches responses by call id. */
 export class ClientConn extends Conn {
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new CallTable<Pending>();
   private nextId = 1;
   private readonly events: ClientConnEvents;
   /** The server's HELLO, once received. */
@@ -213,7 +214,7 @@ export class ClientConn extends Conn {
     if (this.closed) return;
     const now = performance.now();
     let next = Infinity;
-    for (const [id, p] of this.pending) {
+    for (const [id, p] of this.pending.entries()) {
       if (p.deadline <= now) this.abandon(id, new GomsError(`deadline of ${p.timeoutMs}ms exceeded`, Code.DeadlineExceeded));
       else if (p.deadline < next) next = p.deadline;
     }
@@ -262,7 +263,7 @@ export class ClientConn extends Conn {
     const code = buf[start + 4]!;
     const message = buf.toString("utf8", start + 5, end);
     // Calls the server will never process fail now with unavailable: safe to retry elsewhere.
-    for (const [id, p] of this.pending) {
+    for (const [id, p] of this.pending.entries()) {
       if (id > this.goAwayLastId) {
         this.pending.delete(id);
         p.cleanup();
@@ -338,7 +339,7 @@ export class ClientConn extends Conn {
   protected onClosed(err: GomsError): void {
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
-    const pending = [...this.pending.values()];
+    const pending = this.pending.values();
     this.pending.clear();
     for (const p of pending) {
       p.cleanup();

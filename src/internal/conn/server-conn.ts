@@ -1,3 +1,4 @@
+import { CallTable } from "./call-table.js";
 import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
@@ -25,7 +26,7 @@ export interface ServerConnEvents {
 
 /** The accepting side of a connection: decodes requests, runs handlers, writes responses. */
 export class ServerConn extends Conn {
-  readonly calls = new Map<number, ServerCall>();
+  readonly calls = new CallTable<ServerCall>();
   remote: Hello | undefined;
   private peer: PeerInfo;
   private peerMaxFrame = 16 * 1024 * 1024;
@@ -251,7 +252,7 @@ export class ServerConn extends Conn {
   }
 
   protected onClosed(err: GomsError): void {
-    const calls = [...this.calls.values()];
+    const calls = this.calls.values();
     this.calls.clear();
     for (const c of calls) {
       c.done = true;
