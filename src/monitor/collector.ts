@@ -47,10 +47,10 @@ export function createCollector(opts: CollectorOptions): Collector {
   // The per-call path: two map lookups and a few increments, called directly by the node
   // (GomsNode#addCallRecorder), with no event object.
   const removeRecorder = node.addCallRecorder({
-    record(side, service, method, code, ret, durationMs) {
+    record(side, service, method, code, ret, durationMs, weight) {
       const table = side === "server" ? server : client;
       const m = table.get(service)?.get(method) ?? counterFor(side, table, service, method);
-      m.record(code, ret, durationMs);
+      m.record(code, ret, durationMs, weight);
     },
   });
   let closed = false;

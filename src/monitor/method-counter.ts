@@ -13,7 +13,9 @@ const CODE_SLOTS = 17;
 export class MethodCounter {
   calls = 0;
   retNonzero = 0;
-  /** Sum of durations (ms), cumulative. */
+  /** Calls the latency figures stand for: the sum of timed calls' weights, about `calls`. Cumulative. */
+  timed = 0;
+  /** Sum of durations (ms), weighted, cumulative. */
   sumMs = 0;
   readonly errors = new Float64Array(CODE_SLOTS);
   otherErrors: Map<number, number> | undefined;
@@ -29,15 +31,21 @@ export class MethodCounter {
     readonly method: string,
   ) {}
 
-  record(code: number, ret: number, durationMs: number): void {
+  /**
+   * One call. `weight` > 0: it was timed and stands for `weight` calls in the
+   * latency figures (sampling of hot methods); 0: counted only.
+   */
+  record(code: number, ret: number, durationMs: number, weight = 1): void {
     this.calls++;
     if (code !== 0) {
       if (code < CODE_SLOTS) this.errors[code]!++;
       else this.otherError(code);
     }
     if (ret !== 0) this.retNonzero++;
-    this.sumMs += durationMs;
-    this.buckets[bucketIndex(durationMs)]!++;
+    if (weight <= 0) return;
+    this.timed += weight;
+    this.sumMs += durationMs * weight;
+    this.buckets[bucketIndex(durationMs)]! += weight;
     if (durationMs > this.maxMs) this.maxMs = durationMs;
   }
 

@@ -26,7 +26,8 @@ const DURATION_HELP = "Duration of goms RPC calls, by side (server: served, clie
 
 /**
  * goms_rpc_duration_seconds, read from the collector's cumulative buckets at
- * scrape time: no per-call work beyond what the collector already does.
+ * scrape time: no per-call work beyond what the collector already does. On
+ * hot methods the latencies are sampled and weighted (NodeOptions.callTiming).
  */
 class CollectorHistogram extends Histogram<CallLabels> {
   private readonly source: Collector;
@@ -52,9 +53,11 @@ class CollectorHistogram extends Histogram<CallLabels> {
         acc += m.buckets[i]!;
         out.push({ labels: { ...base, le: BUCKET_BOUNDS_MS[i]! / 1000 }, value: acc, metricName: `${name}_bucket` });
       }
-      out.push({ labels: { ...base, le: "+Inf" }, value: m.calls, metricName: `${name}_bucket` });
+      // With latency sampling on hot methods (NodeOptions.callTiming) the buckets are weighted
+      // estimates; _count is their total so the histogram stays consistent. goms_rpc_calls_total is exact.
+      out.push({ labels: { ...base, le: "+Inf" }, value: m.timed, metricName: `${name}_bucket` });
       out.push({ labels: base, value: m.sumMs / 1000, metricName: `${name}_sum` });
-      out.push({ labels: base, value: m.calls, metricName: `${name}_count` });
+      out.push({ labels: base, value: m.timed, metricName: `${name}_count` });
     }
     return out;
   }

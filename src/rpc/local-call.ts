@@ -26,7 +26,7 @@ export function callLocal(
   if (signal?.aborted) return Promise.reject(GomsError.from(signal.reason, Code.Canceled));
   const startedAt = performance.now();
   const req = isMessage(value, method.input) ? value : create(method.input, value as never);
-  const call = new ServerCall(0, entry.service, method, timeoutMs > 0 ? Date.now() + timeoutMs : undefined, metadata ?? emptyMetadata(), peer, false, PayloadCodec.Proto, startedAt);
+  const call = new ServerCall(0, entry.service, method, timeoutMs, metadata ?? emptyMetadata(), peer, false, PayloadCodec.Proto, startedAt);
   return new Promise<unknown>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const finish = (err: GomsError | undefined): boolean => {

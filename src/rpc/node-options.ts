@@ -1,4 +1,5 @@
 import type { ConnOptions } from "../internal/conn/options.js";
+import type { TimingPolicy } from "./timing-sampler.js";
 import type { TlsClientOptions, TlsServerOptions } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
 import type { BackoffOptions } from "./backoff.js";
@@ -62,6 +63,14 @@ export interface NodeOptions {
    * `parent` in call options still wins.
    */
   inheritContext?: boolean;
+  /**
+   * Latency timing for call recorders (addCallRecorder, the monitor
+   * collector). A method above `hotCallsPerSec` calls per second has one call
+   * in `every` timed, weighted by `every`; counts stay exact. `"all"` times
+   * every call. Diagnostics-channel subscribers always get every call timed.
+   * Default `{ hotCallsPerSec: 1000, every: 8 }`.
+   */
+  callTiming?: Partial<TimingPolicy> | "all";
   /** Retry budget for idempotent calls. */
   retryBudget?: Partial<RetryBudgetOptions>;
 }

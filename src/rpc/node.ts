@@ -28,6 +28,7 @@ import { defaultRetryBudget, RetryBudget } from "./retry-budget.js";
 import { jsonMethod, rawMethod, typedMethod, type RoutedMethod } from "./client-method.js";
 import { ServiceTable } from "./services.js";
 import { resolveCallOptions, resolveMethodPath, type ResolvedCallOptions } from "./call-options.js";
+import { timingPolicy } from "./timing-sampler.js";
 import { CallReporter, type CallRecorder } from "./call-reporting.js";
 import { CallRouter } from "./call-router.js";
 import { makeClients } from "./clients.js";
@@ -90,8 +91,8 @@ export class GomsNode {
   private readonly reporter: CallReporter;
   /** Connections report each call here; publishing happens only with subscribers. */
   private readonly callObserver: CallObserver = {
-    active: () => this.reporter.clientActive(),
-    settled: (m, code, ret, startedAt) => this.reportClient(m as RoutedMethod, code, ret, startedAt),
+    weight: (m) => this.reporter.clientWeight(m as RoutedMethod),
+    settled: (m, code, ret, startedAt, weight) => this.reporter.client(m as RoutedMethod, code, ret, startedAt, weight),
   };
   private discovery: Discovery | undefined;
   /** The handler context of the call being served, for implicit nested-call inheritance. */
@@ -121,7 +122,7 @@ export class GomsNode {
     this.als = opts.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
     this.table = new ServiceTable(opts.serverInterceptors ?? [], this.als);
     this.localPeer = { address: "local", node: undefined, local: true };
-    this.reporter = new CallReporter(this.name);
+    this.reporter = new CallReporter(this.name, timingPolicy(opts.callTiming));
     this.calls = new CallRouter({
       name: this.name,
       table: this.table,
@@ -401,10 +402,6 @@ export class GomsNode {
 
   private resolveOptions(o: CallOptions | undefined): ResolvedCallOptions {
     return resolveCallOptions(o, this.defaultTimeoutMs);
-  }
-
-  private reportClient(rm: RoutedMethod, code: number, ret: number, started: number): void {
-    this.reporter.client(rm, code, ret, started);
   }
 
 

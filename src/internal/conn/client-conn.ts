@@ -31,16 +31,19 @@ const statusCodec = getCodec(StatusSchema);
 
 /** Told about every call a connection settles, for diagnostics. Only consulted when active() is true at call time. */
 export interface CallObserver {
-  active(): boolean;
-  settled(m: ClientMethod, code: number, ret: number, startedAt: number): void;
+  /** Before a call: -1 = nobody listens, 0 = count it without timing, N > 0 = time it (it stands for N calls). */
+  weight(m: ClientMethod): number;
+  settled(m: ClientMethod, code: number, ret: number, startedAt: number, weight: number): void;
 }
 
 class Pending {
   private readonly resolve: (v: unknown) => void;
   private readonly reject: (e: GomsError) => void;
   readonly m: ClientMethod;
-  /** performance.now() at the call when an observer is active, else -1. */
-  startedAt = -1;
+  /** performance.now() at the call when it is timed. */
+  startedAt = 0;
+  /** The observer's weight for this call; -1 when not observed. */
+  weight = -1;
   observer: CallObserver | undefined = undefined;
   /** performance.now()-based deadline; Infinity when none. */
   deadline = Infinity;
@@ -61,11 +64,11 @@ class Pending {
     if (this.onAbort !== undefined) this.signal!.removeEventListener("abort", this.onAbort);
   }
   ok(value: unknown, ret: number): void {
-    if (this.startedAt >= 0) this.observer!.settled(this.m, 0, ret, this.startedAt);
+    if (this.weight >= 0) this.observer!.settled(this.m, 0, ret, this.startedAt, this.weight);
     this.resolve(value);
   }
   fail(err: GomsError): void {
-    if (this.startedAt >= 0) this.observer!.settled(this.m, err.code, err.ret, this.startedAt);
+    if (this.weight >= 0) this.observer!.settled(this.m, err.code, err.ret, this.startedAt, this.weight);
     this.reject(err);
   }
 }
@@ -178,13 +181,17 @@ export class ClientConn extends Conn {
     }
     const promise = new Promise<unknown>((resolve, reject) => {
       const p = new Pending(m, full, resolve, reject);
+      // One clock read serves both the deadline and the diagnostics start time.
       const obs = this.observer;
-      if (obs !== undefined && obs.active()) {
+      const weight = obs === undefined ? -1 : obs.weight(m);
+      const now = weight > 0 || timeoutMs > 0 ? performance.now() : 0;
+      if (weight >= 0) {
         p.observer = obs;
-        p.startedAt = performance.now();
+        p.weight = weight;
+        p.startedAt = now;
       }
       if (timeoutMs > 0) {
-        const deadline = performance.now() + timeoutMs;
+        const deadline = now + timeoutMs;
         p.deadline = deadline;
         p.timeoutMs = timeoutMs;
         if (deadline < this.armedAt) this.arm(deadline);

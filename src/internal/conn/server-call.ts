@@ -18,25 +18,39 @@ export class ServerCall implements HandlerContext {
   private timer: NodeJS.Timeout | undefined = undefined;
   private rmd: Metadata | undefined = undefined;
 
+  /** Deadline on the performance.now() clock; Infinity without one. */
+  private readonly due: number;
+  private epochDeadline: number | undefined;
+
   constructor(
     readonly id: number,
     readonly service: DescService,
     readonly method: DescMethod,
-    readonly deadline: number | undefined,
+    /** The caller's timeout in ms; 0 = none. */
+    timeoutMs: number,
     readonly metadata: Readonly<Metadata>,
     readonly peer: PeerInfo,
     readonly oneWay: boolean,
     readonly wire: PayloadCodec,
-    /** performance.now() when the call arrived, for diagnostics. */
+    /** performance.now() when the call arrived: the deadline counts from here, and diagnostics too. */
     readonly startedAt: number,
-  ) {}
+  ) {
+    // On the clock already read for startedAt: no second clock read per call.
+    this.due = timeoutMs > 0 ? startedAt + timeoutMs : Infinity;
+  }
+
+  /** Absolute deadline in epoch ms (Date.now() based), or undefined without one. Computed once, on first use. */
+  get deadline(): number | undefined {
+    if (this.due === Infinity) return undefined;
+    return (this.epochDeadline ??= Date.now() + (this.due - performance.now()));
+  }
 
   get signal(): AbortSignal {
     if (this.ac === undefined) {
       this.ac = new AbortController();
       if (this.abortReason !== undefined) this.ac.abort(this.abortReason);
-      else if (this.deadline !== undefined && !this.done) {
-        const left = this.deadline - Date.now();
+      else if (this.due !== Infinity && !this.done) {
+        const left = this.due - performance.now();
         if (left <= 0) expire(this);
         else {
           this.timer = setTimeout(expire, left, this);
@@ -48,7 +62,7 @@ export class ServerCall implements HandlerContext {
   }
 
   timeRemaining(): number | undefined {
-    return this.deadline === undefined ? undefined : Math.max(0, this.deadline - Date.now());
+    return this.due === Infinity ? undefined : Math.max(0, this.due - performance.now());
   }
 
   get responseMetadata(): Metadata {

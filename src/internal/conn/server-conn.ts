@@ -144,7 +144,7 @@ export class ServerConn extends Conn {
     } catch (err) {
       return this.reject(id, noReply, wire, new GomsError(`cannot decode ${entry.method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument, { cause: err }));
     }
-    const call = new ServerCall(id, entry.service, entry.method, timeoutMs > 0 ? Date.now() + timeoutMs : undefined, md, this.peer, noReply, wire as PayloadCodec, startedAt);
+    const call = new ServerCall(id, entry.service, entry.method, timeoutMs, md, this.peer, noReply, wire as PayloadCodec, startedAt);
     this.calls.set(id, call);
     let out: unknown;
     try {
