@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { afterEach, describe, it } from "node:test";
 import { Code, GomsError, type GomsNode } from "../../src/rpc/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
@@ -69,6 +70,39 @@ describe("deadlines and cancellation", () => {
     const pre = new AbortController();
     pre.abort();
     await assert.rejects(c.client(AddServer).add({}, { signal: pre.signal }), (e: GomsError) => e.code === Code.Canceled);
+  });
+
+  it("many calls sharing one signal: one abort listener per connection, abort cancels only the calls still waiting", async () => {
+    const release: Array<() => void> = [];
+    let cancelled = 0;
+    const s = await nodes.start({ name: "slow", port: 0 }, (n) =>
+      n.service(AddServer, {
+        add(req, ctx) {
+          if (req.a === 0) return { sum: 1 };
+          return new Promise((resolve, reject) => {
+            release.push(() => resolve({ sum: 2 }));
+            ctx.signal.addEventListener("abort", () => {
+              cancelled++;
+              reject(ctx.signal.reason);
+            });
+          });
+        },
+      }),
+    );
+    const c = await nodes.start({ name: "c", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const ac = new AbortController();
+    const add = c.client(AddServer);
+    // Finished calls leave the watch list; the listener stays single.
+    for (let i = 0; i < 20; i++) assert.equal((await add.add({ a: 0 }, { signal: ac.signal })).sum, 1);
+    const waiting = Array.from({ length: 10 }, () => add.add({ a: 1 }, { signal: ac.signal }));
+    await until(() => release.length === 10, 2000, "all calls reached the server");
+    assert.equal(getEventListeners(ac.signal, "abort").length, 1);
+    release.shift()!(); // one finishes normally before the abort
+    assert.equal((await waiting[0]!).sum, 2);
+    ac.abort();
+    for (const p of waiting.slice(1)) await assert.rejects(p, (e: GomsError) => e.code === Code.Canceled);
+    await until(() => cancelled === 9, 2000, "server saw 9 cancels");
+    assert.equal(inflight(c), 0);
   });
 
   it("the deadline travels on the wire and nested calls inherit what remains", async () => {

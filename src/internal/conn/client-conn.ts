@@ -1,4 +1,5 @@
 import { CallTable } from "./call-table.js";
+import { SignalWatch, type Watcher } from "./signal-watch.js";
 import { create } from "@bufbuild/protobuf";
 import { Code, isCode } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
@@ -36,7 +37,7 @@ export interface CallObserver {
   settled(m: ClientMethod, code: number, ret: number, startedAt: number, weight: number): void;
 }
 
-class Pending {
+class Pending implements Watcher {
   private readonly resolve: (v: unknown) => void;
   private readonly reject: (e: GomsError) => void;
   readonly m: ClientMethod;
@@ -48,8 +49,11 @@ class Pending {
   /** performance.now()-based deadline; Infinity when none. */
   deadline = Infinity;
   timeoutMs = 0;
-  signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
+  /** Call id, for cancellation through a SignalWatch. */
+  id = 0;
+  watch: SignalWatch | undefined = undefined;
+  wPrev: Watcher | undefined = undefined;
+  wNext: Watcher | undefined = undefined;
   readonly res: PayloadDecoder;
   /** Resolve with the whole CallResult, not just the message. */
   readonly full: boolean;
@@ -61,7 +65,7 @@ class Pending {
     this.reject = reject;
   }
   cleanup(): void {
-    if (this.onAbort !== undefined) this.signal!.removeEventListener("abort", this.onAbort);
+    if (this.watch !== undefined) this.watch.leave(this);
   }
   ok(value: unknown, ret: number): void {
     if (this.weight >= 0) this.observer!.settled(this.m, 0, ret, this.startedAt, this.weight);
@@ -71,6 +75,19 @@ class Pending {
     if (this.weight >= 0) this.observer!.settled(this.m, err.code, err.ret, this.startedAt, this.weight);
     this.reject(err);
   }
+}
+
+/**
+ * The listener holds the connection weakly: a long-lived signal (an app-wide
+ * shutdown signal, say) must not keep closed connections alive.
+ */
+function newWatch(signal: AbortSignal, conn: WeakRef<ClientConn>): SignalWatch {
+  return new SignalWatch(signal, (members) => {
+    const c = conn.deref();
+    if (c === undefined) return;
+    const err = GomsError.from(signal.reason, Code.Canceled);
+    for (const m of members) c.abandon((m as Pending).id, err);
+  });
 }
 
 function onDeadlineTimer(conn: ClientConn): void {
@@ -86,6 +103,8 @@ export interface ClientConnEvents {
 /** The dialling side of a connection: issues calls, matches responses by call id. */
 export class ClientConn extends Conn {
   private readonly pending = new CallTable<Pending>();
+  /** Abort listeners by signal (see SignalWatch); weak, so a signal's watch goes when the signal does. */
+  private readonly watches = new WeakMap<AbortSignal, SignalWatch>();
   private nextId = 1;
   private readonly events: ClientConnEvents;
   /** The server's HELLO, once received. */
@@ -197,9 +216,8 @@ export class ClientConn extends Conn {
         if (deadline < this.armedAt) this.arm(deadline);
       }
       if (signal !== undefined) {
-        p.signal = signal;
-        p.onAbort = () => this.abandon(id, GomsError.from(signal.reason, Code.Canceled));
-        signal.addEventListener("abort", p.onAbort, { once: true });
+        p.id = id;
+        this.watchFor(signal).join(p);
       }
       this.pending.set(id, p);
     });
@@ -226,6 +244,16 @@ export class ClientConn extends Conn {
       else if (p.deadline < next) next = p.deadline;
     }
     if (next !== Infinity) this.arm(next);
+  }
+
+  /** The one abort listener this connection keeps on `signal`, shared by every call that passes it. */
+  private watchFor(signal: AbortSignal): SignalWatch {
+    let w = this.watches.get(signal);
+    if (w === undefined) {
+      w = newWatch(signal, new WeakRef(this));
+      this.watches.set(signal, w);
+    }
+    return w;
   }
 
   /** Gives up on call `id` locally (timeout, abort): removes it everywhere and tells the server. */
