@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "src/gen/**", "**/gen/**", "admin-ui/dist/**"] },
+  { ignores: ["dist/**", "node_modules/**", "src/gen/**", "**/gen/**", "admin-ui/dist/**", ".prof/**", ".bench-results/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
