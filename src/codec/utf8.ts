@@ -92,35 +92,42 @@ export function readString(buf: Uint8Array, start: number, end: number, strict: 
   return (strict ? fatal : lenient).decode(buf.subarray(start, end));
 }
 
-const units: number[] = [];
+/** UTF-16LE scratch for utf8ReadShort: SHORT_STRING bytes of UTF-8 are at most SHORT_STRING UTF-16 units. */
+const scratch = Buffer.allocUnsafe(2 * SHORT_STRING);
+const ucs2Slice = (Buffer.prototype as unknown as { ucs2Slice: (this: Uint8Array, s: number, e: number) => string }).ucs2Slice;
 
-/** JS decoder for short, valid UTF-8; returns undefined for any invalid sequence. */
+/**
+ * JS decoder for short, valid UTF-8; returns undefined for any invalid sequence.
+ * Code units go into a UTF-16LE scratch buffer that one native ucs2Slice turns
+ * into the string: for CJK text about 1.5x faster than String.fromCharCode
+ * over an array, and faster than the native UTF-8 decoder at this length.
+ */
 function utf8ReadShort(buf: Uint8Array, pos: number, end: number): string | undefined {
   // ASCII fast path: the common case for keys and names; the native slice is 3x faster than the loop.
   let i = pos;
   while (i < end && (buf[i] as number) < 0x80) i++;
   if (i === end) return latin1Slice.call(buf, pos, end);
-  let n = 0;
+  const out = scratch;
+  let o = 0;
   while (pos < end) {
     const b = buf[pos++] as number;
+    let c: number;
     if (b < 0x80) {
-      units[n++] = b;
-      continue;
-    }
-    if (b < 0xc2) return undefined;
-    if (b < 0xe0) {
+      c = b;
+    } else if (b < 0xc2) {
+      return undefined;
+    } else if (b < 0xe0) {
       if (pos >= end) return undefined;
       const b1 = buf[pos++] as number;
       if ((b1 & 0xc0) !== 0x80) return undefined;
-      units[n++] = ((b & 0x1f) << 6) | (b1 & 63);
+      c = ((b & 0x1f) << 6) | (b1 & 63);
     } else if (b < 0xf0) {
       if (pos + 1 >= end) return undefined;
       const b1 = buf[pos] as number;
       const b2 = buf[pos + 1] as number;
       if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80) return undefined;
-      const c = ((b & 0x0f) << 12) | ((b1 & 63) << 6) | (b2 & 63);
+      c = ((b & 0x0f) << 12) | ((b1 & 63) << 6) | (b2 & 63);
       if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)) return undefined;
-      units[n++] = c;
       pos += 2;
     } else if (b < 0xf5) {
       if (pos + 2 >= end) return undefined;
@@ -128,16 +135,19 @@ function utf8ReadShort(buf: Uint8Array, pos: number, end: number): string | unde
       const b2 = buf[pos + 1] as number;
       const b3 = buf[pos + 2] as number;
       if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80 || (b3 & 0xc0) !== 0x80) return undefined;
-      let c = ((b & 0x07) << 18) | ((b1 & 63) << 12) | ((b2 & 63) << 6) | (b3 & 63);
+      c = ((b & 0x07) << 18) | ((b1 & 63) << 12) | ((b2 & 63) << 6) | (b3 & 63);
       if (c < 0x10000 || c > 0x10ffff) return undefined;
       c -= 0x10000;
-      units[n++] = 0xd800 | (c >> 10);
-      units[n++] = 0xdc00 | (c & 0x3ff);
+      const hi = 0xd800 | (c >> 10);
+      out[o++] = hi & 255;
+      out[o++] = hi >> 8;
+      c = 0xdc00 | (c & 0x3ff);
       pos += 3;
     } else {
       return undefined;
     }
+    out[o++] = c & 255;
+    out[o++] = c >> 8;
   }
-  units.length = n;
-  return String.fromCharCode.apply(null, units);
+  return ucs2Slice.call(out, 0, o);
 }
