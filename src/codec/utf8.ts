@@ -93,12 +93,15 @@ export function readString(buf: Uint8Array, start: number, end: number, strict: 
 }
 
 /** UTF-16LE scratch for utf8ReadShort: SHORT_STRING bytes of UTF-8 are at most SHORT_STRING UTF-16 units. */
-const scratch = Buffer.allocUnsafe(2 * SHORT_STRING);
+const scratch = Buffer.allocUnsafeSlow(2 * SHORT_STRING); // own ArrayBuffer: offset 0, so the Uint16Array view is aligned
+/** The same memory as 16-bit units: one store per unit where the platform is little-endian like UTF-16LE. */
+const units16 = new Uint16Array(scratch.buffer, scratch.byteOffset, SHORT_STRING);
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const ucs2Slice = (Buffer.prototype as unknown as { ucs2Slice: (this: Uint8Array, s: number, e: number) => string }).ucs2Slice;
 
 /**
  * JS decoder for short, valid UTF-8; returns undefined for any invalid sequence.
- * Code units go into a UTF-16LE scratch buffer that one native ucs2Slice turns
+ * Code units go into a UTF-16 scratch buffer that one native ucs2Slice turns
  * into the string: for CJK text about 1.5x faster than String.fromCharCode
  * over an array, and faster than the native UTF-8 decoder at this length.
  */
@@ -107,7 +110,8 @@ function utf8ReadShort(buf: Uint8Array, pos: number, end: number): string | unde
   let i = pos;
   while (i < end && (buf[i] as number) < 0x80) i++;
   if (i === end) return latin1Slice.call(buf, pos, end);
-  const out = scratch;
+  if (!LE) return undefined; // big-endian hosts take TextDecoder
+  const out = units16;
   let o = 0;
   while (pos < end) {
     const b = buf[pos++] as number;
@@ -138,16 +142,13 @@ function utf8ReadShort(buf: Uint8Array, pos: number, end: number): string | unde
       c = ((b & 0x07) << 18) | ((b1 & 63) << 12) | ((b2 & 63) << 6) | (b3 & 63);
       if (c < 0x10000 || c > 0x10ffff) return undefined;
       c -= 0x10000;
-      const hi = 0xd800 | (c >> 10);
-      out[o++] = hi & 255;
-      out[o++] = hi >> 8;
+      out[o++] = 0xd800 | (c >> 10);
       c = 0xdc00 | (c & 0x3ff);
       pos += 3;
     } else {
       return undefined;
     }
-    out[o++] = c & 255;
-    out[o++] = c >> 8;
+    out[o++] = c;
   }
-  return ucs2Slice.call(out, 0, o);
+  return ucs2Slice.call(scratch, 0, 2 * o);
 }
