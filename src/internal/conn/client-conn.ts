@@ -90,6 +90,13 @@ function newWatch(signal: AbortSignal, conn: WeakRef<ClientConn>): SignalWatch {
   });
 }
 
+/** Where `capture`, the Promise executor shared by every call, leaves its resolve/reject. */
+const captured: { resolve: ((v: unknown) => void) | undefined; reject: ((e: GomsError) => void) | undefined } = { resolve: undefined, reject: undefined };
+function capture(resolve: (v: unknown) => void, reject: (e: GomsError) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 function onDeadlineTimer(conn: ClientConn): void {
   conn.expire();
 }
@@ -198,8 +205,12 @@ export class ClientConn extends Conn {
       this.frameWritten(idle);
       return Promise.resolve(undefined);
     }
-    const promise = new Promise<unknown>((resolve, reject) => {
-      const p = new Pending(m, full, resolve, reject);
+    // A shared executor hands out resolve/reject: no closure allocated per call.
+    const promise = new Promise<unknown>(capture);
+    const reject = captured.reject!;
+    const p = new Pending(m, full, captured.resolve!, reject);
+    captured.resolve = captured.reject = undefined;
+    try {
       // One clock read serves both the deadline and the diagnostics start time.
       const obs = this.observer;
       const weight = obs === undefined ? -1 : obs.weight(m);
@@ -220,7 +231,12 @@ export class ClientConn extends Conn {
         this.watchFor(signal).join(p);
       }
       this.pending.set(id, p);
-    });
+    } catch (err) {
+      // A bad signal, say: the call fails like any other (the server's answer, if any, is dropped as late).
+      this.pending.delete(id);
+      p.cleanup();
+      reject(GomsError.from(err, Code.InvalidArgument));
+    }
     this.frameWritten(idle);
     return promise;
   }
