@@ -1,5 +1,8 @@
 import { CallTable } from "./call-table.js";
-import { SignalWatch, type Watcher } from "./signal-watch.js";
+import { SignalWatch } from "./signal-watch.js";
+import { Pending, type CallObserver, type CallResult, type ClientMethod } from "./pending.js";
+
+export type { CallObserver, CallResult, ClientMethod } from "./pending.js";
 import { create } from "@bufbuild/protobuf";
 import { Code, isCode } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
@@ -11,71 +14,9 @@ import { type Metadata, readMetadata } from "../wire/metadata.js";
 import type { Stream } from "../transport/types.js";
 import { Conn } from "./conn.js";
 import type { ConnOptions } from "./options.js";
-import type { PayloadDecoder, PayloadEncoder } from "./payload.js";
-
-/** A method as the client side sees it: its wire path and payload codecs. */
-export interface ClientMethod {
-  /** "pkg.Service/Method", ASCII. */
-  readonly path: Buffer;
-  readonly req: PayloadEncoder;
-  readonly res: PayloadDecoder;
-}
-
-export interface CallResult<T = unknown> {
-  message: T;
-  ret: number;
-  metadata: Metadata;
-}
 
 const helloCodec = getCodec(HelloSchema);
 const statusCodec = getCodec(StatusSchema);
-
-/** Told about every call a connection settles, for diagnostics. Only consulted when active() is true at call time. */
-export interface CallObserver {
-  /** Before a call: -1 = nobody listens, 0 = count it without timing, N > 0 = time it (it stands for N calls). */
-  weight(m: ClientMethod): number;
-  settled(m: ClientMethod, code: number, ret: number, startedAt: number, weight: number): void;
-}
-
-class Pending implements Watcher {
-  private readonly resolve: (v: unknown) => void;
-  private readonly reject: (e: GomsError) => void;
-  readonly m: ClientMethod;
-  /** performance.now() at the call when it is timed. */
-  startedAt = 0;
-  /** The observer's weight for this call; -1 when not observed. */
-  weight = -1;
-  observer: CallObserver | undefined = undefined;
-  /** performance.now()-based deadline; Infinity when none. */
-  deadline = Infinity;
-  timeoutMs = 0;
-  /** Call id, for cancellation through a SignalWatch. */
-  id = 0;
-  watch: SignalWatch | undefined = undefined;
-  wPrev: Watcher | undefined = undefined;
-  wNext: Watcher | undefined = undefined;
-  readonly res: PayloadDecoder;
-  /** Resolve with the whole CallResult, not just the message. */
-  readonly full: boolean;
-  constructor(m: ClientMethod, full: boolean, resolve: (v: unknown) => void, reject: (e: GomsError) => void) {
-    this.m = m;
-    this.res = m.res;
-    this.full = full;
-    this.resolve = resolve;
-    this.reject = reject;
-  }
-  cleanup(): void {
-    if (this.watch !== undefined) this.watch.leave(this);
-  }
-  ok(value: unknown, ret: number): void {
-    if (this.weight >= 0) this.observer!.settled(this.m, 0, ret, this.startedAt, this.weight);
-    this.resolve(value);
-  }
-  fail(err: GomsError): void {
-    if (this.weight >= 0) this.observer!.settled(this.m, err.code, err.ret, this.startedAt, this.weight);
-    this.reject(err);
-  }
-}
 
 /**
  * The listener holds the connection weakly: a long-lived signal (an app-wide
@@ -88,13 +29,6 @@ function newWatch(signal: AbortSignal, conn: WeakRef<ClientConn>): SignalWatch {
     const err = GomsError.from(signal.reason, Code.Canceled);
     for (const m of members) c.abandon((m as Pending).id, err);
   });
-}
-
-/** Where `capture`, the Promise executor shared by every call, leaves its resolve/reject. */
-const captured: { resolve: ((v: unknown) => void) | undefined; reject: ((e: GomsError) => void) | undefined } = { resolve: undefined, reject: undefined };
-function capture(resolve: (v: unknown) => void, reject: (e: GomsError) => void): void {
-  captured.resolve = resolve;
-  captured.reject = reject;
 }
 
 function onDeadlineTimer(conn: ClientConn): void {
@@ -205,11 +139,7 @@ export class ClientConn extends Conn {
       this.frameWritten(idle);
       return Promise.resolve(undefined);
     }
-    // A shared executor hands out resolve/reject: no closure allocated per call.
-    const promise = new Promise<unknown>(capture);
-    const reject = captured.reject!;
-    const p = new Pending(m, full, captured.resolve!, reject);
-    captured.resolve = captured.reject = undefined;
+    const p = Pending.start(m, full);
     try {
       // One clock read serves both the deadline and the diagnostics start time.
       const obs = this.observer;
@@ -235,10 +165,10 @@ export class ClientConn extends Conn {
       // A bad signal, say: the call fails like any other (the server's answer, if any, is dropped as late).
       this.pending.delete(id);
       p.cleanup();
-      reject(GomsError.from(err, Code.InvalidArgument));
+      p.fail(GomsError.from(err, Code.InvalidArgument));
     }
     this.frameWritten(idle);
-    return promise;
+    return p.promise;
   }
 
   private arm(deadline: number): void {
