@@ -3,35 +3,11 @@
 export type Role = "viewer" | "operator" | "admin";
 
 // Response types shared with the server (src/admin/api-types.ts).
-import type { FieldSchema, MethodSchema, NodeSummary, SeriesPoint, ServiceSchema } from "../../src/admin/api-types.js";
+import type { FieldSchema, HostStatus, MethodSchema, NodeSummary, ProcessesView, SeriesPoint, ServiceSchema } from "../../src/admin/api-types.js";
 
-export type { FieldSchema, MethodSchema, NodeSummary, SeriesPoint, ServiceSchema };
+export type { FieldSchema, HostStatus, MethodSchema, NodeSummary, ProcessesView, SeriesPoint, ServiceSchema };
 
-export interface ProcessRow {
-  host: string;
-  name: string;
-  group: string;
-  fullName: string;
-  state: string;
-  pid: number;
-  uptimeSec: number;
-  startedAtMs: number;
-  description: string;
-  pending?: string;
-  node: NodeSummary | null;
-}
-
-export interface HostStatus {
-  host: string;
-  url: string;
-  ok: boolean;
-  error?: string;
-}
-
-export interface ProcessesView {
-  hosts: HostStatus[];
-  processes: ProcessRow[];
-}
+export type ProcessRow = ProcessesView["processes"][number];
 
 export interface AuditEntry {
   time: string;

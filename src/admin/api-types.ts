@@ -54,3 +54,41 @@ export interface ServiceSchema {
   /** Node names hosting the service. */
   nodes: string[];
 }
+
+/** One supervisord program as reported by getAllProcessInfo. */
+export interface ProcessInfo {
+  /** Supervisor host label. */
+  host: string;
+  /** Program name (matched against goms node names). */
+  name: string;
+  group: string;
+  /** "group:name", what supervisord's control calls take. */
+  fullName: string;
+  /** RUNNING, STOPPED, STARTING, STOPPING, BACKOFF, EXITED, FATAL, UNKNOWN. */
+  state: string;
+  pid: number;
+  /** Seconds since start while running, else 0. */
+  uptimeSec: number;
+  /** Unix ms the program started (0 when not running). */
+  startedAtMs: number;
+  description: string;
+}
+
+/** A process row plus the admin's own transitional state (e.g. DRAINING), if any. */
+export interface ProcessRow extends ProcessInfo {
+  /** Set while an action started from the console is under way. */
+  pending?: string;
+}
+
+export interface HostStatus {
+  host: string;
+  url: string;
+  ok: boolean;
+  error?: string;
+}
+
+/** GET /api/processes: every supervisord's programs, each joined with its goms node (if any) by name. */
+export interface ProcessesView {
+  hosts: HostStatus[];
+  processes: (ProcessRow & { node: NodeSummary | null })[];
+}

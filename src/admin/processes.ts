@@ -1,4 +1,5 @@
-import { SupervisorClient, type ProcessInfo, type SupervisorConfig } from "./supervisor.js";
+import type { HostStatus, ProcessRow } from "./api-types.js";
+import { SupervisorClient, type SupervisorConfig } from "./supervisor.js";
 
 export type ProcessAction = "start" | "stop" | "restart" | "drain";
 
@@ -6,18 +7,7 @@ export function isProcessAction(s: string): s is ProcessAction {
   return s === "start" || s === "stop" || s === "restart" || s === "drain";
 }
 
-/** A process row plus the admin's own transitional state (e.g. DRAINING), if any. */
-export interface ProcessRow extends ProcessInfo {
-  /** Set while an action started from the console is under way. */
-  pending?: string;
-}
-
-export interface HostStatus {
-  host: string;
-  url: string;
-  ok: boolean;
-  error?: string;
-}
+export type { HostStatus, ProcessRow };
 
 /**
  * Every configured supervisord: polls process state (so that changes made

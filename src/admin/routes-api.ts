@@ -1,11 +1,12 @@
 import { Code, GomsError, codeToString } from "../errors/index.js";
+import type { ProcessesView } from "./api-types.js";
 import { nodeSummaries } from "./cluster.js";
 import type { AdminState, Req, Route } from "./context.js";
 import { HttpError, optStr, readJson, sendJson, str } from "./http-util.js";
 import { isProcessAction } from "./processes.js";
 import { eventView, keyView, kvOf } from "./registry-view.js";
 
-function processRows(s: AdminState): unknown {
+function processRows(s: AdminState): ProcessesView {
   const { processes, hosts } = s.processes.list();
   const nodes = new Map(nodeSummaries(s.opts.node, s.opts.store).map((n) => [n.name, n]));
   return { hosts, processes: processes.map((p) => ({ ...p, node: nodes.get(p.name) ?? null })) };

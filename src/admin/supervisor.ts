@@ -1,29 +1,13 @@
 import { XmlRpcClient, type XmlRpcStruct, type XmlRpcValue } from "@foxglove/xmlrpc";
+import type { ProcessInfo } from "./api-types.js";
+
+export type { ProcessInfo };
 
 /** One supervisord to control: `url` like http://user:pass@127.0.0.1:9001 (the /RPC2 path is added). */
 export interface SupervisorConfig {
   /** Host label shown in the UI and used in API paths. */
   name: string;
   url: string;
-}
-
-/** One supervisord program as reported by getAllProcessInfo. */
-export interface ProcessInfo {
-  /** Supervisor host label. */
-  host: string;
-  /** Program name (matched against goms node names). */
-  name: string;
-  group: string;
-  /** "group:name", what supervisord's control calls take. */
-  fullName: string;
-  /** RUNNING, STOPPED, STARTING, STOPPING, BACKOFF, EXITED, FATAL, UNKNOWN. */
-  state: string;
-  pid: number;
-  /** Seconds since start while running, else 0. */
-  uptimeSec: number;
-  /** Unix ms the program started (0 when not running). */
-  startedAtMs: number;
-  description: string;
 }
 
 function num(v: XmlRpcValue): number {
