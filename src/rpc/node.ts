@@ -404,9 +404,6 @@ export class GomsNode {
     return resolveCallOptions(o, this.defaultTimeoutMs);
   }
 
-
-
-
   private served(call: ServerCall, err: GomsError | undefined, startedAt: number): void {
     this.reporter.server(call, err, startedAt);
   }
@@ -414,7 +411,9 @@ export class GomsNode {
   /**
    * Calls `recorder.record(...)` synchronously for every call this node makes
    * or serves: the low-overhead path for in-process collectors (no event
-   * object, unlike the goms:rpc:* diagnostics channels). Returns a remover.
+   * object, unlike the goms:rpc:* diagnostics channels). On hot methods only
+   * some calls are timed; each record carries its weight (see `callTiming`).
+   * Returns a remover.
    */
   addCallRecorder(recorder: CallRecorder): () => void {
     this.reporter.recorders.push(recorder);
@@ -423,7 +422,6 @@ export class GomsNode {
       if (i >= 0) this.reporter.recorders.splice(i, 1);
     };
   }
-
 
   /** Inside a handler, calls inherit its context unless they name a parent themselves. */
   private inherit(o: CallOptions | undefined): CallOptions | undefined {
