@@ -1,7 +1,6 @@
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
-import { binaryToJson, jsonToBinary } from "../gateway/transcode.js";
-import { DescriptorCatalog, findRoute } from "../gateway/descriptors.js";
-import type { GomsNode } from "../rpc/index.js";
+import { createJsonCaller, type JsonCaller } from "../json-call/index.js";
+import { Code, GomsError, type GomsNode } from "../rpc/index.js";
 import { HttpError } from "./http-util.js";
 import type { FieldSchema, MethodSchema, ServiceSchema } from "./api-types.js";
 
@@ -61,25 +60,25 @@ export function template(desc: DescMessage, depth = 0): unknown {
   return out;
 }
 
-/** Services and methods known from the nodes' published descriptors, and calls transcoded with them. */
+/** Services and methods known from the nodes' published descriptors, and calls transcoded with them (the shared JSON-call module). */
 export class MethodCatalog {
-  private readonly catalog: DescriptorCatalog;
+  private readonly json: JsonCaller;
 
   constructor(private readonly node: GomsNode) {
-    this.catalog = new DescriptorCatalog(node, 3000);
+    this.json = createJsonCaller(node, { descriptorTimeoutMs: 3000 });
   }
 
   async services(): Promise<ServiceSchema[]> {
-    await this.catalog.sync(true);
+    await this.json.catalog.sync(true);
     const hosts = new Map<string, string[]>();
     for (const [name, reg] of this.node.discovered()) {
       for (const s of reg.node?.services ?? []) hosts.set(s, [...(hosts.get(s) ?? []), name]);
     }
-    for (const p of this.node.router.peers.values()) {
+    for (const p of this.node.peerList()) {
       const id = p.identity;
       if (id && p.state === "ready") for (const s of id.services) if (!hosts.get(s)?.includes(id.name)) hosts.set(s, [...(hosts.get(s) ?? []), id.name]);
     }
-    return [...this.catalog.services().values()]
+    return [...this.json.catalog.services().values()]
       .map((e) => ({
         name: e.service.typeName,
         nodes: (hosts.get(e.service.typeName) ?? []).sort(),
@@ -92,15 +91,17 @@ export class MethodCatalog {
 
   /** Calls `service`/`method` with a proto3 JSON request; optionally pinned to a node. */
   async call(service: string, method: string, json: string, opts: { node?: string; timeoutMs: number }): Promise<{ json: unknown; ret: number; node: string | undefined; ms: number }> {
-    await this.catalog.sync(true);
-    const route = findRoute(this.catalog.services(), service, method);
-    if (!route) throw new HttpError(404, `unknown method ${service}.${method}`);
-    const { registry } = route.entry;
-    const bytes = jsonToBinary(route.method.input, registry, json);
+    await this.json.catalog.sync(true);
+    let route;
+    try {
+      route = await this.json.route(service, method);
+    } catch (e) {
+      if (GomsError.is(e) && e.code === Code.NotFound) throw new HttpError(404, `unknown method ${service}.${method}`);
+      throw e;
+    }
     const started = performance.now();
-    const r = await this.node.rawCall(route.path, bytes, { timeoutMs: opts.timeoutMs, ...(opts.node ? { node: opts.node } : {}) });
+    const r = await this.json.call(route, json, { timeoutMs: opts.timeoutMs, ...(opts.node ? { node: opts.node } : {}) });
     const ms = performance.now() - started;
-    const out = binaryToJson(route.method.output, registry, r.message);
-    return { json: JSON.parse(out) as unknown, ret: r.ret, node: r.metadata?.["x-node"] ?? opts.node, ms };
+    return { json: JSON.parse(r.json) as unknown, ret: r.ret, node: r.metadata["x-node"] ?? opts.node, ms };
   }
 }

@@ -3,8 +3,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { GomsError, codeToString } from "../errors/index.js";
 import { NodeService } from "../gen/goms/v1/node_pb.js";
 import { VERSION } from "../version.js";
-import { callJson, describeFromNode, type CallTarget } from "./call.js";
-import { connect, connectRegistry, describeFromRegistry } from "./target.js";
+import { callJson, type CallTarget } from "./call.js";
+import { connect, connectRegistry } from "./target.js";
 import { createRegistry, registryFromUrl } from "../registry/index.js";
 import { runDemo } from "./demo.js";
 import { registerWatchCommand } from "./watch-cmd.js";
@@ -52,11 +52,11 @@ program
     if (o.addr !== undefined) {
       const c = await connect({ addr: o.addr, ...(token !== undefined ? { token } : {}) }).catch(fail);
       close = () => c.node.close({ graceMs: 0 });
-      target = { node: c.node, pinned: c.target, describe: describeFromNode(c.node, c.target, o.timeout) };
+      target = { node: c.node, pinned: c.target };
     } else {
       const c = await connectRegistry(registryUrl!, token).catch(fail);
       close = c.close;
-      target = { node: c.node, pinned: undefined, describe: describeFromRegistry(c.node) };
+      target = { node: c.node, pinned: undefined };
     }
     try {
       const out = await callJson(target, method, input, { json: o.json, timeoutMs: o.timeout, metadata: o.metadata });

@@ -1,4 +1,3 @@
-import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { createRegistry, registryFromUrl, type Registry } from "../registry/index.js";
 import { Code, createNode, GomsError, type GomsNode } from "../rpc/index.js";
 
@@ -32,7 +31,7 @@ export async function connect(o: TargetOptions): Promise<Connected> {
     connection: { handshakeTimeoutMs: 3000 },
   });
   await node.start();
-  const peer = [...node.router.peers.values()][0];
+  const peer = node.peerList()[0];
   if (peer?.state !== "ready" || peer.identity === undefined) {
     const why = peer?.lastError?.rawMessage ?? "no answer";
     await node.close({ graceMs: 0 });
@@ -65,16 +64,5 @@ export async function connectRegistry(url: string, token?: string): Promise<{ no
       await registry.close();
       await kv.close();
     },
-  };
-}
-
-/** Descriptors published in the registry by a node hosting `service` (full or short name). */
-export function describeFromRegistry(node: GomsNode): (service: string) => Promise<FileDescriptorSet | undefined> {
-  return async (service) => {
-    for (const reg of node.discovered().values()) {
-      const hosts = reg.node?.services.some((s) => s === service || s.endsWith(`.${service}`));
-      if (hosts && reg.descriptors) return reg.descriptors;
-    }
-    return undefined;
   };
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Code, GomsError } from "../errors/index.js";
+import type { Message } from "@bufbuild/protobuf";
 import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
 import { VERSION } from "../version.js";
 import { Auth } from "./auth.js";
@@ -8,13 +9,12 @@ import { CallBatch } from "./call-batch.js";
 import { BodyError, readBody } from "./body.js";
 import { clientIp, IpSet } from "./client-ip.js";
 import { Cors } from "./cors.js";
-import { DescriptorCatalog, type Route } from "./descriptors.js";
 import { sendError, sendJson } from "./errors-http.js";
 import { buildOpenApi } from "./openapi.js";
 import { resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
 import { RateLimiter } from "./rate-limit.js";
-import { Routes, splitRoute } from "./routes.js";
-import { binaryToJson, jsonToBinary } from "./transcode.js";
+import { createJsonCaller, parseMethodName, type JsonCaller, type Route } from "../json-call/index.js";
+import { GatewayTracing } from "./tracing.js";
 
 export interface Gateway {
   /** node:http request listener: mount it in your own server (or fastify: rq.raw, rp.raw). */
@@ -44,8 +44,8 @@ const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json$/i;
 class GatewayImpl implements Gateway {
   private readonly node: GomsNode;
   private readonly o: ResolvedOptions;
-  private readonly catalog: DescriptorCatalog;
-  private readonly routes: Routes;
+  private readonly json: JsonCaller;
+  private readonly tracing = new GatewayTracing();
   private readonly auth: Auth;
   private readonly cors: Cors;
   private readonly trusted: IpSet;
@@ -64,8 +64,7 @@ class GatewayImpl implements Gateway {
   constructor(opts: GatewayOptions) {
     this.node = opts.node;
     this.o = resolveOptions(opts);
-    this.catalog = new DescriptorCatalog(opts.node, this.o.descriptorTimeoutMs);
-    this.routes = new Routes(this.catalog);
+    this.json = createJsonCaller(opts.node, { descriptorTimeoutMs: this.o.descriptorTimeoutMs });
     this.auth = new Auth(opts.auth);
     this.cors = new Cors(opts.cors, this.o.forwardHeaders);
     this.trusted = new IpSet(opts.trustedProxies ?? []);
@@ -147,7 +146,7 @@ class GatewayImpl implements Gateway {
 
   private backends(): number {
     const names = new Set<string>(this.node.discovered().keys());
-    for (const p of this.node.router.peers.values()) if (p.state === "ready" && p.identity !== undefined) names.add(p.identity.name);
+    for (const p of this.node.peerList()) if (p.state === "ready" && p.identity !== undefined) names.add(p.identity.name);
     return names.size;
   }
 
@@ -158,8 +157,8 @@ class GatewayImpl implements Gateway {
   }
 
   private async openapi(res: ServerResponse): Promise<void> {
-    await this.catalog.sync(true);
-    const doc = buildOpenApi(this.catalog.services(), this.o.prefix, `goms gateway (${this.node.name})`, VERSION);
+    await this.json.catalog.sync(true);
+    const doc = buildOpenApi(this.json.catalog.services(), this.o.prefix, `goms gateway (${this.node.name})`, VERSION);
     sendJson(res, 200, JSON.stringify(doc));
   }
 
@@ -182,7 +181,7 @@ class GatewayImpl implements Gateway {
       sendError(res, new GomsError(`${method ?? ""} is not allowed; use POST`, Code.InvalidArgument), 405, { allow: RPC_ALLOW });
       return;
     }
-    const parts = splitRoute(rest);
+    const parts = rest.includes("/") ? parseMethodName(rest) : undefined;
     if (parts === undefined) throw new GomsError(`no route for ${this.rpcPrefix}${rest}; use ${this.rpcPrefix}{Service}/{Method}`, Code.NotFound);
     const ctype = req.headers["content-type"];
     if (ctype !== undefined) {
@@ -201,7 +200,7 @@ class GatewayImpl implements Gateway {
     const ip = clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], this.trusted);
     if (this.ipLimit !== undefined) this.limit(this.ipLimit, ip, "client");
 
-    const r = this.routes.resolve(parts.service, parts.method);
+    const r = this.json.route(parts.service, parts.method);
     let route: Route;
     if (r instanceof Promise) {
       try {
@@ -223,7 +222,7 @@ class GatewayImpl implements Gateway {
     if (this.routeLimit !== undefined) this.limit(this.routeLimit, route.path, "route");
 
     const body = await readBody(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs);
-    const payload = jsonToBinary(route.method.input, route.entry.registry, body);
+    const message = this.json.request(route, body);
 
     const md: Metadata = {};
     for (const h of this.o.forwardHeaders) {
@@ -238,22 +237,24 @@ class GatewayImpl implements Gateway {
     else delete md["x-goms-sub"];
 
     const signal = socketSignal(req.socket);
+    const span = this.tracing.start(req, route, md);
     try {
       const opts = { timeoutMs, metadata: md, signal };
+      const send = (): Promise<CallResult<unknown>> => span.run(() => this.node.invoke(route.method, message, opts));
       const call =
-        this.calls > 0
-          ? new Promise<CallResult<Uint8Array>>((resolve, reject) => this.batch.submit(() => this.node.rawCall(route.path, payload, opts).then(resolve, reject)))
-          : this.node.rawCall(route.path, payload, opts);
+        this.calls > 0 ? new Promise<CallResult<unknown>>((resolve, reject) => this.batch.submit(() => send().then(resolve, reject))) : send();
       this.calls++;
-      let out: CallResult<Uint8Array>;
+      let out: CallResult<unknown>;
       try {
         out = await call;
       } finally {
         this.calls--;
       }
-      const text = binaryToJson(route.method.output, route.entry.registry, out.message);
+      const text = this.json.response(route, out.message as Message);
+      span.end(200, undefined);
       sendJson(res, 200, text, { "x-goms-ret": String(out.ret) });
     } catch (e) {
+      span.end(0, e);
       if (signal.aborted) return; // the client is gone: nobody to answer
       throw e;
     }

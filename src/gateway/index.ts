@@ -4,5 +4,3 @@ export type { ApiKey, AuthRule, BucketOptions, CorsOptions, GatewayOptions, JwtA
 export { httpStatus, errorBody } from "./errors-http.js";
 export type { ErrorBody } from "./errors-http.js";
 export { buildOpenApi } from "./openapi.js";
-export { DescriptorCatalog } from "./descriptors.js";
-export type { ServiceEntry } from "./descriptors.js";

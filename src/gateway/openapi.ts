@@ -1,5 +1,5 @@
 import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
-import type { ServiceEntry } from "./descriptors.js";
+import type { ServiceEntry } from "../json-call/index.js";
 
 type Schema = Record<string, unknown>;
 

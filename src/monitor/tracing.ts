@@ -13,7 +13,7 @@ import {
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { codeToString, type Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
-import type { HandlerContext } from "../rpc/context.js";
+import type { HandlerContext } from "../internal/conn/context.js";
 import type { Interceptor, ServerInterceptor } from "../rpc/types.js";
 
 export { setupTracing, type TracingOptions, type TracingHandle } from "./tracing-setup.js";

@@ -1,66 +1,47 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { getCodec } from "../codec/index.js";
 import type { ClientMethod } from "../internal/conn/client-conn.js";
-import { jsonDecoder, jsonEncoder, protoDecoder, protoEncoder, rawDecoder, rawEncoder } from "../internal/conn/payload.js";
+import { protoDecoder, protoEncoder, rawDecoder, rawEncoder } from "../internal/conn/payload.js";
 
-/** A method ready to call: wire path, codecs and the service it routes by. */
+/** A method ready to call: its descriptor, wire path, codecs and the service it routes by. */
 export interface RoutedMethod extends ClientMethod {
+  readonly desc: DescMethod;
   /** Fully-qualified service name, the routing key. */
   readonly service: string;
   /** "pkg.Service/Method" */
   readonly pathString: string;
   /** "Method" */
   readonly method: string;
-  readonly desc: DescMethod | undefined;
+  /** Protobuf bytes in and out instead of messages. */
+  readonly raw: boolean;
 }
 
-// Memo caches: pure functions of their keys, safe to share between nodes.
+// Memo caches keyed by descriptor: pure functions of their keys, safe to share
+// between nodes, and collected with descriptors that are dropped (the gateway's
+// descriptors change when nodes publish new ones).
 const typed = new WeakMap<DescMethod, RoutedMethod>();
-const raw = new Map<string, RoutedMethod>();
-const json = new Map<string, RoutedMethod>();
+const raw = new WeakMap<DescMethod, RoutedMethod>();
 
-export function typedMethod(method: DescMethod): RoutedMethod {
-  let m = typed.get(method);
+/**
+ * The routed form of a method, resolved once per descriptor: messages in and
+ * out, or (with `bytes`) protobuf bytes in and out.
+ */
+export function routedMethod(method: DescMethod, bytes = false): RoutedMethod {
+  const cache = bytes ? raw : typed;
+  let m = cache.get(method);
   if (m === undefined) {
     const pathString = `${method.parent.typeName}/${method.name}`;
     m = {
+      desc: method,
       path: Buffer.from(pathString, "latin1"),
       pathString,
       method: method.name,
       service: method.parent.typeName,
-      req: protoEncoder(getCodec(method.input)),
-      res: protoDecoder(getCodec(method.output)),
-      desc: method,
+      req: bytes ? rawEncoder : protoEncoder(getCodec(method.input)),
+      res: bytes ? rawDecoder : protoDecoder(getCodec(method.output)),
+      raw: bytes,
     };
-    typed.set(method, m);
-  }
-  return m;
-}
-
-/** Protobuf bytes in and out, by path ("pkg.Service/Method"). */
-export function rawMethod(pathString: string): RoutedMethod {
-  return byPath(raw, pathString, "raw");
-}
-
-/** proto3 JSON text in and out, by path; the server transcodes. */
-export function jsonMethod(pathString: string): RoutedMethod {
-  return byPath(json, pathString, "json");
-}
-
-function byPath(cache: Map<string, RoutedMethod>, pathString: string, kind: "raw" | "json"): RoutedMethod {
-  let m = cache.get(pathString);
-  if (m === undefined) {
-    m = {
-      path: Buffer.from(pathString, "latin1"),
-      pathString,
-      method: pathString.slice(pathString.indexOf("/") + 1),
-      service: pathString.slice(0, pathString.indexOf("/")),
-      req: kind === "raw" ? rawEncoder : jsonEncoder,
-      res: kind === "raw" ? rawDecoder : jsonDecoder,
-      desc: undefined,
-    };
-    if (cache.size > 10_000) cache.clear();
-    cache.set(pathString, m);
+    cache.set(method, m);
   }
   return m;
 }

@@ -1,8 +1,9 @@
 export { createNode, GomsNode } from "./node.js";
+export { isInternalService } from "./services.js";
 export type { CloseOptions, NodeCounters } from "./node.js";
 export type { NodeOptions } from "./node-options.js";
 export type { PeerAddress, Peer } from "./peer.js";
-export type { HandlerContext, ParentContext, PeerInfo, Metadata } from "./context.js";
+export type { HandlerContext, ParentContext, PeerInfo, Metadata } from "../internal/conn/context.js";
 export type {
   BroadcastClient,
   BroadcastResult,
@@ -16,6 +17,7 @@ export type {
   OneWayClient,
   ServerInterceptor,
   ServiceHooks,
+  ServiceOptions,
   ServiceImpl,
   UnaryFn,
   UnaryRequest,
@@ -30,5 +32,5 @@ export type { Transport, Listener, Stream } from "../internal/transport/types.js
 export { Code, GomsError } from "../errors/index.js";
 export { NodeService } from "../gen/goms/v1/node_pb.js";
 export type { RegistryLike, NodeChange } from "./discovery.js";
-export type { Balancer } from "./router.js";
+export type { Balancer } from "./peer-table.js";
 export type { RetryBudgetOptions } from "./retry-budget.js";

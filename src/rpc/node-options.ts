@@ -6,7 +6,7 @@ import type { BackoffOptions } from "./backoff.js";
 import type { RegistryLike } from "./discovery.js";
 import type { PeerAddress } from "./peer.js";
 import type { RetryBudgetOptions } from "./retry-budget.js";
-import type { Balancer } from "./router.js";
+import type { Balancer } from "./peer-table.js";
 import type { Interceptor, ServerInterceptor } from "./types.js";
 
 export interface NodeOptions {
@@ -55,6 +55,13 @@ export interface NodeOptions {
    * peers from it. See goms/registry: createRegistry({ kv: ... }).
    */
   registry?: RegistryLike;
+  /**
+   * How long start() waits for the registry's first list of nodes, in ms.
+   * Calls made earlier wait for the list anyway, within their deadline; the
+   * bound only keeps start() from hanging while the registry is unreachable.
+   * Default 2000.
+   */
+  discoverySyncTimeoutMs?: number;
   /** Dial every registered node, not only those hosting services this node calls (gateways). */
   connectAll?: boolean;
   /**

@@ -1,37 +1,32 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { timingSafeEqual } from "node:crypto";
 import { create, type DescMethod, type DescService } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
-import { NodeIdentitySchema, NodeService, type Hello, type NodeIdentity } from "../gen/goms/v1/node_pb.js";
+import { NodeIdentitySchema, NodeService, type NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import type { NodeRegistration } from "../gen/goms/v1/registry_pb.js";
-import { makeHello, type CallObserver } from "../internal/conn/client-conn.js";
-import type { Dispatcher } from "../internal/conn/dispatcher.js";
+import type { HandlerContext } from "../internal/conn/context.js";
+import type { CallObserver } from "../internal/conn/client-conn.js";
 import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.js";
-import type { ServerCall } from "../internal/conn/server-call.js";
-import { ServerConn } from "../internal/conn/server-conn.js";
 import { tcpTransport } from "../internal/transport/tcp.js";
-import type { Listener, Transport } from "../internal/transport/types.js";
+import type { Transport } from "../internal/transport/types.js";
 import { VERSION } from "../version.js";
 import { defaultBackoff, type BackoffOptions } from "./backoff.js";
 import type { PeerEvent } from "./diagnostics.js";
 import { channels } from "./diagnostics.js";
-import type { HandlerContext, PeerInfo } from "./context.js";
 import { introspection } from "./introspection.js";
-import { composeClient } from "./interceptors.js";
 import type { NodeOptions } from "./node-options.js";
 import { Peer, type PeerAddress } from "./peer.js";
-import { Router } from "./router.js";
-import { Discovery, type RegistrationHandle } from "./discovery.js";
+import { PeerTable } from "./peer-table.js";
 import { defaultRetryBudget, RetryBudget } from "./retry-budget.js";
-import { jsonMethod, rawMethod, typedMethod, type RoutedMethod } from "./client-method.js";
+import { routedMethod, type RoutedMethod } from "./client-method.js";
 import { ServiceTable } from "./services.js";
-import { resolveCallOptions, resolveMethodPath, type ResolvedCallOptions } from "./call-options.js";
 import { timingPolicy } from "./timing-sampler.js";
 import { CallReporter, type CallRecorder } from "./call-reporting.js";
 import { CallRouter } from "./call-router.js";
+import { Caller } from "./caller.js";
 import { makeClients } from "./clients.js";
+import { Membership } from "./membership.js";
+import { NodeServer } from "./node-server.js";
 import type {
   BroadcastClient,
   CallOptions,
@@ -39,10 +34,8 @@ import type {
   Client,
   DetailedClient,
   OneWayClient,
-  ServiceHooks,
   ServiceImpl,
-  UnaryFn,
-  UnaryRequest,
+  ServiceOptions,
 } from "./types.js";
 
 /** Cheap read-only counters of a node (for monitoring). */
@@ -69,35 +62,26 @@ export interface CloseOptions {
 /** A goms node: hosts services, calls other nodes. Create with createNode(). */
 export class GomsNode {
   readonly name: string;
-  readonly table: ServiceTable;
-  readonly router: Router;
-  private readonly budget: RetryBudget;
+  private readonly table: ServiceTable;
+  private readonly peers: PeerTable;
+  private readonly server: NodeServer;
+  private readonly caller: Caller;
+  private readonly router: CallRouter;
   private readonly opts: NodeOptions;
   private readonly connOpts: ConnOptions;
   private readonly backoff: BackoffOptions;
   private readonly transport: Transport;
-  private readonly serverConns = new Set<ServerConn>();
-  private listener: Listener | undefined;
-  private boundPort = 0;
   private state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   private readonly defaultTimeoutMs: number;
-  private readonly localPeer: PeerInfo;
-  private readonly invokeChain: UnaryFn | undefined;
   private readonly startedAt = Date.now();
-  private helloCache: Hello | undefined;
   private closing: Promise<void> | undefined;
-  private readonly dispatcher: Dispatcher;
-  private readonly calls: CallRouter;
   private readonly reporter: CallReporter;
   /** Connections report each call here; publishing happens only with subscribers. */
   private readonly callObserver: CallObserver = {
     weight: (m) => this.reporter.clientWeight(m as RoutedMethod),
     settled: (m, code, ret, startedAt, weight) => this.reporter.client(m as RoutedMethod, code, ret, startedAt, weight),
   };
-  private discovery: Discovery | undefined;
-  /** The handler context of the call being served, for implicit nested-call inheritance. */
-  private readonly als: AsyncLocalStorage<HandlerContext> | undefined;
-  private registration: RegistrationHandle | undefined;
+  private membership: Membership | undefined;
   private retries = 0;
 
   constructor(opts: NodeOptions) {
@@ -114,53 +98,52 @@ export class GomsNode {
         ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
       });
     this.defaultTimeoutMs = opts.defaultTimeoutMs ?? 30_000;
-    this.router = new Router({
+    this.peers = new PeerTable({
       balancer: opts.balancer ?? "round-robin",
       region: opts.preferSameRegion === false ? undefined : (opts.region ?? 0),
     });
-    this.budget = new RetryBudget({ ...defaultRetryBudget, ...opts.retryBudget });
-    this.als = opts.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
-    this.table = new ServiceTable(opts.serverInterceptors ?? [], this.als);
-    this.localPeer = { address: "local", node: undefined, local: true };
+    const als = opts.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
+    this.table = new ServiceTable(opts.serverInterceptors ?? [], als);
     this.reporter = new CallReporter(this.name, timingPolicy(opts.callTiming));
-    this.calls = new CallRouter({
+    this.server = new NodeServer({
       name: this.name,
       table: this.table,
-      router: this.router,
-      budget: this.budget,
+      transport: this.transport,
       connOpts: this.connOpts,
-      localPeer: this.localPeer,
-      discovery: () => this.discovery,
-      served: (c, e, t) => this.served(c, e, t),
+      maxConcurrentCalls: opts.maxConcurrentCalls ?? 10_000,
+      token: opts.token,
+      peerToken: opts.peerToken,
+      identity: () => this.identity(),
+      accepting: () => this.state === "running" || this.state === "starting",
+      served: (call, err, startedAt) => this.reporter.server(call, err, startedAt),
+    });
+    this.router = new CallRouter({
+      name: this.name,
+      table: this.table,
+      local: this.server.local,
+      peers: this.peers,
+      budget: new RetryBudget({ ...defaultRetryBudget, ...opts.retryBudget }),
+      connOpts: this.connOpts,
+      discovery: () => this.membership?.discovery,
       onRetry: () => void this.retries++,
       reporter: this.reporter,
     });
-    const base: UnaryFn = (r) => this.dispatch(r) as Promise<never>;
-    this.invokeChain = opts.interceptors?.length ? composeClient(opts.interceptors, base) : undefined;
-    const isAccepting = (): boolean => this.state === "running" || this.state === "starting";
-    this.dispatcher = {
-      maxConcurrentCalls: opts.maxConcurrentCalls ?? 10_000,
-      lookup: (path) => this.table.lookup(path),
-      missing: (path) => this.table.missing(path, this.name),
-      hello: () => this.hello(),
-      admit: (hello) => this.admit(hello),
-      finished: (call, err, startedAt) => this.served(call, err, startedAt),
-      get accepting() {
-        return isAccepting();
-      },
-    };
+    this.caller = new Caller({
+      router: this.router,
+      interceptors: opts.interceptors ?? [],
+      defaultTimeoutMs: this.defaultTimeoutMs,
+      als,
+      notRunning: () => (this.state === "running" ? undefined : this.notRunning()),
+    });
     this.table.add(
       NodeService,
       introspection({
         identity: () => this.identity(),
         table: this.table,
         startedAt: this.startedAt,
-        connections: () => this.serverConns.size,
-        callsInFlight: () => {
-          let n = 0;
-          for (const c of this.serverConns) n += c.calls.size;
-          return n;
-        },
+        connections: () => this.server.conns.size,
+        // Besides the Info call asking (it is served, so counted, like any other).
+        callsInFlight: () => this.server.inflight - 1,
       }) as Record<string, unknown>,
       {},
     );
@@ -168,28 +151,37 @@ export class GomsNode {
 
   /** Counters for monitoring; O(connections + peers), no allocation beyond the result. */
   stats(): NodeCounters {
-    let servingCalls = 0;
-    for (const c of this.serverConns) servingCalls += c.calls.size;
     let peersReady = 0;
     let outgoingCalls = 0;
-    for (const p of this.router.peers.values()) {
+    for (const p of this.peers.peers.values()) {
       if (p.state === "ready") peersReady++;
       outgoingCalls += p.conn?.inflight ?? 0;
     }
-    return { serverConnections: this.serverConns.size, peersReady, servingCalls, outgoingCalls, retries: this.retries, uptimeMs: Date.now() - this.startedAt };
+    return {
+      serverConnections: this.server.conns.size,
+      peersReady,
+      servingCalls: this.server.inflight,
+      outgoingCalls,
+      retries: this.retries,
+      uptimeMs: Date.now() - this.startedAt,
+    };
   }
 
-  /** Hosts a service. Call before start(). */
-  service<Desc extends DescService>(desc: Desc, impl: ServiceImpl<Desc>, hooks: ServiceHooks = {}): this {
+  /**
+   * Hosts a service. Call before start(). With `{ internal: true }` the service
+   * is callable over RPC but never exposed by the gateway, OpenAPI or the
+   * console, and its descriptors are not published (goms.v1.* services always are internal).
+   */
+  service<Desc extends DescService>(desc: Desc, impl: ServiceImpl<Desc>, options: ServiceOptions = {}): this {
     if (this.state !== "new") throw new GomsError("register services before start()", Code.FailedPrecondition);
-    this.table.add(desc, impl as Record<string, unknown>, hooks);
-    this.helloCache = undefined;
+    this.table.add(desc, impl as Record<string, unknown>, options, options.internal ?? false);
+    this.server.identityChanged();
     return this;
   }
 
   /** The port the node listens on (after start). */
   get port(): number {
-    return this.boundPort;
+    return this.server.port;
   }
 
   identity(): NodeIdentity {
@@ -201,7 +193,7 @@ export class GomsNode {
       region: o.region ?? 0,
       set: o.set ?? "",
       host: o.host ?? "127.0.0.1",
-      port: this.boundPort,
+      port: this.server.port,
       services: [...this.table.services.keys()],
       version: VERSION,
       pid: process.pid,
@@ -209,58 +201,25 @@ export class GomsNode {
     });
   }
 
-  private hello(): Hello {
-    return (this.helloCache ??= makeHello(this.identity(), this.connOpts, this.dispatcher.maxConcurrentCalls, this.opts.peerToken ?? this.opts.token));
-  }
-
-  private admit(hello: Hello): GomsError | undefined {
-    const want = this.opts.token;
-    if (want === undefined) return undefined;
-    const a = Buffer.from(hello.token, "utf8");
-    const b = Buffer.from(want, "utf8");
-    if (a.length !== b.length || !timingSafeEqual(a, b)) return new GomsError("invalid or missing token", Code.Unauthenticated);
-    return undefined;
-  }
-
   /** Listens (when a port is set), runs onStart hooks and connects to the configured peers. */
   async start(): Promise<this> {
     if (this.state !== "new") throw new GomsError(`node ${this.name} was already started`, Code.FailedPrecondition);
     this.state = "starting";
-    if (this.opts.port !== undefined) {
-      this.listener = await this.transport.listen(this.opts.host ?? "127.0.0.1", this.opts.port, (stream, info) => {
-        if (this.state === "closing" || this.state === "closed") {
-          stream.destroy();
-          return;
-        }
-        const conn: ServerConn = new ServerConn(stream, this.connOpts, this.dispatcher, info, {
-          onHello: () => undefined,
-          onClose: (c) => this.serverConns.delete(c),
-          onDrained: (c) => {
-            if (this.state === "closing") c.destroy(new GomsError("node closed", Code.Unavailable), true);
-          },
-        });
-        this.serverConns.add(conn);
-      });
-      this.boundPort = this.listener.port;
-      this.helloCache = undefined;
-    }
+    if (this.opts.port !== undefined) await this.server.listen(this.opts.host ?? "127.0.0.1", this.opts.port);
     for (const s of this.table.services.values()) await s.hooks.onStart?.();
     this.state = "running";
     const peers = (this.opts.peers ?? []).map((a) => this.addPeer(a));
     const registry = this.opts.registry;
     if (registry !== undefined) {
-      if (this.listener !== undefined) {
-        const files = create(FileDescriptorSetSchema, { file: this.table.files([]).map((f) => f.proto) });
-        this.registration = await registry.register(this.identity(), files);
-      }
-      this.discovery = new Discovery(
+      this.membership = new Membership(
+        { registry, connectAll: this.opts.connectAll ?? false, syncTimeoutMs: this.opts.discoverySyncTimeoutMs ?? 2000 },
         {
           name: this.name,
           region: this.opts.region ?? 0,
           addPeer: (a) => void this.addPeer(a),
           removePeer: (a) => this.removePeer(a),
           probe: (name) =>
-            this.router.pickNode(name) === undefined
+            this.peers.pickNode(name) === undefined
               ? Promise.resolve(false)
               : this.client(NodeService)
                   .ping({}, { node: name, timeoutMs: 1000, retry: false })
@@ -269,11 +228,8 @@ export class GomsNode {
                     () => false,
                   ),
         },
-        registry,
-        this.opts.connectAll ?? false,
       );
-      this.discovery.start();
-      await Promise.race([this.discovery.synced, new Promise((r) => setTimeout(r, 2000).unref())]);
+      await this.membership.start(this.server.port > 0 ? this.identity() : undefined, this.table);
     }
     await Promise.all(peers.map((p) => this.firstContact(p)));
     return this;
@@ -285,58 +241,81 @@ export class GomsNode {
     return new Promise<void>((resolve) => {
       const check = (): void => {
         if (p.state !== "connecting") resolve();
-        else void this.router.waitChange(Date.now() + this.connOpts.handshakeTimeoutMs * 2, undefined).then(check, () => resolve());
+        else void this.peers.waitChange(Date.now() + this.connOpts.handshakeTimeoutMs * 2, undefined).then(check, () => resolve());
       };
       check();
     });
   }
+
+  // ---- read-only queries --------------------------------------------------
 
   /**
    * Registrations of the other nodes known through the registry (name ->
    * NodeRegistration, with identity and service descriptors). Empty without a registry.
    */
   discovered(): ReadonlyMap<string, NodeRegistration> {
-    return this.discovery?.known ?? new Map();
+    return this.membership?.known ?? new Map();
+  }
+
+  /** The peers this node dialled, ready or not, with their identity once they said HELLO. */
+  peerList(): { name: string; address: string; state: Peer["state"]; identity: NodeIdentity | undefined; lastError: GomsError | undefined }[] {
+    return [...this.peers.peers.values()].map((p) => ({ name: p.name, address: p.key, state: p.state, identity: p.identity, lastError: p.lastError }));
+  }
+
+  /** The services this node hosts: descriptor and whether it is internal. */
+  hostedServices(): { desc: DescService; internal: boolean }[] {
+    return [...this.table.services.values()].map((s) => ({ desc: s.desc, internal: s.internal }));
+  }
+
+  /** Resolves once some peer is ready (or `timeoutMs` passed: then false). */
+  async waitForPeer(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const p of this.peers.peers.values()) if (p.state === "ready") return true;
+      if (Date.now() >= deadline) return false;
+      await this.peers.waitChange(deadline, signal).catch(() => undefined);
+    }
   }
 
   /**
-   * The nodes that host `service` (full or short name) as this node knows them:
+   * The nodes that host `service` (fully-qualified name) as this node knows them:
    * connected peers (ready: true) and nodes registered but not dialled yet.
    * For callers that do their own sharding; pin calls with `{ node: name }`.
    */
   nodesOf(service: string): { name: string; identity: NodeIdentity; ready: boolean }[] {
-    const full = this.resolvePath(`${service}/x`).split("/")[0]!;
     const out = new Map<string, { name: string; identity: NodeIdentity; ready: boolean }>();
-    for (const reg of this.discovery?.nodesFor(full) ?? []) if (reg.node) out.set(reg.node.name, { name: reg.node.name, identity: reg.node, ready: false });
-    for (const p of this.router.all(full)) if (p.identity) out.set(p.identity.name, { name: p.identity.name, identity: p.identity, ready: true });
-    if (this.table.services.has(full)) out.set(this.name, { name: this.name, identity: this.identity(), ready: true });
+    for (const reg of this.membership?.discovery.nodesFor(service) ?? []) if (reg.node) out.set(reg.node.name, { name: reg.node.name, identity: reg.node, ready: false });
+    for (const p of this.peers.all(service)) if (p.identity) out.set(p.identity.name, { name: p.identity.name, identity: p.identity, ready: true });
+    if (this.table.services.has(service)) out.set(this.name, { name: this.name, identity: this.identity(), ready: true });
     return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  // ---- peers ---------------------------------------------------------------
+
   /** Connects to another node. Its services become routable once it says HELLO. */
   addPeer(address: PeerAddress): Peer {
-    const existing = this.router.peers.get(`${address.host}:${address.port}`);
+    const existing = this.peers.peers.get(`${address.host}:${address.port}`);
     if (existing) return existing;
-    const peer = new Peer(address, this.transport, this.connOpts, this.hello(), this.backoff, {
+    const peer = new Peer(address, this.transport, this.connOpts, this.server.hello(), this.backoff, {
       onReady: (p) => {
-        this.router.rebuild();
+        this.peers.rebuild();
         this.peerEvent(p, "connected");
         for (const s of this.table.services.values()) s.hooks.onPeerConnect?.(p.identity!);
       },
       onDown: (p, err) => {
-        this.router.rebuild();
+        this.peers.rebuild();
         this.peerEvent(p, "disconnected", err.rawMessage);
         if (p.identity) for (const s of this.table.services.values()) s.hooks.onPeerDisconnect?.(p.identity, err);
       },
     }, this.callObserver);
-    this.router.add(peer);
+    this.peers.add(peer);
     if (this.state === "running" || this.state === "starting") peer.start();
     return peer;
   }
 
   /** Disconnects from a peer (after its in-flight calls). */
   removePeer(address: { host: string; port: number }): void {
-    this.router.remove(`${address.host}:${address.port}`)?.close(false);
+    this.peers.remove(`${address.host}:${address.port}`)?.close(false);
   }
 
   private peerEvent(p: Peer, state: PeerEvent["state"], reason?: string): void {
@@ -345,35 +324,35 @@ export class GomsNode {
     channels.peer.publish(ev);
   }
 
-  // ---- calling ----------------------------------------------------------
+  // ---- calling: every entry point below goes through the one pipeline (Caller) ----
 
   /** A typed client for a service: load-balanced, or pinned with `{ node }` in call options. */
   client<Desc extends DescService>(desc: Desc): Client<Desc> {
-    return makeClients(desc, (m, req, o) => this.invoke(typedMethod(m), m, req, o, false)) as Client<Desc>;
+    return makeClients(desc, (m, req, o) => this.caller.call(routedMethod(m), req, o, false, false)) as Client<Desc>;
   }
 
   /** Like client(), but each call resolves with { message, ret, metadata }. */
   detailedClient<Desc extends DescService>(desc: Desc): DetailedClient<Desc> {
-    return makeClients(desc, (m, req, o) => this.invoke(typedMethod(m), m, req, o, true)) as DetailedClient<Desc>;
+    return makeClients(desc, (m, req, o) => this.caller.call(routedMethod(m), req, o, false, true)) as DetailedClient<Desc>;
   }
 
-  /** One-way calls: no response, resolves once queued. */
+  /** One-way calls: no response, resolves once sent (or handed to the in-process handler). */
   sender<Desc extends DescService>(desc: Desc): OneWayClient<Desc> {
-    return makeClients(desc, (m, req, o) => this.sendOneWay(typedMethod(m), req, o)) as OneWayClient<Desc>;
+    return makeClients(desc, (m, req, o) => this.caller.call(routedMethod(m), req, o, true, false)) as OneWayClient<Desc>;
   }
 
-  /** Calls every node hosting the service (including this one), in parallel. */
+  /** Calls every node hosting the service (including this one), in parallel: one pipeline call per node. */
   broadcast<Desc extends DescService>(desc: Desc): BroadcastClient<Desc> {
     return makeClients(desc, async (m, req, o) => {
-      await this.calls.awaitDiscovery(o?.timeoutMs ?? this.defaultTimeoutMs);
-      if (this.discovery?.want(desc.typeName)) await this.calls.settlePeers(o?.timeoutMs ?? this.defaultTimeoutMs);
-      const targets = this.router.all(desc.typeName).map((p) => p.name);
+      await this.router.awaitDiscovery(o?.timeoutMs ?? this.defaultTimeoutMs);
+      if (this.membership?.discovery.want(desc.typeName)) await this.router.settlePeers(o?.timeoutMs ?? this.defaultTimeoutMs);
+      const targets = this.peers.all(desc.typeName).map((p) => p.name);
       if (this.table.services.has(desc.typeName)) targets.unshift(this.name);
-      const rm = typedMethod(m);
+      const rm = routedMethod(m);
       return Promise.all(
         targets.map(async (node) => {
           try {
-            const r = (await this.invoke(rm, m, req, { ...o, node }, true)) as CallResult<unknown>;
+            const r = (await this.caller.call(rm, req, { ...o, node }, false, true)) as CallResult<unknown>;
             return { node, ok: true as const, message: r.message, ret: r.ret };
           } catch (error) {
             return { node, ok: false as const, error: GomsError.from(error) };
@@ -383,29 +362,14 @@ export class GomsNode {
     }) as BroadcastClient<Desc>;
   }
 
-  /** Protobuf bytes in and out, by method name ("Service.Method", "pkg.Service.Method" or "pkg.Service/Method"). */
-  rawCall(method: string, payload: Uint8Array, options?: CallOptions): Promise<CallResult<Uint8Array>> {
-    return this.invoke(rawMethod(this.resolvePath(method)), undefined, payload, options, true) as Promise<CallResult<Uint8Array>>;
+  /** A call by descriptor: message (or init shape) in; message, ret and metadata out. For code that resolves methods at run time. */
+  invoke(method: DescMethod, request: unknown, options?: CallOptions): Promise<CallResult<unknown>> {
+    return this.caller.invoke(method, request, options);
   }
 
-  /** proto3 JSON in and out, by method name; the serving node transcodes with its descriptors. */
-  jsonCall(method: string, json: string, options?: CallOptions): Promise<CallResult<string>> {
-    return this.invoke(jsonMethod(this.resolvePath(method)), undefined, json, options, true) as Promise<CallResult<string>>;
-  }
-
-  /** Turns "DB.Query" / "pkg.DB.Query" / "pkg.DB/Query" into a wire path, using known services. */
-  resolvePath(method: string): string {
-    return resolveMethodPath(method, (s) => this.table.services.has(s) || this.router.all(s).length > 0 || (this.discovery?.nodesFor(s).length ?? 0) > 0, () => [
-      ...new Set([...this.table.services.keys(), ...this.router.services(), ...(this.discovery?.services() ?? [])]),
-    ]);
-  }
-
-  private resolveOptions(o: CallOptions | undefined): ResolvedCallOptions {
-    return resolveCallOptions(o, this.defaultTimeoutMs);
-  }
-
-  private served(call: ServerCall, err: GomsError | undefined, startedAt: number): void {
-    this.reporter.server(call, err, startedAt);
+  /** Protobuf bytes in and out, by descriptor. */
+  rawCall(method: DescMethod, payload: Uint8Array, options?: CallOptions): Promise<CallResult<Uint8Array>> {
+    return this.caller.call(routedMethod(method, true), payload, options, false, true) as Promise<CallResult<Uint8Array>>;
   }
 
   /**
@@ -423,69 +387,6 @@ export class GomsNode {
     };
   }
 
-  /** Inside a handler, calls inherit its context unless they name a parent themselves. */
-  private inherit(o: CallOptions | undefined): CallOptions | undefined {
-    if (this.als === undefined || o?.parent !== undefined) return o;
-    const current = this.als.getStore();
-    return current === undefined ? o : { ...o, parent: current };
-  }
-
-  /** The hot path: interceptors (if any), then local, pinned or load-balanced dispatch. */
-  private invoke(rm: RoutedMethod, desc: DescMethod | undefined, value: unknown, o: CallOptions | undefined, full: boolean): Promise<unknown> {
-    if (this.state !== "running") return Promise.reject(this.notRunning());
-    o = this.inherit(o);
-    if (this.invokeChain !== undefined && desc !== undefined) {
-      let r;
-      try {
-        r = this.resolveOptions(o);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      const req: UnaryRequest & { rm: RoutedMethod; hint: CallOptions | undefined } = {
-        service: desc.parent,
-        method: desc,
-        message: value,
-        timeoutMs: r.timeoutMs,
-        metadata: r.metadata,
-        signal: r.signal,
-        node: o?.node,
-        rm,
-        hint: o,
-      };
-      // Reported to goms:rpc:client by the connection (or route()), like any call.
-      const p = this.invokeChain(req);
-      return full ? p : p.then((res) => (res as CallResult<unknown>).message);
-    }
-    // Calls sent on a connection are reported to goms:rpc:client by the connection
-    // itself (no extra promise per call); route() reports the others.
-    if (o === undefined) return this.calls.route(rm, value, this.defaultTimeoutMs, undefined, undefined, undefined, full, undefined);
-    let r;
-    try {
-      r = this.resolveOptions(o);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.calls.route(rm, value, r.timeoutMs, r.metadata, r.signal, o.node, full, o);
-  }
-
-  /** Base of the interceptor chain. */
-  private dispatch(r: UnaryRequest): Promise<unknown> {
-    const { rm, hint } = r as UnaryRequest & { rm: RoutedMethod; hint: CallOptions | undefined };
-    return this.calls.route(rm, r.message, r.timeoutMs, r.metadata, r.signal, r.node, true, hint);
-  }
-
-  private sendOneWay(rm: RoutedMethod, value: unknown, o: CallOptions | undefined): Promise<void> {
-    if (this.state !== "running") return Promise.reject(this.notRunning());
-    o = this.inherit(o);
-    let r;
-    try {
-      r = this.resolveOptions(o);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.calls.send(rm, value, r, o?.node, o?.shardKey);
-  }
-
   private notRunning(): GomsError {
     return new GomsError(`node ${this.name} is ${this.state === "new" ? "not started" : this.state}`, Code.Unavailable);
   }
@@ -501,18 +402,18 @@ export class GomsNode {
     if (this.state === "closed") return;
     this.state = "closed";
     this.closing = Promise.resolve();
-    this.registration?.abandon?.();
-    this.discovery?.stopSoon();
-    const listenerClosed = this.listener?.close();
-    for (const c of [...this.serverConns]) c.destroy(new GomsError("node killed", Code.Unavailable));
-    for (const p of this.router.peers.values()) p.close(true);
-    this.router.rebuild();
-    await listenerClosed;
+    this.membership?.abandon();
+    const killed = this.server.kill();
+    for (const p of this.peers.peers.values()) p.close(true);
+    this.peers.rebuild();
+    await killed;
   }
 
   /**
-   * Graceful shutdown: stop accepting, send GOAWAY, let in-flight calls finish
-   * within the grace period (then cancel them), run onStop hooks, close.
+   * Graceful shutdown: leave the registry, stop accepting, send GOAWAY, let
+   * in-flight calls (network and in-process) finish within the grace period,
+   * then cancel them; the same for this node's own outgoing calls; run onStop
+   * hooks.
    */
   close(options: CloseOptions = {}): Promise<void> {
     return (this.closing ??= this.doClose(options.graceMs ?? this.opts.shutdownGraceMs ?? 10_000));
@@ -521,25 +422,15 @@ export class GomsNode {
   private async doClose(graceMs: number): Promise<void> {
     const wasRunning = this.state === "running";
     this.state = "closing";
-    // Leave the registry first so that other nodes stop routing here while we drain.
-    await this.registration?.close().catch(() => undefined);
-    await this.discovery?.stop();
-    // net.Server#close resolves only once every connection is gone: start it, await it last.
-    const listenerClosed = this.listener?.close();
-    for (const c of this.serverConns) c.drain("node is shutting down");
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && [...this.serverConns].some((c) => c.calls.size > 0)) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    for (const c of [...this.serverConns]) c.destroy(new GomsError("node closed", Code.Unavailable), true);
-    const peers = [...this.router.peers.values()];
+    // Leave the registry first so that other nodes stop routing here while we drain.
+    await this.membership?.close();
+    await this.server.drain(deadline);
+    const peers = [...this.peers.peers.values()];
     for (const p of peers) p.close(false);
-    while (Date.now() < deadline && peers.some((p) => (p.conn?.inflight ?? 0) > 0)) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await Promise.all(peers.map((p) => p.closed(deadline)));
     for (const p of peers) p.close(true);
-    this.router.rebuild();
-    await listenerClosed;
+    this.peers.rebuild();
     if (wasRunning) for (const s of this.table.services.values()) await s.hooks.onStop?.();
     this.state = "closed";
   }

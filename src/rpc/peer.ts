@@ -34,6 +34,7 @@ export class Peer {
   everReady = false;
   lastError: GomsError | undefined;
   private attempt = 0;
+  private readonly closeWaiters: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -97,6 +98,7 @@ export class Peer {
       onClose: (c, err) => {
         if (this.conn !== c) return;
         this.conn = undefined;
+        for (const wake of this.closeWaiters.splice(0)) wake();
         this.down(err);
       },
     });
@@ -118,6 +120,19 @@ export class Peer {
     this.timer = setTimeout(() => void this.dial(), delay);
     this.timer.unref();
     if (wasConnecting && !this.everReady) this.events.onDown(this, err);
+  }
+
+  /** After close(false): resolves once the connection is gone (its calls settled), or at `deadline` (epoch ms). */
+  closed(deadline: number): Promise<void> {
+    const c = this.conn;
+    if (c === undefined || c.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      this.closeWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Stops reconnecting. In-flight calls finish (or fail) on their own unless `force`. */

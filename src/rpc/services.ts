@@ -1,5 +1,6 @@
 import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel as Idem } from "@bufbuild/protobuf/wkt";
+import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import { getCodec } from "../codec/index.js";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
@@ -7,12 +8,27 @@ import type { ServerMethod } from "../internal/conn/dispatcher.js";
 import type { ServerCall } from "../internal/conn/server-call.js";
 import { composeServer } from "./interceptors.js";
 import type { AsyncLocalStorage } from "node:async_hooks";
-import type { HandlerContext } from "./context.js";
+import type { HandlerContext } from "../internal/conn/context.js";
 import type { HandlerFn, ServerInterceptor, ServiceHooks } from "./types.js";
 
 export interface HostedService {
   readonly desc: DescService;
   readonly hooks: ServiceHooks;
+  /** Never routed over HTTP, listed in OpenAPI or the console, or published with the node's descriptors. */
+  readonly internal: boolean;
+}
+
+/** Package of goms's own services (node introspection, registry, watch, monitor): always internal. */
+const GOMS_PACKAGE = "goms.v1.";
+
+/**
+ * The one place that says whether a service is internal: every goms.v1.*
+ * service, and any service its node registered with `{ internal: true }`.
+ * Internal services are callable over RPC, but not from the HTTP gateway, the
+ * OpenAPI document or the admin console's call form.
+ */
+export function isInternalService(typeName: string, markedInternal = false): boolean {
+  return markedInternal || typeName.startsWith(GOMS_PACKAGE);
 }
 
 /** Wire path of a method: "pkg.Service/Method". */
@@ -36,7 +52,7 @@ export class ServiceTable {
     this.als = als;
   }
 
-  add(desc: DescService, impl: Record<string, unknown>, hooks: ServiceHooks): void {
+  add(desc: DescService, impl: Record<string, unknown>, hooks: ServiceHooks, internal = false): void {
     if (this.services.has(desc.typeName)) throw new GomsError(`service ${desc.typeName} is already registered`, Code.AlreadyExists);
     for (const key of Object.keys(impl)) {
       if (!desc.methods.some((m) => m.localName === key)) {
@@ -59,10 +75,18 @@ export class ServiceTable {
         method,
         input: getCodec(method.input),
         output: getCodec(method.output),
+        json: jsonOf(method),
         invoke: invoke as (req: unknown, call: ServerCall) => unknown,
       });
     }
-    this.services.set(desc.typeName, { desc, hooks });
+    this.services.set(desc.typeName, { desc, hooks, internal: isInternalService(desc.typeName, internal) });
+  }
+
+  /** Names of the hosted services that are not internal. */
+  publicServices(): string[] {
+    const out: string[] = [];
+    for (const s of this.services.values()) if (!s.internal) out.push(s.desc.typeName);
+    return out;
   }
 
   lookup(path: string): ServerMethod | undefined {
@@ -89,7 +113,7 @@ export class ServiceTable {
     return undefined;
   }
 
-  /** Files describing the given services, dependencies first, each once. */
+  /** Files describing the given public services (all public ones for an empty filter), dependencies first, each once. */
   files(filter: readonly string[]): DescFile[] {
     const out: DescFile[] = [];
     const seen = new Set<string>();
@@ -100,9 +124,18 @@ export class ServiceTable {
       out.push(f);
     };
     for (const s of this.services.values()) {
+      if (s.internal) continue;
       if (filter.length && !filter.includes(s.desc.typeName) && !filter.includes(s.desc.name)) continue;
       visit(s.desc.file);
     }
     return out;
   }
+}
+
+/** proto3 JSON of a method's input and output, for requests sent with the JSON payload codec. */
+function jsonOf(method: DescMethod): ServerMethod["json"] {
+  return {
+    fromJson: (text) => fromJsonString(method.input, text),
+    toJson: (res) => toJsonString(method.output, create(method.output, res as never)),
+  };
 }

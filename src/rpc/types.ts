@@ -1,5 +1,5 @@
 import type { DescMethod, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import type { HandlerContext, Metadata, ParentContext } from "./context.js";
+import type { HandlerContext, Metadata, ParentContext } from "../internal/conn/context.js";
 
 /** Options every call takes. */
 export interface CallOptions {
@@ -77,7 +77,17 @@ export type ServiceImpl<Desc extends DescService> = {
   [P in keyof Desc["method"]]?: MethodImpl<Desc["method"][P]>;
 };
 
-/** Lifecycle hooks of a hosted service (the Go version's Run/Exit/NodeConn/NodeClose). */
+/** How a service is hosted: lifecycle hooks, and whether it is internal. */
+export interface ServiceOptions extends ServiceHooks {
+  /**
+   * Callable over RPC only: the gateway answers 404, OpenAPI and the admin
+   * console do not list it, and its descriptors are not published. Every
+   * goms.v1.* service is internal whatever this says.
+   */
+  internal?: boolean;
+}
+
+/** Lifecycle hooks of a hosted service. */
 export interface ServiceHooks {
   onStart?(): void | Promise<void>;
   onStop?(): void | Promise<void>;
@@ -85,18 +95,33 @@ export interface ServiceHooks {
   onPeerDisconnect?(peer: import("../gen/goms/v1/node_pb.js").NodeIdentity, reason: import("../errors/goms-error.js").GomsError): void;
 }
 
-/** A request as client interceptors see it. */
+/**
+ * A call as client interceptors see it. Every call takes this shape, whatever
+ * made it: a typed client, a one-way sender, a broadcast (once per target
+ * node), rawCall, the gateway, the admin console or the CLI.
+ */
 export interface UnaryRequest {
   readonly service: DescService;
   readonly method: DescMethod;
+  /** The request message (or init shape); protobuf bytes when `raw`. */
   message: unknown;
+  /** Milliseconds left for the call; 0 means no deadline. */
   timeoutMs: number;
   metadata: Metadata | undefined;
   signal: AbortSignal | undefined;
   /** Target node name, if the call is pinned to one. */
-  node: string | undefined;
+  readonly node: string | undefined;
+  /** Consistent-hashing key, if the call routes by one. */
+  readonly shardKey: string | undefined;
+  /** The caller's retry choice; undefined means the method's idempotency decides. */
+  readonly retry: boolean | undefined;
+  /** No response is awaited: the call resolves once sent. */
+  readonly oneWay: boolean;
+  /** `message` (and the response message) are protobuf bytes (rawCall). */
+  readonly raw: boolean;
 }
 
+/** What the next function of a client interceptor resolves with; `message` is undefined for one-way calls. */
 export interface UnaryResponse {
   message: unknown;
   ret: number;

@@ -88,11 +88,12 @@ export class WatchClient implements KvBackend {
    * the server refused our token; the call then fails and explain() says why.
    */
   private async connected(deadline: number): Promise<void> {
-    const peer = this.node.router.peers.values().next().value;
-    while (peer !== undefined && peer.state !== "ready" && !this.closed && peer.lastError?.code !== Code.Unauthenticated) {
+    for (;;) {
+      const peer = this.node.peerList()[0];
+      if (peer === undefined || peer.state === "ready" || this.closed || peer.lastError?.code === Code.Unauthenticated) return;
       const now = Date.now();
       if (now >= deadline) return;
-      await this.node.router.waitChange(Math.min(deadline, now + 100), undefined).catch(() => undefined);
+      await this.node.waitForPeer(Math.min(deadline - now, 100));
     }
   }
 
@@ -103,7 +104,7 @@ export class WatchClient implements KvBackend {
   private explain(e: unknown): GomsError {
     const err = GomsError.from(e);
     if (err.code !== Code.Unavailable) return err;
-    for (const p of this.node.router.peers.values()) {
+    for (const p of this.node.peerList()) {
       const last = p.lastError;
       if (p.state !== "ready" && last?.code === Code.Unauthenticated) return new GomsError(last.rawMessage, Code.Unauthenticated, { cause: err });
     }

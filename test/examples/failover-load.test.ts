@@ -42,7 +42,7 @@ it("under >= 5k calls/s against 3 db processes, kill -9 of one loses no idempote
   }, 1000);
   const watcher = setInterval(() => {
     if (killedAt === 0) return;
-    if (!leftRouting && !node.router.all("goms.examples.v1.DB").some((p) => p.name === "db2")) leftRouting = Date.now() - killedAt;
+    if (!leftRouting && !node.nodesOf("goms.examples.v1.DB").some((p) => p.name === "db2" && p.ready)) leftRouting = Date.now() - killedAt;
     if (!leftRegistry && !node.discovered().has("db2")) leftRegistry = Date.now() - killedAt;
   }, 5);
   await Promise.all(

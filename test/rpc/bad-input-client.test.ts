@@ -33,7 +33,7 @@ after(() => {
 /** Calls still pending in any of the node's client connections. */
 function clientInflight(node: GomsNode): number {
   let n = 0;
-  for (const p of node.router.peers.values()) n += p.conn?.inflight ?? 0;
+  n += node.stats().outgoingCalls;
   return n;
 }
 

@@ -6,6 +6,9 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Code, type GomsNode } from "../../src/rpc/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { WatchService } from "../../src/gen/goms/v1/watch_pb.js";
+import { createJsonCaller } from "../../src/json-call/index.js";
 import { FrameType, PayloadCodec } from "../../src/internal/wire/frame.js";
 import {
   ADD,
@@ -223,11 +226,12 @@ describe("4. absurd length prefix", () => {
 
 describe("5. unknown services and methods", () => {
   it("client API: unknown service -> NotFound, unknown method -> Unimplemented", async () => {
-    await assert.rejects(good.rawCall("goms.examples.v1.Nope/X", new Uint8Array(), { node: "target" }), isCodeError(Code.NotFound, /service goms\.examples\.v1\.Nope is not hosted on node target/));
-    await assert.rejects(good.rawCall("goms.examples.v1.AddServer/Nope", new Uint8Array()), isCodeError(Code.Unimplemented, /AddServer has no method Nope/));
+    // A service the target does not host, pinned to it:
+    await assert.rejects(good.rawCall(WatchService.method.get, new Uint8Array(), { node: "target" }), isCodeError(Code.NotFound, /service goms\.v1\.WatchService is not hosted on node target/));
     // Declared in the proto but without a handler:
-    await assert.rejects(good.rawCall("goms.examples.v1.DB/Update", new Uint8Array()), isCodeError(Code.Unimplemented, /DB\.Update is not implemented/));
-    await assert.rejects(good.jsonCall("goms.examples.v1.AddServer/Nope", "{}"), isCodeError(Code.Unimplemented));
+    await assert.rejects(good.rawCall(DB.method.update, new Uint8Array()), isCodeError(Code.Unimplemented, /DB\.Update is not implemented/));
+    // By name, through the JSON-call module: a method no node publishes.
+    await assert.rejects(createJsonCaller(good).call("goms.examples.v1.AddServer/Nope", "{}"), isCodeError(Code.NotFound, /has no method Nope/));
     await stillHealthy();
   });
 
@@ -262,18 +266,19 @@ describe("5. unknown services and methods", () => {
 describe("6. wrong payloads", () => {
   it("client API: undecodable protobuf, wrong JSON types, malformed JSON -> InvalidArgument", async () => {
     // 0xff 0xff 0xff: a truncated varint tag; 0x0f: wire type 7 does not exist.
-    await assert.rejects(good.rawCall(ADD, Uint8Array.of(0xff, 0xff, 0xff)), isCodeError(Code.InvalidArgument, /cannot decode goms\.examples\.v1\.AddRequest/));
-    await assert.rejects(good.rawCall(ADD, Uint8Array.of(0x0f, 0x01)), isCodeError(Code.InvalidArgument, /cannot decode goms\.examples\.v1\.AddRequest/));
+    await assert.rejects(good.rawCall(AddServer.method.add, Uint8Array.of(0xff, 0xff, 0xff)), isCodeError(Code.InvalidArgument, /cannot decode goms\.examples\.v1\.AddRequest/));
+    await assert.rejects(good.rawCall(AddServer.method.add, Uint8Array.of(0x0f, 0x01)), isCodeError(Code.InvalidArgument, /cannot decode goms\.examples\.v1\.AddRequest/));
     // Field 1 (int32) sent as a length-delimited string.
-    await assert.rejects(good.rawCall(ADD, Uint8Array.of(0x0a, 0x03, 0x61, 0x62, 0x63)), isCodeError(Code.InvalidArgument));
-    await assert.rejects(good.jsonCall("AddServer.Add", '{"a":"x"}'), isCodeError(Code.InvalidArgument, /cannot decode goms\.examples\.v1\.AddRequest/));
-    await assert.rejects(good.jsonCall("AddServer.Add", '{"a":1.5}'), isCodeError(Code.InvalidArgument));
-    await assert.rejects(good.jsonCall("AddServer.Add", '{"nope":1}'), isCodeError(Code.InvalidArgument));
-    await assert.rejects(good.jsonCall("AddServer.Add", '{"a":'), isCodeError(Code.InvalidArgument));
-    await assert.rejects(good.jsonCall("AddServer.Add", "[1,2]"), isCodeError(Code.InvalidArgument));
+    await assert.rejects(good.rawCall(AddServer.method.add, Uint8Array.of(0x0a, 0x03, 0x61, 0x62, 0x63)), isCodeError(Code.InvalidArgument));
+    const json = createJsonCaller(good);
+    await assert.rejects(json.call("AddServer.Add", '{"a":"x"}'), isCodeError(Code.InvalidArgument, /invalid goms\.examples\.v1\.AddRequest JSON/));
+    await assert.rejects(json.call("AddServer.Add", '{"a":1.5}'), isCodeError(Code.InvalidArgument));
+    await assert.rejects(json.call("AddServer.Add", '{"nope":1}'), isCodeError(Code.InvalidArgument));
+    await assert.rejects(json.call("AddServer.Add", '{"a":'), isCodeError(Code.InvalidArgument));
+    await assert.rejects(json.call("AddServer.Add", "[1,2]"), isCodeError(Code.InvalidArgument));
     // ... and the well-formed versions work on the same connection.
-    assert.deepEqual([...(await good.rawCall(ADD, addRequestBytes(2, 3))).message], [0x08, 5]);
-    assert.equal((await good.jsonCall("AddServer.Add", '{"a":2,"b":3}')).message, '{"sum":5}');
+    assert.deepEqual([...(await good.rawCall(AddServer.method.add, addRequestBytes(2, 3))).message], [0x08, 5]);
+    assert.equal((await json.call("AddServer.Add", '{"a":2,"b":3}')).json, '{"sum":5}');
     await stillHealthy();
   });
 

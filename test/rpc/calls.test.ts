@@ -1,3 +1,4 @@
+import { createJsonCaller } from "../../src/json-call/index.js";
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import diagnostics_channel from "node:diagnostics_channel";
@@ -57,9 +58,10 @@ describe("calls over TCP", () => {
   it("unknown service is not_found, unknown method unimplemented", async () => {
     const s = await addServer("rpc0");
     const c = await clientFor(s.port);
-    await assert.rejects(c.rawCall("goms.examples.v1.AddServer/Nope", new Uint8Array()), (e: GomsError) => e.code === Code.Unimplemented);
+    await assert.rejects(createJsonCaller(c).call("goms.examples.v1.AddServer/Nope", "{}"), (e: GomsError) => e.code === Code.NotFound);
+    await assert.rejects(c.rawCall(DB.method.update, new Uint8Array(), { node: "rpc0" }), (e: GomsError) => e.code === Code.NotFound);
     await assert.rejects(c.client(DB).query({ key: "a" }), (e: GomsError) => e.code === Code.Unavailable && /no node hosting goms.examples.v1.DB/.test(e.message));
-    await assert.rejects(c.rawCall("goms.examples.v1.DB/Query", new Uint8Array(), { node: "rpc0" }), (e: GomsError) => e.code === Code.NotFound);
+    await assert.rejects(c.rawCall(DB.method.query, new Uint8Array(), { node: "rpc0" }), (e: GomsError) => e.code === Code.NotFound);
   });
 
   it("request metadata reaches the handler", async () => {
@@ -77,14 +79,14 @@ describe("calls over TCP", () => {
     assert.deepEqual(seen, { "x-user": "ünïcode ok", trace: "t1" });
   });
 
-  it("raw and JSON calls, transcoded by the server", async () => {
+  it("raw calls by descriptor, and JSON calls by name (descriptors fetched from the peer)", async () => {
     const s = await addServer("rpc0");
     const c = await clientFor(s.port);
-    const raw = await c.rawCall("AddServer.Add", toBinary(AddRequestSchema, create(AddRequestSchema, { a: 2, b: 3 })));
+    const raw = await c.rawCall(AddServer.method.add, toBinary(AddRequestSchema, create(AddRequestSchema, { a: 2, b: 3 })));
     assert.equal(fromBinary(AddResponseSchema, raw.message).sum, 5);
-    const json = await c.jsonCall("goms.examples.v1.AddServer.Add", '{"a":4,"b":5}');
-    assert.deepEqual(JSON.parse(json.message), { sum: 9 });
-    await assert.rejects(c.jsonCall("AddServer.Add", '{"a":"x"}'), (e: GomsError) => e.code === Code.InvalidArgument);
+    const json = await createJsonCaller(c).call("goms.examples.v1.AddServer.Add", '{"a":4,"b":5}');
+    assert.deepEqual(JSON.parse(json.json), { sum: 9 });
+    await assert.rejects(createJsonCaller(c).call("AddServer.Add", '{"a":"x"}'), (e: GomsError) => e.code === Code.InvalidArgument);
   });
 
   it("one-way send delivers without a response", async () => {
@@ -135,8 +137,8 @@ describe("calls over TCP", () => {
     assert.equal(r.message.sum, 4);
     assert.equal(r.ret, 5);
     assert.equal(peer, "local");
-    const j = await n.jsonCall("AddServer.Add", '{"a":1,"b":1}');
-    assert.deepEqual(JSON.parse(j.message), { sum: 2 });
+    const j = await createJsonCaller(n).call("AddServer.Add", '{"a":1,"b":1}');
+    assert.deepEqual(JSON.parse(j.json), { sum: 2 });
   });
 
   it("client and server interceptors compose in order", async () => {

@@ -11,7 +11,7 @@ afterEach(() => nodes.closeAll());
 
 function inflight(n: GomsNode): number {
   let total = 0;
-  for (const p of n.router.peers.values()) total += p.conn?.inflight ?? 0;
+  total += n.stats().outgoingCalls;
   return total;
 }
 

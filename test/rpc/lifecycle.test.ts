@@ -84,7 +84,7 @@ describe("lifecycle", () => {
     await s1.close({ graceMs: 100 });
     await assert.rejects(c.client(AddServer).add({ a: 1 }), (e: GomsError) => e.code === Code.Unavailable);
     await nodes.start({ name: "srv", port }, (n) => n.service(AddServer, { add: (r) => ({ sum: r.a * 10 }) }));
-    await until(() => [...c.router.peers.values()].every((p) => p.state === "ready"), 5000, "reconnect");
+    await until(() => c.peerList().every((p) => p.state === "ready"), 5000, "reconnect");
     assert.equal((await c.client(AddServer).add({ a: 2 })).sum, 20);
   });
 

@@ -26,7 +26,7 @@ describe("TLS, mTLS and tokens", () => {
     assert.equal((await good.client(AddServer).add({ a: 2, b: 3 })).sum, 5);
     const bad = await nodes.start({ name: "bad", peers: [{ host: "127.0.0.1", port: s.port }], peerTls: {} });
     await assert.rejects(bad.client(AddServer).add({}), (e: GomsError) => e.code === Code.Unavailable);
-    const peer = [...bad.router.peers.values()][0]!;
+    const peer = bad.peerList()[0]!;
     assert.match(peer.lastError?.message ?? "", /certificate/i);
   });
 
@@ -61,7 +61,7 @@ describe("TLS, mTLS and tokens", () => {
     assert.equal((await good.client(AddServer).add({ a: 1, b: 2 })).sum, 3);
     const bad = await nodes.start({ name: "bad", peers: [{ host: "127.0.0.1", port: s.port }], token: "wrong" });
     await assert.rejects(bad.client(AddServer).add({}), (e: GomsError) => e.code === Code.Unavailable);
-    const peer = [...bad.router.peers.values()][0]!;
+    const peer = bad.peerList()[0]!;
     assert.equal(peer.lastError?.code, Code.Unauthenticated);
     assert.match(peer.lastError?.message ?? "", /invalid or missing token/);
   });

@@ -40,7 +40,7 @@ describe("testing harness: createCluster", () => {
     assert.deepEqual([...(await servedBy(q, 8))].sort(), ["db0", "db1"]);
     // A node that joins later is used without any restart.
     await cluster.add(db("db2"));
-    await until(() => q.router.all("goms.examples.v1.DB").length === 3, 3000, "db2 discovered");
+    await until(() => q.nodesOf("goms.examples.v1.DB").filter((n) => n.ready).length === 3, 3000, "db2 discovered");
     assert.deepEqual([...(await servedBy(q, 9))].sort(), ["db0", "db1", "db2"]);
     assert.deepEqual(
       q.nodesOf("DB").map((n) => [n.name, n.ready]),
@@ -70,10 +70,10 @@ describe("testing harness: createCluster", () => {
     await servedBy(q, 4);
     cluster.partition("q", "db1");
     // Heartbeats (200 ms / 1 s in the harness) drop the silent link; calls keep working through db0.
-    await until(() => q.router.all("goms.examples.v1.DB").length === 1, 4000, "partitioned peer dropped");
+    await until(() => q.nodesOf("goms.examples.v1.DB").filter((n) => n.ready).length === 1, 4000, "partitioned peer dropped");
     assert.deepEqual([...(await servedBy(q, 6))], ["db0"]);
     cluster.heal("q", "db1");
-    await until(() => q.router.all("goms.examples.v1.DB").length === 2, 4000, "healed peer back");
+    await until(() => q.nodesOf("goms.examples.v1.DB").filter((n) => n.ready).length === 2, 4000, "healed peer back");
     cluster.delay("q", "db0", 300);
     const t0 = Date.now();
     await q.client(DB).query({}, { node: "db0" });

@@ -1,3 +1,4 @@
+import { fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { Code, GomsError, createNode } from "../../src/rpc/index.js";
@@ -85,7 +86,17 @@ describe("watch server commands over TCP", () => {
     const raw = createNode({ name: "raw", peers: [{ host: "127.0.0.1", port: s.port }] });
     await raw.start();
     try {
-      const call = (m: string, json: string) => raw.jsonCall(`goms.v1.WatchService/${m}`, json, { timeoutMs: 3000 });
+      // JSON decoded with the descriptor on this side: what a JSON client can express, checked by the server.
+      const call = (m: string, json: string) => {
+        const desc = WatchService.methods.find((x) => x.name === m)!;
+        let msg;
+        try {
+          msg = fromJsonString(desc.input, json);
+        } catch (e) {
+          return Promise.reject(new GomsError((e as Error).message, Code.InvalidArgument));
+        }
+        return raw.invoke(desc, msg, { timeoutMs: 3000 });
+      };
       await assert.rejects(call("Put", '{"key": 5, "value": "eA=="}'), isCode(Code.InvalidArgument));
       await assert.rejects(call("Put", '{"key": "k", "value": "not base64!"}'), isCode(Code.InvalidArgument));
       await assert.rejects(call("Put", '{"key": "k", "lease": "abc"}'), isCode(Code.InvalidArgument));
@@ -98,7 +109,8 @@ describe("watch server commands over TCP", () => {
       await assert.rejects(call("Poll", '{"fromRevision": "1152921504606846976"}'), isCode(Code.InvalidArgument));
       await assert.rejects(call("Poll", '{"waitMs": "x"}'), isCode(Code.InvalidArgument));
       for (let i = 0; i < 12; i++) await call("Put", `{"key": "k${String(i)}", "value": "eA=="}`);
-      const out = JSON.parse((await call("Poll", '{"fromRevision": "1", "maxEvents": 4294967295}')).message) as {
+      const polled = await call("Poll", '{"fromRevision": "1", "maxEvents": 4294967295}');
+      const out = JSON.parse(toJsonString(WatchService.method.poll.output, polled.message as never)) as {
         events: { revision: string }[];
         nextRevision: string;
         revision: string;

@@ -1,8 +1,8 @@
 import { CallTable } from "./call-table.js";
 import { SignalWatch } from "./signal-watch.js";
-import { Pending, type CallObserver, type CallResult, type ClientMethod } from "./pending.js";
+import { Pending, type CallObserver, type CallResult, type OutgoingCall } from "./pending.js";
 
-export type { CallObserver, CallResult, ClientMethod } from "./pending.js";
+export type { CallObserver, CallResult, ClientMethod, OutgoingCall } from "./pending.js";
 import { create } from "@bufbuild/protobuf";
 import { Code, isCode } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
@@ -97,25 +97,21 @@ export class ClientConn extends Conn {
   }
 
   /**
-   * Starts a call. Resolves with the decoded response message (or, with `full`,
-   * a CallResult carrying ret and metadata too); rejects with a GomsError.
-   * With `noReply` the promise resolves once the frame is queued.
+   * Starts a call with `timeoutMs` left of its deadline (0: none). Resolves
+   * with the decoded response message (or, with `full`, a CallResult carrying
+   * ret and metadata too); rejects with a GomsError. A one-way call resolves
+   * once its frame is queued.
    */
-  call(
-    m: ClientMethod,
-    value: unknown,
-    timeoutMs: number,
-    metadata: Metadata | undefined,
-    signal: AbortSignal | undefined,
-    full: boolean,
-    noReply = false,
-  ): Promise<unknown> {
+  call(c: OutgoingCall, timeoutMs: number, full: boolean): Promise<unknown> {
     if (this.closed) return Promise.reject(this.closeError ?? new GomsError("connection closed", Code.Unavailable));
     if (this.draining) return Promise.reject(new GomsError("connection is draining (GOAWAY)", Code.Unavailable));
+    const signal = c.signal;
     if (signal?.aborted) return Promise.reject(GomsError.from(signal.reason, Code.Canceled));
     if (this.bufferedBytes > this.opts.maxBufferedBytes) {
       return Promise.reject(new GomsError(`peer is not reading: ${this.bufferedBytes} bytes buffered`, Code.ResourceExhausted));
     }
+    const m = c.route;
+    const noReply = c.oneWay;
     const id = this.nextId;
     this.nextId = id === 0xffffffff ? 1 : id + 1;
     if (id === 0xffffffff) this.idsWrapped = true;
@@ -124,8 +120,8 @@ export class ClientConn extends Conn {
     if (timeoutMs > MAX_TIMEOUT_MS) timeoutMs = MAX_TIMEOUT_MS;
     const rel = beginFrame(w, FrameType.Request, noReply ? FLAG_NO_REPLY : 0, id, 16 + m.path.length);
     try {
-      putRequestHeader(w, timeoutMs, m.req.wire, m.path, metadata);
-      m.req.encode(value, w);
+      putRequestHeader(w, timeoutMs, m.req.wire, m.path, c.metadata);
+      m.req.encode(c.message, w);
     } catch (err) {
       abortFrame(w, rel);
       return Promise.reject(GomsError.from(err, Code.InvalidArgument));

@@ -11,6 +11,8 @@ export interface ServerMethod {
   readonly method: DescMethod;
   readonly input: MessageCodec;
   readonly output: MessageCodec;
+  /** proto3 JSON of the input and output, for requests sent with the JSON payload codec. */
+  readonly json: { fromJson(text: string): unknown; toJson(res: unknown): string };
   /** The handler wrapped in server interceptors. Returns the response or a promise of it. */
   readonly invoke: (req: unknown, call: ServerCall) => unknown;
 }

@@ -31,16 +31,3 @@ export const rawEncoder: PayloadEncoder = {
 export const rawDecoder: PayloadDecoder = {
   decode: (buf, start, end) => new Uint8Array(buf.subarray(start, end)),
 };
-
-/** proto3 JSON text in and out (the Go version's JsonCall); the server transcodes. */
-export const jsonEncoder: PayloadEncoder = {
-  wire: PayloadCodec.Json,
-  encode(value, w) {
-    const text = value as string;
-    w.ensure(Buffer.byteLength(text, "utf8"));
-    w.pos += w.buf.write(text, w.pos, "utf8");
-  },
-};
-export const jsonDecoder: PayloadDecoder = {
-  decode: (buf, start, end) => buf.toString("utf8", start, end),
-};

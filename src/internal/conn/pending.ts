@@ -11,6 +11,22 @@ export interface ClientMethod {
   readonly res: PayloadDecoder;
 }
 
+/**
+ * One call as a connection sends it. The rpc layer's call object implements
+ * this, so the object a client creates is the one the connection encodes from:
+ * no per-layer copies of the call's parameters.
+ */
+export interface OutgoingCall {
+  /** Wire path and payload codecs. */
+  readonly route: ClientMethod;
+  /** The request: a message, an init shape, or bytes for raw calls (as `route.req` expects). */
+  readonly message: unknown;
+  readonly metadata: Metadata | undefined;
+  readonly signal: AbortSignal | undefined;
+  /** No response: the call resolves once its frame is queued. */
+  readonly oneWay: boolean;
+}
+
 export interface CallResult<T = unknown> {
   message: T;
   ret: number;

@@ -1,7 +1,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
-import type { HandlerContext, PeerInfo } from "../../rpc/context.js";
+import type { HandlerContext, PeerInfo } from "./context.js";
 import type { PayloadCodec } from "../wire/frame.js";
 import type { Metadata } from "../wire/metadata.js";
 

@@ -1,14 +1,13 @@
-import { CallTable } from "./call-table.js";
-import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
 import { getCodec } from "../../codec/index.js";
 import { HelloSchema, StatusSchema, type Hello } from "../../gen/goms/v1/node_pb.js";
-import type { PeerInfo } from "../../rpc/context.js";
+import type { PeerInfo } from "./context.js";
 import { FLAG_NO_REPLY, FrameType, MIN_PROTOCOL_VERSION, PayloadCodec, PROTOCOL_VERSION } from "../wire/frame.js";
 import { abortFrame, beginFrame, endFrame, putResponseHeader } from "../wire/headers.js";
 import { emptyMetadata, type Metadata, readMetadata } from "../wire/metadata.js";
 import type { AcceptInfo, Stream } from "../transport/types.js";
+import { CallScope } from "./call-scope.js";
 import { Conn } from "./conn.js";
 import type { Dispatcher, ServerMethod } from "./dispatcher.js";
 import type { ConnOptions } from "./options.js";
@@ -26,7 +25,8 @@ export interface ServerConnEvents {
 
 /** The accepting side of a connection: decodes requests, runs handlers, writes responses. */
 export class ServerConn extends Conn {
-  readonly calls = new CallTable<ServerCall>();
+  /** Admission, invocation and settling of this connection's calls. */
+  readonly scope: CallScope;
   remote: Hello | undefined;
   private peer: PeerInfo;
   private peerMaxFrame = 16 * 1024 * 1024;
@@ -42,6 +42,12 @@ export class ServerConn extends Conn {
     this.info = info;
     this.events = events;
     this.peer = { address: info.remoteAddress, node: undefined, local: false, certificateCN: info.peerCertificateCN };
+    this.scope = new CallScope(d, (call, entry, res, err) => this.answer(call, entry, res, err), () => events.onDrained(this));
+  }
+
+  /** Calls being served on this connection. */
+  get inflight(): number {
+    return this.scope.calls.size;
   }
 
   protected onPreface(buf: Buffer): string | undefined {
@@ -61,20 +67,12 @@ export class ServerConn extends Conn {
     switch (type) {
       case FrameType.Request:
         return this.onRequest(flags, callId, buf, start, end);
-      case FrameType.Cancel: {
-        const call = this.calls.get(callId);
-        if (call !== undefined) {
-          this.calls.delete(callId);
-          call.done = true;
-          const err = new GomsError("canceled by caller", Code.Canceled);
-          call.abort(err);
-          this.d.finished(call, err, call.startedAt);
-          this.checkDrained();
-        }
+      case FrameType.Cancel:
+        if (this.scope.calls.has(callId)) this.scope.cancel(callId, new GomsError("canceled by caller", Code.Canceled));
         return;
-      }
       case FrameType.GoAway:
         this.draining = true;
+        this.scope.drain();
         return;
       default:
         return this.protocolError(`unexpected frame type ${type} from client`);
@@ -126,85 +124,61 @@ export class ServerConn extends Conn {
       return this.protocolError((err as Error).message);
     }
     p += mdLen;
-    if (id === 0 || this.calls.has(id)) return this.protocolError(`call id ${id} is zero or already in flight`);
+    if (id === 0 || this.scope.calls.has(id)) return this.protocolError(`call id ${id} is zero or already in flight`);
     if (id > this.lastCallId) this.lastCallId = id;
     const startedAt = performance.now();
-    if (this.draining || !this.d.accepting) return this.reject(id, noReply, wire, new GomsError("node is shutting down", Code.Unavailable));
-    const entry = this.d.lookup(path);
-    if (entry === undefined) return this.reject(id, noReply, wire, this.d.missing(path));
-    if (this.calls.size >= this.d.maxConcurrentCalls) {
-      return this.reject(id, noReply, wire, new GomsError(`too many concurrent calls (limit ${this.d.maxConcurrentCalls})`, Code.ResourceExhausted));
-    }
+    if (this.draining) this.scope.draining = true;
+    const entry = this.scope.admit(path);
+    if (entry instanceof GomsError) return this.reject(id, noReply, wire, entry);
     if (wire !== PayloadCodec.Proto && wire !== PayloadCodec.Json) {
       return this.reject(id, noReply, PayloadCodec.Proto, new GomsError(`unknown payload codec ${wire}`, Code.InvalidArgument));
     }
     let req: unknown;
     try {
-      req = wire === PayloadCodec.Proto ? entry.input.decode(buf, p, end) : fromJsonString(entry.method.input, buf.toString("utf8", p, end));
+      req = wire === PayloadCodec.Proto ? entry.input.decode(buf, p, end) : entry.json.fromJson(buf.toString("utf8", p, end));
     } catch (err) {
       return this.reject(id, noReply, wire, new GomsError(`cannot decode ${entry.method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument, { cause: err }));
     }
-    const call = new ServerCall(id, entry.service, entry.method, timeoutMs, md, this.peer, noReply, wire as PayloadCodec, startedAt);
-    this.calls.set(id, call);
-    let out: unknown;
-    try {
-      out = entry.invoke(req, call);
-    } catch (err) {
-      return this.complete(call, entry, undefined, err, startedAt);
-    }
-    if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
-      (out as PromiseLike<unknown>).then(
-        (res) => this.complete(call, entry, res, undefined, startedAt),
-        (err: unknown) => this.complete(call, entry, undefined, err ?? new Error("handler rejected"), startedAt),
-      );
-    } else {
-      this.complete(call, entry, out, undefined, startedAt);
-    }
+    this.scope.run(new ServerCall(id, entry.service, entry.method, timeoutMs, md, this.peer, noReply, wire as PayloadCodec, startedAt), entry, req);
   }
 
-  private complete(call: ServerCall, entry: ServerMethod, res: unknown, err: unknown, startedAt: number): void {
-    if (call.done) return;
-    call.done = true;
-    call.clearTimer();
-    this.calls.delete(call.id);
-    let gerr = err === undefined ? undefined : GomsError.from(err);
-    if (!call.oneWay && !this.closed) {
-      const w = this.writer;
-      let rel = beginFrame(w, FrameType.Response, 0, call.id, 16);
-      if (gerr === undefined) {
-        try {
-          putResponseHeader(w, 0, call.wire, call.ret & 0xffff, call.responseMetadataIfSet);
-          if (call.wire === PayloadCodec.Proto) entry.output.encodeInto((res ?? {}) as never, w);
-          else {
-            const text = toJsonString(entry.method.output, create(entry.method.output, (res ?? {}) as never));
-            w.ensure(Buffer.byteLength(text));
-            w.pos += w.buf.write(text, w.pos, "utf8");
-          }
-        } catch (e) {
-          abortFrame(w, rel);
-          gerr = new GomsError(`handler returned an unencodable ${entry.method.output.typeName}: ${(e as Error).message}`, Code.Internal, { cause: e });
-          rel = beginFrame(w, FrameType.Response, 0, call.id, 16);
+  /** Writes the RESPONSE frame of a settled call (the CallScope's answer). */
+  private answer(call: ServerCall, entry: ServerMethod, res: unknown, err: GomsError | undefined): GomsError | undefined {
+    if (call.oneWay || this.closed) return err;
+    const w = this.writer;
+    let rel = beginFrame(w, FrameType.Response, 0, call.id, 16);
+    if (err === undefined) {
+      try {
+        putResponseHeader(w, 0, call.wire, call.ret & 0xffff, call.responseMetadataIfSet);
+        if (call.wire === PayloadCodec.Proto) entry.output.encodeInto((res ?? {}) as never, w);
+        else {
+          const text = entry.json.toJson(res ?? {});
+          w.ensure(Buffer.byteLength(text));
+          w.pos += w.buf.write(text, w.pos, "utf8");
         }
-      }
-      if (gerr !== undefined) this.putError(call, gerr);
-      const len = endFrame(w, rel);
-      if (len > this.peerMaxFrame) {
+      } catch (e) {
         abortFrame(w, rel);
+        err = new GomsError(`handler returned an unencodable ${entry.method.output.typeName}: ${(e as Error).message}`, Code.Internal, { cause: e });
         rel = beginFrame(w, FrameType.Response, 0, call.id, 16);
-        gerr = new GomsError(`response of ${len} bytes exceeds the caller's frame limit of ${this.peerMaxFrame}`, Code.ResourceExhausted);
-        this.putError(call, gerr);
-        endFrame(w, rel);
       }
-      this.frameWritten(this.calls.size === 0);
     }
-    this.d.finished(call, gerr, startedAt);
-    this.checkDrained();
+    if (err !== undefined) this.putError(call, err);
+    const len = endFrame(w, rel);
+    if (len > this.peerMaxFrame) {
+      abortFrame(w, rel);
+      rel = beginFrame(w, FrameType.Response, 0, call.id, 16);
+      err = new GomsError(`response of ${len} bytes exceeds the caller's frame limit of ${this.peerMaxFrame}`, Code.ResourceExhausted);
+      this.putError(call, err);
+      endFrame(w, rel);
+    }
+    this.frameWritten(this.scope.calls.size === 0);
+    return err;
   }
 
   private putError(call: ServerCall, err: GomsError): void {
     const md = call.responseMetadataIfSet;
     const merged = Object.keys(err.metadata).length ? { ...md, ...err.metadata } : md;
-    putResponseHeader(this.writer, err.code, call.wire, (err.ret || call.ret) & 0xffff, merged);
+    putResponseHeader(this.writer, err.code, call.wire, err.ret & 0xffff, merged);
     statusCodec.encodeInto(
       { code: err.code, message: err.rawMessage, details: err.details.map((d) => ({ typeUrl: d.type, value: d.value })) },
       this.writer,
@@ -219,7 +193,7 @@ export class ServerConn extends Conn {
     putResponseHeader(w, err.code, wire === PayloadCodec.Json ? PayloadCodec.Json : PayloadCodec.Proto, err.ret, undefined);
     statusCodec.encodeInto({ code: err.code, message: err.rawMessage }, w);
     endFrame(w, rel);
-    this.frameWritten(this.calls.size === 0);
+    this.frameWritten(this.scope.calls.size === 0);
   }
 
   /** Stops taking calls: GOAWAY tells the client which calls will still be answered. */
@@ -228,11 +202,7 @@ export class ServerConn extends Conn {
     if (!this.draining) this.sendGoAway(this.lastCallId, 0, message);
     this.draining = true;
     this.flush();
-    this.checkDrained();
-  }
-
-  private checkDrained(): void {
-    if (this.draining && this.calls.size === 0) this.events.onDrained(this);
+    this.scope.drain();
   }
 
   protected override onBackpressure(): void {
@@ -252,14 +222,7 @@ export class ServerConn extends Conn {
   }
 
   protected onClosed(err: GomsError): void {
-    const calls = this.calls.values();
-    this.calls.clear();
-    for (const c of calls) {
-      c.done = true;
-      const reason = new GomsError(`connection closed: ${err.rawMessage}`, Code.Canceled);
-      c.abort(reason);
-      this.d.finished(c, reason, c.startedAt);
-    }
+    this.scope.abortAll(new GomsError(`connection closed: ${err.rawMessage}`, Code.Canceled));
     this.events.onClose(this);
   }
 }

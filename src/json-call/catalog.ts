@@ -1,8 +1,8 @@
-import { create, createFileRegistry, type DescMethod, type DescService, type Registry } from "@bufbuild/protobuf";
+import { create, createFileRegistry, type DescFile, type DescMethod, type DescService, type Registry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { Code, GomsError } from "../errors/index.js";
 import { NodeService } from "../gen/goms/v1/node_pb.js";
-import type { GomsNode } from "../rpc/index.js";
+import { isInternalService, type GomsNode } from "../rpc/index.js";
 
 /** A service the gateway can route to, with the registry its descriptors came from. */
 export interface ServiceEntry {
@@ -12,8 +12,6 @@ export interface ServiceEntry {
   readonly source: string;
 }
 
-/** Services never exposed over HTTP. */
-const HIDDEN = new Set<string>([NodeService.typeName]);
 
 interface Source {
   /** The object the entries were built from (registration or peer identity); a new one means rebuild. */
@@ -64,24 +62,31 @@ export class DescriptorCatalog {
       this.setSource(id, reg, reg.descriptors);
     }
     // 2. Services hosted by the gateway node itself.
-    const local = [...this.node.table.services.keys()].filter((s) => !HIDDEN.has(s));
+    const local = this.node.hostedServices().filter((s) => !s.internal);
     if (local.length > 0) {
       seen.add("local");
       if (!this.sources.has("local")) {
-        this.setSource("local", this.node, create(FileDescriptorSetSchema, { file: this.node.table.files(local).map((f) => f.proto) }));
+        const files = new Map<string, DescFile>();
+        const visit = (f: DescFile): void => {
+          if (files.has(f.proto.name)) return;
+          for (const dep of f.dependencies) visit(dep);
+          files.set(f.proto.name, f);
+        };
+        for (const s of local) visit(s.desc.file);
+        this.setSource("local", this.node, create(FileDescriptorSetSchema, { file: [...files.values()].map((f) => f.proto) }));
       }
     }
     // 3. Connected peers that are not known through the registry: ask them once per HELLO.
     const pending: Promise<void>[] = [];
     const now = Date.now();
-    for (const peer of this.node.router.peers.values()) {
+    for (const peer of this.node.peerList()) {
       const identity = peer.identity;
       if (peer.state !== "ready" || identity === undefined) continue;
       if (this.node.discovered().has(identity.name)) continue;
       const id = `peer:${identity.name}`;
       seen.add(id);
       if (this.sources.get(id)?.key === identity) continue;
-      if (identity.services.every((s) => HIDDEN.has(s))) {
+      if (identity.services.every((s) => isInternalService(s))) {
         this.setSource(id, identity, undefined);
         continue;
       }
@@ -133,7 +138,7 @@ export class DescriptorCatalog {
         return;
       }
       for (const d of registry) {
-        if (d.kind === "service" && !HIDDEN.has(d.typeName)) entries.push({ service: d, registry, source: id });
+        if (d.kind === "service" && !isInternalService(d.typeName)) entries.push({ service: d, registry, source: id });
       }
     }
     this.sources.set(id, { key, entries });

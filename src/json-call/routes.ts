@@ -1,14 +1,20 @@
 import { Code, GomsError } from "../errors/index.js";
-import { DescriptorCatalog, findRoute, hasService, type Route } from "./descriptors.js";
+import { DescriptorCatalog, findRoute, hasService, type Route } from "./catalog.js";
 
 const PART = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
-/** `Service/Method` after the prefix, or undefined when the path is not of that shape. */
-export function splitRoute(rest: string): { service: string; method: string } | undefined {
-  const slash = rest.indexOf("/");
-  if (slash <= 0) return undefined;
-  const service = rest.slice(0, slash);
-  const method = rest.slice(slash + 1);
+/**
+ * The one parser of method names given by people: "DB.Query", "pkg.DB.Query",
+ * "DB/Query" and "pkg.DB/Query" (the service may be short or fully-qualified,
+ * and the first letter of each part lower case; lookup sorts that out).
+ * Returns undefined when the name is not of that shape.
+ */
+export function parseMethodName(name: string): { service: string; method: string } | undefined {
+  const slash = name.indexOf("/");
+  const cut = slash >= 0 ? slash : name.lastIndexOf(".");
+  if (cut <= 0) return undefined;
+  const service = name.slice(0, cut);
+  const method = name.slice(cut + 1);
   if (!PART.test(service) || !PART.test(method) || method.includes(".")) return undefined;
   return { service, method };
 }

@@ -1,6 +1,6 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
-import type { Metadata } from "../internal/wire/metadata.js";
+import type { NodeIdentity } from "../../gen/goms/v1/node_pb.js";
+import type { Metadata } from "../wire/metadata.js";
 
 export type { Metadata };
 

@@ -13,7 +13,7 @@ import type { Peer } from "./peer.js";
  */
 export type Balancer = "round-robin" | "random" | "least-inflight";
 
-export interface RouterOptions {
+export interface PeerTableOptions {
   balancer: Balancer;
   /** Prefer nodes of this region when any is ready (the seed's routing); undefined disables. */
   region: number | undefined;
@@ -23,7 +23,7 @@ export interface RouterOptions {
  * Which connected peers host which services. Rebuilt on every peer change so
  * that picking a connection for a call is a map lookup plus round-robin.
  */
-export class Router {
+export class PeerTable {
   readonly peers = new Map<string, Peer>();
   /** Ready peers per service, same-region peers only when there are any. */
   private byService = new Map<string, Peer[]>();
@@ -33,9 +33,9 @@ export class Router {
   private byName = new Map<string, Peer>();
   private readonly cursor = new Map<string, number>();
   private waiters: Array<() => void> = [];
-  private readonly opts: RouterOptions;
+  private readonly opts: PeerTableOptions;
 
-  constructor(opts: RouterOptions = { balancer: "round-robin", region: undefined }) {
+  constructor(opts: PeerTableOptions = { balancer: "round-robin", region: undefined }) {
     this.opts = opts;
   }
 

@@ -1,0 +1,119 @@
+import { Code } from "../../errors/code.js";
+import { GomsError } from "../../errors/goms-error.js";
+import { CallTable } from "./call-table.js";
+import type { Dispatcher, ServerMethod } from "./dispatcher.js";
+import type { ServerCall } from "./server-call.js";
+
+/**
+ * Where a settled call's outcome goes: a RESPONSE frame for a network call, a
+ * promise for an in-process one. Returns the error that was finally reported
+ * (an answer that cannot be delivered, such as an unencodable response, turns a
+ * success into an error), or undefined.
+ */
+export type Answer<C extends ServerCall> = (call: C, entry: ServerMethod, res: unknown, err: GomsError | undefined) => GomsError | undefined;
+
+/**
+ * The one server invocation path. Every served call, whether it arrived on a
+ * connection or was made in-process, is admitted, run and settled here, so the
+ * concurrency limit, draining, the `ret` rule, server interceptors (inside
+ * `entry.invoke`) and reporting hold for both. A scope is one connection, or
+ * the node's in-process endpoint; the limit counts per scope.
+ */
+export class CallScope<C extends ServerCall = ServerCall> {
+  readonly calls = new CallTable<C>();
+  /** Set when this scope stops taking calls (GOAWAY received or sent, node closing). */
+  draining = false;
+
+  constructor(
+    private readonly d: Dispatcher,
+    private readonly answer: Answer<C>,
+    /** Called when the scope is draining and its last call settled. */
+    private readonly onIdle: () => void,
+  ) {}
+
+  /** The method to run for `path`, or why the call is refused before any handler runs. */
+  admit(path: string): ServerMethod | GomsError {
+    if (this.draining || !this.d.accepting) return new GomsError("node is shutting down", Code.Unavailable);
+    const entry = this.d.lookup(path);
+    if (entry === undefined) return this.d.missing(path);
+    if (this.calls.size >= this.d.maxConcurrentCalls) {
+      return new GomsError(`too many concurrent calls (limit ${this.d.maxConcurrentCalls})`, Code.ResourceExhausted);
+    }
+    return entry;
+  }
+
+  /** Runs an admitted call's handler; the outcome is settled (answered, reported) exactly once. */
+  run(call: C, entry: ServerMethod, req: unknown): void {
+    this.calls.set(call.id, call);
+    let out: unknown;
+    try {
+      out = entry.invoke(req, call);
+    } catch (err) {
+      this.settle(call, entry, undefined, err ?? new Error("handler threw"));
+      return;
+    }
+    if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
+      (out as PromiseLike<unknown>).then(
+        (res) => this.settle(call, entry, res, undefined),
+        (err: unknown) => this.settle(call, entry, undefined, err ?? new Error("handler rejected")),
+      );
+    } else {
+      this.settle(call, entry, out, undefined);
+    }
+  }
+
+  /**
+   * Ends a call with its handler's result, or with an error (the handler's, or
+   * a deadline/abort noticed by the caller's side). Later outcomes are ignored.
+   */
+  settle(call: C, entry: ServerMethod, res: unknown, failure: unknown): void {
+    if (call.done) return;
+    call.done = true;
+    call.clearTimer();
+    this.calls.delete(call.id);
+    const err = failure === undefined ? undefined : withCallRet(GomsError.from(failure), call.ret);
+    const reported = this.answer(call, entry, res, err);
+    this.d.finished(call, reported, call.startedAt);
+    this.checkIdle();
+  }
+
+  /** The caller gave up on call `id`: the handler's signal fires and no answer is sent. */
+  cancel(id: number, err: GomsError): void {
+    const call = this.calls.get(id);
+    if (call === undefined) return;
+    this.calls.delete(id);
+    call.done = true;
+    call.abort(err);
+    this.d.finished(call, err, call.startedAt);
+    this.checkIdle();
+  }
+
+  /** Every call in the scope is aborted with `err` (connection lost). */
+  abortAll(err: GomsError): void {
+    const calls = this.calls.values();
+    this.calls.clear();
+    for (const c of calls) {
+      c.done = true;
+      c.abort(err);
+      this.d.finished(c, err, c.startedAt);
+    }
+  }
+
+  drain(): void {
+    this.draining = true;
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.draining && this.calls.size === 0) this.onIdle();
+  }
+}
+
+/**
+ * The `ret` rule: an error carries the application return code it was created
+ * with, else the one the handler set on its context before failing.
+ */
+export function withCallRet(err: GomsError, ret: number): GomsError {
+  if (err.ret !== 0 || ret === 0) return err;
+  return new GomsError(err.rawMessage, err.code, { ret, details: err.details, metadata: err.metadata, cause: err.cause });
+}

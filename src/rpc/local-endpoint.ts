@@ -1,0 +1,115 @@
+import { clone, create, isMessage, type DescMessage } from "@bufbuild/protobuf";
+import { Code } from "../errors/code.js";
+import { GomsError } from "../errors/goms-error.js";
+import { CallScope } from "../internal/conn/call-scope.js";
+import type { PeerInfo } from "../internal/conn/context.js";
+import type { Dispatcher, ServerMethod } from "../internal/conn/dispatcher.js";
+import { ServerCall } from "../internal/conn/server-call.js";
+import { PayloadCodec } from "../internal/wire/frame.js";
+import { emptyMetadata } from "../internal/wire/metadata.js";
+import type { CallRequest } from "./call-request.js";
+
+const LOCAL_PEER: PeerInfo = { address: "local", node: undefined, local: true };
+
+/** An in-process call: a ServerCall that settles a promise instead of writing a frame. */
+class LocalCall extends ServerCall {
+  deadlineTimer: NodeJS.Timeout | undefined = undefined;
+  constructor(
+    id: number,
+    entry: ServerMethod,
+    req: CallRequest,
+    timeoutMs: number,
+    startedAt: number,
+    readonly full: boolean,
+    readonly raw: boolean,
+    readonly resolve: (v: unknown) => void,
+    readonly reject: (e: GomsError) => void,
+  ) {
+    super(id, entry.service, entry.method, timeoutMs, req.metadata ?? emptyMetadata(), LOCAL_PEER, req.oneWay, PayloadCodec.Proto, startedAt);
+  }
+}
+
+/**
+ * Serves calls to services this node hosts without the network, through the
+ * same CallScope as a connection: admission (concurrency limit, draining),
+ * server interceptors, the `ret` rule and reporting are shared.
+ *
+ * Ownership: a handler never receives the caller's own request object, and the
+ * caller never receives the handler's own response object. Both are deep
+ * copies (@bufbuild/protobuf `clone`), so either side may keep or mutate what
+ * it holds, exactly as across the network. Encoding is skipped; raw calls
+ * (protobuf bytes) are decoded and encoded with the method's codecs.
+ */
+export class LocalEndpoint {
+  readonly scope: CallScope<LocalCall>;
+  private nextId = 1;
+
+  constructor(d: Dispatcher, onIdle: () => void) {
+    this.scope = new CallScope<LocalCall>(d, (call, entry, res, err) => this.answer(call, entry, res, err), onIdle);
+  }
+
+  /** Calls being served in-process. */
+  get inflight(): number {
+    return this.scope.calls.size;
+  }
+
+  call(entry: ServerMethod, req: CallRequest, timeoutMs: number, full: boolean): Promise<unknown> {
+    const signal = req.signal;
+    if (signal?.aborted) return Promise.reject(GomsError.from(signal.reason, Code.Canceled));
+    let input: unknown;
+    try {
+      input = req.raw ? entry.input.decode(req.message as Uint8Array) : own(entry.method.input, req.message);
+    } catch (e) {
+      return Promise.reject(new GomsError(`cannot decode ${entry.method.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument, { cause: e }));
+    }
+    const id = this.nextId;
+    this.nextId = id === 0xffffffff ? 1 : id + 1;
+    const startedAt = performance.now();
+    let call!: LocalCall;
+    const p = new Promise<unknown>((resolve, reject) => {
+      call = new LocalCall(id, entry, req, timeoutMs, startedAt, full, req.raw, resolve, reject);
+    });
+    if (timeoutMs > 0) {
+      call.deadlineTimer = setTimeout(() => this.abort(call, entry, new GomsError(`deadline of ${timeoutMs}ms exceeded`, Code.DeadlineExceeded)), timeoutMs);
+    }
+    if (signal !== undefined) {
+      const onAbort = (): void => this.abort(call, entry, GomsError.from(signal.reason, Code.Canceled));
+      signal.addEventListener("abort", onAbort, { once: true });
+      void p.then(
+        () => signal.removeEventListener("abort", onAbort),
+        () => signal.removeEventListener("abort", onAbort),
+      );
+    }
+    this.scope.run(call, entry, input);
+    return req.oneWay ? Promise.resolve(undefined) : p;
+  }
+
+  /** The caller's deadline passed or its signal aborted: the handler's signal fires and the call settles now. */
+  private abort(call: LocalCall, entry: ServerMethod, err: GomsError): void {
+    if (call.done) return;
+    call.abort(err);
+    this.scope.settle(call, entry, undefined, err);
+  }
+
+  private answer(call: LocalCall, entry: ServerMethod, res: unknown, err: GomsError | undefined): GomsError | undefined {
+    if (call.deadlineTimer !== undefined) clearTimeout(call.deadlineTimer);
+    if (err === undefined) {
+      try {
+        const message = own(entry.method.output, res ?? {});
+        const value = call.raw ? entry.output.encode(message as never) : message;
+        call.resolve(call.full ? { message: value, ret: call.ret, metadata: call.responseMetadataIfSet ?? {} } : value);
+        return undefined;
+      } catch (e) {
+        err = new GomsError(`handler returned an invalid ${entry.method.output.typeName}: ${(e as Error).message}`, Code.Internal, { cause: e });
+      }
+    }
+    if (call.oneWay) return err;
+    call.reject(err);
+    return err;
+  }
+}
+
+/** A copy the receiving side owns: a clone of a message, or a new message from an init shape. */
+function own(desc: DescMessage, value: unknown): unknown {
+  return isMessage(value, desc) ? clone(desc, value) : create(desc, value as never);
+}
