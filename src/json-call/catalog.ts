@@ -191,10 +191,11 @@ export function findRoute(services: ReadonlyMap<string, ServiceEntry>, service: 
   return { entry, method: m, path: `${entry.service.typeName}/${m.name}` };
 }
 
-/** True when `service` (any accepted spelling) is known, whatever the method. */
-export function hasService(services: ReadonlyMap<string, ServiceEntry>, service: string): boolean {
-  if (services.has(service) || services.has(upperFirst(service))) return true;
+/** The fully-qualified name of `service` (any accepted spelling) when it is known, whatever the method. */
+export function hasService(services: ReadonlyMap<string, ServiceEntry>, service: string): string | undefined {
+  const exact = services.get(service) ?? services.get(upperFirst(service));
+  if (exact !== undefined) return exact.service.typeName;
   const want = upperFirst(service);
-  for (const e of services.values()) if (e.service.name === service || e.service.name === want) return true;
-  return false;
+  for (const e of services.values()) if (e.service.name === service || e.service.name === want) return e.service.typeName;
+  return undefined;
 }

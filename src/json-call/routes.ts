@@ -52,7 +52,8 @@ export class Routes {
     return this.catalog.sync(true).then(() => {
       const again = this.lookup(service, method, key);
       if (again !== undefined) return again;
-      if (hasService(this.catalog.services(), service)) throw new GomsError(`service ${service} has no method ${method}`, Code.NotFound);
+      const known = hasService(this.catalog.services(), service);
+      if (known !== undefined) throw new GomsError(`${known} has no method ${method}`, Code.NotFound);
       throw new GomsError(`unknown service ${service}`, Code.NotFound);
     });
   }

@@ -118,7 +118,7 @@ describe("goms CLI and the rpc example, as processes", () => {
     assert.equal(badJson.code, 1);
     assert.match(badJson.stderr, /invalid_argument: .*expected number/);
     const badSvc = await run([CLI, "call", "--addr", addr, "Nope.Add"]);
-    assert.match(badSvc.stderr, /not_found: service Nope is not hosted by node rpc0/);
+    assert.match(badSvc.stderr, /not_found: unknown service Nope/);
 
     const info = await run([CLI, "info", "--addr", addr]);
     assert.equal(info.code, 0, info.stderr);

@@ -43,7 +43,7 @@ describe("testing harness: createCluster", () => {
     await until(() => q.nodesOf("goms.examples.v1.DB").filter((n) => n.ready).length === 3, 3000, "db2 discovered");
     assert.deepEqual([...(await servedBy(q, 9))].sort(), ["db0", "db1", "db2"]);
     assert.deepEqual(
-      q.nodesOf("DB").map((n) => [n.name, n.ready]),
+      q.nodesOf("goms.examples.v1.DB").map((n) => [n.name, n.ready]),
       [["db0", true], ["db1", true], ["db2", true]],
     );
   });
