@@ -56,6 +56,8 @@ export class LocalEndpoint {
   call(entry: ServerMethod, req: CallRequest, timeoutMs: number, full: boolean): Promise<unknown> {
     const signal = req.signal;
     if (signal?.aborted) return Promise.reject(GomsError.from(signal.reason, Code.Canceled));
+    const refused = this.scope.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
     let input: unknown;
     try {
       input = req.raw ? entry.input.decode(req.message as Uint8Array) : own(entry.method.input, req.message);

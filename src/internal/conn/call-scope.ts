@@ -36,10 +36,16 @@ export class CallScope<C extends ServerCall = ServerCall> {
     if (this.draining || !this.d.accepting) return new GomsError("node is shutting down", Code.Unavailable);
     const entry = this.d.lookup(path);
     if (entry === undefined) return this.d.missing(path);
+    return this.refusal() ?? entry;
+  }
+
+  /** For a method already looked up: why a new call is refused now (draining, limit), or undefined. */
+  refusal(): GomsError | undefined {
+    if (this.draining || !this.d.accepting) return new GomsError("node is shutting down", Code.Unavailable);
     if (this.calls.size >= this.d.maxConcurrentCalls) {
       return new GomsError(`too many concurrent calls (limit ${this.d.maxConcurrentCalls})`, Code.ResourceExhausted);
     }
-    return entry;
+    return undefined;
   }
 
   /** Runs an admitted call's handler; the outcome is settled (answered, reported) exactly once. */
