@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { layersPlugin } from "./eslint/layers.js";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "src/gen/**", "**/gen/**", "admin-ui/dist/**", ".prof/**", ".bench-results/**"] },
@@ -11,6 +12,12 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-console": "error",
     },
+  },
+  {
+    // The package graph: see docs/architecture.md and eslint/layers.js.
+    files: ["src/**/*.ts"],
+    plugins: { goms: layersPlugin },
+    rules: { "goms/layers": "error" },
   },
   {
     files: ["src/cli/**", "examples/**", "bench/**", "scripts/**", "test/**"],
