@@ -4,15 +4,16 @@
  * The first positional argument selects a suite (default `rpc`). Options:
  *   --quick             1 round, short windows (finishes in under a minute)
  *   --rounds N          rounds, target order rotated each round (default 3)
- *   --targets a,b       subset of targets (rpc: raw,grpc,moleculer,nest,goms)
+ *   --targets a,b       subset of targets (rpc: raw,raw-codec,grpc,moleculer,nest,goms)
  *   --levels 1,64       calls in flight (default 1,64,256; gateway suite: connections, default 64)
+ *   --bodies a,b        gateway suite: request bodies (small,bench; default both)
  *   --warmup MS         warmup per level (default 1000; quick 300)
  *   --duration MS       measured window per level (default 3000; quick 1000)
  *   --json FILE         also write machine-readable results
  *   --cpu-prof          run goms server and client with --cpu-prof into .bench-results/prof
  *   --verbose           pass target process output through to stderr
  */
-import { runGatewaySuite } from "./suites/gateway.js";
+import { GATEWAY_BODY_NAMES, runGatewaySuite } from "./suites/gateway.js";
 import { runMonitorSuite } from "./suites/monitor.js";
 import { RPC_TARGET_NAMES, runRpcSuite } from "./suites/rpc.js";
 import { runRegistrySuite } from "./suites/registry.js";
@@ -28,6 +29,7 @@ interface ParsedArgs {
   rounds: number | undefined;
   targets: string[] | undefined;
   levels: number[] | undefined;
+  bodies: string[] | undefined;
   warmupMs: number | undefined;
   durationMs: number | undefined;
   json: string | undefined;
@@ -62,11 +64,15 @@ const SUITES: Record<string, Suite> = {
     run: (a) => runRegistrySuite({ quick: a.quick, json: a.json }),
   },
   gateway: {
-    description: "HTTP JSON -> goms RPC -> JSON through the gateway (DB.Query echo) vs a bare node:http JSON echo, autocannon",
+    description: "HTTP JSON -> goms RPC -> JSON through the gateway vs a bare node:http JSON echo (small and 1,050-byte bodies), autocannon",
     run: (a, argv) => {
       if (a.targets !== undefined) throw new UsageError("the gateway suite always runs bare and gateway side by side");
+      for (const b of a.bodies ?? []) {
+        if (!GATEWAY_BODY_NAMES.includes(b)) throw new UsageError(`unknown body "${b}"; available: ${GATEWAY_BODY_NAMES.join(", ")}`);
+      }
       return runGatewaySuite({
         rounds: a.rounds ?? (a.quick ? 1 : 3),
+        bodies: a.bodies ?? [...GATEWAY_BODY_NAMES],
         connections: a.levels ?? [64],
         warmupMs: a.warmupMs ?? (a.quick ? 500 : 1000),
         durationMs: a.durationMs ?? (a.quick ? 2000 : 5000),
@@ -114,6 +120,7 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     rounds: undefined,
     targets: undefined,
     levels: undefined,
+    bodies: undefined,
     warmupMs: undefined,
     durationMs: undefined,
     json: undefined,
@@ -138,6 +145,9 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         break;
       case "--levels":
         a.levels = list(flag, value()).map((s) => positiveInt(flag, s));
+        break;
+      case "--bodies":
+        a.bodies = list(flag, value());
         break;
       case "--warmup":
         a.warmupMs = positiveInt(flag, value());
@@ -180,12 +190,13 @@ function suiteList(): string {
 function usage(): string {
   return [
     "usage: npm run bench -- [suite] [--quick] [--rounds N] [--targets a,b] [--levels 1,64,256]",
-    "                        [--warmup MS] [--duration MS] [--json FILE] [--cpu-prof] [--verbose]",
+    "                        [--bodies a,b] [--warmup MS] [--duration MS] [--json FILE] [--cpu-prof] [--verbose]",
     "",
     "suites:",
     suiteList(),
     "",
     `rpc targets: ${RPC_TARGET_NAMES.join(", ")}`,
+    `gateway bodies (--bodies): ${GATEWAY_BODY_NAMES.join(", ")}`,
   ].join("\n");
 }
 
@@ -210,6 +221,7 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
+    if (args.bodies !== undefined && args.suite !== "gateway") throw new UsageError("--bodies applies to the gateway suite only");
     return await suite.run(args, argv);
   } catch (e) {
     if (e instanceof UsageError) {

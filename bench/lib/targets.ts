@@ -16,6 +16,7 @@ export interface TargetDef {
 
 export const TARGETS: readonly TargetDef[] = [
   { name: "raw", description: "node:net, 4-byte length prefix, opaque echo, batched writes", ports: 1, profile: false },
+  { name: "raw-codec", description: "raw's socket and batching, plus goms's codec on both sides (the floor of protobuf RPC)", ports: 1, profile: true },
   { name: "grpc", description: "@grpc/grpc-js unary Echo, proto-loader", ports: 1, profile: false },
   { name: "moleculer", description: "Moleculer 0.14, TCP transporter, static urls, JSON", ports: 2, profile: false },
   { name: "nest", description: "NestJS 12 TCP microservice, @MessagePattern('echo')", ports: 1, profile: false },

@@ -1,17 +1,17 @@
 /**
- * gateway suite, gateway process: a goms node peered with the DB node and the
+ * gateway suite, gateway process: a goms node peered with the backend node and the
  * HTTP gateway in front of it (JSON -> protobuf -> RPC over TCP -> protobuf -> JSON).
- * With BENCH_DB_PORT the DB node is another process (db.ts); without it, the DB
- * node runs in this process as a second goms node, still called over loopback TCP.
+ * With BENCH_DB_PORT the backend node is another process (db.ts); without it, the
+ * backend node runs in this process as a second goms node, still called over loopback TCP.
  */
 import { createGateway } from "../../../dist/gateway/index.js";
-import { DB } from "../../../dist/gen/goms/examples/v1/db_pb.js";
 import { createNode } from "../../../dist/rpc/index.js";
+import { hostEchoServices } from "./services.js";
 
 let dbPort = Number(process.env["BENCH_DB_PORT"] ?? "0");
 if (dbPort === 0) {
   const db = createNode({ name: "db0", host: "127.0.0.1", port: 0 });
-  db.service(DB, { query: (req) => ({ value: req.key }), update: () => ({}) });
+  hostEchoServices(db);
   await db.start();
   dbPort = db.port;
 }

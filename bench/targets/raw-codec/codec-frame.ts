@@ -1,0 +1,25 @@
+/**
+ * raw-codec framing: the 581-byte BenchmarkMessage encoded with goms's codec (the
+ * built package, as the goms targets use) straight into a 4-byte length-prefixed
+ * frame, and decoded from one. No copy beyond what the codec itself does.
+ */
+import { Writer, getCodec } from "../../../dist/codec/index.js";
+import { BenchmarkMessageSchema, type BenchmarkMessage } from "../../../dist/gen/goms/bench/v1/bench_pb.js";
+
+const codec = getCodec(BenchmarkMessageSchema);
+
+export { Writer };
+
+/** Encodes `msg` as one frame. The caller takes each frame before the next (w.pending is 0 here). */
+export function encodeBenchFrame(w: Writer, msg: BenchmarkMessage): Buffer {
+  w.ensure(4);
+  w.pos += 4;
+  codec.encodeInto(msg, w);
+  // The codec may move the region to a new slab: the header is always at w.start.
+  w.buf.writeUInt32BE(w.pending - 4, w.start);
+  return w.take();
+}
+
+export function decodeBenchFrame(frame: Buffer): BenchmarkMessage {
+  return codec.decode(frame, 4, frame.length);
+}
