@@ -51,6 +51,19 @@ export class CallRouter {
     }
   }
 
+  /**
+   * Every node that hosts `service` now (this one first, when it does), for a
+   * broadcast: after discovery's first list, and after dialling the nodes
+   * found there (bounded by `timeoutMs`).
+   */
+  async targets(service: string, timeoutMs: number): Promise<string[]> {
+    await this.awaitDiscovery(timeoutMs);
+    if (this.d.discovery()?.want(service)) await this.settlePeers(timeoutMs);
+    const out = this.d.peers.all(service).map((p) => p.name);
+    if (this.d.table.services.has(service)) out.unshift(this.d.name);
+    return out;
+  }
+
   /** Resolves with the response message, or with a CallResult when `full`. */
   route(req: CallRequest, full: boolean): Promise<unknown> {
     const rm = req.route;

@@ -81,3 +81,24 @@ export interface NodeOptions {
   /** Retry budget for idempotent calls. */
   retryBudget?: Partial<RetryBudgetOptions>;
 }
+
+/** Cheap read-only counters of a node (for monitoring). */
+export interface NodeCounters {
+  /** Inbound connections (other nodes and clients connected to this one). */
+  serverConnections: number;
+  /** Peers this node dialled that are ready for calls. */
+  peersReady: number;
+  /** Calls this node is serving right now (network and in-process). */
+  servingCalls: number;
+  /** Calls this node has outstanding on its peer connections. */
+  outgoingCalls: number;
+  /** Retries of idempotent calls on another node, since start. */
+  retries: number;
+  /** Milliseconds since the node was created. */
+  uptimeMs: number;
+}
+
+export interface CloseOptions {
+  /** Override NodeOptions.shutdownGraceMs. */
+  graceMs?: number;
+}

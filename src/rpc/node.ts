@@ -10,12 +10,13 @@ import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.j
 import { tcpTransport } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
 import { VERSION } from "../version.js";
-import { defaultBackoff, type BackoffOptions } from "./backoff.js";
-import type { PeerEvent } from "./diagnostics.js";
-import { channels } from "./diagnostics.js";
+import { defaultBackoff } from "./backoff.js";
 import { introspection } from "./introspection.js";
-import type { NodeOptions } from "./node-options.js";
-import { Peer, type PeerAddress } from "./peer.js";
+import type { CloseOptions, NodeCounters, NodeOptions } from "./node-options.js";
+
+export type { CloseOptions, NodeCounters } from "./node-options.js";
+import type { Peer, PeerAddress } from "./peer.js";
+import { PeerSet, type PeerView } from "./peer-set.js";
 import { PeerTable } from "./peer-table.js";
 import { defaultRetryBudget, RetryBudget } from "./retry-budget.js";
 import { routedMethod, type RoutedMethod } from "./client-method.js";
@@ -38,38 +39,17 @@ import type {
   ServiceOptions,
 } from "./types.js";
 
-/** Cheap read-only counters of a node (for monitoring). */
-export interface NodeCounters {
-  /** Inbound connections (other nodes and clients connected to this one). */
-  serverConnections: number;
-  /** Peers this node dialled that are ready for calls. */
-  peersReady: number;
-  /** Calls this node is serving right now (network). */
-  servingCalls: number;
-  /** Calls this node has outstanding on its peer connections. */
-  outgoingCalls: number;
-  /** Retries of idempotent calls on another node, since start. */
-  retries: number;
-  /** Milliseconds since the node was created. */
-  uptimeMs: number;
-}
-
-export interface CloseOptions {
-  /** Override NodeOptions.shutdownGraceMs. */
-  graceMs?: number;
-}
-
 /** A goms node: hosts services, calls other nodes. Create with createNode(). */
 export class GomsNode {
   readonly name: string;
   private readonly table: ServiceTable;
   private readonly peers: PeerTable;
+  private readonly peerSet: PeerSet;
   private readonly server: NodeServer;
   private readonly caller: Caller;
   private readonly router: CallRouter;
   private readonly opts: NodeOptions;
   private readonly connOpts: ConnOptions;
-  private readonly backoff: BackoffOptions;
   private readonly transport: Transport;
   private state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   private readonly defaultTimeoutMs: number;
@@ -89,7 +69,6 @@ export class GomsNode {
     this.opts = opts;
     this.name = opts.name;
     this.connOpts = { ...defaultConnOptions, ...opts.connection };
-    this.backoff = { ...defaultBackoff, ...opts.reconnect };
     this.transport =
       opts.transport ??
       tcpTransport({
@@ -101,6 +80,22 @@ export class GomsNode {
     this.peers = new PeerTable({
       balancer: opts.balancer ?? "round-robin",
       region: opts.preferSameRegion === false ? undefined : (opts.region ?? 0),
+    });
+    this.peerSet = new PeerSet({
+      node: this.name,
+      table: this.peers,
+      transport: this.transport,
+      connOpts: this.connOpts,
+      backoff: { ...defaultBackoff, ...opts.reconnect },
+      observer: this.callObserver,
+      hello: () => this.server.hello(),
+      started: () => this.state === "running" || this.state === "starting",
+      onConnect: (id) => {
+        for (const s of this.table.services.values()) s.hooks.onPeerConnect?.(id);
+      },
+      onDisconnect: (id, err) => {
+        for (const s of this.table.services.values()) s.hooks.onPeerDisconnect?.(id, err);
+      },
     });
     const als = opts.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
     this.table = new ServiceTable(opts.serverInterceptors ?? [], als);
@@ -231,20 +226,8 @@ export class GomsNode {
       );
       await this.membership.start(this.server.port > 0 ? this.identity() : undefined, this.table);
     }
-    await Promise.all(peers.map((p) => this.firstContact(p)));
+    await Promise.all(peers.map((p) => this.peerSet.firstContact(p)));
     return this;
-  }
-
-  /** Resolves once the peer answered or failed its first attempt. */
-  private firstContact(p: Peer): Promise<void> {
-    if (p.state !== "connecting") return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (p.state !== "connecting") resolve();
-        else void this.peers.waitChange(Date.now() + this.connOpts.handshakeTimeoutMs * 2, undefined).then(check, () => resolve());
-      };
-      check();
-    });
   }
 
   // ---- read-only queries --------------------------------------------------
@@ -258,8 +241,8 @@ export class GomsNode {
   }
 
   /** The peers this node dialled, ready or not, with their identity once they said HELLO. */
-  peerList(): { name: string; address: string; state: Peer["state"]; identity: NodeIdentity | undefined; lastError: GomsError | undefined }[] {
-    return [...this.peers.peers.values()].map((p) => ({ name: p.name, address: p.key, state: p.state, identity: p.identity, lastError: p.lastError }));
+  peerList(): PeerView[] {
+    return this.peerSet.list();
   }
 
   /** The services this node hosts: descriptor and whether it is internal. */
@@ -268,13 +251,8 @@ export class GomsNode {
   }
 
   /** Resolves once some peer is ready (or `timeoutMs` passed: then false). */
-  async waitForPeer(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (const p of this.peers.peers.values()) if (p.state === "ready") return true;
-      if (Date.now() >= deadline) return false;
-      await this.peers.waitChange(deadline, signal).catch(() => undefined);
-    }
+  waitForPeer(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.peerSet.waitForReady(timeoutMs, signal);
   }
 
   /**
@@ -294,34 +272,12 @@ export class GomsNode {
 
   /** Connects to another node. Its services become routable once it says HELLO. */
   addPeer(address: PeerAddress): Peer {
-    const existing = this.peers.peers.get(`${address.host}:${address.port}`);
-    if (existing) return existing;
-    const peer = new Peer(address, this.transport, this.connOpts, this.server.hello(), this.backoff, {
-      onReady: (p) => {
-        this.peers.rebuild();
-        this.peerEvent(p, "connected");
-        for (const s of this.table.services.values()) s.hooks.onPeerConnect?.(p.identity!);
-      },
-      onDown: (p, err) => {
-        this.peers.rebuild();
-        this.peerEvent(p, "disconnected", err.rawMessage);
-        if (p.identity) for (const s of this.table.services.values()) s.hooks.onPeerDisconnect?.(p.identity, err);
-      },
-    }, this.callObserver);
-    this.peers.add(peer);
-    if (this.state === "running" || this.state === "starting") peer.start();
-    return peer;
+    return this.peerSet.add(address);
   }
 
   /** Disconnects from a peer (after its in-flight calls). */
   removePeer(address: { host: string; port: number }): void {
-    this.peers.remove(`${address.host}:${address.port}`)?.close(false);
-  }
-
-  private peerEvent(p: Peer, state: PeerEvent["state"], reason?: string): void {
-    if (!channels.peer.hasSubscribers) return;
-    const ev: PeerEvent = { node: this.name, peer: p.name, address: p.key, state, ...(reason !== undefined ? { reason } : {}) };
-    channels.peer.publish(ev);
+    this.peerSet.remove(address);
   }
 
   // ---- calling: every entry point below goes through the one pipeline (Caller) ----
@@ -344,10 +300,7 @@ export class GomsNode {
   /** Calls every node hosting the service (including this one), in parallel: one pipeline call per node. */
   broadcast<Desc extends DescService>(desc: Desc): BroadcastClient<Desc> {
     return makeClients(desc, async (m, req, o) => {
-      await this.router.awaitDiscovery(o?.timeoutMs ?? this.defaultTimeoutMs);
-      if (this.membership?.discovery.want(desc.typeName)) await this.router.settlePeers(o?.timeoutMs ?? this.defaultTimeoutMs);
-      const targets = this.peers.all(desc.typeName).map((p) => p.name);
-      if (this.table.services.has(desc.typeName)) targets.unshift(this.name);
+      const targets = await this.router.targets(desc.typeName, o?.timeoutMs ?? this.defaultTimeoutMs);
       const rm = routedMethod(m);
       return Promise.all(
         targets.map(async (node) => {
@@ -404,8 +357,7 @@ export class GomsNode {
     this.closing = Promise.resolve();
     this.membership?.abandon();
     const killed = this.server.kill();
-    for (const p of this.peers.peers.values()) p.close(true);
-    this.peers.rebuild();
+    this.peerSet.kill();
     await killed;
   }
 
@@ -426,11 +378,7 @@ export class GomsNode {
     // Leave the registry first so that other nodes stop routing here while we drain.
     await this.membership?.close();
     await this.server.drain(deadline);
-    const peers = [...this.peers.peers.values()];
-    for (const p of peers) p.close(false);
-    await Promise.all(peers.map((p) => p.closed(deadline)));
-    for (const p of peers) p.close(true);
-    this.peers.rebuild();
+    await this.peerSet.close(deadline);
     if (wasRunning) for (const s of this.table.services.values()) await s.hooks.onStop?.();
     this.state = "closed";
   }
