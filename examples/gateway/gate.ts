@@ -19,8 +19,8 @@ const { values } = parseArgs({
 const { kv, registry } = await openRegistry(registryUrl(values.registry));
 const node = createNode({ name: "gate0", id: 1, host: values.host, port: Number(values.port), registry, connectAll: true });
 await node.start();
-const gateway = createGateway({ node });
-const httpPort = await gateway.listen(Number(values["http-port"]), values.host);
+const gateway = await createGateway({ node, listen: { port: Number(values["http-port"]), host: values.host } }).start();
+const httpPort = gateway.port;
 console.log(`gate0 on ${values.host}:${node.port}; HTTP gateway on http://${values.host}:${httpPort}/api/{Service}/{Method}`);
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => void gateway.close().then(() => node.close({ graceMs: 2000 })).then(() => kv.close()).then(() => process.exit(0)));

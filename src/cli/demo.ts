@@ -43,8 +43,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   await db.start();
   const gate = createNode({ name: "gate0", id: 1, registry, connectAll: true });
   await gate.start();
-  const gateway = createGateway({ node: gate });
-  const httpPort = await gateway.listen(o.httpPort, "127.0.0.1");
+  const gateway = await createGateway({ node: gate, listen: { port: o.httpPort } }).start();
+  const httpPort = gateway.port;
   const base = `http://127.0.0.1:${httpPort}`;
 
   // The admin console: node "admin" hosts MonitorService; db0 and gate0 push their stats to it.

@@ -88,10 +88,11 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
     maxTimeoutMs: o.maxTimeout,
     forwardHeaders: o.forwardHeader,
     trustedProxies: o.trustedProxy,
+    listen: { port: o.port, host: o.host },
     ...(o.corsOrigin.length > 0 ? { cors: { origins: o.corsOrigin } } : {}),
   };
   const gw = createGateway(opts);
-  const port = await gw.listen(o.port, o.host);
+  const port = (await gw.start()).port;
   process.stdout.write(`gateway ${o.name} on http://${o.host}:${port} (POST /api/{Service}/{Method}, GET /healthz /readyz /openapi.json)\n`);
   let stopping = false;
   const stop = (): void => {

@@ -19,18 +19,20 @@ import { GatewayTracing } from "./tracing.js";
 export interface Gateway {
   /** node:http request listener: mount it in your own server (or fastify: rq.raw, rp.raw). */
   handler(req: IncomingMessage, res: ServerResponse): void;
-  /** Starts an HTTP server with the gateway's timeouts; resolves with the bound port. */
-  listen(port: number, host?: string): Promise<number>;
-  /** The server started by listen(), if any. */
+  /** Starts an HTTP server with the gateway's timeouts on `listen` (default 127.0.0.1, a free port). */
+  start(): Promise<Gateway>;
+  /** The bound port once started, else 0. */
+  readonly port: number;
+  /** The server started by start(), if any. */
   readonly server: Server | undefined;
   /** Requests being handled right now. */
   readonly inflight: number;
   /**
    * Graceful drain: stop accepting, answer new requests on open connections with
    * 503, wait for in-flight requests (up to shutdownGraceMs), then close every
-   * connection. Does not close the node.
+   * connection. `graceMs` overrides shutdownGraceMs. Does not close the node.
    */
-  close(): Promise<void>;
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 const RPC_ALLOW = "POST, OPTIONS";
@@ -41,7 +43,7 @@ const METADATA_KEY = /^[a-z0-9_.-]{1,255}$/;
 const FORM_TYPE = "application/x-www-form-urlencoded";
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json$/i;
 
-class GatewayImpl implements Gateway {
+class GatewayImpl {
   private readonly node: GomsNode;
   private readonly o: ResolvedOptions;
   private readonly json: JsonCaller;
@@ -61,8 +63,11 @@ class GatewayImpl implements Gateway {
   private calls = 0;
   private readonly batch = new CallBatch();
 
+  private readonly listenOn: { port?: number | undefined; host?: string | undefined };
+
   constructor(opts: GatewayOptions) {
     this.node = opts.node;
+    this.listenOn = opts.listen ?? {};
     this.o = resolveOptions(opts);
     this.json = createJsonCaller(opts.node, { descriptorTimeoutMs: this.o.descriptorTimeoutMs });
     this.auth = new Auth(opts.auth);
@@ -278,8 +283,9 @@ class GatewayImpl implements Gateway {
 
   // ---- lifecycle ------------------------------------------------------------
 
-  listen(port: number, host = "127.0.0.1"): Promise<number> {
-    if (this.server !== undefined) return Promise.reject(new GomsError("the gateway is already listening", Code.FailedPrecondition));
+  start(): Promise<number> {
+    if (this.server !== undefined) return Promise.reject(new GomsError("the gateway was already started", Code.FailedPrecondition));
+    const { port = 0, host = "127.0.0.1" } = this.listenOn;
     const requestTimeout = this.o.requestTimeoutMs;
     const headersTimeout = Math.min(this.o.headersTimeoutMs, requestTimeout);
     const server = createServer(
@@ -302,18 +308,18 @@ class GatewayImpl implements Gateway {
     });
   }
 
-  close(): Promise<void> {
-    return (this.closing ??= this.doClose());
+  close(graceMs = this.o.shutdownGraceMs): Promise<void> {
+    return (this.closing ??= this.doClose(graceMs));
   }
 
-  private async doClose(): Promise<void> {
+  private async doClose(graceMs: number): Promise<void> {
     this.draining = true;
     const server = this.server;
     const closed = server === undefined ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));
     server?.closeIdleConnections();
     if (this.inflight > 0) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.o.shutdownGraceMs);
+        const t = setTimeout(resolve, graceMs);
         this.idleWaiters.push(() => {
           clearTimeout(t);
           resolve();
@@ -365,17 +371,25 @@ function addQuery(md: Metadata, query: string): void {
 /** Creates an HTTP/JSON gateway in front of `node`. */
 export function createGateway(options: GatewayOptions): Gateway {
   const g = new GatewayImpl(options);
-  return {
+  let port = 0;
+  const gateway: Gateway = {
     handler: g.handler,
-    listen: (port, host) => g.listen(port, host),
+    start: async () => {
+      port = await g.start();
+      return gateway;
+    },
+    get port() {
+      return port;
+    },
     get server() {
       return g.server;
     },
     get inflight() {
       return g.inflight;
     },
-    close: () => g.close(),
+    close: (o) => g.close(o?.graceMs),
   };
+  return gateway;
 }
 
 export { RateLimited };

@@ -64,6 +64,8 @@ export interface RateLimitOptions {
 export interface GatewayOptions {
   /** The goms node the gateway calls through (started by you). */
   node: GomsNode;
+  /** Where start() listens. Default 127.0.0.1 and a free port (see `gateway.port`). */
+  listen?: { port?: number | undefined; host?: string | undefined };
   /** Path prefix of RPC routes. Default "/api". */
   prefix?: string;
   /** Largest request body in bytes. Default 1 MiB (larger: 413). */

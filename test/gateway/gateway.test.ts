@@ -152,7 +152,7 @@ describe("gateway: routes and transcoding", () => {
     const { createGateway } = await import("../../src/gateway/index.js");
     const gw = createGateway({ node: gwNode });
     track(gw);
-    const port = await gw.listen(0);
+    const port = (await gw.start()).port;
     assert.equal((await request(port, "GET", "/readyz")).status, 503);
     assert.equal((await post(port, "/api/DB/Query", "{}")).status, 404);
   });

@@ -45,7 +45,7 @@ export async function startEnv(nodes: NodeSet, gwOpts: Partial<GatewayOptions> =
   const db = await nodes.start({ name: "db0", port: 0 }, hostDb);
   const gwNode = await nodes.start({ name: "gate0", peers: [{ host: "127.0.0.1", port: db.port }], ...gwNodeOpts });
   const gw = createGateway({ node: gwNode, ...gwOpts });
-  const port = await gw.listen(0, "127.0.0.1");
+  const port = (await gw.start()).port;
   return { db, gwNode, gw, port };
 }
 

@@ -42,7 +42,7 @@ describe("gateway: discovery of services", () => {
     const gwNode = await nodes.start({ name: "gate0", registry });
     const gw = createGateway({ node: gwNode });
     gateways.push(gw);
-    const port = await gw.listen(0);
+    const port = (await gw.start()).port;
     assert.equal((await post(port, "/api/DB/Update", '{"key":"a","value":"b"}')).status, 200);
     assert.equal((await post(port, "/api/Echo/All", "{}")).status, 404);
     await nodes.start({ name: "echo0", port: 0, registry }, hostEcho);
@@ -145,7 +145,7 @@ describe("gateway: connections and shutdown", () => {
     const gwNode = await nodes.start({ name: "gate0", peers: [{ host: "127.0.0.1", port: db.port }] });
     const gw = createGateway({ node: gwNode });
     gateways.push(gw);
-    const port = await gw.listen(0);
+    const port = (await gw.start()).port;
     const sock = net.connect(port, "127.0.0.1");
     const body = '{"key":"slow"}';
     sock.write(`POST /api/DB/Query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);

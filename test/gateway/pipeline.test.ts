@@ -79,7 +79,7 @@ describe("gateway on the call pipeline", () => {
     const gwNode = await nodes.start({ name: "gate-int", peers: [{ host: "127.0.0.1", port: priv.port }] });
     const gw = createGateway({ node: gwNode, openapi: true });
     gateways.push(gw);
-    const port = await gw.listen(0);
+    const port = (await gw.start()).port;
     assert.equal((await post(port, "/api/DB/Query", '{"key":"a"}')).status, 404);
     assert.ok(!(await request(port, "GET", "/openapi.json")).text.includes("DB"));
     // Still callable over RPC.
@@ -103,7 +103,7 @@ describe("gateway retries idempotent calls on another node (real node processes)
     const gwNode = createNode({ name: "gate-retry", registry, connectAll: true, interceptors: [c.interceptor] });
     await gwNode.start();
     const gw = createGateway({ node: gwNode });
-    const port = await gw.listen(0);
+    const port = (await gw.start()).port;
     try {
       await until(() => gwNode.peerList().filter((p) => p.state === "ready").length === 2, 5000, "both db nodes connected");
       assert.equal((await post(port, "/api/DB/Query", '{"key":"warm"}')).status, 200);

@@ -64,7 +64,7 @@ it("HTTP (traceparent) -> gateway SERVER span -> gate node CLIENT span -> DB han
   );
   const gwNode = await nodes.start({ name: "gate-t", peers: [{ host: "127.0.0.1", port: db.port }], interceptors: [t.client] });
   const gw = createGateway({ node: gwNode });
-  const port = await gw.listen(0);
+  const port = (await gw.start()).port;
   const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
   const callerSpan = "00f067aa0ba902b7";
   const r = await post(port, "/api/DB/Query", '{"key":"k"}', { traceparent: `00-${traceId}-${callerSpan}-01` });

@@ -18,6 +18,6 @@ if (dbPort === 0) {
 const node = createNode({ name: "gate0", peers: [{ host: "127.0.0.1", port: dbPort }] });
 await node.start();
 const gw = createGateway({ node });
-const port = await gw.listen(0, "127.0.0.1");
+const port = (await gw.start()).port;
 process.send?.({ port });
 process.on("disconnect", () => void gw.close().then(() => node.close({ graceMs: 0 })).then(() => process.exit(0)));
