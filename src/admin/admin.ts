@@ -50,7 +50,10 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, s: AdminState
   }
   for (const k in SECURITY_HEADERS) res.setHeader(k, SECURITY_HEADERS[k]!);
   if (!path.startsWith("/api/")) {
-    if (req.method !== "GET" && req.method !== "HEAD") throw gomsError("GOMS_ERR_METHOD_NOT_ALLOWED", { method: req.method ?? "", allow: "GET" });
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      throw gomsError("GOMS_ERR_METHOD_NOT_ALLOWED", { method: req.method ?? "", allow: "GET" });
+    }
     return serveUi(uiDir, path, res);
   }
   let params: string[] | undefined;
@@ -67,7 +70,9 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, s: AdminState
   }
   if (!route) {
     if (!pathMatched) throw gomsError("GOMS_ERR_NO_ROUTE", { path });
-    throw gomsError("GOMS_ERR_METHOD_NOT_ALLOWED", { method: req.method ?? "", allow: ROUTES.filter((x) => x.path.test(path)).map((x) => x.method).join(", ") });
+    const allow = ROUTES.filter((x) => x.path.test(path)).map((x) => x.method).join(", ");
+    res.setHeader("allow", allow);
+    throw gomsError("GOMS_ERR_METHOD_NOT_ALLOWED", { method: req.method ?? "", allow });
   }
   const ip = clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], s.trusted);
   const r: Req = { req, res, url, ip, params: params ?? [], session: undefined, user: "-", role: undefined };
