@@ -20,11 +20,11 @@ interface ReasonEntry {
  */
 export const REASONS = {
   // ---- calls -----------------------------------------------------------------
-  GOMS_ERR_DEADLINE_EXCEEDED: { code: Code.DeadlineExceeded, message: (p: { ms: number }) => `deadline of ${p.ms}ms exceeded` },
+  GOMS_ERR_DEADLINE_EXCEEDED: { code: Code.DeadlineExceeded, message: (p: { ms?: number }) => (p.ms === undefined ? "deadline exceeded" : `deadline of ${p.ms}ms exceeded`) },
   GOMS_ERR_CANCELED: { code: Code.Canceled, message: (p: { why: string }) => `canceled: ${p.why}` },
   GOMS_ERR_NO_NODE: { code: Code.Unavailable, message: (p: { service: string }) => `no node hosting ${p.service} is available` },
   GOMS_ERR_NODE_NOT_CONNECTED: { code: Code.Unavailable, message: (p: { node: string }) => `node ${p.node} is not connected` },
-  GOMS_ERR_NODE_DRAINING: { code: Code.Unavailable, message: (p: { node: string }) => `node ${p.node} is shutting down` },
+  GOMS_ERR_NODE_DRAINING: { code: Code.Unavailable, message: (p: { node?: string }) => (p.node === undefined ? "the node is shutting down" : `node ${p.node} is shutting down`) },
   GOMS_ERR_NODE_NOT_RUNNING: { code: Code.Unavailable, message: (p: { node: string; state: string }) => `node ${p.node} is ${p.state}` },
   GOMS_ERR_CONNECTION_LOST: { code: Code.Unavailable, message: (p: { why: string }) => `connection lost: ${p.why}` },
   GOMS_ERR_CONNECT_FAILED: { code: Code.Unavailable, message: (p: { address: string; why: string }) => `connect to ${p.address} failed: ${p.why}` },

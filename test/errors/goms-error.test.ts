@@ -93,6 +93,7 @@ describe("reason catalog", () => {
     assert.equal(e.code, Code.DeadlineExceeded);
     assert.equal(e.reason, "GOMS_ERR_DEADLINE_EXCEEDED");
     assert.equal(e.rawMessage, "deadline of 250ms exceeded");
+    assert.equal(gomsError("GOMS_ERR_DEADLINE_EXCEEDED", {}).rawMessage, "deadline exceeded");
     const cause = new Error("c");
     const n = gomsError("GOMS_ERR_NOT_LOGGED_IN", undefined, { cause, ret: 1 });
     assert.equal(n.code, Code.Unauthenticated);
