@@ -34,10 +34,15 @@ export interface Me {
   csrf: string;
 }
 
+/** A failed API request, from the error body every goms HTTP server sends: {code, message, reason?}. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** goms code name, e.g. "not_found" ("" when the body was not a goms error). */
+    readonly code: string,
+    /** Stable reason id (docs/errors.md), e.g. "GOMS_ERR_TOO_MANY_ATTEMPTS". */
+    readonly reason: string | undefined,
   ) {
     super(message);
   }
@@ -51,9 +56,12 @@ export function setCsrf(token: string): void {
 
 async function parse<T>(r: Response): Promise<T> {
   const text = await r.text();
-  const body = (text ? JSON.parse(text) : {}) as T & { error?: string };
-  if (!r.ok) throw new ApiError(r.status, body.error ?? `HTTP ${r.status}`);
-  return body;
+  const body = (text ? JSON.parse(text) : {}) as unknown;
+  if (!r.ok) {
+    const e = body as { code?: string; message?: string; reason?: string };
+    throw new ApiError(r.status, e.message ?? `HTTP ${r.status}`, e.code ?? "", e.reason);
+  }
+  return body as T;
 }
 
 export async function get<T>(path: string): Promise<T> {

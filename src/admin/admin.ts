@@ -4,7 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { AuditLog } from "./audit.js";
 import type { AdminState, Req, Route } from "./context.js";
-import { HttpError, sendError, sendJson } from "./http-util.js";
+import { gomsError } from "../errors/index.js";
+import { clientIp, IpSet } from "../internal/http/client-ip.js";
+import { sendError } from "../internal/http/json.js";
 import { MethodCatalog } from "./methods.js";
 import type { AdminOptions } from "./options.js";
 import { ProcessControl } from "./processes.js";
@@ -31,25 +33,27 @@ export interface Admin {
 
 const ROUTES: Route[] = [...authRoutes, ...readRoutes, ...operatorRoutes];
 
-function clientIp(req: IncomingMessage, trustProxy: string | undefined): string {
-  const sock = req.socket.remoteAddress ?? "";
-  if (trustProxy !== undefined && sock === trustProxy) {
-    const xff = req.headers["x-forwarded-for"];
-    const first = (Array.isArray(xff) ? xff[0] : xff)?.split(",").pop()?.trim();
-    if (first) return first;
-  }
-  return sock;
-}
+/** On every admin response; the UI's own responses add a CSP and their cache policy. */
+const SECURITY_HEADERS: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
 
 async function dispatch(req: IncomingMessage, res: ServerResponse, s: AdminState, uiDir: string): Promise<void> {
   const url = new URL(req.url ?? "/", "http://admin");
   const path = url.pathname;
   if (path === "/metrics") {
     if (s.opts.metricsHandler) return s.opts.metricsHandler(req, res);
-    return sendJson(res, 404, { error: "metrics not configured" });
+    throw gomsError("GOMS_ERR_NOT_CONFIGURED", { what: "/metrics" });
   }
+  for (const k in SECURITY_HEADERS) res.setHeader(k, SECURITY_HEADERS[k]!);
   if (!path.startsWith("/api/")) {
-    if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" });
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      throw gomsError("GOMS_ERR_METHOD_NOT_ALLOWED", { method: req.method ?? "", allow: "GET" });
+    }
     return serveUi(uiDir, path, res);
   }
   let params: string[] | undefined;
@@ -64,13 +68,18 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, s: AdminState
     params = m.slice(1);
     break;
   }
-  if (!route) return sendJson(res, pathMatched ? 405 : 404, { error: pathMatched ? "method not allowed" : "not found" });
-  const ip = clientIp(req, s.opts.trustProxy);
+  if (!route) {
+    if (!pathMatched) throw gomsError("GOMS_ERR_NO_ROUTE", { path });
+    const allow = ROUTES.filter((x) => x.path.test(path)).map((x) => x.method).join(", ");
+    res.setHeader("allow", allow);
+    throw gomsError("GOMS_ERR_METHOD_NOT_ALLOWED", { method: req.method ?? "", allow });
+  }
+  const ip = clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], s.trusted);
   const r: Req = { req, res, url, ip, params: params ?? [], session: undefined, user: "-", role: undefined };
   if (route.access !== "public") {
     const session = s.sessions.verify(readCookie(req.headers.cookie, COOKIE_NAME));
     const role = session ? s.users.role(session.user) : undefined;
-    if (!session || role === undefined) throw new HttpError(401, "not logged in");
+    if (!session || role === undefined) throw gomsError("GOMS_ERR_NOT_LOGGED_IN");
     r.session = session;
     r.user = session.user;
     r.role = role;
@@ -78,12 +87,12 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, s: AdminState
       const h = req.headers["x-csrf-token"];
       if (!s.sessions.checkCsrf(session, Array.isArray(h) ? h[0] : h)) {
         await s.audit.record({ user: r.user, ip, action: "csrf", target: path, outcome: "denied" });
-        throw new HttpError(403, "missing or bad x-csrf-token");
+        throw gomsError("GOMS_ERR_CSRF");
       }
     }
     if (!allows(role, route.access)) {
       await s.audit.record({ user: r.user, ip, action: `${req.method} ${path}`, target: path, outcome: "denied", detail: `role ${role} < ${route.access}` });
-      throw new HttpError(403, `role ${role} may not do this (needs ${route.access})`);
+      throw gomsError("GOMS_ERR_ROLE_TOO_LOW", { role, needs: route.access });
     }
   }
   await route.handle(r, s);
@@ -102,9 +111,9 @@ export async function createAdmin(opts: AdminOptions): Promise<Admin> {
   if (users.size === 0) {
     const b = opts.bootstrapUser;
     if (b) {
-      if (!validUserName(b.name)) throw new Error(`bootstrap user name ${JSON.stringify(b.name)} is not valid`);
+      if (!validUserName(b.name)) throw gomsError("GOMS_ERR_INVALID_OPTION", { option: "bootstrapUser.name", problem: `${JSON.stringify(b.name)} is not a valid user name` });
       const problem = passwordProblem(b.password);
-      if (problem) throw new Error(`bootstrap password: ${problem}`);
+      if (problem) throw gomsError("GOMS_ERR_INVALID_OPTION", { option: "bootstrapUser.password", problem });
       await users.set(b.name, b.password, "admin");
       await audit.record({ user: "-", ip: "-", action: "setup", target: b.name, outcome: "ok", detail: "bootstrap user created" });
     } else {
@@ -114,6 +123,7 @@ export async function createAdmin(opts: AdminOptions): Promise<Admin> {
   const events = new SseHub();
   const state: AdminState = {
     opts,
+    trusted: new IpSet(typeof opts.trustProxy === "string" ? [opts.trustProxy] : (opts.trustProxy ?? []), "trustProxy"),
     users,
     sessions: new Sessions(await loadSecret(opts.dataDir)),
     throttle: new LoginThrottle(),
@@ -131,10 +141,7 @@ export async function createAdmin(opts: AdminOptions): Promise<Admin> {
   });
   const uiDir = opts.uiDir ?? defaultUiDir();
   const server = createServer((req, res) => {
-    dispatch(req, res, state, uiDir).catch((e: unknown) => {
-      if (res.headersSent) res.destroy();
-      else sendError(res, e);
-    });
+    dispatch(req, res, state, uiDir).catch((e: unknown) => sendError(res, e));
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IpSet } from "../internal/http/client-ip.js";
 import type { AuditLog } from "./audit.js";
 import type { MethodCatalog } from "./methods.js";
 import type { AdminOptions } from "./options.js";
@@ -11,6 +12,8 @@ import type { Role, UserStore } from "./users.js";
 /** Everything the route handlers share. */
 export interface AdminState {
   opts: AdminOptions;
+  /** The proxies whose X-Forwarded-For is believed (opts.trustProxy). */
+  trusted: IpSet;
   users: UserStore;
   sessions: Sessions;
   throttle: LoginThrottle;

@@ -1,7 +1,7 @@
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { createJsonCaller, type JsonCaller } from "../json-call/index.js";
-import { Code, GomsError, type GomsNode } from "../rpc/index.js";
-import { HttpError } from "./http-util.js";
+import { Code, GomsError, gomsError } from "../errors/index.js";
+import type { GomsNode } from "../rpc/index.js";
 import type { FieldSchema, MethodSchema, ServiceSchema } from "./api-types.js";
 
 export type { FieldSchema, MethodSchema, ServiceSchema };
@@ -96,7 +96,7 @@ export class MethodCatalog {
     try {
       route = await this.json.route(service, method);
     } catch (e) {
-      if (GomsError.is(e) && e.code === Code.NotFound) throw new HttpError(404, `unknown method ${service}.${method}`);
+      if (GomsError.is(e) && e.code === Code.NotFound) throw gomsError("GOMS_ERR_UNKNOWN_METHOD", { service, method }, { cause: e });
       throw e;
     }
     const started = performance.now();

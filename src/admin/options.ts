@@ -27,8 +27,11 @@ export interface AdminOptions {
   uiDir?: string;
   /** Mark cookies Secure (set when served behind TLS). Default false. */
   secureCookies?: boolean;
-  /** Trust x-forwarded-for from this proxy address for the client IP (default: none). */
-  trustProxy?: string;
+  /**
+   * Proxies (IPs or CIDRs) whose X-Forwarded-For is believed for the client IP,
+   * read right to left up to the first untrusted hop (default: none).
+   */
+  trustProxy?: string | readonly string[];
   /** supervisord poll interval, ms (default 1000). */
   pollMs?: number;
   /** Method call deadline, ms (default 10000). */

@@ -1,8 +1,9 @@
-import { Code, GomsError, codeToString } from "../errors/index.js";
+import { Code, GomsError, codeToString, gomsError } from "../errors/index.js";
+import { errorBody, httpStatus, sendError, sendJson } from "../internal/http/json.js";
 import type { ProcessesView } from "./api-types.js";
 import { nodeSummaries } from "./cluster.js";
 import type { AdminState, Req, Route } from "./context.js";
-import { HttpError, optStr, readJson, sendJson, str } from "./http-util.js";
+import { optStr, readJson, str } from "./request.js";
 import { isProcessAction } from "./processes.js";
 import { eventView, keyView, kvOf } from "./registry-view.js";
 
@@ -28,7 +29,7 @@ export const readRoutes: Route[] = [
     access: "viewer",
     handle(r, s) {
       const name = decodeURIComponent(r.params[0]!);
-      if (!s.opts.store.node(name)) throw new HttpError(404, `no monitor data for node ${name}`);
+      if (!s.opts.store.node(name)) throw gomsError("GOMS_ERR_NO_MONITOR_DATA", { node: name });
       sendJson(r.res, 200, { node: name, points: s.opts.store.series(name) });
     },
   },
@@ -45,7 +46,7 @@ export const readRoutes: Route[] = [
     path: /^\/api\/registry$/,
     access: "viewer",
     async handle(r, s) {
-      if (!s.opts.registry) throw new HttpError(404, "no registry configured");
+      if (!s.opts.registry) throw gomsError("GOMS_ERR_NOT_CONFIGURED", { what: "the registry" });
       const prefix = r.url.searchParams.get("prefix") ?? "";
       const { entries, revision } = await kvOf(s.opts.registry).range(prefix);
       const leases = [...new Set(entries.map((e) => e.lease).filter((l) => l !== ""))];
@@ -57,7 +58,7 @@ export const readRoutes: Route[] = [
     path: /^\/api\/registry\/watch$/,
     access: "viewer",
     handle(r, s) {
-      if (!s.opts.registry) throw new HttpError(404, "no registry configured");
+      if (!s.opts.registry) throw gomsError("GOMS_ERR_NOT_CONFIGURED", { what: "the registry" });
       const prefix = r.url.searchParams.get("prefix") ?? "";
       const from = Number(r.url.searchParams.get("from") ?? "");
       const kv = kvOf(s.opts.registry);
@@ -74,7 +75,7 @@ export const readRoutes: Route[] = [
         try {
           for await (const ev of watch) res.write(`event: kv\ndata: ${JSON.stringify(eventView(ev))}\n\n`);
         } catch (e) {
-          res.write(`event: error\ndata: ${JSON.stringify({ error: (e as Error).message })}\n\n`);
+          res.write(`event: error\ndata: ${JSON.stringify(errorBody(GomsError.from(e)))}\n\n`);
         }
         res.end();
       })();
@@ -97,10 +98,10 @@ export const readRoutes: Route[] = [
       const host = decodeURIComponent(r.params[0]!);
       const name = decodeURIComponent(r.params[1]!);
       const c = s.processes.client(host);
-      if (!c) throw new HttpError(404, `no supervisor ${host}`);
+      if (!c) throw gomsError("GOMS_ERR_UNKNOWN_SUPERVISOR", { host });
       await s.processes.poll();
       const row = s.processes.row(host, name);
-      if (!row) throw new HttpError(404, `no process ${name} on ${host}`);
+      if (!row) throw gomsError("GOMS_ERR_UNKNOWN_PROCESS", { host, name });
       const bytes = Math.min(Math.max(Number(r.url.searchParams.get("bytes") ?? 16384) || 16384, 256), 1 << 20);
       sendJson(r.res, 200, await c.tail(row.fullName, bytes));
     },
@@ -143,6 +144,9 @@ async function waitDeregistered(s: AdminState, name: string, timeoutMs: number):
   while (s.opts.node.discovered().has(name) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
 }
 
+/** Call failures that are the request's fault, answered with their usual status. */
+const CALLER_MISTAKES = new Set<Code>([Code.InvalidArgument, Code.NotFound, Code.Unimplemented]);
+
 /** Changes: process control and method calls (operator). */
 export const operatorRoutes: Route[] = [
   {
@@ -153,15 +157,15 @@ export const operatorRoutes: Route[] = [
       const host = decodeURIComponent(r.params[0]!);
       const name = decodeURIComponent(r.params[1]!);
       const action = r.params[2]!;
-      if (!isProcessAction(action)) throw new HttpError(404, `unknown action ${action}`);
-      if (!s.processes.client(host)) throw new HttpError(404, `no supervisor ${host}`);
+      if (!isProcessAction(action)) throw gomsError("GOMS_ERR_UNKNOWN_ACTION", { action });
+      if (!s.processes.client(host)) throw gomsError("GOMS_ERR_UNKNOWN_SUPERVISOR", { host });
       await audited(r, s, `process.${action}`, `${host}/${name}`, async () => {
         try {
           // drain: supervisord's stop signal makes the goms node deregister, then finish in-flight calls.
           await s.processes.act(host, name, action);
           if (action === "drain") await waitDeregistered(s, name, 5000);
         } catch (e) {
-          throw new HttpError(502, `${action} ${host}/${name}: ${(e as Error).message}`);
+          throw gomsError("GOMS_ERR_SUPERVISOR_FAILED", { action, target: `${host}/${name}`, why: (e as Error).message }, { cause: e });
         }
       });
       await s.processes.poll();
@@ -179,15 +183,18 @@ export const operatorRoutes: Route[] = [
       const node = optStr(body, "node");
       const req = body["request"];
       const json = typeof req === "string" ? req : JSON.stringify(req ?? {});
-      const out = await audited(r, s, "call", `${service}/${method}${node ? `@${node}` : ""}`, () =>
-        s.methods.call(service, method, json, { timeoutMs: s.opts.callTimeoutMs ?? 10_000, ...(node ? { node } : {}) }),
-      ).catch((e: unknown) => {
-        if (e instanceof GomsError) {
-          const status = e.code === Code.InvalidArgument ? 400 : e.code === Code.NotFound ? 404 : 502;
-          throw new HttpError(status, `${codeToString(e.code)}: ${e.rawMessage}`);
-        }
-        throw e;
-      });
+      let out;
+      try {
+        out = await audited(r, s, "call", `${service}/${method}${node ? `@${node}` : ""}`, () =>
+          s.methods.call(service, method, json, { timeoutMs: s.opts.callTimeoutMs ?? 10_000, ...(node ? { node } : {}) }),
+        );
+      } catch (e) {
+        // The body keeps the call's own code and reason; the status says whether the
+        // request was wrong (400/404) or the call failed further away (502).
+        const err = GomsError.from(e);
+        sendError(r.res, err, CALLER_MISTAKES.has(err.code) ? httpStatus(err.code, err.reason) : 502);
+        return;
+      }
       sendJson(r.res, 200, { response: out.json, ret: out.ret, node: out.node ?? null, ms: out.ms });
     },
   },

@@ -1,12 +1,25 @@
 import { timingSafeEqual } from "node:crypto";
+import type { ServerResponse } from "node:http";
 import type { Route } from "./context.js";
-import { HttpError, readJson, sendJson, str } from "./http-util.js";
+import { gomsError, type GomsError } from "../errors/index.js";
+import { sendJson } from "../internal/http/json.js";
+import { readJson, str } from "./request.js";
 import { isRole, passwordProblem, validUserName } from "./users.js";
 
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function badUserName(): GomsError {
+  return gomsError("GOMS_ERR_BAD_FIELD", { field: "user", problem: "1-64 of A-Z a-z 0-9 _ . @ -" });
+}
+
+/** The throttled answer; Retry-After is set on the response before the error is sent. */
+function tooManyAttempts(res: ServerResponse, what: string, waitMs: number): GomsError {
+  res.setHeader("retry-after", String(Math.ceil(waitMs / 1000)));
+  return gomsError("GOMS_ERR_TOO_MANY_ATTEMPTS", { what });
 }
 
 /** Login, logout, first-start setup, the current session, user management. */
@@ -28,16 +41,17 @@ export const authRoutes: Route[] = [
       const token = str(body, "token");
       const user = str(body, "user");
       const password = str(body, "password");
-      if (s.setupToken === undefined) throw new HttpError(409, "setup already done");
-      if (s.throttle.retryAfterMs("#setup", r.ip) > 0) throw new HttpError(429, "too many attempts", { "retry-after": String(Math.ceil(s.throttle.retryAfterMs("#setup", r.ip) / 1000)) });
+      if (s.setupToken === undefined) throw gomsError("GOMS_ERR_SETUP_DONE");
+      const wait = s.throttle.retryAfterMs("#setup", r.ip);
+      if (wait > 0) throw tooManyAttempts(r.res, "setup", wait);
       if (!sameToken(token, s.setupToken)) {
         s.throttle.failure("#setup", r.ip);
         await s.audit.record({ user: "-", ip: r.ip, action: "setup", target: user, outcome: "denied", detail: "bad setup token" });
-        throw new HttpError(403, "bad setup token");
+        throw gomsError("GOMS_ERR_BAD_SETUP_TOKEN");
       }
-      if (!validUserName(user)) throw new HttpError(400, "user name: 1-64 of A-Z a-z 0-9 _ . @ -");
+      if (!validUserName(user)) throw badUserName();
       const problem = passwordProblem(password);
-      if (problem) throw new HttpError(400, problem);
+      if (problem) throw gomsError("GOMS_ERR_BAD_FIELD", { field: "password", problem });
       s.setupToken = undefined;
       await s.users.set(user, password, "admin");
       await s.audit.record({ user, ip: r.ip, action: "setup", target: user, outcome: "ok", detail: "first admin user created" });
@@ -56,13 +70,13 @@ export const authRoutes: Route[] = [
       const wait = s.throttle.retryAfterMs(user, r.ip);
       if (wait > 0) {
         await s.audit.record({ user, ip: r.ip, action: "login", target: user, outcome: "denied", detail: "throttled" });
-        throw new HttpError(429, "too many failed logins; try again later", { "retry-after": String(Math.ceil(wait / 1000)) });
+        throw tooManyAttempts(r.res, "login", wait);
       }
       const role = await s.users.verify(user, password);
       if (role === undefined) {
         s.throttle.failure(user, r.ip);
         await s.audit.record({ user, ip: r.ip, action: "login", target: user, outcome: "denied", detail: "bad user or password" });
-        throw new HttpError(401, "bad user or password");
+        throw gomsError("GOMS_ERR_BAD_CREDENTIALS");
       }
       s.throttle.success(user, r.ip);
       const { session, cookie } = s.sessions.issue(user);
@@ -105,10 +119,10 @@ export const authRoutes: Route[] = [
       const user = str(body, "user");
       const role = body["role"];
       const password = str(body, "password");
-      if (!validUserName(user)) throw new HttpError(400, "user name: 1-64 of A-Z a-z 0-9 _ . @ -");
-      if (!isRole(role)) throw new HttpError(400, "role must be viewer, operator or admin");
+      if (!validUserName(user)) throw badUserName();
+      if (!isRole(role)) throw gomsError("GOMS_ERR_BAD_FIELD", { field: "role", problem: "must be viewer, operator or admin" });
       const problem = passwordProblem(password);
-      if (problem) throw new HttpError(400, problem);
+      if (problem) throw gomsError("GOMS_ERR_BAD_FIELD", { field: "password", problem });
       await s.users.set(user, password, role);
       await s.audit.record({ user: r.user, ip: r.ip, action: "user.set", target: user, outcome: "ok", detail: `role ${role}` });
       sendJson(r.res, 200, { user, role });

@@ -1,15 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { Code, GomsError } from "../errors/index.js";
+import { Code, GomsError, gomsError } from "../errors/index.js";
 import type { Message } from "@bufbuild/protobuf";
 import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
 import { VERSION } from "../version.js";
 import { Auth } from "./auth.js";
 import { CallBatch } from "./call-batch.js";
-import { BodyError, readBody } from "./body.js";
-import { clientIp, IpSet } from "./client-ip.js";
+import { readBody } from "../internal/http/body.js";
+import { clientIp, IpSet } from "../internal/http/client-ip.js";
+import { sendError, sendJsonText } from "../internal/http/json.js";
 import { Cors } from "./cors.js";
-import { sendError, sendJson } from "./errors-http.js";
 import { buildOpenApi } from "./openapi.js";
 import { resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -116,11 +116,6 @@ class GatewayImpl {
       sendError(res, e, 429, { "retry-after": String(e.retryAfterSec) });
       return;
     }
-    if (e instanceof BodyError) {
-      if (e.status === 413 || e.status === 408) res.setHeader("connection", "close");
-      sendError(res, e, e.status);
-      return;
-    }
     sendError(res, e);
   }
 
@@ -134,7 +129,7 @@ class GatewayImpl {
     };
     switch (path) {
       case "/healthz":
-        if (get()) sendJson(res, 200, '{"status":"ok"}');
+        if (get()) sendJsonText(res, 200, '{"status":"ok"}');
         return;
       case "/readyz":
         if (get()) this.readyz(res);
@@ -158,13 +153,13 @@ class GatewayImpl {
   private readyz(res: ServerResponse): void {
     const nodes = this.backends();
     const ready = nodes > 0 && !this.draining;
-    sendJson(res, ready ? 200 : 503, JSON.stringify({ status: ready ? "ready" : "not_ready", nodes }));
+    sendJsonText(res, ready ? 200 : 503, JSON.stringify({ status: ready ? "ready" : "not_ready", nodes }));
   }
 
   private async openapi(res: ServerResponse): Promise<void> {
     await this.json.catalog.sync(true);
     const doc = buildOpenApi(this.json.catalog.services(), this.o.prefix, `goms gateway (${this.node.name})`, VERSION);
-    sendJson(res, 200, JSON.stringify(doc));
+    sendJsonText(res, 200, JSON.stringify(doc));
   }
 
   // ---- RPC routes -----------------------------------------------------------
@@ -199,7 +194,7 @@ class GatewayImpl {
     }
     const len = req.headers["content-length"];
     if (len !== undefined && Number(len) > this.o.maxBodyBytes) {
-      throw new BodyError(`request body exceeds ${this.o.maxBodyBytes} bytes`, Code.ResourceExhausted, 413);
+      throw gomsError("GOMS_ERR_BODY_TOO_LARGE", { limit: this.o.maxBodyBytes });
     }
     const timeoutMs = this.timeout(req.headers[TIMEOUT_HEADER]);
     const ip = clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], this.trusted);
@@ -257,7 +252,7 @@ class GatewayImpl {
       }
       const text = this.json.response(route, out.message as Message);
       span.end(200, undefined);
-      sendJson(res, 200, text, { "x-goms-ret": String(out.ret) });
+      sendJsonText(res, 200, text, { "x-goms-ret": String(out.ret) });
     } catch (e) {
       span.end(0, e);
       if (signal.aborted) return; // the client is gone: nobody to answer

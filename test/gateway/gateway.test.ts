@@ -92,11 +92,13 @@ describe("gateway: routes and transcoding", () => {
     assert.equal((await post(port, "/api/DB/Query", '{"key":"x"}', { "content-type": "application/json; charset=utf-8" })).status, 200);
     const big = await post(port, "/api/DB/Update", JSON.stringify({ key: "k", value: "x".repeat(2000) }));
     assert.equal(big.status, 413);
-    assert.equal((big.json as { code: string }).code, "resource_exhausted");
+    assert.deepEqual(big.json, { code: "resource_exhausted", message: "request body exceeds 1024 bytes", reason: "GOMS_ERR_BODY_TOO_LARGE" });
+    assert.equal(big.headers.connection, "close");
     assert.equal((await request(port, "POST", "/healthz")).status, 405);
     // Without Content-Length (chunked), the limit applies while reading.
     const chunked = await post(port, "/api/DB/Update", JSON.stringify({ key: "k", value: "y".repeat(4000) }), { "transfer-encoding": "chunked" });
     assert.equal(chunked.status, 413);
+    assert.equal((chunked.json as { reason: string }).reason, "GOMS_ERR_BODY_TOO_LARGE");
   });
 
   it("keeps one connection's calls from piling up abort listeners", async () => {

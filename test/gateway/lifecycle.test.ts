@@ -113,7 +113,10 @@ describe("gateway: connections and shutdown", () => {
     const closed = new Promise<void>((r) => sock.on("close", () => r()));
     sock.write("POST /api/DB/Query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
     await closed;
-    assert.match(Buffer.concat(chunks).toString(), /^HTTP\/1\.1 408/);
+    const answer = Buffer.concat(chunks).toString();
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.match(answer, /\r\nconnection: close\r\n/i);
+    assert.equal((JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as { reason: string }).reason, "GOMS_ERR_BODY_TIMEOUT");
   });
 
   it("drains in-flight requests on close, refusing new ones", async () => {

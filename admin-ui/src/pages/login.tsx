@@ -16,7 +16,7 @@ export function Login({ onLogin, setup }: { onLogin(me: Me): void; setup: boolea
       const me = setup ? await post<Me>("/api/setup", { token, user, password }) : await post<Me>("/api/login", { user, password });
       onLogin(me);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 429 ? "Too many failed attempts. Wait and try again." : (err as Error).message);
+      setError(err instanceof ApiError && err.reason === "GOMS_ERR_TOO_MANY_ATTEMPTS" ? "Too many failed attempts. Wait and try again." : (err as Error).message);
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { canOperate, get, post, type FieldSchema, type MethodSchema, type Role, type ServiceSchema } from "../api.js";
+import { ApiError, canOperate, get, post, type FieldSchema, type MethodSchema, type Role, type ServiceSchema } from "../api.js";
 
 export function Services() {
   const [services, setServices] = useState<ServiceSchema[]>([]);
@@ -107,7 +107,7 @@ export function Call({ query, role }: { query: URLSearchParams; role: Role | und
       const r = await post<{ response: unknown; ret: number; node: string | null; ms: number }>("/api/call", { service, method: m.name, request, ...(node ? { node } : {}) });
       setResult({ ok: true, text: JSON.stringify(r.response, null, 2), meta: `ret ${r.ret}${r.node ? ` · served by ${r.node}` : ""} · ${r.ms.toFixed(1)} ms` });
     } catch (err) {
-      setResult({ ok: false, text: (err as Error).message, meta: "failed" });
+      setResult({ ok: false, text: err instanceof ApiError && err.code ? `${err.code}: ${err.message}` : (err as Error).message, meta: "failed" });
     } finally {
       setBusy(false);
     }

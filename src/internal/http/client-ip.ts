@@ -1,25 +1,27 @@
 import { BlockList, isIP } from "node:net";
+import { gomsError } from "../../errors/index.js";
 
 /** Strips the IPv4-mapped IPv6 prefix ("::ffff:1.2.3.4" -> "1.2.3.4"). */
 export function normalizeIp(ip: string): string {
   return ip.startsWith("::ffff:") && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
 }
 
-/** A set of IPs and CIDRs (v4 and v6). */
+/** A set of IPs and CIDRs (v4 and v6): the trusted proxies of an HTTP server. */
 export class IpSet {
   private readonly list = new BlockList();
   readonly size: number;
 
-  constructor(entries: readonly string[]) {
+  /** `option` names the setting the entries come from, for the error message. */
+  constructor(entries: readonly string[], option = "trustedProxies") {
     for (const raw of entries) {
       const [addr, bits] = raw.trim().split("/") as [string, string | undefined];
       const family = isIP(addr);
-      if (family === 0) throw new TypeError(`not an IP address or CIDR: ${raw}`);
+      if (family === 0) throw gomsError("GOMS_ERR_INVALID_OPTION", { option, problem: `not an IP address or CIDR: ${raw}` });
       const type = family === 4 ? "ipv4" : "ipv6";
       if (bits === undefined) this.list.addAddress(addr, type);
       else {
         const n = Number(bits);
-        if (!Number.isInteger(n) || n < 0 || n > (family === 4 ? 32 : 128)) throw new TypeError(`bad prefix length in ${raw}`);
+        if (!Number.isInteger(n) || n < 0 || n > (family === 4 ? 32 : 128)) throw gomsError("GOMS_ERR_INVALID_OPTION", { option, problem: `bad prefix length in ${raw}` });
         this.list.addSubnet(addr, n, type);
       }
     }

@@ -1,22 +1,15 @@
 import type { IncomingMessage } from "node:http";
-import { Code, GomsError } from "../errors/index.js";
-
-/** A body read failure with the HTTP status to answer. */
-export class BodyError extends GomsError {
-  constructor(
-    message: string,
-    code: Code,
-    readonly status: number,
-  ) {
-    super(message, code);
-  }
-}
+import { gomsError } from "../../errors/index.js";
 
 /**
- * Reads the whole request body as UTF-8, at most `limit` bytes (else 413) and
- * within `timeoutMs` (else 408: a client trickling its body).
+ * Reads the whole request body as UTF-8, at most `limit` bytes and within
+ * `timeoutMs`. Rejects with GOMS_ERR_BODY_TOO_LARGE (HTTP 413) as soon as the
+ * Content-Length or the bytes read pass the limit, GOMS_ERR_BODY_TIMEOUT (408)
+ * for a client trickling its body, GOMS_ERR_CLIENT_GONE when the client goes away.
  */
 export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<string> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(gomsError("GOMS_ERR_BODY_TOO_LARGE", { limit }));
   return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -36,7 +29,7 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
       size += c.length;
       if (size > limit) {
         req.pause();
-        finish(new BodyError(`request body exceeds ${limit} bytes`, Code.ResourceExhausted, 413));
+        finish(gomsError("GOMS_ERR_BODY_TOO_LARGE", { limit }));
         return;
       }
       chunks.push(c);
@@ -44,9 +37,9 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
     const onEnd = (): void => {
       finish(undefined, chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks, size).toString("utf8"));
     };
-    const onError = (e: Error): void => finish(new BodyError(`reading the request body: ${e.message}`, Code.Canceled, 499));
-    const onAborted = (): void => finish(new BodyError("the client went away", Code.Canceled, 499));
-    const timer = setTimeout(() => finish(new BodyError(`request body not received within ${timeoutMs} ms`, Code.DeadlineExceeded, 408)), timeoutMs);
+    const onError = (e: Error): void => finish(gomsError("GOMS_ERR_CLIENT_GONE", { why: e.message }, { cause: e }));
+    const onAborted = (): void => finish(gomsError("GOMS_ERR_CLIENT_GONE", { why: "request aborted" }));
+    const timer = setTimeout(() => finish(gomsError("GOMS_ERR_BODY_TIMEOUT", { ms: timeoutMs })), timeoutMs);
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);

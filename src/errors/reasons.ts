@@ -1,0 +1,103 @@
+import { Code } from "./code.js";
+import { GomsError, type GomsErrorOptions } from "./goms-error.js";
+
+/**
+ * One catalog entry: the code every error with this reason carries, the HTTP
+ * status when it differs from the code's usual one (src/internal/http), and the
+ * message built from the entry's parameters.
+ */
+interface ReasonEntry {
+  readonly code: Code;
+  readonly status?: number;
+  // `never` parameter: any one-argument (or no-argument) template fits the catalog type.
+  readonly message: (params: never) => string;
+}
+
+/**
+ * Every reason goms itself produces. Ids are stable (code may branch on them)
+ * and each one is documented in docs/errors.md; the messages are for humans and
+ * may change. Add a reason here, then to docs/errors.md (a test checks both lists agree).
+ */
+export const REASONS = {
+  // ---- calls -----------------------------------------------------------------
+  GOMS_ERR_DEADLINE_EXCEEDED: { code: Code.DeadlineExceeded, message: (p: { ms?: number }) => (p.ms === undefined ? "deadline exceeded" : `deadline of ${p.ms}ms exceeded`) },
+  GOMS_ERR_CANCELED: { code: Code.Canceled, message: (p: { why: string }) => `canceled: ${p.why}` },
+  GOMS_ERR_NO_NODE: { code: Code.Unavailable, message: (p: { service: string }) => `no node hosting ${p.service} is available` },
+  GOMS_ERR_NODE_NOT_CONNECTED: { code: Code.Unavailable, message: (p: { node: string }) => `node ${p.node} is not connected` },
+  GOMS_ERR_NODE_DRAINING: { code: Code.Unavailable, message: (p: { node?: string }) => (p.node === undefined ? "the node is shutting down" : `node ${p.node} is shutting down`) },
+  GOMS_ERR_NODE_NOT_RUNNING: { code: Code.Unavailable, message: (p: { node: string; state: string }) => `node ${p.node} is ${p.state}` },
+  GOMS_ERR_CONNECTION_LOST: { code: Code.Unavailable, message: (p: { why: string }) => `connection lost: ${p.why}` },
+  GOMS_ERR_CONNECT_FAILED: { code: Code.Unavailable, message: (p: { address: string; why: string }) => `connect to ${p.address} failed: ${p.why}` },
+  GOMS_ERR_UNKNOWN_SERVICE: { code: Code.NotFound, message: (p: { service: string }) => `unknown service ${p.service}` },
+  GOMS_ERR_UNKNOWN_METHOD: { code: Code.Unimplemented, message: (p: { service: string; method: string }) => `${p.service} has no method ${p.method}` },
+  GOMS_ERR_AMBIGUOUS_SERVICE: { code: Code.InvalidArgument, message: (p: { service: string; matches: readonly string[] }) => `service name ${p.service} is ambiguous: ${p.matches.join(", ")}` },
+  GOMS_ERR_TOO_MANY_CALLS: { code: Code.ResourceExhausted, message: (p: { limit: number }) => `too many concurrent calls (limit ${p.limit})` },
+  GOMS_ERR_FRAME_TOO_LARGE: { code: Code.ResourceExhausted, message: (p: { what: string; bytes: number; limit: number }) => `${p.what} of ${p.bytes} bytes exceeds the frame limit of ${p.limit}` },
+  GOMS_ERR_PEER_NOT_READING: { code: Code.ResourceExhausted, message: (p: { bytes: number }) => `peer is not reading: ${p.bytes} bytes buffered` },
+  GOMS_ERR_BAD_PAYLOAD: { code: Code.InvalidArgument, message: (p: { type: string; why: string }) => `cannot decode ${p.type}: ${p.why}` },
+  GOMS_ERR_BAD_RESPONSE: { code: Code.Internal, message: (p: { why: string }) => `malformed response: ${p.why}` },
+  GOMS_ERR_UNAUTHENTICATED: { code: Code.Unauthenticated, message: (p: { why: string }) => p.why },
+  GOMS_ERR_BAD_STATE: { code: Code.FailedPrecondition, message: (p: { why: string }) => p.why },
+  GOMS_ERR_INVALID_OPTION: { code: Code.InvalidArgument, message: (p: { option: string; problem: string }) => `${p.option}: ${p.problem}` },
+
+  // ---- HTTP (gateway and admin) ---------------------------------------------
+  GOMS_ERR_NO_ROUTE: { code: Code.NotFound, message: (p: { path: string }) => `no route for ${p.path}` },
+  GOMS_ERR_METHOD_NOT_ALLOWED: { code: Code.InvalidArgument, status: 405, message: (p: { method: string; allow: string }) => `${p.method} is not allowed; use ${p.allow}` },
+  GOMS_ERR_UNSUPPORTED_MEDIA_TYPE: { code: Code.InvalidArgument, status: 415, message: (p: { type: string; want: string }) => `content type ${p.type} is not supported; send ${p.want}` },
+  GOMS_ERR_BODY_TOO_LARGE: { code: Code.ResourceExhausted, status: 413, message: (p: { limit: number }) => `request body exceeds ${p.limit} bytes` },
+  GOMS_ERR_BODY_TIMEOUT: { code: Code.DeadlineExceeded, status: 408, message: (p: { ms: number }) => `request body not received within ${p.ms} ms` },
+  GOMS_ERR_CLIENT_GONE: { code: Code.Canceled, message: (p: { why: string }) => `the HTTP client went away: ${p.why}` },
+  GOMS_ERR_BAD_JSON: { code: Code.InvalidArgument, message: (p: { what: string; why: string }) => `invalid ${p.what} JSON: ${p.why}` },
+  GOMS_ERR_BAD_FIELD: { code: Code.InvalidArgument, message: (p: { field: string; problem: string }) => `${p.field}: ${p.problem}` },
+  GOMS_ERR_BAD_HEADER: { code: Code.InvalidArgument, message: (p: { header: string; problem: string }) => `${p.header}: ${p.problem}` },
+  GOMS_ERR_RATE_LIMITED: { code: Code.ResourceExhausted, status: 429, message: (p: { what: string; retryAfterSec: number }) => `${p.what} rate limit exceeded; retry in ${p.retryAfterSec} s` },
+  GOMS_ERR_CORS_DENIED: { code: Code.PermissionDenied, message: (p: { why: string }) => `CORS: ${p.why}` },
+  GOMS_ERR_GATEWAY_DRAINING: { code: Code.Unavailable, message: () => "the gateway is shutting down" },
+
+  // ---- admin console ----------------------------------------------------------
+  GOMS_ERR_NOT_LOGGED_IN: { code: Code.Unauthenticated, message: () => "not logged in" },
+  GOMS_ERR_BAD_CREDENTIALS: { code: Code.Unauthenticated, message: () => "bad user or password" },
+  GOMS_ERR_TOO_MANY_ATTEMPTS: { code: Code.ResourceExhausted, status: 429, message: (p: { what: string }) => `too many failed ${p.what} attempts; try again later` },
+  GOMS_ERR_CSRF: { code: Code.PermissionDenied, message: () => "missing or bad x-csrf-token" },
+  GOMS_ERR_ROLE_TOO_LOW: { code: Code.PermissionDenied, message: (p: { role: string; needs: string }) => `role ${p.role} may not do this (needs ${p.needs})` },
+  GOMS_ERR_BAD_SETUP_TOKEN: { code: Code.PermissionDenied, message: () => "bad setup token" },
+  GOMS_ERR_SETUP_DONE: { code: Code.AlreadyExists, message: () => "setup already done" },
+  GOMS_ERR_NOT_CONFIGURED: { code: Code.NotFound, message: (p: { what: string }) => `${p.what} is not configured` },
+  GOMS_ERR_NO_MONITOR_DATA: { code: Code.NotFound, message: (p: { node: string }) => `no monitor data for node ${p.node}` },
+  GOMS_ERR_UNKNOWN_SUPERVISOR: { code: Code.NotFound, message: (p: { host: string }) => `no supervisor ${p.host}` },
+  GOMS_ERR_UNKNOWN_PROCESS: { code: Code.NotFound, message: (p: { host: string; name: string }) => `no process ${p.name} on ${p.host}` },
+  GOMS_ERR_UNKNOWN_ACTION: { code: Code.NotFound, message: (p: { action: string }) => `unknown action ${p.action}` },
+  GOMS_ERR_SUPERVISOR_FAILED: { code: Code.Unavailable, status: 502, message: (p: { action: string; target: string; why: string }) => `${p.action} ${p.target}: ${p.why}` },
+} as const satisfies Record<string, ReasonEntry>;
+
+/** A reason id from the catalog. */
+export type Reason = keyof typeof REASONS;
+
+/** What the reason's message template takes (undefined when it takes nothing). */
+export type ReasonParams<R extends Reason> = Parameters<(typeof REASONS)[R]["message"]>[0];
+
+type ReasonArgs<R extends Reason> = ReasonParams<R> extends undefined
+  ? [params?: undefined, options?: Omit<GomsErrorOptions, "reason">]
+  : [params: ReasonParams<R>, options?: Omit<GomsErrorOptions, "reason">];
+
+/** True when `id` is a reason of this catalog (a remote or newer copy may send others). */
+export function isReason(id: string | undefined): id is Reason {
+  return id !== undefined && Object.hasOwn(REASONS, id);
+}
+
+/** The HTTP status the catalog sets for `reason`, if any. */
+export function reasonStatus(reason: string | undefined): number | undefined {
+  return isReason(reason) ? (REASONS[reason] as ReasonEntry).status : undefined;
+}
+
+/**
+ * Creates the error for a catalog reason: its code, its message from `params`.
+ *
+ *     throw gomsError("GOMS_ERR_BODY_TOO_LARGE", { limit: 1024 });
+ *     throw gomsError("GOMS_ERR_NOT_LOGGED_IN");
+ */
+export function gomsError<R extends Reason>(reason: R, ...[params, options]: ReasonArgs<R>): GomsError {
+  const entry = REASONS[reason];
+  const message = (entry.message as (p: ReasonParams<R> | undefined) => string)(params);
+  return new GomsError(message, entry.code, { ...options, reason });
+}
