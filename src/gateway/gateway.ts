@@ -78,7 +78,7 @@ class GatewayImpl {
     this.routeLimit = rl?.perRoute ? new RateLimiter(rl.perRoute, rl.maxKeys) : undefined;
     this.rpcPrefix = `${this.o.prefix}/`;
     for (const h of this.o.forwardHeaders) {
-      if (!METADATA_KEY.test(h)) throw new GomsError(`forwardHeaders: ${h} is not a valid metadata key`, Code.InvalidArgument);
+      if (!METADATA_KEY.test(h)) throw new GomsError(`forwardHeaders: ${h} is not a valid metadata key`, Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
     }
     this.handler = this.handler.bind(this);
   }
@@ -95,7 +95,7 @@ class GatewayImpl {
     try {
       if (this.draining) {
         res.setHeader("connection", "close");
-        sendError(res, new GomsError("the gateway is shutting down", Code.Unavailable));
+        sendError(res, new GomsError("the gateway is shutting down", Code.Unavailable, { reason: "GOMS_ERR_GATEWAY_DRAINING" }));
         return;
       }
       const url = req.url ?? "/";
@@ -124,7 +124,7 @@ class GatewayImpl {
   private builtin(req: IncomingMessage, res: ServerResponse, path: string): void {
     const get = (): boolean => {
       if (req.method === "GET" || req.method === "HEAD") return true;
-      sendError(res, new GomsError(`${req.method ?? ""} is not allowed on ${path}`, Code.InvalidArgument), 405, { allow: GET_ALLOW });
+      sendError(res, new GomsError(`${req.method ?? ""} is not allowed on ${path}`, Code.InvalidArgument, { reason: "GOMS_ERR_METHOD_NOT_ALLOWED" }), 405, { allow: GET_ALLOW });
       return false;
     };
     switch (path) {
@@ -141,7 +141,7 @@ class GatewayImpl {
         }
         break;
     }
-    sendError(res, new GomsError(`no route for ${path}`, Code.NotFound));
+    sendError(res, new GomsError(`no route for ${path}`, Code.NotFound, { reason: "GOMS_ERR_NO_ROUTE" }));
   }
 
   private backends(): number {
@@ -168,7 +168,7 @@ class GatewayImpl {
     const method = req.method;
     if (method === "OPTIONS") {
       if (req.headers.origin !== undefined) {
-        if (!this.cors.preflight(req, res)) sendError(res, new GomsError("CORS: origin or request not allowed", Code.PermissionDenied));
+        if (!this.cors.preflight(req, res)) sendError(res, new GomsError("CORS: origin or request not allowed", Code.PermissionDenied, { reason: "GOMS_ERR_CORS_DENIED" }));
         return;
       }
       res.statusCode = 204;
@@ -176,19 +176,19 @@ class GatewayImpl {
       res.end();
       return;
     }
-    if (this.cors.check(req, res) === "denied") throw new GomsError("CORS: origin not allowed", Code.PermissionDenied);
+    if (this.cors.check(req, res) === "denied") throw new GomsError("CORS: origin not allowed", Code.PermissionDenied, { reason: "GOMS_ERR_CORS_DENIED" });
     if (method !== "POST") {
-      sendError(res, new GomsError(`${method ?? ""} is not allowed; use POST`, Code.InvalidArgument), 405, { allow: RPC_ALLOW });
+      sendError(res, new GomsError(`${method ?? ""} is not allowed; use POST`, Code.InvalidArgument, { reason: "GOMS_ERR_METHOD_NOT_ALLOWED" }), 405, { allow: RPC_ALLOW });
       return;
     }
     const parts = rest.includes("/") ? parseMethodName(rest) : undefined;
-    if (parts === undefined) throw new GomsError(`no route for ${this.rpcPrefix}${rest}; use ${this.rpcPrefix}{Service}/{Method}`, Code.NotFound);
+    if (parts === undefined) throw new GomsError(`no route for ${this.rpcPrefix}${rest}; use ${this.rpcPrefix}{Service}/{Method}`, Code.NotFound, { reason: "GOMS_ERR_NO_ROUTE" });
     const ctype = req.headers["content-type"];
     if (ctype !== undefined) {
       const semi = ctype.indexOf(";");
       const media = (semi < 0 ? ctype : ctype.slice(0, semi)).trim();
       if (!JSON_TYPE.test(media) && !(this.o.acceptCurlForm && media.toLowerCase() === FORM_TYPE)) {
-        sendError(res, new GomsError(`content type ${media} is not supported; send application/json`, Code.InvalidArgument), 415);
+        sendError(res, new GomsError(`content type ${media} is not supported; send application/json`, Code.InvalidArgument, { reason: "GOMS_ERR_UNSUPPORTED_MEDIA_TYPE" }), 415);
         return;
       }
     }
@@ -265,7 +265,7 @@ class GatewayImpl {
     const v = Array.isArray(h) ? h[0] : h;
     const n = Number(v);
     if (v === undefined || v.trim() === "" || !Number.isInteger(n) || n <= 0) {
-      throw new GomsError(`${TIMEOUT_HEADER} must be a positive integer (ms)`, Code.InvalidArgument);
+      throw new GomsError(`${TIMEOUT_HEADER} must be a positive integer (ms)`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_HEADER" });
     }
     return Math.min(n, this.o.maxTimeoutMs);
   }
@@ -279,7 +279,7 @@ class GatewayImpl {
   // ---- lifecycle ------------------------------------------------------------
 
   start(): Promise<number> {
-    if (this.server !== undefined) return Promise.reject(new GomsError("the gateway was already started", Code.FailedPrecondition));
+    if (this.server !== undefined) return Promise.reject(new GomsError("the gateway was already started", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" }));
     const { port = 0, host = "127.0.0.1" } = this.listenOn;
     const requestTimeout = this.o.requestTimeoutMs;
     const headersTimeout = Math.min(this.o.headersTimeoutMs, requestTimeout);
@@ -339,7 +339,7 @@ function socketSignal(socket: Socket): AbortSignal {
     const ac = new AbortController();
     s = ac.signal;
     socketSignals.set(socket, s);
-    socket.once("close", () => ac.abort(new GomsError("the HTTP client went away", Code.Canceled)));
+    socket.once("close", () => ac.abort(new GomsError("the HTTP client went away", Code.Canceled, { reason: "GOMS_ERR_CLIENT_GONE" })));
   }
   return s;
 }
@@ -358,7 +358,7 @@ class RateLimited extends GomsError {
 function addQuery(md: Metadata, query: string): void {
   for (const [k, v] of new URLSearchParams(query)) {
     const key = `q.${k.toLowerCase()}`;
-    if (!METADATA_KEY.test(key)) throw new GomsError(`query parameter name ${JSON.stringify(k)} is not allowed (use [A-Za-z0-9_.-])`, Code.InvalidArgument);
+    if (!METADATA_KEY.test(key)) throw new GomsError(`query parameter name ${JSON.stringify(k)} is not allowed (use [A-Za-z0-9_.-])`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_FIELD" });
     md[key] = md[key] === undefined ? v : `${md[key]},${v}`;
   }
 }

@@ -180,7 +180,7 @@ export function findRoute(services: ReadonlyMap<string, ServiceEntry>, service: 
     const matches: ServiceEntry[] = [];
     for (const e of services.values()) if (e.service.name === service || e.service.name === want) matches.push(e);
     if (matches.length > 1) {
-      throw new GomsError(`service name ${service} is ambiguous: ${matches.map((m) => m.service.typeName).join(", ")}`, Code.InvalidArgument);
+      throw new GomsError(`service name ${service} is ambiguous: ${matches.map((m) => m.service.typeName).join(", ")}`, Code.InvalidArgument, { reason: "GOMS_ERR_AMBIGUOUS_SERVICE" });
     }
     entry = matches[0];
   }

@@ -51,7 +51,7 @@ export function createJsonCaller(node: GomsNode, options: JsonCallerOptions = {}
   const routes = new Routes(catalog);
   const routeByName = (name: string): Route | Promise<Route> => {
     const parts = parseMethodName(name);
-    if (parts === undefined) throw new GomsError(`method name "${name}" must look like Service.Method`, Code.InvalidArgument);
+    if (parts === undefined) throw new GomsError(`method name "${name}" must look like Service.Method`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_FIELD" });
     return routes.resolve(parts.service, parts.method);
   };
   const request = (route: Route, json: string): Message => jsonToMessage(route.method.input, route.entry.registry, json);

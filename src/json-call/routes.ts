@@ -1,4 +1,4 @@
-import { Code, GomsError } from "../errors/index.js";
+import { Code, GomsError, gomsError } from "../errors/index.js";
 import { DescriptorCatalog, findRoute, hasService, type Route } from "./catalog.js";
 
 const PART = /^[A-Za-z_][A-Za-z0-9_.]*$/;
@@ -53,8 +53,8 @@ export class Routes {
       const again = this.lookup(service, method, key);
       if (again !== undefined) return again;
       const known = hasService(this.catalog.services(), service);
-      if (known !== undefined) throw new GomsError(`${known} has no method ${method}`, Code.NotFound);
-      throw new GomsError(`unknown service ${service}`, Code.NotFound);
+      if (known !== undefined) throw gomsError("GOMS_ERR_UNKNOWN_METHOD", { service: known, method });
+      throw new GomsError(`unknown service ${service}`, Code.NotFound, { reason: "GOMS_ERR_UNKNOWN_SERVICE" });
     });
   }
 }

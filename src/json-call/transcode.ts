@@ -9,7 +9,7 @@ export function jsonToMessage(desc: DescMessage, registry: Registry, body: strin
   try {
     return fromJsonString(desc, body.length === 0 ? "{}" : body, { registry, ignoreUnknownFields: false });
   } catch (e) {
-    throw new GomsError(`invalid ${desc.typeName} JSON: ${(e as Error).message}`, Code.InvalidArgument, { cause: e });
+    throw new GomsError(`invalid ${desc.typeName} JSON: ${(e as Error).message}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_JSON", cause: e });
   }
 }
 

@@ -22,12 +22,12 @@ export function resolveCallOptions(o: CallOptions | undefined, defaultTimeoutMs:
   if (parent !== undefined) {
     if (parent.deadline !== undefined) {
       const left = parent.deadline - Date.now();
-      if (left <= 0) throw new GomsError("parent deadline already passed", Code.DeadlineExceeded);
+      if (left <= 0) throw new GomsError("parent deadline already passed", Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" });
       if (timeoutMs === 0 || left < timeoutMs) timeoutMs = left;
     }
     signal = signal === undefined ? parent.signal : AbortSignal.any([signal, parent.signal]);
     if (Object.keys(parent.metadata).length) metadata = { ...parent.metadata, ...metadata };
   }
-  if (!(timeoutMs >= 0)) throw new GomsError(`invalid timeoutMs ${String(timeoutMs)}`, Code.InvalidArgument);
+  if (!(timeoutMs >= 0)) throw new GomsError(`invalid timeoutMs ${String(timeoutMs)}`, Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
   return { timeoutMs: Math.ceil(timeoutMs), metadata, signal };
 }

@@ -117,7 +117,7 @@ export class CallRouter {
       const conn = node === undefined ? this.d.peers.pick(rm.service, req.shardKey) : this.d.peers.pickNode(node);
       if (conn !== undefined) {
         const left = timeoutMs > 0 ? deadline - Date.now() : 0;
-        if (timeoutMs > 0 && left <= 0) throw fail(new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded));
+        if (timeoutMs > 0 && left <= 0) throw fail(new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" }));
         return this.callRemote(conn, req, timeoutMs > 0 ? left : 0, full);
       }
       if (node === undefined) this.d.discovery()?.want(rm.service);

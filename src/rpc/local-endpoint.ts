@@ -62,7 +62,7 @@ export class LocalEndpoint {
     try {
       input = req.raw ? entry.input.decode(req.message as Uint8Array) : own(entry.method.input, req.message);
     } catch (e) {
-      return Promise.reject(new GomsError(`cannot decode ${entry.method.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument, { cause: e }));
+      return Promise.reject(new GomsError(`cannot decode ${entry.method.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_PAYLOAD", cause: e }));
     }
     const id = this.nextId;
     this.nextId = id === 0xffffffff ? 1 : id + 1;
@@ -72,7 +72,7 @@ export class LocalEndpoint {
       call = new LocalCall(id, entry, req, timeoutMs, startedAt, full, req.raw, resolve, reject);
     });
     if (timeoutMs > 0) {
-      call.deadlineTimer = setTimeout(() => this.abort(call, entry, new GomsError(`deadline of ${timeoutMs}ms exceeded`, Code.DeadlineExceeded)), timeoutMs);
+      call.deadlineTimer = setTimeout(() => this.abort(call, entry, new GomsError(`deadline of ${timeoutMs}ms exceeded`, Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" })), timeoutMs);
     }
     if (signal !== undefined) {
       const onAbort = (): void => this.abort(call, entry, GomsError.from(signal.reason, Code.Canceled));

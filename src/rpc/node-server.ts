@@ -87,7 +87,7 @@ export class NodeServer {
     if (want === undefined) return undefined;
     const a = Buffer.from(hello.token, "utf8");
     const b = Buffer.from(want, "utf8");
-    if (a.length !== b.length || !timingSafeEqual(a, b)) return new GomsError("invalid or missing token", Code.Unauthenticated);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) return new GomsError("invalid or missing token", Code.Unauthenticated, { reason: "GOMS_ERR_UNAUTHENTICATED" });
     return undefined;
   }
 

@@ -65,7 +65,7 @@ export class GomsNode {
   private retries = 0;
 
   constructor(opts: NodeOptions) {
-    if (!opts.name) throw new GomsError("node name is required", Code.InvalidArgument);
+    if (!opts.name) throw new GomsError("node name is required", Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
     this.opts = opts;
     this.name = opts.name;
     this.connOpts = { ...defaultConnOptions, ...opts.connection };
@@ -168,7 +168,7 @@ export class GomsNode {
    * console, and its descriptors are not published (goms.v1.* services always are internal).
    */
   service<Desc extends DescService>(desc: Desc, impl: ServiceImpl<Desc>, options: ServiceOptions = {}): this {
-    if (this.state !== "new") throw new GomsError("register services before start()", Code.FailedPrecondition);
+    if (this.state !== "new") throw new GomsError("register services before start()", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" });
     this.table.add(desc, impl as Record<string, unknown>, options, options.internal ?? false);
     this.server.identityChanged();
     return this;
@@ -198,7 +198,7 @@ export class GomsNode {
 
   /** Listens (when a port is set), runs onStart hooks and connects to the configured peers. */
   async start(): Promise<this> {
-    if (this.state !== "new") throw new GomsError(`node ${this.name} was already started`, Code.FailedPrecondition);
+    if (this.state !== "new") throw new GomsError(`node ${this.name} was already started`, Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" });
     this.state = "starting";
     if (this.opts.port !== undefined) await this.server.listen(this.opts.host ?? "127.0.0.1", this.opts.port);
     for (const s of this.table.services.values()) await s.hooks.onStart?.();
@@ -341,7 +341,7 @@ export class GomsNode {
   }
 
   private notRunning(): GomsError {
-    return new GomsError(`node ${this.name} is ${this.state === "new" ? "not started" : this.state}`, Code.Unavailable);
+    return new GomsError(`node ${this.name} is ${this.state === "new" ? "not started" : this.state}`, Code.Unavailable, { reason: "GOMS_ERR_NODE_NOT_RUNNING" });
   }
 
   // ---- shutdown -----------------------------------------------------------

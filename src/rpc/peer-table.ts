@@ -183,7 +183,7 @@ export class PeerTable {
       if (deadline !== undefined) {
         timer = setTimeout(() => {
           cleanup();
-          reject(new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded));
+          reject(new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" }));
         }, Math.max(0, deadline - Date.now()));
       }
       signal?.addEventListener("abort", onAbort, { once: true });

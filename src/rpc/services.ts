@@ -53,7 +53,7 @@ export class ServiceTable {
   }
 
   add(desc: DescService, impl: Record<string, unknown>, hooks: ServiceHooks, internal = false): void {
-    if (this.services.has(desc.typeName)) throw new GomsError(`service ${desc.typeName} is already registered`, Code.AlreadyExists);
+    if (this.services.has(desc.typeName)) throw new GomsError(`service ${desc.typeName} is already registered`, Code.AlreadyExists, { reason: "GOMS_ERR_BAD_STATE" });
     for (const key of Object.keys(impl)) {
       if (!desc.methods.some((m) => m.localName === key)) {
         throw new GomsError(`${desc.typeName} has no method "${key}"`, Code.InvalidArgument);
@@ -97,12 +97,12 @@ export class ServiceTable {
     const slash = path.indexOf("/");
     const service = slash < 0 ? path : path.slice(0, slash);
     const hosted = this.services.get(service);
-    if (hosted === undefined) return new GomsError(`service ${service} is not hosted on node ${nodeName}`, Code.NotFound);
+    if (hosted === undefined) return new GomsError(`service ${service} is not hosted on node ${nodeName}`, Code.NotFound, { reason: "GOMS_ERR_UNKNOWN_SERVICE" });
     const name = path.slice(slash + 1);
     const known = hosted.desc.methods.some((m) => m.name === name);
     return known
-      ? new GomsError(`${service}.${name} is not implemented on node ${nodeName}`, Code.Unimplemented)
-      : new GomsError(`${service} has no method ${name}`, Code.Unimplemented);
+      ? new GomsError(`${service}.${name} is not implemented on node ${nodeName}`, Code.Unimplemented, { reason: "GOMS_ERR_UNKNOWN_METHOD" })
+      : new GomsError(`${service} has no method ${name}`, Code.Unimplemented, { reason: "GOMS_ERR_UNKNOWN_METHOD" });
   }
 
   /** Finds a hosted service by full or short (last segment) name. */

@@ -113,7 +113,7 @@ describe("goms CLI and the rpc example, as processes", () => {
 
     const badMethod = await run([CLI, "call", "--addr", addr, "AddServer.Nope", "{}"]);
     assert.equal(badMethod.code, 1);
-    assert.match(badMethod.stderr, /not_found: goms.examples.v1.AddServer has no method Nope/);
+    assert.match(badMethod.stderr, /unimplemented: goms.examples.v1.AddServer has no method Nope/);
     const badJson = await run([CLI, "call", "--addr", addr, "AddServer.Add", '{"a":"x"}']);
     assert.equal(badJson.code, 1);
     assert.match(badJson.stderr, /invalid_argument: .*expected number/);

@@ -26,7 +26,7 @@ it("examples/gateway (watch, db, gate) answer the seed's curls; goms gateway wor
   assert.equal(await lenient.text(), '{"value":"aaa"}');
   const missing = await curl(base, "/api/Nope/Query", "{}");
   assert.equal(missing.status, 404);
-  assert.deepEqual(await missing.json(), { code: "not_found", message: "unknown service Nope" });
+  assert.deepEqual(await missing.json(), { code: "not_found", message: "unknown service Nope", reason: "GOMS_ERR_UNKNOWN_SERVICE" });
 
   // The CLI gateway, pointed at the same registry.
   await procs.start(["src/cli/main.ts", "gateway", "--name", "gate1", "--port", String(hp2), "--registry", registry], /gateway gate1 on/);

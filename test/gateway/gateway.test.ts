@@ -37,7 +37,7 @@ describe("gateway: routes and transcoding", () => {
       ["/api/DB/Query", '{"nope":"x"}', 400, "invalid_argument"],
       ["/api/DB/Query", "[1,2]", 400, "invalid_argument"],
       ["/api/Nope/Query", "{}", 404, "not_found"],
-      ["/api/DB/Nope", "{}", 404, "not_found"],
+      ["/api/DB/Nope", "{}", 404, "unimplemented"],
       ["/api/DB", "{}", 404, "not_found"],
       ["/elsewhere", "{}", 404, "not_found"],
     ];

@@ -231,7 +231,7 @@ describe("5. unknown services and methods", () => {
     // Declared in the proto but without a handler:
     await assert.rejects(good.rawCall(DB.method.update, new Uint8Array()), isCodeError(Code.Unimplemented, /DB\.Update is not implemented/));
     // By name, through the JSON-call module: a method no node publishes.
-    await assert.rejects(createJsonCaller(good).call("goms.examples.v1.AddServer/Nope", "{}"), isCodeError(Code.NotFound, /has no method Nope/));
+    await assert.rejects(createJsonCaller(good).call("goms.examples.v1.AddServer/Nope", "{}"), isCodeError(Code.Unimplemented, /has no method Nope/));
     await stillHealthy();
   });
 

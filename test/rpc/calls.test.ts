@@ -58,7 +58,7 @@ describe("calls over TCP", () => {
   it("unknown service is not_found, unknown method unimplemented", async () => {
     const s = await addServer("rpc0");
     const c = await clientFor(s.port);
-    await assert.rejects(createJsonCaller(c).call("goms.examples.v1.AddServer/Nope", "{}"), (e: GomsError) => e.code === Code.NotFound);
+    await assert.rejects(createJsonCaller(c).call("goms.examples.v1.AddServer/Nope", "{}"), (e: GomsError) => e.code === Code.Unimplemented);
     await assert.rejects(c.rawCall(DB.method.update, new Uint8Array(), { node: "rpc0" }), (e: GomsError) => e.code === Code.NotFound);
     await assert.rejects(c.client(DB).query({ key: "a" }), (e: GomsError) => e.code === Code.Unavailable && /no node hosting goms.examples.v1.DB/.test(e.message));
     await assert.rejects(c.rawCall(DB.method.query, new Uint8Array(), { node: "rpc0" }), (e: GomsError) => e.code === Code.NotFound);

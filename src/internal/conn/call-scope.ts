@@ -33,7 +33,7 @@ export class CallScope<C extends ServerCall = ServerCall> {
 
   /** The method to run for `path`, or why the call is refused before any handler runs. */
   admit(path: string): ServerMethod | GomsError {
-    if (this.draining || !this.d.accepting) return new GomsError("node is shutting down", Code.Unavailable);
+    if (this.draining || !this.d.accepting) return new GomsError("node is shutting down", Code.Unavailable, { reason: "GOMS_ERR_NODE_DRAINING" });
     const entry = this.d.lookup(path);
     if (entry === undefined) return this.d.missing(path);
     return this.refusal() ?? entry;
@@ -43,7 +43,7 @@ export class CallScope<C extends ServerCall = ServerCall> {
   refusal(): GomsError | undefined {
     if (this.draining || !this.d.accepting) return new GomsError("node is shutting down", Code.Unavailable);
     if (this.calls.size >= this.d.maxConcurrentCalls) {
-      return new GomsError(`too many concurrent calls (limit ${this.d.maxConcurrentCalls})`, Code.ResourceExhausted);
+      return new GomsError(`too many concurrent calls (limit ${this.d.maxConcurrentCalls})`, Code.ResourceExhausted, { reason: "GOMS_ERR_TOO_MANY_CALLS" });
     }
     return undefined;
   }
@@ -121,5 +121,5 @@ export class CallScope<C extends ServerCall = ServerCall> {
  */
 export function withCallRet(err: GomsError, ret: number): GomsError {
   if (err.ret !== 0 || ret === 0) return err;
-  return new GomsError(err.rawMessage, err.code, { ret, details: err.details, metadata: err.metadata, cause: err.cause });
+  return new GomsError(err.rawMessage, err.code, { ret, details: err.details, metadata: err.metadata, cause: err.cause, ...(err.reason !== undefined ? { reason: err.reason } : {}) });
 }

@@ -103,12 +103,12 @@ export class ClientConn extends Conn {
    * once its frame is queued.
    */
   call(c: OutgoingCall, timeoutMs: number, full: boolean): Promise<unknown> {
-    if (this.closed) return Promise.reject(this.closeError ?? new GomsError("connection closed", Code.Unavailable));
-    if (this.draining) return Promise.reject(new GomsError("connection is draining (GOAWAY)", Code.Unavailable));
+    if (this.closed) return Promise.reject(this.closeError ?? new GomsError("connection closed", Code.Unavailable, { reason: "GOMS_ERR_CONNECTION_LOST" }));
+    if (this.draining) return Promise.reject(new GomsError("connection is draining (GOAWAY)", Code.Unavailable, { reason: "GOMS_ERR_NODE_DRAINING" }));
     const signal = c.signal;
     if (signal?.aborted) return Promise.reject(GomsError.from(signal.reason, Code.Canceled));
     if (this.bufferedBytes > this.opts.maxBufferedBytes) {
-      return Promise.reject(new GomsError(`peer is not reading: ${this.bufferedBytes} bytes buffered`, Code.ResourceExhausted));
+      return Promise.reject(new GomsError(`peer is not reading: ${this.bufferedBytes} bytes buffered`, Code.ResourceExhausted, { reason: "GOMS_ERR_PEER_NOT_READING" }));
     }
     const m = c.route;
     const noReply = c.oneWay;
@@ -129,7 +129,7 @@ export class ClientConn extends Conn {
     const len = endFrame(w, rel);
     if (len > this.peerMaxFrame) {
       abortFrame(w, rel);
-      return Promise.reject(new GomsError(`request of ${len} bytes exceeds the peer's frame limit of ${this.peerMaxFrame}`, Code.ResourceExhausted));
+      return Promise.reject(new GomsError(`request of ${len} bytes exceeds the peer's frame limit of ${this.peerMaxFrame}`, Code.ResourceExhausted, { reason: "GOMS_ERR_FRAME_TOO_LARGE" }));
     }
     if (noReply) {
       this.frameWritten(idle);
@@ -182,7 +182,7 @@ export class ClientConn extends Conn {
     const now = performance.now();
     let next = Infinity;
     for (const [id, p] of this.pending.entries()) {
-      if (p.deadline <= now) this.abandon(id, new GomsError(`deadline of ${p.timeoutMs}ms exceeded`, Code.DeadlineExceeded));
+      if (p.deadline <= now) this.abandon(id, new GomsError(`deadline of ${p.timeoutMs}ms exceeded`, Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" }));
       else if (p.deadline < next) next = p.deadline;
     }
     if (next !== Infinity) this.arm(next);
@@ -244,7 +244,7 @@ export class ClientConn extends Conn {
       if (id > this.goAwayLastId) {
         this.pending.delete(id);
         p.cleanup();
-        p.fail(new GomsError(`server is going away: ${message}`, Code.Unavailable));
+        p.fail(new GomsError(`server is going away: ${message}`, Code.Unavailable, { reason: "GOMS_ERR_NODE_DRAINING" }));
       }
     }
     if (code !== 0 && isCode(code) && code !== Code.Unavailable) {
@@ -280,7 +280,7 @@ export class ClientConn extends Conn {
       try {
         message = p.res.decode(buf, mdEnd, end);
       } catch (err) {
-        p.fail(new GomsError(`undecodable response payload: ${(err as Error).message}`, Code.Internal, { cause: err, ret, metadata }));
+        p.fail(new GomsError(`undecodable response payload: ${(err as Error).message}`, Code.Internal, { reason: "GOMS_ERR_BAD_RESPONSE", cause: err, ret, metadata }));
         this.afterSettle();
         return;
       }
@@ -298,7 +298,7 @@ export class ClientConn extends Conn {
   }
 
   private failMalformed(p: Pending, why: string): void {
-    p.fail(new GomsError(`malformed response: ${why}`, Code.Internal));
+    p.fail(new GomsError(`malformed response: ${why}`, Code.Internal, { reason: "GOMS_ERR_BAD_RESPONSE" }));
     this.protocolError(why);
   }
 

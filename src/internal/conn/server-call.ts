@@ -6,7 +6,7 @@ import type { PayloadCodec } from "../wire/frame.js";
 import type { Metadata } from "../wire/metadata.js";
 
 function expire(call: ServerCall): void {
-  call.abort(new GomsError("deadline exceeded", Code.DeadlineExceeded));
+  call.abort(new GomsError("deadline exceeded", Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" }));
 }
 
 /** One call being served. Doubles as the handler's context; the signal is made lazily. */

@@ -68,7 +68,7 @@ export class ServerConn extends Conn {
       case FrameType.Request:
         return this.onRequest(flags, callId, buf, start, end);
       case FrameType.Cancel:
-        if (this.scope.calls.has(callId)) this.scope.cancel(callId, new GomsError("canceled by caller", Code.Canceled));
+        if (this.scope.calls.has(callId)) this.scope.cancel(callId, new GomsError("canceled by caller", Code.Canceled, { reason: "GOMS_ERR_CANCELED" }));
         return;
       case FrameType.GoAway:
         this.draining = true;
@@ -131,13 +131,13 @@ export class ServerConn extends Conn {
     const entry = this.scope.admit(path);
     if (entry instanceof GomsError) return this.reject(id, noReply, wire, entry);
     if (wire !== PayloadCodec.Proto && wire !== PayloadCodec.Json) {
-      return this.reject(id, noReply, PayloadCodec.Proto, new GomsError(`unknown payload codec ${wire}`, Code.InvalidArgument));
+      return this.reject(id, noReply, PayloadCodec.Proto, new GomsError(`unknown payload codec ${wire}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_PAYLOAD" }));
     }
     let req: unknown;
     try {
       req = wire === PayloadCodec.Proto ? entry.input.decode(buf, p, end) : entry.json.fromJson(buf.toString("utf8", p, end));
     } catch (err) {
-      return this.reject(id, noReply, wire, new GomsError(`cannot decode ${entry.method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument, { cause: err }));
+      return this.reject(id, noReply, wire, new GomsError(`cannot decode ${entry.method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_PAYLOAD", cause: err }));
     }
     this.scope.run(new ServerCall(id, entry.service, entry.method, timeoutMs, md, this.peer, noReply, wire as PayloadCodec, startedAt), entry, req);
   }
@@ -167,7 +167,7 @@ export class ServerConn extends Conn {
     if (len > this.peerMaxFrame) {
       abortFrame(w, rel);
       rel = beginFrame(w, FrameType.Response, 0, call.id, 16);
-      err = new GomsError(`response of ${len} bytes exceeds the caller's frame limit of ${this.peerMaxFrame}`, Code.ResourceExhausted);
+      err = new GomsError(`response of ${len} bytes exceeds the caller's frame limit of ${this.peerMaxFrame}`, Code.ResourceExhausted, { reason: "GOMS_ERR_FRAME_TOO_LARGE" });
       this.putError(call, err);
       endFrame(w, rel);
     }
