@@ -1,7 +1,8 @@
 import { Code, GomsError } from "../errors/index.js";
-import { backoffDelay } from "../rpc/backoff.js";
+import { backoffDelay } from "../internal/util/backoff.js";
 import type { KvBackend } from "./kv.js";
-import { isTransient, sleep } from "./timing.js";
+import { sleep } from "../internal/util/sleep.js";
+import { isTransient } from "../internal/util/transient.js";
 
 /**
  * - `registering`: the first write has not succeeded yet;

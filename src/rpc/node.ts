@@ -14,7 +14,7 @@ import { ServerConn } from "../internal/conn/server-conn.js";
 import { tcpTransport } from "../internal/transport/tcp.js";
 import type { Listener, Transport } from "../internal/transport/types.js";
 import { VERSION } from "../version.js";
-import { defaultBackoff, type BackoffOptions } from "./backoff.js";
+import { defaultBackoff, type BackoffOptions } from "../internal/util/backoff.js";
 import type { PeerEvent } from "./diagnostics.js";
 import { channels } from "./diagnostics.js";
 import type { HandlerContext, PeerInfo } from "./context.js";

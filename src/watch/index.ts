@@ -9,7 +9,7 @@ export {
   RESUME_REVISION_KEY,
   OLDEST_REVISION_KEY,
 } from "./errors.js";
-export { crc32 } from "./crc32.js";
+export { crc32 } from "../internal/util/crc32.js";
 export { text, utf8, type ValueInput } from "./bytes.js";
 export type {
   KeyValue,

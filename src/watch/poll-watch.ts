@@ -9,7 +9,8 @@
 import { Code, GomsError } from "../errors/index.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { WatchPollRequestSchema, WatchPollResponse } from "../gen/goms/v1/watch_pb.js";
-import { backoffDelay, type BackoffOptions } from "../rpc/backoff.js";
+import { backoffDelay, type BackoffOptions } from "../internal/util/backoff.js";
+import { sleep } from "../internal/util/sleep.js";
 import type { KvEvent, KvWatch } from "../registry/kv.js";
 import { wireToKvEvent } from "./wire.js";
 
@@ -127,7 +128,7 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
           this.end(err);
           return;
         }
-        await this.sleep(backoffDelay(attempt++, this.o.backoff));
+        await sleep(backoffDelay(attempt++, this.o.backoff), this.ac.signal);
         continue;
       }
       attempt = 0;
@@ -156,19 +157,6 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
         this.drained = undefined;
         resolve();
       };
-    });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const signal = this.ac.signal;
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
     });
   }
 
