@@ -5,82 +5,74 @@
  * resumed ends with GomsError(OutOfRange).
  */
 import { Code, GomsError } from "../errors/index.js";
+import { AsyncQueue } from "../internal/util/async-queue.js";
 import type { KvBackend, KvEntry, KvEvent, KvWatch } from "../registry/kv.js";
 import { resumeRevisionOf } from "../watch/errors.js";
 import { createStore, type WatchStore } from "../watch/store.js";
 import type { Watcher } from "../watch/watcher.js";
 import { aheadError, entryOf, kvEventOf, parseLease, requireLease } from "../watch/wire.js";
 
-const DONE: IteratorResult<KvEvent> = { done: true, value: undefined };
+/**
+ * A KvWatch over a store watcher. Events are pulled one at a time when the
+ * consumer has taken the previous one, so nothing is buffered here beyond the
+ * store watcher's own bounded queue. A store watcher that fell behind is
+ * replaced by one resuming from history at the first missed revision.
+ */
+function embeddedWatch(
+  store: WatchStore,
+  prefix: string,
+  fromRevision: number | undefined,
+  onEnd: (w: AsyncQueue<KvEvent>) => void,
+): AsyncQueue<KvEvent> {
+  let inner: Watcher | undefined;
+  let pulling = false;
+  const out: AsyncQueue<KvEvent> = new AsyncQueue<KvEvent>({
+    onClose: () => {
+      inner?.stop();
+      onEnd(out);
+    },
+    onDrain: () => void pull(),
+  });
 
-class EmbeddedWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
-  private inner: Watcher | undefined;
-  private pending: GomsError | undefined;
-  private stopped = false;
-
-  constructor(
-    private readonly store: WatchStore,
-    private readonly prefix: string,
-    fromRevision: number | undefined,
-    private readonly onEnd: (w: EmbeddedWatch) => void,
-  ) {
+  async function pull(): Promise<void> {
+    if (pulling) return;
+    pulling = true;
     try {
-      if (fromRevision !== undefined && (!Number.isSafeInteger(fromRevision) || fromRevision < 0)) {
-        throw new GomsError("fromRevision must be a non-negative integer", Code.InvalidArgument);
-      }
-      const from = fromRevision === undefined ? undefined : fromRevision + 1;
-      if (from !== undefined && from > store.revision + 1) throw aheadError(from, store.revision, store.oldestRevision);
-      this.inner = store.watch(from === undefined ? { prefix } : { prefix, fromRevision: from });
-    } catch (err) {
-      this.pending = GomsError.from(err);
-    }
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.pending = undefined;
-    this.inner?.stop();
-    this.onEnd(this);
-  }
-
-  async next(): Promise<IteratorResult<KvEvent>> {
-    for (;;) {
-      if (this.pending !== undefined) {
-        const err = this.pending;
-        this.pending = undefined;
-        this.stop();
-        throw err;
-      }
-      if (this.stopped || this.inner === undefined) return DONE;
-      try {
-        const r = await this.inner.next();
-        return r.done === true ? DONE : { done: false, value: kvEventOf(r.value) };
-      } catch (e) {
-        const err = GomsError.from(e);
-        const resume = resumeRevisionOf(err);
-        if (err.code !== Code.ResourceExhausted || resume === undefined || this.stopped) {
-          this.pending = err;
-          continue;
-        }
-        // Fell behind the live queue: pick up again from history.
+      while (!out.closed && inner !== undefined) {
         try {
-          this.inner = this.store.watch({ prefix: this.prefix, fromRevision: resume });
-        } catch (e2) {
-          this.pending = GomsError.from(e2);
+          const r = await inner.next();
+          if (r.done === true) out.end();
+          else out.push(kvEventOf(r.value));
+          return;
+        } catch (e) {
+          const err = GomsError.from(e);
+          const resume = resumeRevisionOf(err);
+          if (err.code !== Code.ResourceExhausted || resume === undefined) {
+            out.fail(err);
+            return;
+          }
+          // Fell behind the live queue: pick up again from history.
+          if (!out.closed) inner = store.watch({ prefix, fromRevision: resume });
         }
       }
+    } catch (e) {
+      out.fail(GomsError.from(e));
+    } finally {
+      pulling = false;
     }
   }
 
-  return(): Promise<IteratorResult<KvEvent>> {
-    this.stop();
-    return Promise.resolve(DONE);
+  try {
+    if (fromRevision !== undefined && (!Number.isSafeInteger(fromRevision) || fromRevision < 0)) {
+      throw new GomsError("fromRevision must be a non-negative integer", Code.InvalidArgument);
+    }
+    const from = fromRevision === undefined ? undefined : fromRevision + 1;
+    if (from !== undefined && from > store.revision + 1) throw aheadError(from, store.revision, store.oldestRevision);
+    inner = store.watch(from === undefined ? { prefix } : { prefix, fromRevision: from });
+  } catch (err) {
+    out.fail(GomsError.from(err));
   }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
+  return out;
 }
 
 export interface EmbeddedKvOptions {
@@ -90,7 +82,7 @@ export interface EmbeddedKvOptions {
 
 export class EmbeddedKv implements KvBackend {
   readonly kind = "embedded";
-  private readonly watches = new Set<EmbeddedWatch>();
+  private readonly watches = new Set<AsyncQueue<KvEvent>>();
 
   constructor(
     readonly store: WatchStore,
@@ -130,8 +122,9 @@ export class EmbeddedKv implements KvBackend {
   }
 
   watch(prefix: string, fromRevision?: number): KvWatch {
-    const w = new EmbeddedWatch(this.store, prefix, fromRevision, (x) => this.watches.delete(x));
-    this.watches.add(w);
+    const w = embeddedWatch(this.store, prefix, fromRevision, (x) => this.watches.delete(x));
+    // A watch that failed at once (bad or compacted revision) has already ended.
+    if (!w.closed) this.watches.add(w);
     return w;
   }
 

@@ -15,8 +15,8 @@
 import { Etcd3, type IKeyValue, type IOptions } from "etcd3";
 import { Code, GomsError } from "../errors/index.js";
 import { RESUME_REVISION_KEY } from "../watch/errors.js";
+import { AsyncQueue, consumerTooSlow } from "../internal/util/async-queue.js";
 import { fromEtcd } from "./etcd-errors.js";
-import { EventQueue } from "./event-queue.js";
 import type { KvBackend, KvEntry, KvEvent, KvWatch } from "./kv.js";
 
 export interface EtcdKvOptions {
@@ -75,7 +75,7 @@ class EtcdKv implements KvBackend {
   private readonly client: Etcd3;
   private readonly callTimeoutMs: number;
   private readonly watchQueueSize: number;
-  private readonly watches = new Set<EventQueue<KvEvent>>();
+  private readonly watches = new Set<AsyncQueue<KvEvent>>();
 
   constructor(opts: EtcdKvOptions) {
     if (opts.endpoints.length === 0) throw new GomsError("etcdKv needs at least one endpoint", Code.InvalidArgument);
@@ -183,11 +183,14 @@ class EtcdKv implements KvBackend {
     const builder = this.client.watch().prefix(prefix);
     if (fromRevision !== undefined) builder.startRevision(String(fromRevision + 1));
     const w = builder.watcher();
-    const q: EventQueue<KvEvent> = new EventQueue<KvEvent>(this.watchQueueSize, () => {
-      this.watches.delete(q);
-      w.removeAllListeners();
-      w.on("error", () => undefined);
-      w.cancel().catch(() => undefined);
+    const q: AsyncQueue<KvEvent> = new AsyncQueue<KvEvent>({
+      limit: this.watchQueueSize,
+      onClose: () => {
+        this.watches.delete(q);
+        w.removeAllListeners();
+        w.on("error", () => undefined);
+        w.cancel().catch(() => undefined);
+      },
     });
     this.watches.add(q);
     // The revision a resumed watch would start at. Tracked here because etcd3's
@@ -203,7 +206,11 @@ class EtcdKv implements KvBackend {
           value: put ? new Uint8Array(ev.kv.value) : undefined,
           revision: Number(ev.kv.mod_revision),
         });
-        if (!ok) return;
+        if (!ok) {
+          // Full (or already closed): the consumer must resync rather than silently miss events.
+          q.fail(consumerTooSlow(this.watchQueueSize));
+          return;
+        }
       }
     });
     w.on("connected", (res) => {
@@ -224,7 +231,7 @@ class EtcdKv implements KvBackend {
    * reason, so probe with a range read at that revision to tell compaction
    * (OutOfRange, resync needed) from other cancellations.
    */
-  private async watchFailed(q: EventQueue<KvEvent>, prefix: string, resume: number, err: Error): Promise<void> {
+  private async watchFailed(q: AsyncQueue<KvEvent>, prefix: string, resume: number, err: Error): Promise<void> {
     if (resume > 0) {
       try {
         await this.client.kv.range({ key: Buffer.from(prefix), revision: String(resume), limit: 1, count_only: true }, this.call());

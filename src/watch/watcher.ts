@@ -1,7 +1,7 @@
 import { Code, GomsError } from "../errors/index.js";
+import { AsyncQueue } from "../internal/util/async-queue.js";
 import { watcherBehindError } from "./errors.js";
 import type { History } from "./history.js";
-import { Queue } from "./queue.js";
 import type { WatchEvent } from "./types.js";
 
 /** What a watcher needs from its store. */
@@ -10,13 +10,6 @@ export interface WatchSource {
   readonly history: History;
   detach(w: Watcher): void;
 }
-
-interface Waiter {
-  resolve(r: IteratorResult<WatchEvent>): void;
-  reject(e: unknown): void;
-}
-
-const DONE: IteratorResult<WatchEvent> = { done: true, value: undefined };
 
 /**
  * An async iterable of events. It starts in replay mode, reading the shared
@@ -32,116 +25,70 @@ const DONE: IteratorResult<WatchEvent> = { done: true, value: undefined };
 export class Watcher implements AsyncIterableIterator<WatchEvent> {
   private cursor: number;
   private live: boolean;
-  private readonly queue = new Queue<WatchEvent>();
-  private waiters: Waiter[] = [];
-  /** No more events will be accepted. */
-  private closed = false;
-  /** Error to deliver after the queue drains. */
-  private error: GomsError | undefined;
-  /** Nothing more will be delivered. */
-  private finished = false;
+  private readonly queue: AsyncQueue<WatchEvent>;
 
   constructor(
     private readonly source: WatchSource,
     private readonly match: (key: string) => boolean,
     fromRevision: number | undefined,
-    private readonly queueSize: number,
+    queueSize: number,
   ) {
     const next = source.revision + 1;
     this.cursor = fromRevision === undefined ? next : fromRevision;
     this.live = this.cursor >= next;
+    this.queue = new AsyncQueue<WatchEvent>({
+      limit: queueSize,
+      onClose: () => source.detach(this),
+      // Replay is pulled: one history event each time the consumer has taken the previous one.
+      onDrain: () => this.replayOne(),
+    });
   }
 
   /** Called by the store for every committed event, in revision order. */
   offer(ev: WatchEvent): void {
-    if (this.closed || !this.live || ev.revision < this.cursor || !this.match(ev.key)) return;
-    const waiter = this.waiters.shift();
-    if (waiter !== undefined) {
-      waiter.resolve({ done: false, value: ev });
-      return;
-    }
-    if (this.queue.length >= this.queueSize) {
-      this.fail(watcherBehindError(ev.revision));
-      return;
-    }
-    this.queue.push(ev);
+    if (this.queue.closed || !this.live || ev.revision < this.cursor || !this.match(ev.key)) return;
+    if (!this.queue.push(ev)) this.queue.fail(watcherBehindError(ev.revision));
   }
 
   /** Ends the watch with `err` once the already-queued events are consumed. */
   fail(err: GomsError): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.error = err;
-    this.source.detach(this);
-    if (this.queue.length === 0) this.flushError();
+    this.queue.fail(err);
   }
 
   /** Stops the watch now; pending and future `next()` calls resolve done. */
   stop(): void {
-    if (this.finished) return;
-    this.closed = true;
-    this.finished = true;
-    this.queue.clear();
-    this.source.detach(this);
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w.resolve(DONE);
+    this.queue.stop();
   }
 
   next(): Promise<IteratorResult<WatchEvent>> {
-    if (this.finished) return Promise.resolve(DONE);
-    const queued = this.queue.shift();
-    if (queued !== undefined) return Promise.resolve({ done: false, value: queued });
-    if (!this.live && !this.closed) {
-      const ev = this.replayOne();
-      if (ev !== undefined) return Promise.resolve({ done: false, value: ev });
-    }
-    if (this.error !== undefined) {
-      const err = this.error;
-      this.error = undefined;
-      this.finished = true;
-      return Promise.reject(err);
-    }
-    if (this.closed) {
-      this.finished = true;
-      return Promise.resolve(DONE);
-    }
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return this.queue.next();
   }
 
   return(): Promise<IteratorResult<WatchEvent>> {
-    this.stop();
-    return Promise.resolve(DONE);
+    return this.queue.return();
   }
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
-  /** Reads history from the cursor to the next matching event; goes live when caught up. */
-  private replayOne(): WatchEvent | undefined {
+  /** Queues the next matching history event; goes live when caught up. */
+  private replayOne(): void {
+    if (this.live) return;
     const { history } = this.source;
     while (this.cursor <= this.source.revision) {
       const ev = history.at(this.cursor);
       if (ev === undefined) {
-        this.fail(watcherBehindError(this.cursor));
-        return undefined;
+        this.queue.fail(watcherBehindError(this.cursor));
+        return;
       }
       this.cursor++;
-      if (this.match(ev.key)) return ev;
+      if (this.match(ev.key)) {
+        this.queue.push(ev);
+        return;
+      }
     }
     this.live = true;
-    return undefined;
-  }
-
-  private flushError(): void {
-    const err = this.error;
-    if (err === undefined || this.waiters.length === 0) return;
-    this.error = undefined;
-    this.finished = true;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w.reject(err);
   }
 }
 
