@@ -14,10 +14,10 @@
  */
 import { Etcd3, type IKeyValue, type IOptions } from "etcd3";
 import { Code, GomsError } from "../errors/index.js";
-import { RESUME_REVISION_KEY } from "../watch/errors.js";
+import { RESUME_REVISION_KEY } from "../kv/errors.js";
 import { AsyncQueue, consumerTooSlow } from "../internal/util/async-queue.js";
 import { fromEtcd } from "./etcd-errors.js";
-import type { KvBackend, KvEntry, KvEvent, KvWatch } from "./kv.js";
+import type { KvBackend, KvEntry, KvEvent, KvWatch } from "../kv/backend.js";
 
 export interface EtcdKvOptions {
   /** Client URLs, e.g. ["http://127.0.0.1:2379"]. */

@@ -1,5 +1,5 @@
-export type { KvBackend, KvEntry, KvEvent, KvWatch } from "./kv.js";
-export { embeddedKv, type EmbeddedKvOptions } from "./embedded.js";
+export type { KvBackend, KvEntry, KvEvent, KvWatch } from "../kv/backend.js";
+export { embeddedKv, type EmbeddedKvOptions } from "../kv/embedded.js";
 export { etcdKv, type EtcdKvOptions } from "./etcd.js";
 export { createRegistry, type Registry, type RegistryOptions } from "./registry.js";
 export { Registration, type RegistrationHooks, type RegistrationState } from "./registration.js";

@@ -1,7 +1,7 @@
 import { Code, GomsError } from "../errors/index.js";
 import type { NodeRegistration } from "../gen/goms/v1/registry_pb.js";
 import { backoffDelay } from "../internal/util/backoff.js";
-import type { KvBackend, KvWatch } from "./kv.js";
+import type { KvBackend, KvWatch } from "../kv/backend.js";
 import { sleep } from "../internal/util/sleep.js";
 import { isTransient } from "../internal/util/transient.js";
 

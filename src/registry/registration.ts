@@ -1,6 +1,6 @@
 import { Code, GomsError } from "../errors/index.js";
 import { backoffDelay } from "../internal/util/backoff.js";
-import type { KvBackend } from "./kv.js";
+import type { KvBackend } from "../kv/backend.js";
 import { sleep } from "../internal/util/sleep.js";
 import { isTransient } from "../internal/util/transient.js";
 

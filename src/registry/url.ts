@@ -1,7 +1,7 @@
 import { Code, GomsError } from "../errors/index.js";
-import { embeddedKv } from "./embedded.js";
+import { embeddedKv } from "../kv/embedded.js";
 import { etcdKv, type EtcdKvOptions } from "./etcd.js";
-import type { KvBackend } from "./kv.js";
+import type { KvBackend } from "../kv/backend.js";
 
 export interface RegistryUrlOptions {
   /** Extra etcd options for etcd:// URLs. */

@@ -6,7 +6,7 @@ import { Code, GomsError } from "../errors/index.js";
 import { WatchService } from "../gen/goms/v1/watch_pb.js";
 import type { BackoffOptions } from "../internal/util/backoff.js";
 import { createNode, type Client, type GomsNode, type TlsClientOptions, type Transport } from "../rpc/index.js";
-import type { KvBackend, KvEntry } from "../registry/kv.js";
+import type { KvBackend, KvEntry } from "../kv/backend.js";
 import { PollWatch } from "./poll-watch.js";
 import { own, wireToEntry } from "./wire.js";
 

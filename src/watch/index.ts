@@ -1,6 +1,6 @@
-export { createStore, WatchStore } from "./store.js";
-export { Watcher } from "./watcher.js";
-export { hashKey, hashPrefix, splitHashKey, HASH_SEPARATOR } from "./hash-keys.js";
+export { createStore, WatchStore } from "../kv/store.js";
+export { Watcher } from "../kv/watcher.js";
+export { hashKey, hashPrefix, splitHashKey, HASH_SEPARATOR } from "../kv/hash-keys.js";
 export {
   compactedError,
   watcherBehindError,
@@ -8,9 +8,9 @@ export {
   oldestRevisionOf,
   RESUME_REVISION_KEY,
   OLDEST_REVISION_KEY,
-} from "./errors.js";
+} from "../kv/errors.js";
 export { crc32 } from "../internal/util/crc32.js";
-export { text, utf8, type ValueInput } from "./bytes.js";
+export { text, utf8, type ValueInput } from "../kv/bytes.js";
 export type {
   KeyValue,
   WatchEvent,
@@ -23,9 +23,9 @@ export type {
   WatchOptions,
   StoreOptions,
   RecoveryReport,
-} from "./types.js";
+} from "../kv/types.js";
 export { createWatchServer, WatchServer, type WatchServerOptions } from "./server.js";
 export { createWatchClient, parseWatchUrl, WatchClient, type WatchClientOptions } from "./client.js";
-export { embeddedKv, EmbeddedKv, type EmbeddedKvOptions } from "../registry/embedded.js";
+export { embeddedKv, EmbeddedKv, type EmbeddedKvOptions } from "../kv/embedded.js";
 export { defaultPollLimits, type PollLimits } from "./poll.js";
 export { WatchService } from "../gen/goms/v1/watch_pb.js";

@@ -12,7 +12,7 @@ import type { WatchPollRequestSchema, WatchPollResponse } from "../gen/goms/v1/w
 import { backoffDelay, type BackoffOptions } from "../internal/util/backoff.js";
 import { AsyncQueue } from "../internal/util/async-queue.js";
 import { sleep } from "../internal/util/sleep.js";
-import type { KvEvent, KvWatch } from "../registry/kv.js";
+import type { KvEvent, KvWatch } from "../kv/backend.js";
 import { wireToKvEvent } from "./wire.js";
 
 export type PollFn = (req: MessageInitShape<typeof WatchPollRequestSchema>, signal: AbortSignal) => Promise<WatchPollResponse>;

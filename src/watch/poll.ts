@@ -9,11 +9,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, GomsError } from "../errors/index.js";
 import type { WatchPollRequest, WatchPollResponseSchema } from "../gen/goms/v1/watch_pb.js";
 import type { HandlerContext } from "../rpc/index.js";
-import { compactedError } from "./errors.js";
-import type { WatchStore } from "./store.js";
-import type { WatchEvent } from "./types.js";
-import type { Watcher } from "./watcher.js";
-import { aheadError, eventToWire, toSafe } from "./wire.js";
+import { aheadError, compactedError } from "../kv/errors.js";
+import type { WatchStore } from "../kv/store.js";
+import type { WatchEvent } from "../kv/types.js";
+import type { Watcher } from "../kv/watcher.js";
+import { eventToWire, toSafe } from "./wire.js";
 
 export interface PollLimits {
   /** Longest wait a poll may ask for, ms. */

@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, GomsError } from "../../src/errors/index.js";
 import { NodeIdentitySchema } from "../../src/gen/goms/v1/node_pb.js";
-import type { KvBackend, KvEvent } from "../../src/registry/kv.js";
+import type { KvBackend, KvEvent } from "../../src/kv/backend.js";
 import type { NodeEvent } from "../../src/registry/node-watch.js";
 import { createRegistry, type Registry } from "../../src/registry/registry.js";
 import { sleep, until } from "../helpers.js";

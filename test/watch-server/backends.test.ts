@@ -1,7 +1,7 @@
 // The same KvBackend checks against the embedded backend and the watch client.
 import assert from "node:assert/strict";
 import { after, afterEach, describe, it } from "node:test";
-import type { KvBackend } from "../../src/registry/kv.js";
+import type { KvBackend } from "../../src/kv/backend.js";
 import { Code, GomsError } from "../../src/rpc/index.js";
 import { createStore, embeddedKv, resumeRevisionOf, type StoreOptions, type WatchStore } from "../../src/watch/index.js";
 import { until } from "../helpers.js";

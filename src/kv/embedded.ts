@@ -6,11 +6,20 @@
  */
 import { Code, GomsError } from "../errors/index.js";
 import { AsyncQueue } from "../internal/util/async-queue.js";
-import type { KvBackend, KvEntry, KvEvent, KvWatch } from "../registry/kv.js";
-import { resumeRevisionOf } from "../watch/errors.js";
-import { createStore, type WatchStore } from "../watch/store.js";
-import type { Watcher } from "../watch/watcher.js";
-import { aheadError, entryOf, kvEventOf, parseLease, requireLease } from "../watch/wire.js";
+import type { KvBackend, KvEntry, KvEvent, KvWatch } from "./backend.js";
+import { aheadError, resumeRevisionOf } from "./errors.js";
+import { leaseString, parseLease, requireLease } from "./lease.js";
+import { createStore, type WatchStore } from "./store.js";
+import type { KeyValue, WatchEvent } from "./types.js";
+import type { Watcher } from "./watcher.js";
+
+function entryOf(kv: KeyValue): KvEntry {
+  return { key: kv.key, value: kv.value, modRevision: kv.modRevision, lease: leaseString(kv.lease) };
+}
+
+function kvEventOf(ev: WatchEvent): KvEvent {
+  return { type: ev.type, key: ev.key, value: ev.type === "put" ? ev.value : undefined, revision: ev.revision };
+}
 
 /**
  * A KvWatch over a store watcher. Events are pulled one at a time when the
