@@ -47,3 +47,6 @@ export interface KvBackend {
   watch(prefix: string, fromRevision?: number): KvWatch;
   close(): Promise<void>;
 }
+
+/** Makes a backend for a registry URL (see registryFromUrl's `schemes`). */
+export type KvBackendFactory = (url: string) => KvBackend | Promise<KvBackend>;

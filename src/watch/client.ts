@@ -6,7 +6,7 @@ import { Code, GomsError } from "../errors/index.js";
 import { WatchService } from "../gen/goms/v1/watch_pb.js";
 import type { BackoffOptions } from "../internal/util/backoff.js";
 import { createNode, type Client, type GomsNode, type TlsClientOptions, type Transport } from "../rpc/index.js";
-import type { KvBackend, KvEntry } from "../kv/backend.js";
+import type { KvBackend, KvBackendFactory, KvEntry } from "../kv/backend.js";
 import { PollWatch } from "./poll-watch.js";
 import { own, wireToEntry } from "./wire.js";
 
@@ -237,3 +237,11 @@ export class WatchClient implements KvBackend {
 export function createWatchClient(options: WatchClientOptions): WatchClient {
   return new WatchClient(options);
 }
+
+/**
+ * The registry URL scheme this client serves, for
+ * `registryFromUrl(url, { schemes: watchSchemes })` (goms/registry).
+ */
+export const watchSchemes: Readonly<Record<string, KvBackendFactory>> = Object.freeze({
+  watch: (url: string) => createWatchClient({ url }),
+});

@@ -1,3 +1,6 @@
+// goms/watch: the watch store engine (it lives in src/kv, shared with the
+// registry's embedded backend), the watch server and its client.
+// The KvBackend contract and embeddedKv are exported by goms/registry.
 export { createStore, WatchStore } from "../kv/store.js";
 export { Watcher } from "../kv/watcher.js";
 export { hashKey, hashPrefix, splitHashKey, HASH_SEPARATOR } from "../kv/hash-keys.js";
@@ -25,7 +28,6 @@ export type {
   RecoveryReport,
 } from "../kv/types.js";
 export { createWatchServer, WatchServer, type WatchServerOptions } from "./server.js";
-export { createWatchClient, parseWatchUrl, WatchClient, type WatchClientOptions } from "./client.js";
-export { embeddedKv, EmbeddedKv, type EmbeddedKvOptions } from "../kv/embedded.js";
+export { createWatchClient, parseWatchUrl, watchSchemes, WatchClient, type WatchClientOptions } from "./client.js";
 export { defaultPollLimits, type PollLimits } from "./poll.js";
 export { WatchService } from "../gen/goms/v1/watch_pb.js";
