@@ -1,6 +1,6 @@
 /**
  * KvBackend (kind "embedded") directly over an in-process store. Watch
- * semantics match the watch client: fromRevision is exclusive, a watcher that
+ * semantics match the watch client: afterRevision is exclusive, a watcher that
  * falls behind resumes from history transparently, and a watch that cannot be
  * resumed ends with GomsError(OutOfRange).
  */
@@ -8,13 +8,13 @@ import { Code, GomsError } from "../errors/index.js";
 import { AsyncQueue } from "../internal/util/async-queue.js";
 import type { KvBackend, KvEntry, KvEvent, KvWatch } from "./backend.js";
 import { aheadError, resumeRevisionOf } from "./errors.js";
-import { leaseString, parseLease, requireLease } from "./lease.js";
+import type { LeaseId } from "./lease.js";
 import { createStore, type WatchStore } from "./store.js";
 import type { KeyValue, WatchEvent } from "./types.js";
-import type { Watcher } from "./watcher.js";
+import type { StoreWatch } from "./store-watch.js";
 
 function entryOf(kv: KeyValue): KvEntry {
-  return { key: kv.key, value: kv.value, modRevision: kv.modRevision, lease: leaseString(kv.lease) };
+  return { key: kv.key, value: kv.value, modRevision: kv.modRevision, lease: kv.lease ?? "" };
 }
 
 function kvEventOf(ev: WatchEvent): KvEvent {
@@ -30,10 +30,10 @@ function kvEventOf(ev: WatchEvent): KvEvent {
 function embeddedWatch(
   store: WatchStore,
   prefix: string,
-  fromRevision: number | undefined,
+  afterRevision: number | undefined,
   onEnd: (w: AsyncQueue<KvEvent>) => void,
 ): AsyncQueue<KvEvent> {
-  let inner: Watcher | undefined;
+  let inner: StoreWatch | undefined;
   let pulling = false;
   const out: AsyncQueue<KvEvent> = new AsyncQueue<KvEvent>({
     onClose: () => {
@@ -61,7 +61,7 @@ function embeddedWatch(
             return;
           }
           // Fell behind the live queue: pick up again from history.
-          if (!out.closed) inner = store.watch({ prefix, fromRevision: resume });
+          if (!out.closed) inner = store.watch({ prefix, startRevision: resume });
         }
       }
     } catch (e) {
@@ -72,12 +72,12 @@ function embeddedWatch(
   }
 
   try {
-    if (fromRevision !== undefined && (!Number.isSafeInteger(fromRevision) || fromRevision < 0)) {
-      throw new GomsError("fromRevision must be a non-negative integer", Code.InvalidArgument);
+    if (afterRevision !== undefined && (!Number.isSafeInteger(afterRevision) || afterRevision < 0)) {
+      throw new GomsError("afterRevision must be a non-negative integer", Code.InvalidArgument);
     }
-    const from = fromRevision === undefined ? undefined : fromRevision + 1;
+    const from = afterRevision === undefined ? undefined : afterRevision + 1;
     if (from !== undefined && from > store.revision + 1) throw aheadError(from, store.revision, store.oldestRevision);
-    inner = store.watch(from === undefined ? { prefix } : { prefix, fromRevision: from });
+    inner = store.watch(from === undefined ? { prefix } : { prefix, startRevision: from });
   } catch (err) {
     out.fail(GomsError.from(err));
   }
@@ -98,9 +98,8 @@ export class EmbeddedKv implements KvBackend {
     private readonly options: EmbeddedKvOptions = {},
   ) {}
 
-  async put(key: string, value: Uint8Array, options: { lease?: string; prevRevision?: number } = {}): Promise<number> {
-    const lease = parseLease(options.lease ?? "");
-    const { prevRevision } = options;
+  async put(key: string, value: Uint8Array, options: { lease?: LeaseId; prevRevision?: number } = {}): Promise<number> {
+    const { lease, prevRevision } = options;
     return this.store.put(key, value, { ...(lease === undefined ? {} : { lease }), ...(prevRevision === undefined ? {} : { prevRevision }) });
   }
 
@@ -118,20 +117,20 @@ export class EmbeddedKv implements KvBackend {
     return this.store.delete(key, options.prevRevision === undefined ? {} : { prevRevision: options.prevRevision }).revision;
   }
 
-  async grant(ttlMs: number): Promise<string> {
-    return String(this.store.grant(ttlMs));
+  async grant(ttlMs: number): Promise<LeaseId> {
+    return this.store.grant(ttlMs);
   }
 
-  async keepAlive(lease: string): Promise<void> {
-    this.store.keepAlive(requireLease(lease));
+  async keepAlive(lease: LeaseId): Promise<void> {
+    this.store.keepAlive(lease);
   }
 
-  async revoke(lease: string): Promise<void> {
-    this.store.revoke(requireLease(lease));
+  async revoke(lease: LeaseId): Promise<void> {
+    this.store.revoke(lease);
   }
 
-  watch(prefix: string, fromRevision?: number): KvWatch {
-    const w = embeddedWatch(this.store, prefix, fromRevision, (x) => this.watches.delete(x));
+  watch(prefix: string, afterRevision?: number): KvWatch {
+    const w = embeddedWatch(this.store, prefix, afterRevision, (x) => this.watches.delete(x));
     // A watch that failed at once (bad or compacted revision) has already ended.
     if (!w.closed) this.watches.add(w);
     return w;

@@ -5,6 +5,7 @@ import { compactedError, invalidArgument, revisionMismatch } from "./errors.js";
 import { HASH_SEPARATOR, hashKey, hashPrefix, topLevelName } from "./hash-keys.js";
 import { History } from "./history.js";
 import { Keyspace } from "./keyspace.js";
+import { parseLease, requireLease, type LeaseId } from "./lease.js";
 import { Leases } from "./leases.js";
 import type { LogRecord } from "./log-format.js";
 import type {
@@ -19,10 +20,10 @@ import type {
   WatchEvent,
   WatchOptions,
 } from "./types.js";
-import { storeClosedError, Watcher, type WatchSource } from "./watcher.js";
+import { storeClosedError, StoreWatch, type WatchSource } from "./store-watch.js";
 
 type Change =
-  | { readonly type: "put"; readonly key: string; readonly value: Uint8Array; readonly lease: number | undefined }
+  | { readonly type: "put"; readonly key: string; readonly value: Uint8Array; readonly lease: LeaseId | undefined }
   | { readonly type: "delete"; readonly key: string };
 
 const INT_RE = /^[+-]?\d+$/;
@@ -54,7 +55,7 @@ export class WatchStore implements WatchSource {
   private rev: number;
   private readonly keys = new Keyspace();
   private readonly leases: Leases;
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers = new Set<StoreWatch>();
   private readonly durable: Durable | undefined;
   private readonly watchQueueSize: number;
   private readonly compactLogBytes: number;
@@ -118,10 +119,9 @@ export class WatchStore implements WatchSource {
       const actual = cur?.modRevision ?? 0;
       if (actual !== options.prevRevision) throw revisionMismatch(key, options.prevRevision, actual);
     }
-    if (options.lease !== undefined && !this.leases.has(options.lease)) {
-      throw new GomsError(`lease ${String(options.lease)} not found`, Code.NotFound);
-    }
-    this.commit([{ type: "put", key, value: toBytes(value), lease: options.lease }]);
+    const lease = options.lease === undefined ? undefined : parseLease(options.lease);
+    if (lease !== undefined && !this.leases.has(lease)) throw new GomsError(`lease ${lease} not found`, Code.NotFound);
+    this.commit([{ type: "put", key, value: toBytes(value), lease }]);
     return this.rev;
   }
 
@@ -247,27 +247,27 @@ export class WatchStore implements WatchSource {
   // ---- leases -----------------------------------------------------------
 
   /** Creates a lease; keys attached to it are deleted when it expires or is revoked. */
-  grant(ttlMs: number): number {
+  grant(ttlMs: number): LeaseId {
     this.begin();
     return this.leases.grant(ttlMs);
   }
 
   /** Refreshes the lease; returns the remaining ttl in ms. NotFound if expired or unknown. */
-  keepAlive(id: number): number {
+  keepAlive(id: LeaseId): number {
     this.begin();
-    return this.leases.keepAlive(id);
+    return this.leases.keepAlive(requireLease(id));
   }
 
   /** Remaining ms before the lease expires. NotFound if expired or unknown. */
-  timeToLive(id: number): number {
+  timeToLive(id: LeaseId): number {
     this.begin();
-    return this.leases.timeToLive(id);
+    return this.leases.timeToLive(requireLease(id));
   }
 
   /** Ends the lease and deletes its keys (one delete event each). NotFound if unknown. */
-  revoke(id: number): DeleteResult {
+  revoke(id: LeaseId): DeleteResult {
     this.begin();
-    return this.revokeLease(id);
+    return this.revokeLease(requireLease(id));
   }
 
   /** Revokes every lease whose deadline has passed; returns how many. */
@@ -281,13 +281,13 @@ export class WatchStore implements WatchSource {
   // ---- watches ----------------------------------------------------------
 
   /**
-   * Watches changes. With `fromRevision`, first replays retained events with
-   * revision >= fromRevision, then follows live. Throws OutOfRange ("compacted")
-   * when fromRevision is older than the history; see `resumeRevisionOf`.
+   * Watches changes. With `startRevision`, first replays retained events with
+   * revision >= startRevision, then follows live. Throws OutOfRange ("compacted")
+   * when startRevision is older than the history; see `resumeRevisionOf`.
    */
-  watch(options: WatchOptions = {}): Watcher {
+  watch(options: WatchOptions = {}): StoreWatch {
     this.begin();
-    const { key, prefix, hash, fromRevision } = options;
+    const { key, prefix, hash, startRevision } = options;
     const set = [key, prefix, hash].filter((x) => x !== undefined).length;
     if (set > 1) throw invalidArgument("watch: give at most one of key, prefix, hash");
     let match: (k: string) => boolean;
@@ -298,19 +298,19 @@ export class WatchStore implements WatchSource {
       match = (k) => k.startsWith(p);
     } else if (prefix !== undefined && prefix !== "") match = (k) => k.startsWith(prefix);
     else match = () => true;
-    if (fromRevision !== undefined) {
-      checkRevision("fromRevision", fromRevision, 1);
-      if (fromRevision < this.history.oldestAvailable) throw compactedError(fromRevision, this.history.oldestAvailable);
+    if (startRevision !== undefined) {
+      checkRevision("startRevision", startRevision, 1);
+      if (startRevision < this.history.oldestAvailable) throw compactedError(startRevision, this.history.oldestAvailable);
     }
     const queueSize = options.queueSize ?? this.watchQueueSize;
     checkRevision("queueSize", queueSize, 1);
-    const w = new Watcher(this, match, fromRevision, queueSize);
+    const w = new StoreWatch(this, match, startRevision, queueSize);
     this.watchers.add(w);
     return w;
   }
 
   /** @internal Called by a watcher that stops or fails. */
-  detach(w: Watcher): void {
+  detach(w: StoreWatch): void {
     this.watchers.delete(w);
   }
 
@@ -350,7 +350,7 @@ export class WatchStore implements WatchSource {
     if (this.leases.size > 0) this.expireLeases();
   }
 
-  private revokeLease(id: number): DeleteResult {
+  private revokeLease(id: LeaseId): DeleteResult {
     const keys = this.leases.keysOf(id);
     const res = this.deleteKeys(keys);
     this.leases.remove(id);

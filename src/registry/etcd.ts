@@ -18,6 +18,7 @@ import { RESUME_REVISION_KEY } from "../kv/errors.js";
 import { AsyncQueue, consumerTooSlow } from "../internal/util/async-queue.js";
 import { fromEtcd } from "./etcd-errors.js";
 import type { KvBackend, KvEntry, KvEvent, KvWatch } from "../kv/backend.js";
+import type { LeaseId } from "../kv/lease.js";
 
 export interface EtcdKvOptions {
   /** Client URLs, e.g. ["http://127.0.0.1:2379"]. */
@@ -98,7 +99,7 @@ class EtcdKv implements KvBackend {
     return { deadline: Date.now() + this.callTimeoutMs };
   }
 
-  async put(key: string, value: Uint8Array, options: { lease?: string } = {}): Promise<number> {
+  async put(key: string, value: Uint8Array, options: { lease?: LeaseId } = {}): Promise<number> {
     try {
       const res = await this.client.kv.put(
         { key: Buffer.from(key), value: Buffer.from(value), lease: options.lease || "0" },
@@ -139,7 +140,7 @@ class EtcdKv implements KvBackend {
     }
   }
 
-  async grant(ttlMs: number): Promise<string> {
+  async grant(ttlMs: number): Promise<LeaseId> {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new GomsError("lease ttl must be a positive number of ms", Code.InvalidArgument);
     const ttl = Math.max(1, Math.ceil(ttlMs / 1000));
     try {
@@ -151,7 +152,7 @@ class EtcdKv implements KvBackend {
   }
 
   /** One LeaseKeepAlive round trip on a short-lived stream (what etcd3's keepaliveOnce does). */
-  async keepAlive(lease: string): Promise<void> {
+  async keepAlive(lease: LeaseId): Promise<void> {
     let ttl: string;
     try {
       const stream = await this.client.leaseClient.leaseKeepAlive(this.call());
@@ -171,7 +172,7 @@ class EtcdKv implements KvBackend {
     if (Number(ttl) <= 0) throw new GomsError(`lease ${lease} not found (expired or revoked)`, Code.NotFound);
   }
 
-  async revoke(lease: string): Promise<void> {
+  async revoke(lease: LeaseId): Promise<void> {
     try {
       await this.client.leaseClient.leaseRevoke({ ID: lease }, this.call());
     } catch (e) {
@@ -179,9 +180,9 @@ class EtcdKv implements KvBackend {
     }
   }
 
-  watch(prefix: string, fromRevision?: number): KvWatch {
+  watch(prefix: string, afterRevision?: number): KvWatch {
     const builder = this.client.watch().prefix(prefix);
-    if (fromRevision !== undefined) builder.startRevision(String(fromRevision + 1));
+    if (afterRevision !== undefined) builder.startRevision(String(afterRevision + 1));
     const w = builder.watcher();
     const q: AsyncQueue<KvEvent> = new AsyncQueue<KvEvent>({
       limit: this.watchQueueSize,
@@ -195,7 +196,7 @@ class EtcdKv implements KvBackend {
     this.watches.add(q);
     // The revision a resumed watch would start at. Tracked here because etcd3's
     // own lastRevision() jumps to the header revision on "created".
-    let resume = fromRevision === undefined ? 0 : fromRevision + 1;
+    let resume = afterRevision === undefined ? 0 : afterRevision + 1;
     w.on("data", (res) => {
       resume = Number(res.header.revision) + 1;
       for (const ev of res.events) {

@@ -2,7 +2,7 @@
 // registry's embedded backend), the watch server and its client.
 // The KvBackend contract and embeddedKv are exported by goms/registry.
 export { createStore, WatchStore } from "../kv/store.js";
-export { Watcher } from "../kv/watcher.js";
+export { StoreWatch } from "../kv/store-watch.js";
 export { hashKey, hashPrefix, splitHashKey, HASH_SEPARATOR } from "../kv/hash-keys.js";
 export {
   compactedError,

@@ -44,7 +44,7 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
 
   constructor(
     private readonly prefix: string,
-    fromRevision: number | undefined,
+    afterRevision: number | undefined,
     private readonly pollFn: PollFn,
     private readonly o: PollWatchOptions,
     onEnd: (w: PollWatch) => void,
@@ -57,12 +57,12 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
       },
       onDrain: () => this.drained?.(),
     });
-    if (fromRevision !== undefined && (!Number.isSafeInteger(fromRevision) || fromRevision < 0)) {
+    if (afterRevision !== undefined && (!Number.isSafeInteger(afterRevision) || afterRevision < 0)) {
       this.nextRevision = 0;
-      this.queue.fail(new GomsError("fromRevision must be a non-negative integer", Code.InvalidArgument));
+      this.queue.fail(new GomsError("afterRevision must be a non-negative integer", Code.InvalidArgument));
       return;
     }
-    this.nextRevision = fromRevision === undefined ? 0 : fromRevision + 1;
+    this.nextRevision = afterRevision === undefined ? 0 : afterRevision + 1;
     void this.loop();
   }
 

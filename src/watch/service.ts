@@ -68,7 +68,7 @@ export function watchServiceImpl(store: WatchStore, poller: Poller): ServiceImpl
     },
     grant(req) {
       const ttlMs = toSafe("ttl_ms", req.ttlMs, 1);
-      return { lease: String(store.grant(ttlMs)), ttlMs: BigInt(ttlMs) };
+      return { lease: store.grant(ttlMs), ttlMs: BigInt(ttlMs) };
     },
     keepAlive(req) {
       return { ttlMs: BigInt(store.keepAlive(requireLease(req.lease))) };

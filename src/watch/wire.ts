@@ -2,7 +2,7 @@
  * Conversions between the store's types and the WatchService messages
  * (proto/goms/v1/watch.proto), shared by the server and the client.
  * Revisions are safe-integer numbers in the store and int64 (bigint) on the
- * wire; lease ids are numbers in the store and decimal strings on the wire.
+ * wire; lease ids are LeaseId strings in both ("0" on the wire means none).
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
@@ -30,7 +30,7 @@ export function kvToWire(kv: KeyValue): MessageInitShape<typeof WatchKeyValueSch
     createRevision: BigInt(kv.createRevision),
     modRevision: BigInt(kv.modRevision),
     version: BigInt(kv.version),
-    lease: kv.lease === undefined ? "0" : String(kv.lease),
+    lease: kv.lease ?? "0",
   };
 }
 
@@ -43,7 +43,7 @@ export function eventToWire(ev: WatchEvent): MessageInitShape<typeof WatchEventS
     ...(ev.prevValue === undefined ? {} : { prevValue: ev.prevValue }),
     createRevision: BigInt(ev.createRevision ?? 0),
     version: BigInt(ev.version ?? 0),
-    lease: ev.lease === undefined ? "0" : String(ev.lease),
+    lease: ev.lease ?? "0",
   };
 }
 

@@ -78,7 +78,7 @@ for (const [name, make] of backends) {
       w.stop();
     });
 
-    it("watch: fromRevision is exclusive, follows live, ends with OutOfRange when compacted", async () => {
+    it("watch: afterRevision is exclusive, follows live, ends with OutOfRange when compacted", async () => {
       const { kv, store } = await make({ historySize: 5 });
       for (let i = 1; i <= 3; i++) await kv.put(`k${String(i)}`, enc(String(i)));
       const w = kv.watch("k", 1);

@@ -8,7 +8,7 @@ import type { WatchEvent } from "./types.js";
 export interface WatchSource {
   readonly revision: number;
   readonly history: History;
-  detach(w: Watcher): void;
+  detach(w: StoreWatch): void;
 }
 
 /**
@@ -22,7 +22,7 @@ export interface WatchSource {
  * accepting events; the consumer still receives the queued ones, then the
  * iterator rejects with ResourceExhausted carrying the first missed revision.
  */
-export class Watcher implements AsyncIterableIterator<WatchEvent> {
+export class StoreWatch implements AsyncIterableIterator<WatchEvent> {
   private cursor: number;
   private live: boolean;
   private readonly queue: AsyncQueue<WatchEvent>;
@@ -30,11 +30,11 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
   constructor(
     private readonly source: WatchSource,
     private readonly match: (key: string) => boolean,
-    fromRevision: number | undefined,
+    startRevision: number | undefined,
     queueSize: number,
   ) {
     const next = source.revision + 1;
-    this.cursor = fromRevision === undefined ? next : fromRevision;
+    this.cursor = startRevision === undefined ? next : startRevision;
     this.live = this.cursor >= next;
     this.queue = new AsyncQueue<WatchEvent>({
       limit: queueSize,
