@@ -1,8 +1,9 @@
 import { Code, GomsError } from "../errors/index.js";
 import { text, toBytes, type ValueInput } from "./bytes.js";
 import { Durable } from "./durable.js";
-import { compactedError, invalidArgument, revisionMismatch } from "./errors.js";
-import { HASH_SEPARATOR, hashKey, hashPrefix, topLevelName } from "./hash-keys.js";
+import { checkHash, checkKey, checkPrev, checkRevision, counterValue, watchMatcher } from "./checks.js";
+import { compactedError, invalidArgument } from "./errors.js";
+import { hashKey, hashPrefix, topLevelName } from "./hash-keys.js";
 import { History } from "./history.js";
 import { Keyspace } from "./keyspace.js";
 import { parseLease, requireLease, type LeaseId } from "./lease.js";
@@ -25,23 +26,6 @@ import { storeClosedError, StoreWatch, type WatchSource } from "./store-watch.js
 type Change =
   | { readonly type: "put"; readonly key: string; readonly value: Uint8Array; readonly lease: LeaseId | undefined }
   | { readonly type: "delete"; readonly key: string };
-
-const INT_RE = /^[+-]?\d+$/;
-
-function checkKey(key: string): void {
-  if (typeof key !== "string" || key.length === 0) throw invalidArgument("key must be a non-empty string");
-}
-
-function checkHash(key: string, field?: string): void {
-  checkKey(key);
-  if (key.includes(HASH_SEPARATOR)) throw invalidArgument("hash key must not contain U+0000");
-  if (field !== undefined && (typeof field !== "string" || field.length === 0)) throw invalidArgument("hash field must be a non-empty string");
-}
-
-/** Checks an integer argument (revisions, sizes). */
-function checkRevision(name: string, r: number, min: number): void {
-  if (!Number.isSafeInteger(r) || r < min) throw invalidArgument(`${name} must be an integer >= ${String(min)}`);
-}
 
 /**
  * The in-memory KV store with revisions, leases, watches and optional
@@ -114,11 +98,7 @@ export class WatchStore implements WatchSource {
     this.begin();
     checkKey(key);
     const cur = this.keys.get(key);
-    if (options.prevRevision !== undefined) {
-      checkRevision("prevRevision", options.prevRevision, 0);
-      const actual = cur?.modRevision ?? 0;
-      if (actual !== options.prevRevision) throw revisionMismatch(key, options.prevRevision, actual);
-    }
+    checkPrev(key, cur, options.prevRevision);
     const lease = options.lease === undefined ? undefined : parseLease(options.lease);
     if (lease !== undefined && !this.leases.has(lease)) throw new GomsError(`lease ${lease} not found`, Code.NotFound);
     this.commit([{ type: "put", key, value: toBytes(value), lease }]);
@@ -150,11 +130,7 @@ export class WatchStore implements WatchSource {
     this.begin();
     checkKey(key);
     const cur = this.keys.get(key);
-    if (options.prevRevision !== undefined) {
-      checkRevision("prevRevision", options.prevRevision, 0);
-      const actual = cur?.modRevision ?? 0;
-      if (actual !== options.prevRevision) throw revisionMismatch(key, options.prevRevision, actual);
-    }
+    checkPrev(key, cur, options.prevRevision);
     return this.deleteKeys(cur === undefined ? [] : [key]);
   }
 
@@ -223,13 +199,7 @@ export class WatchStore implements WatchSource {
     if (!Number.isSafeInteger(n)) throw invalidArgument("hincrby increment must be a safe integer");
     const k = hashKey(key, field);
     const cur = this.keys.get(k);
-    let base = 0;
-    if (cur !== undefined) {
-      const s = text(cur.value);
-      if (!INT_RE.test(s)) throw invalidArgument(`hash field ${JSON.stringify(field)} is not an integer`);
-      base = Number(s);
-      if (!Number.isSafeInteger(base)) throw invalidArgument(`hash field ${JSON.stringify(field)} is not a safe integer`);
-    }
+    const base = cur === undefined ? 0 : counterValue(field, text(cur.value));
     const next = base + n;
     if (!Number.isSafeInteger(next)) throw new GomsError("hincrby result outside the safe integer range", Code.OutOfRange);
     this.commit([{ type: "put", key: k, value: toBytes(String(next)), lease: cur?.lease }]);
@@ -287,17 +257,8 @@ export class WatchStore implements WatchSource {
    */
   watch(options: WatchOptions = {}): StoreWatch {
     this.begin();
-    const { key, prefix, hash, startRevision } = options;
-    const set = [key, prefix, hash].filter((x) => x !== undefined).length;
-    if (set > 1) throw invalidArgument("watch: give at most one of key, prefix, hash");
-    let match: (k: string) => boolean;
-    if (key !== undefined) match = (k) => k === key;
-    else if (hash !== undefined) {
-      checkHash(hash);
-      const p = hashPrefix(hash);
-      match = (k) => k.startsWith(p);
-    } else if (prefix !== undefined && prefix !== "") match = (k) => k.startsWith(prefix);
-    else match = () => true;
+    const { startRevision } = options;
+    const match = watchMatcher(options);
     if (startRevision !== undefined) {
       checkRevision("startRevision", startRevision, 1);
       if (startRevision < this.history.oldestAvailable) throw compactedError(startRevision, this.history.oldestAvailable);
