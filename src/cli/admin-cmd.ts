@@ -55,10 +55,11 @@ export function registerAdminCommand(program: Command): Command {
     .action(async (o: AdminCliOptions) => {
       const { createAdmin } = await import("../admin/index.js");
       const { createNode } = await import("../rpc/index.js");
-      const { createRegistry, registryFromUrl } = await import("../registry/index.js");
+      const { createRegistry } = await import("../registry/index.js");
+      const { kvFromUrl } = await import("./target.js");
       const { createMonitorStore, createMetrics, createCollector, metricsHandler, MonitorService } = await import("../monitor/index.js");
       const url = o.registry ?? process.env["GOMS_REGISTRY"];
-      const kv = url ? await registryFromUrl(url).catch((e: unknown) => fail(`--registry ${url}: ${(e as Error).message}`)) : undefined;
+      const kv = url ? await kvFromUrl(url).catch((e: unknown) => fail(`--registry ${url}: ${(e as Error).message}`)) : undefined;
       const node = createNode({ name: o.name, host: o.host, port: o.nodePort, ...(kv ? { registry: createRegistry({ kv }) } : {}) });
       // The admin node hosts goms.v1.MonitorService: every node's pusher finds it through the registry.
       const store = createMonitorStore({});

@@ -2,10 +2,11 @@ import { Command, InvalidArgumentError } from "commander";
 import { createGateway, type GatewayOptions } from "../gateway/index.js";
 import { Code, GomsError, codeToString } from "../errors/index.js";
 import { createNode, type PeerAddress, type RegistryLike } from "../rpc/index.js";
-import { createRegistry, registryFromUrl } from "../registry/index.js";
+import { createRegistry } from "../registry/index.js";
+import { kvFromUrl } from "./target.js";
 
 async function openRegistry(url: string): Promise<RegistryLike> {
-  return createRegistry({ kv: await registryFromUrl(url) });
+  return createRegistry({ kv: await kvFromUrl(url) });
 }
 
 function intOption(v: string): number {

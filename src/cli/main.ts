@@ -4,8 +4,8 @@ import { GomsError, codeToString } from "../errors/index.js";
 import { NodeService } from "../gen/goms/v1/node_pb.js";
 import { VERSION } from "../version.js";
 import { callJson, type CallTarget } from "./call.js";
-import { connect, connectRegistry } from "./target.js";
-import { createRegistry, registryFromUrl } from "../registry/index.js";
+import { connect, connectRegistry, kvFromUrl } from "./target.js";
+import { createRegistry } from "../registry/index.js";
 import { runDemo } from "./demo.js";
 import { registerWatchCommand } from "./watch-cmd.js";
 import { registerGatewayCommand } from "./gateway-cmd.js";
@@ -75,7 +75,7 @@ program
   .requiredOption("--registry <url>", "watch://host:port or etcd://host:port")
   .option("--json", "print JSON", false)
   .action(async (o: { registry: string; json: boolean }) => {
-    const kv = await registryFromUrl(o.registry).catch(fail);
+    const kv = await kvFromUrl(o.registry).catch(fail);
     const registry = createRegistry({ kv });
     try {
       const { nodes } = await registry.list();

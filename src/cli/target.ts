@@ -1,5 +1,11 @@
-import { createRegistry, registryFromUrl, type Registry } from "../registry/index.js";
+import { createRegistry, registryFromUrl, type KvBackend, type Registry } from "../registry/index.js";
 import { Code, createNode, GomsError, type GomsNode } from "../rpc/index.js";
+import { watchSchemes } from "../watch/index.js";
+
+/** The registry backend for a --registry URL; the CLI is where the watch client is composed in. */
+export function kvFromUrl(url: string): Promise<KvBackend> {
+  return registryFromUrl(url, { schemes: watchSchemes });
+}
 
 /** Parses "host:port" (host defaults to 127.0.0.1). */
 export function parseAddr(addr: string): { host: string; port: number } {
@@ -42,7 +48,7 @@ export async function connect(o: TargetOptions): Promise<Connected> {
 
 /** A short-lived client node discovering nodes through the registry at `url`. */
 export async function connectRegistry(url: string, token?: string): Promise<{ node: GomsNode; registry: Registry; close(): Promise<void> }> {
-  const kv = await registryFromUrl(url);
+  const kv = await kvFromUrl(url);
   const registry = createRegistry({ kv });
   const node = createNode({
     name: `goms-cli-${process.pid}`,

@@ -14,10 +14,11 @@
  */
 import { Etcd3, type IKeyValue, type IOptions } from "etcd3";
 import { Code, GomsError } from "../errors/index.js";
-import { RESUME_REVISION_KEY } from "../watch/errors.js";
+import { RESUME_REVISION_KEY } from "../kv/errors.js";
+import { AsyncQueue, consumerTooSlow } from "../internal/util/async-queue.js";
 import { fromEtcd } from "./etcd-errors.js";
-import { EventQueue } from "./event-queue.js";
-import type { KvBackend, KvEntry, KvEvent, KvWatch } from "./kv.js";
+import type { KvBackend, KvEntry, KvEvent, KvWatch } from "../kv/backend.js";
+import type { LeaseId } from "../kv/lease.js";
 
 export interface EtcdKvOptions {
   /** Client URLs, e.g. ["http://127.0.0.1:2379"]. */
@@ -75,7 +76,7 @@ class EtcdKv implements KvBackend {
   private readonly client: Etcd3;
   private readonly callTimeoutMs: number;
   private readonly watchQueueSize: number;
-  private readonly watches = new Set<EventQueue<KvEvent>>();
+  private readonly watches = new Set<AsyncQueue<KvEvent>>();
 
   constructor(opts: EtcdKvOptions) {
     if (opts.endpoints.length === 0) throw new GomsError("etcdKv needs at least one endpoint", Code.InvalidArgument);
@@ -98,7 +99,7 @@ class EtcdKv implements KvBackend {
     return { deadline: Date.now() + this.callTimeoutMs };
   }
 
-  async put(key: string, value: Uint8Array, options: { lease?: string } = {}): Promise<number> {
+  async put(key: string, value: Uint8Array, options: { lease?: LeaseId } = {}): Promise<number> {
     try {
       const res = await this.client.kv.put(
         { key: Buffer.from(key), value: Buffer.from(value), lease: options.lease || "0" },
@@ -139,7 +140,7 @@ class EtcdKv implements KvBackend {
     }
   }
 
-  async grant(ttlMs: number): Promise<string> {
+  async grant(ttlMs: number): Promise<LeaseId> {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new GomsError("lease ttl must be a positive number of ms", Code.InvalidArgument);
     const ttl = Math.max(1, Math.ceil(ttlMs / 1000));
     try {
@@ -151,7 +152,7 @@ class EtcdKv implements KvBackend {
   }
 
   /** One LeaseKeepAlive round trip on a short-lived stream (what etcd3's keepaliveOnce does). */
-  async keepAlive(lease: string): Promise<void> {
+  async keepAlive(lease: LeaseId): Promise<void> {
     let ttl: string;
     try {
       const stream = await this.client.leaseClient.leaseKeepAlive(this.call());
@@ -171,7 +172,7 @@ class EtcdKv implements KvBackend {
     if (Number(ttl) <= 0) throw new GomsError(`lease ${lease} not found (expired or revoked)`, Code.NotFound);
   }
 
-  async revoke(lease: string): Promise<void> {
+  async revoke(lease: LeaseId): Promise<void> {
     try {
       await this.client.leaseClient.leaseRevoke({ ID: lease }, this.call());
     } catch (e) {
@@ -179,20 +180,23 @@ class EtcdKv implements KvBackend {
     }
   }
 
-  watch(prefix: string, fromRevision?: number): KvWatch {
+  watch(prefix: string, afterRevision?: number): KvWatch {
     const builder = this.client.watch().prefix(prefix);
-    if (fromRevision !== undefined) builder.startRevision(String(fromRevision + 1));
+    if (afterRevision !== undefined) builder.startRevision(String(afterRevision + 1));
     const w = builder.watcher();
-    const q: EventQueue<KvEvent> = new EventQueue<KvEvent>(this.watchQueueSize, () => {
-      this.watches.delete(q);
-      w.removeAllListeners();
-      w.on("error", () => undefined);
-      w.cancel().catch(() => undefined);
+    const q: AsyncQueue<KvEvent> = new AsyncQueue<KvEvent>({
+      limit: this.watchQueueSize,
+      onClose: () => {
+        this.watches.delete(q);
+        w.removeAllListeners();
+        w.on("error", () => undefined);
+        w.cancel().catch(() => undefined);
+      },
     });
     this.watches.add(q);
     // The revision a resumed watch would start at. Tracked here because etcd3's
     // own lastRevision() jumps to the header revision on "created".
-    let resume = fromRevision === undefined ? 0 : fromRevision + 1;
+    let resume = afterRevision === undefined ? 0 : afterRevision + 1;
     w.on("data", (res) => {
       resume = Number(res.header.revision) + 1;
       for (const ev of res.events) {
@@ -203,7 +207,11 @@ class EtcdKv implements KvBackend {
           value: put ? new Uint8Array(ev.kv.value) : undefined,
           revision: Number(ev.kv.mod_revision),
         });
-        if (!ok) return;
+        if (!ok) {
+          // Full (or already closed): the consumer must resync rather than silently miss events.
+          q.fail(consumerTooSlow(this.watchQueueSize));
+          return;
+        }
       }
     });
     w.on("connected", (res) => {
@@ -224,7 +232,7 @@ class EtcdKv implements KvBackend {
    * reason, so probe with a range read at that revision to tell compaction
    * (OutOfRange, resync needed) from other cancellations.
    */
-  private async watchFailed(q: EventQueue<KvEvent>, prefix: string, resume: number, err: Error): Promise<void> {
+  private async watchFailed(q: AsyncQueue<KvEvent>, prefix: string, resume: number, err: Error): Promise<void> {
     if (resume > 0) {
       try {
         await this.client.kv.range({ key: Buffer.from(prefix), revision: String(resume), limit: 1, count_only: true }, this.call());

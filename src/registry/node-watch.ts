@@ -1,11 +1,17 @@
 import { Code, GomsError } from "../errors/index.js";
 import type { NodeRegistration } from "../gen/goms/v1/registry_pb.js";
-import { backoffDelay } from "../rpc/backoff.js";
-import type { KvBackend, KvWatch } from "./kv.js";
-import { isTransient, sleep } from "./timing.js";
+import type { NodeChange } from "../rpc/index.js";
+import { backoffDelay } from "../internal/util/backoff.js";
+import type { KvBackend, KvWatch } from "../kv/backend.js";
+import { sleep } from "../internal/util/sleep.js";
+import { isTransient } from "../internal/util/transient.js";
 
-export interface NodeEvent {
-  readonly type: "up" | "down";
+/**
+ * A node going up or down as the registry reports it: the NodeChange a goms
+ * node's discovery consumes (name, registration for "up"), plus where the
+ * node is registered.
+ */
+export interface RegistryNodeChange extends NodeChange {
   /** Node name (from the key). */
   readonly name: string;
   /** Node set (from the key). */
@@ -16,7 +22,7 @@ export interface NodeEvent {
 }
 
 /** Iterate with for-await; stop() (or break) ends it. */
-export interface NodeWatch extends AsyncIterable<NodeEvent> {
+export interface NodeWatch extends AsyncIterable<RegistryNodeChange> {
   stop(): void;
 }
 
@@ -47,11 +53,11 @@ export function watchNodes(deps: NodeWatchDeps): NodeWatch {
   /** key -> modRevision of every node reported up and not yet down. */
   const known = new Map<string, number>();
 
-  const up = (key: string, registration: NodeRegistration): NodeEvent => ({ type: "up", key, registration, ...splitNodeKey(prefix, key) });
-  const down = (key: string): NodeEvent => ({ type: "down", key, ...splitNodeKey(prefix, key) });
+  const up = (key: string, registration: NodeRegistration): RegistryNodeChange => ({ type: "up", key, registration, ...splitNodeKey(prefix, key) });
+  const down = (key: string): RegistryNodeChange => ({ type: "down", key, ...splitNodeKey(prefix, key) });
   const report = (e: unknown): void => deps.onError?.(GomsError.from(e));
 
-  async function* run(): AsyncGenerator<NodeEvent, void, undefined> {
+  async function* run(): AsyncGenerator<RegistryNodeChange, void, undefined> {
     let attempt = 0;
     try {
       while (!ac.signal.aborted) {

@@ -1,7 +1,9 @@
 import { Code, GomsError } from "../errors/index.js";
-import { backoffDelay } from "../rpc/backoff.js";
-import type { KvBackend } from "./kv.js";
-import { isTransient, sleep } from "./timing.js";
+import { backoffDelay } from "../internal/util/backoff.js";
+import type { KvBackend } from "../kv/backend.js";
+import type { LeaseId } from "../kv/lease.js";
+import { sleep } from "../internal/util/sleep.js";
+import { isTransient } from "../internal/util/transient.js";
 
 /**
  * - `registering`: the first write has not succeeded yet;
@@ -30,7 +32,7 @@ export interface RegistrationHooks {
  */
 export class Registration {
   private stateValue: RegistrationState = "registering";
-  private leaseId: string | undefined;
+  private leaseId: LeaseId | undefined;
   private lastErrorValue: GomsError | undefined;
   private writeCount = 0;
   private readonly ac = new AbortController();
@@ -51,7 +53,7 @@ export class Registration {
     return this.stateValue;
   }
   /** The current lease id, undefined while there is none. */
-  get lease(): string | undefined {
+  get lease(): LeaseId | undefined {
     return this.leaseId;
   }
   /** The most recent error of the background loop. */

@@ -8,7 +8,7 @@ import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { Code, GomsError } from "../errors/index.js";
 import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import { NodeRegistrationSchema, type NodeRegistration } from "../gen/goms/v1/registry_pb.js";
-import type { KvBackend } from "./kv.js";
+import type { KvBackend } from "../kv/backend.js";
 import { watchNodes, type NodeWatch } from "./node-watch.js";
 import { Registration, type RegistrationHooks } from "./registration.js";
 

@@ -1,35 +1,18 @@
 import { Code, GomsError } from "../errors/index.js";
-import { embeddedKv } from "./embedded.js";
+import type { KvBackend, KvBackendFactory } from "../kv/backend.js";
+import { embeddedKv } from "../kv/embedded.js";
 import { etcdKv, type EtcdKvOptions } from "./etcd.js";
-import type { KvBackend } from "./kv.js";
 
 export interface RegistryUrlOptions {
   /** Extra etcd options for etcd:// URLs. */
   readonly etcd?: Omit<EtcdKvOptions, "endpoints">;
-}
-
-/** The watch client module, written separately; loaded only for watch:// URLs. */
-const WATCH_CLIENT = "../watch/client.js";
-
-interface WatchClientModule {
-  createWatchClient(opts: { url: string }): KvBackend | Promise<KvBackend>;
-}
-
-function isWatchClientModule(m: unknown): m is WatchClientModule {
-  return typeof m === "object" && m !== null && typeof (m as { createWatchClient?: unknown }).createWatchClient === "function";
-}
-
-async function watchClient(url: string): Promise<KvBackend> {
-  let mod: unknown;
-  try {
-    mod = await import(WATCH_CLIENT);
-  } catch (e) {
-    throw new GomsError(`registry ${url}: the watch client (src/watch/client.ts) is not available in this build`, Code.Unimplemented, { cause: e });
-  }
-  if (!isWatchClientModule(mod)) {
-    throw new GomsError(`registry ${url}: src/watch/client.ts does not export createWatchClient`, Code.Unimplemented);
-  }
-  return mod.createWatchClient({ url });
+  /**
+   * Backends for further URL schemes, by scheme name. The watch server's
+   * client lives above this layer, so watch:// URLs work when the caller
+   * passes it: `registryFromUrl(url, { schemes: watchSchemes })` with
+   * `watchSchemes` from goms/watch.
+   */
+  readonly schemes?: Readonly<Record<string, KvBackendFactory>>;
 }
 
 function hostPorts(url: string, rest: string): string[] {
@@ -45,22 +28,31 @@ function hostPorts(url: string, rest: string): string[] {
 /**
  * A KvBackend from a registry URL:
  * - `embedded:` an in-process store (single process only);
- * - `watch://host:port` the goms watch server;
- * - `etcd://host:port[,host:port...]` an etcd v3 cluster (plain http).
+ * - `etcd://host:port[,host:port...]` an etcd v3 cluster (plain http);
+ * - `watch://host:port` the goms watch server, when `schemes.watch` is given;
+ * - any other `<scheme>://...` found in `schemes`.
  */
 export async function registryFromUrl(url: string, opts: RegistryUrlOptions = {}): Promise<KvBackend> {
   if (url === "embedded:" || url === "embedded://") return embeddedKv();
-  const m = /^([a-z]+):\/\/(.+)$/.exec(url);
-  if (m !== null && m[1] === "watch") {
-    hostPorts(url, m[2] as string);
-    return watchClient(url);
-  }
-  if (m !== null && m[1] === "etcd") {
-    const endpoints = hostPorts(url, m[2] as string).map((h) => `http://${h}`);
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.+)$/.exec(url);
+  const scheme = m?.[1];
+  const rest = m?.[2] ?? "";
+  if (scheme === "etcd") {
+    const endpoints = hostPorts(url, rest).map((h) => `http://${h}`);
     return etcdKv({ ...opts.etcd, endpoints });
   }
+  if (scheme === "watch") hostPorts(url, rest);
+  const factory = scheme === undefined ? undefined : opts.schemes?.[scheme];
+  if (factory !== undefined) return factory(url);
+  if (scheme === "watch") {
+    throw new GomsError(
+      `registry URL ${JSON.stringify(url)}: watch:// needs the watch client; pass { schemes: watchSchemes } (exported by goms/watch)`,
+      Code.Unimplemented,
+    );
+  }
+  const extra = Object.keys(opts.schemes ?? {}).map((s) => `, ${s}://...`);
   throw new GomsError(
-    `unsupported registry URL ${JSON.stringify(url)} (use embedded:, watch://host:port or etcd://host:port[,host:port])`,
+    `unsupported registry URL ${JSON.stringify(url)} (use embedded:, etcd://host:port[,host:port]${extra.join("")})`,
     Code.InvalidArgument,
   );
 }

@@ -2,7 +2,7 @@ import type { ConnOptions } from "../internal/conn/options.js";
 import type { TimingPolicy } from "./timing-sampler.js";
 import type { TlsClientOptions, TlsServerOptions } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
-import type { BackoffOptions } from "./backoff.js";
+import type { BackoffOptions } from "../internal/util/backoff.js";
 import type { RegistryLike } from "./discovery.js";
 import type { PeerAddress } from "./peer.js";
 import type { RetryBudgetOptions } from "./retry-budget.js";

@@ -10,7 +10,7 @@ import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.j
 import { tcpTransport } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
 import { VERSION } from "../version.js";
-import { defaultBackoff } from "./backoff.js";
+import { defaultBackoff } from "../internal/util/backoff.js";
 import { introspection } from "./introspection.js";
 import type { CloseOptions, NodeCounters, NodeOptions } from "./node-options.js";
 

@@ -3,7 +3,7 @@ import type { Hello, NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import type { CallObserver } from "../internal/conn/client-conn.js";
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { Transport } from "../internal/transport/types.js";
-import type { BackoffOptions } from "./backoff.js";
+import type { BackoffOptions } from "../internal/util/backoff.js";
 import { channels, type PeerEvent } from "./diagnostics.js";
 import { Peer, type PeerAddress } from "./peer.js";
 import type { PeerTable } from "./peer-table.js";

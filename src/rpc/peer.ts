@@ -4,7 +4,7 @@ import type { Hello, NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import { ClientConn, type CallObserver } from "../internal/conn/client-conn.js";
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { Transport } from "../internal/transport/types.js";
-import { backoffDelay, type BackoffOptions } from "./backoff.js";
+import { backoffDelay, type BackoffOptions } from "../internal/util/backoff.js";
 
 export interface PeerAddress {
   host: string;

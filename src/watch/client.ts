@@ -4,9 +4,10 @@
  */
 import { Code, GomsError } from "../errors/index.js";
 import { WatchService } from "../gen/goms/v1/watch_pb.js";
-import type { BackoffOptions } from "../rpc/backoff.js";
+import type { BackoffOptions } from "../internal/util/backoff.js";
 import { createNode, type Client, type GomsNode, type TlsClientOptions, type Transport } from "../rpc/index.js";
-import type { KvBackend, KvEntry } from "../registry/kv.js";
+import type { KvBackend, KvBackendFactory, KvEntry } from "../kv/backend.js";
+import type { LeaseId } from "../kv/lease.js";
 import { PollWatch } from "./poll-watch.js";
 import { own, wireToEntry } from "./wire.js";
 
@@ -111,7 +112,7 @@ export class WatchClient implements KvBackend {
     return err;
   }
 
-  async put(key: string, value: Uint8Array, options: { lease?: string; prevRevision?: number } = {}): Promise<number> {
+  async put(key: string, value: Uint8Array, options: { lease?: LeaseId; prevRevision?: number } = {}): Promise<number> {
     const { lease, prevRevision } = options;
     const r = await this.call((c, o) =>
       c.put({ key, value, lease: lease ?? "", ...(prevRevision === undefined ? {} : { prevRevision: BigInt(prevRevision) }) }, o),
@@ -141,29 +142,29 @@ export class WatchClient implements KvBackend {
     return { deleted: r.deleted, revision: Number(r.revision) };
   }
 
-  async grant(ttlMs: number): Promise<string> {
+  async grant(ttlMs: number): Promise<LeaseId> {
     if (!Number.isSafeInteger(ttlMs)) throw new GomsError("ttlMs must be an integer", Code.InvalidArgument);
     const r = await this.call((c, o) => c.grant({ ttlMs: BigInt(ttlMs) }, o));
     return r.lease;
   }
 
-  async keepAlive(lease: string): Promise<void> {
+  async keepAlive(lease: LeaseId): Promise<void> {
     await this.call((c, o) => c.keepAlive({ lease }, o));
   }
 
   /** Remaining ms of the lease. */
-  async timeToLive(lease: string): Promise<number> {
+  async timeToLive(lease: LeaseId): Promise<number> {
     const r = await this.call((c, o) => c.timeToLive({ lease }, o));
     return Number(r.ttlMs);
   }
 
-  async revoke(lease: string): Promise<void> {
+  async revoke(lease: LeaseId): Promise<void> {
     await this.call((c, o) => c.revoke({ lease }, o));
   }
 
   // ---- hash commands (the Go seed's protocol) ----
 
-  async hset(key: string, field: string, value: Uint8Array, options: { lease?: string } = {}): Promise<number> {
+  async hset(key: string, field: string, value: Uint8Array, options: { lease?: LeaseId } = {}): Promise<number> {
     const r = await this.call((c, o) => c.hSet({ key, field, value, lease: options.lease ?? "" }, o));
     return Number(r.revision);
   }
@@ -202,14 +203,14 @@ export class WatchClient implements KvBackend {
   // ---- watch ----
 
   /**
-   * Follows keys under `prefix` after `fromRevision` (exclusive), or from now.
+   * Follows keys under `prefix` after `afterRevision` (exclusive), or from now.
    * Survives connection loss and restarts of a persistent server; ends with
    * OutOfRange when the server no longer has the history to resume.
    */
-  watch(prefix: string, fromRevision?: number): PollWatch {
+  watch(prefix: string, afterRevision?: number): PollWatch {
     const w = new PollWatch(
       prefix,
-      fromRevision,
+      afterRevision,
       async (req, signal) => {
         await this.ready;
         return this.rpc.poll(req, { signal, timeoutMs: this.pollWaitMs + this.timeoutMs }).catch((e: unknown) => {
@@ -238,3 +239,11 @@ export class WatchClient implements KvBackend {
 export function createWatchClient(options: WatchClientOptions): WatchClient {
   return new WatchClient(options);
 }
+
+/**
+ * The registry URL scheme this client serves, for
+ * `registryFromUrl(url, { schemes: watchSchemes })` (goms/registry).
+ */
+export const watchSchemes: Readonly<Record<string, KvBackendFactory>> = Object.freeze({
+  watch: (url: string) => createWatchClient({ url }),
+});

@@ -9,8 +9,10 @@
 import { Code, GomsError } from "../errors/index.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { WatchPollRequestSchema, WatchPollResponse } from "../gen/goms/v1/watch_pb.js";
-import { backoffDelay, type BackoffOptions } from "../rpc/backoff.js";
-import type { KvEvent, KvWatch } from "../registry/kv.js";
+import { backoffDelay, type BackoffOptions } from "../internal/util/backoff.js";
+import { AsyncQueue } from "../internal/util/async-queue.js";
+import { sleep } from "../internal/util/sleep.js";
+import type { KvEvent, KvWatch } from "../kv/backend.js";
 import { wireToKvEvent } from "./wire.js";
 
 export type PollFn = (req: MessageInitShape<typeof WatchPollRequestSchema>, signal: AbortSignal) => Promise<WatchPollResponse>;
@@ -27,20 +29,13 @@ export interface PollWatchOptions {
 /** Codes that retrying cannot fix: the watch ends with the error. */
 const FATAL = new Set<Code>([Code.OutOfRange, Code.InvalidArgument, Code.Unauthenticated, Code.PermissionDenied, Code.Unimplemented, Code.NotFound]);
 
-interface Waiter {
-  resolve(r: IteratorResult<KvEvent>): void;
-  reject(e: unknown): void;
-}
-
-const DONE: IteratorResult<KvEvent> = { done: true, value: undefined };
-
+/**
+ * The consumer side is an AsyncQueue. It is unbounded on purpose: the loop
+ * only polls again once the consumer has taken every event of the previous
+ * answer (onDrain), so it never holds more than one answer (maxEvents).
+ */
 export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
-  private readonly queue: KvEvent[] = [];
-  private waiters: Waiter[] = [];
-  private error: GomsError | undefined;
-  private finished = false;
-  private stopped = false;
-  private stopCalled = false;
+  private readonly queue: AsyncQueue<KvEvent>;
   private readonly ac = new AbortController();
   /** Resolves the loop's wait for the consumer to drain the queue. */
   private drained: (() => void) | undefined;
@@ -49,17 +44,25 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
 
   constructor(
     private readonly prefix: string,
-    fromRevision: number | undefined,
+    afterRevision: number | undefined,
     private readonly pollFn: PollFn,
     private readonly o: PollWatchOptions,
-    private readonly onEnd: (w: PollWatch) => void,
+    onEnd: (w: PollWatch) => void,
   ) {
-    if (fromRevision !== undefined && (!Number.isSafeInteger(fromRevision) || fromRevision < 0)) {
+    this.queue = new AsyncQueue<KvEvent>({
+      onClose: () => {
+        this.ac.abort(new GomsError("watch stopped", Code.Canceled));
+        this.drained?.();
+        onEnd(this);
+      },
+      onDrain: () => this.drained?.(),
+    });
+    if (afterRevision !== undefined && (!Number.isSafeInteger(afterRevision) || afterRevision < 0)) {
       this.nextRevision = 0;
-      this.end(new GomsError("fromRevision must be a non-negative integer", Code.InvalidArgument));
+      this.queue.fail(new GomsError("afterRevision must be a non-negative integer", Code.InvalidArgument));
       return;
     }
-    this.nextRevision = fromRevision === undefined ? 0 : fromRevision + 1;
+    this.nextRevision = afterRevision === undefined ? 0 : afterRevision + 1;
     void this.loop();
   }
 
@@ -69,37 +72,15 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
   }
 
   stop(): void {
-    if (this.stopCalled) return;
-    this.stopCalled = true;
-    this.stopped = true;
-    this.ac.abort(new GomsError("watch stopped", Code.Canceled));
-    this.queue.length = 0;
-    this.error = undefined;
-    this.drained?.();
-    this.finish();
-    this.onEnd(this);
+    this.queue.stop();
   }
 
   next(): Promise<IteratorResult<KvEvent>> {
-    const ev = this.queue.shift();
-    if (ev !== undefined) {
-      if (this.queue.length === 0) this.drained?.();
-      return Promise.resolve({ done: false, value: ev });
-    }
-    if (this.error !== undefined) {
-      const err = this.error;
-      this.error = undefined;
-      this.finished = true;
-      return Promise.reject(err);
-    }
-    if (this.finished) return Promise.resolve(DONE);
-    this.drained?.();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return this.queue.next();
   }
 
   return(): Promise<IteratorResult<KvEvent>> {
-    this.stop();
-    return Promise.resolve(DONE);
+    return this.queue.return();
   }
 
   [Symbol.asyncIterator](): this {
@@ -108,7 +89,7 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
 
   private async loop(): Promise<void> {
     let attempt = 0;
-    while (!this.stopped) {
+    while (!this.queue.closed) {
       let res: WatchPollResponse;
       try {
         res = await this.pollFn(
@@ -121,75 +102,33 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
           this.ac.signal,
         );
       } catch (e) {
-        if (this.stopped) return;
+        if (this.queue.closed) return;
         const err = GomsError.from(e);
         if (FATAL.has(err.code)) {
-          this.end(err);
+          this.queue.fail(err);
           return;
         }
-        await this.sleep(backoffDelay(attempt++, this.o.backoff));
+        await sleep(backoffDelay(attempt++, this.o.backoff), this.ac.signal);
         continue;
       }
       attempt = 0;
-      if (this.stopped) return;
+      if (this.queue.closed) return;
       this.nextRevision = Number(res.nextRevision);
       if (res.events.length > 0) {
-        this.deliver(res.events.map(wireToKvEvent));
+        for (const ev of res.events) this.queue.push(wireToKvEvent(ev));
         await this.consumed();
       }
     }
   }
 
-  private deliver(events: KvEvent[]): void {
-    for (const ev of events) {
-      const w = this.waiters.shift();
-      if (w !== undefined) w.resolve({ done: false, value: ev });
-      else this.queue.push(ev);
-    }
-  }
-
-  /** Resolves once the consumer has taken every queued event (or the watch stopped). */
+  /** Resolves once the consumer has taken every queued event (or the watch ended). */
   private consumed(): Promise<void> {
-    if (this.queue.length === 0 || this.stopped) return Promise.resolve();
+    if (this.queue.length === 0 || this.queue.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.drained = () => {
         this.drained = undefined;
         resolve();
       };
     });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const signal = this.ac.signal;
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-    });
-  }
-
-  /** Ends the watch with `err` after the queued events. */
-  private end(err: GomsError): void {
-    this.stopped = true;
-    this.onEnd(this);
-    const w = this.waiters.shift();
-    if (w !== undefined) {
-      this.finished = true;
-      w.reject(err);
-      this.finish();
-      return;
-    }
-    this.error = err;
-  }
-
-  private finish(): void {
-    this.finished = true;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w.resolve(DONE);
   }
 }

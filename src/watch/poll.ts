@@ -9,11 +9,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, GomsError } from "../errors/index.js";
 import type { WatchPollRequest, WatchPollResponseSchema } from "../gen/goms/v1/watch_pb.js";
 import type { HandlerContext } from "../rpc/index.js";
-import { compactedError } from "./errors.js";
-import type { WatchStore } from "./store.js";
-import type { WatchEvent } from "./types.js";
-import type { Watcher } from "./watcher.js";
-import { aheadError, eventToWire, toSafe } from "./wire.js";
+import { aheadError, compactedError } from "../kv/errors.js";
+import type { WatchStore } from "../kv/store.js";
+import type { WatchEvent } from "../kv/types.js";
+import type { StoreWatch } from "../kv/store-watch.js";
+import { eventToWire, toSafe } from "./wire.js";
 
 export interface PollLimits {
   /** Longest wait a poll may ask for, ms. */
@@ -50,7 +50,7 @@ interface Scan {
 export class Poller {
   private readonly wakers = new Set<() => void>();
   private readonly perConnection = new Map<string, number>();
-  private follower: Watcher | undefined;
+  private follower: StoreWatch | undefined;
   private closed = false;
 
   constructor(
@@ -61,7 +61,7 @@ export class Poller {
   /** Starts following the store's commits (one store watcher for all polls). */
   start(): void {
     if (this.closed || this.follower !== undefined) return;
-    let w: Watcher;
+    let w: StoreWatch;
     try {
       w = this.store.watch({ queueSize: this.store.history.capacity });
     } catch {

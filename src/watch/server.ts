@@ -6,8 +6,8 @@ import { WatchService } from "../gen/goms/v1/watch_pb.js";
 import { createNode, type GomsNode, type NodeOptions, type TlsServerOptions } from "../rpc/index.js";
 import { defaultPollLimits, Poller, type PollLimits } from "./poll.js";
 import { watchServiceImpl } from "./service.js";
-import { createStore, type WatchStore } from "./store.js";
-import type { StoreOptions } from "./types.js";
+import { createStore, type WatchStore } from "../kv/store.js";
+import type { StoreOptions } from "../kv/types.js";
 
 export interface WatchServerOptions {
   /** Listen address. Default 127.0.0.1. */

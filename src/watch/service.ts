@@ -2,9 +2,10 @@
 import { WatchService } from "../gen/goms/v1/watch_pb.js";
 import type { ServiceImpl } from "../rpc/index.js";
 import type { Poller } from "./poll.js";
-import type { WatchStore } from "./store.js";
-import type { DeleteResult } from "./types.js";
-import { kvToWire, parseLease, requireLease, toSafe } from "./wire.js";
+import type { WatchStore } from "../kv/store.js";
+import type { DeleteResult } from "../kv/types.js";
+import { parseLease, requireLease } from "../kv/lease.js";
+import { kvToWire, toSafe } from "./wire.js";
 
 function deleted(r: DeleteResult): { deleted: number; revision: bigint } {
   return { deleted: r.deleted, revision: BigInt(r.revision) };
@@ -67,7 +68,7 @@ export function watchServiceImpl(store: WatchStore, poller: Poller): ServiceImpl
     },
     grant(req) {
       const ttlMs = toSafe("ttl_ms", req.ttlMs, 1);
-      return { lease: String(store.grant(ttlMs)), ttlMs: BigInt(ttlMs) };
+      return { lease: store.grant(ttlMs), ttlMs: BigInt(ttlMs) };
     },
     keepAlive(req) {
       return { ttlMs: BigInt(store.keepAlive(requireLease(req.lease))) };

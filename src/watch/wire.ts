@@ -2,10 +2,9 @@
  * Conversions between the store's types and the WatchService messages
  * (proto/goms/v1/watch.proto), shared by the server and the client.
  * Revisions are safe-integer numbers in the store and int64 (bigint) on the
- * wire; lease ids are numbers in the store and decimal strings on the wire.
+ * wire; lease ids are LeaseId strings in both ("0" on the wire means none).
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, GomsError } from "../errors/index.js";
 import {
   WatchEventType,
   type WatchEvent as WireEvent,
@@ -13,37 +12,15 @@ import {
   type WatchKeyValue as WireKeyValue,
   type WatchKeyValueSchema,
 } from "../gen/goms/v1/watch_pb.js";
-import type { KvEntry, KvEvent } from "../registry/kv.js";
-import { invalidArgument, OLDEST_REVISION_KEY, RESUME_REVISION_KEY } from "./errors.js";
-import type { KeyValue, WatchEvent } from "./types.js";
-
-const LEASE_RE = /^\d{1,16}$/;
+import type { KvEntry, KvEvent } from "../kv/backend.js";
+import { invalidArgument } from "../kv/errors.js";
+import type { KeyValue, WatchEvent } from "../kv/types.js";
 
 /** An int64 field as a safe integer >= min, else InvalidArgument. */
 export function toSafe(name: string, v: bigint, min = 0): number {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min) throw invalidArgument(`${name} must be an integer >= ${String(min)} and < 2^53`);
   return n;
-}
-
-/** A lease id from the wire or a KvBackend string; "" and "0" mean none. */
-export function parseLease(s: string): number | undefined {
-  if (s === "" || s === "0") return undefined;
-  if (typeof s !== "string" || !LEASE_RE.test(s)) throw invalidArgument(`invalid lease id ${JSON.stringify(s)}`);
-  const n = Number(s);
-  if (!Number.isSafeInteger(n)) throw invalidArgument(`invalid lease id ${JSON.stringify(s)}`);
-  return n;
-}
-
-/** Like parseLease, but a lease is required (keepAlive, revoke). */
-export function requireLease(s: string): number {
-  const n = parseLease(s);
-  if (n === undefined) throw invalidArgument("lease id is required");
-  return n;
-}
-
-export function leaseString(n: number | undefined): string {
-  return n === undefined ? "" : String(n);
 }
 
 export function kvToWire(kv: KeyValue): MessageInitShape<typeof WatchKeyValueSchema> {
@@ -53,7 +30,7 @@ export function kvToWire(kv: KeyValue): MessageInitShape<typeof WatchKeyValueSch
     createRevision: BigInt(kv.createRevision),
     modRevision: BigInt(kv.modRevision),
     version: BigInt(kv.version),
-    lease: kv.lease === undefined ? "0" : String(kv.lease),
+    lease: kv.lease ?? "0",
   };
 }
 
@@ -66,7 +43,7 @@ export function eventToWire(ev: WatchEvent): MessageInitShape<typeof WatchEventS
     ...(ev.prevValue === undefined ? {} : { prevValue: ev.prevValue }),
     createRevision: BigInt(ev.createRevision ?? 0),
     version: BigInt(ev.version ?? 0),
-    lease: ev.lease === undefined ? "0" : String(ev.lease),
+    lease: ev.lease ?? "0",
   };
 }
 
@@ -85,25 +62,4 @@ export function wireToEntry(kv: WireKeyValue): KvEntry {
 export function wireToKvEvent(ev: WireEvent): KvEvent {
   const put = ev.type === WatchEventType.PUT;
   return { type: put ? "put" : "delete", key: ev.key, value: put ? own(ev.value) : undefined, revision: Number(ev.revision) };
-}
-
-export function entryOf(kv: KeyValue): KvEntry {
-  return { key: kv.key, value: kv.value, modRevision: kv.modRevision, lease: leaseString(kv.lease) };
-}
-
-export function kvEventOf(ev: WatchEvent): KvEvent {
-  return { type: ev.type, key: ev.key, value: ev.type === "put" ? ev.value : undefined, revision: ev.revision };
-}
-
-/**
- * A poll asked for a revision the store has not reached: the server lost its
- * state (an in-memory server restarted). The client must resync like after
- * a compaction, so this is OutOfRange with the same metadata.
- */
-export function aheadError(requested: number, revision: number, oldest: number): GomsError {
-  return new GomsError(
-    `revision ${String(requested)} is ahead of the store (revision ${String(revision)}): the server lost its state; resync`,
-    Code.OutOfRange,
-    { metadata: { [RESUME_REVISION_KEY]: String(requested), [OLDEST_REVISION_KEY]: String(oldest) } },
-  );
 }

@@ -9,6 +9,7 @@ import { createAdmin, type Admin } from "../../src/admin/index.js";
 import { createRegistry, registryFromUrl, type KvBackend } from "../../src/registry/index.js";
 import { createNode, type GomsNode } from "../../src/rpc/index.js";
 import { createWatchServer } from "../../src/watch/server.js";
+import { watchSchemes } from "../../src/watch/index.js";
 import { freePort } from "../procs.js";
 import { createMonitorStore, MonitorService } from "../../src/monitor/index.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
@@ -48,7 +49,7 @@ describe("admin console in headless Chromium", () => {
       { name: "db0", args: ["examples/microservice/db.ts", "--id", "0", "--port", String(p0), "--registry", registry], env },
       { name: "db1", args: ["examples/microservice/db.ts", "--id", "1", "--port", String(p1), "--registry", registry], env },
     ]);
-    kv = await registryFromUrl(registry);
+    kv = await registryFromUrl(registry, { schemes: watchSchemes });
     const adminNode = createNode({ name: "admin", port: 0, registry: createRegistry({ kv, ttlMs: 1000 }) });
     adminNode.service(MonitorService, store.service());
     node = await adminNode.start();

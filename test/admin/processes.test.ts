@@ -7,6 +7,7 @@ import { createAdmin, type Admin, type ProcessRow } from "../../src/admin/index.
 import { createRegistry, registryFromUrl, type KvBackend } from "../../src/registry/index.js";
 import { createNode, type GomsNode } from "../../src/rpc/index.js";
 import { createWatchServer } from "../../src/watch/server.js";
+import { watchSchemes } from "../../src/watch/index.js";
 import { waitFor } from "./wait.js";
 import { freePort } from "../procs.js";
 import { FakeStore } from "./store-double.js";
@@ -45,7 +46,7 @@ describe("process control through a real supervisord", () => {
       { name: "db0", args: ["examples/microservice/db.ts", "--id", "0", "--port", String(p0), "--registry", registry], env },
       { name: "db1", args: ["examples/microservice/db.ts", "--id", "1", "--port", String(p1), "--registry", registry], env },
     ]);
-    kv = await registryFromUrl(registry);
+    kv = await registryFromUrl(registry, { schemes: watchSchemes });
     node = await createNode({ name: "admin", port: 0, registry: createRegistry({ kv, ttlMs: 1000 }) }).start();
     dir = await mkdtemp(join(tmpdir(), "goms-admin-proc-"));
     admin = await createAdmin({ node, store: new FakeStore(), registry: kv, dataDir: dir, port: 0, supervisors: [{ name: "local", url: sup.url }], bootstrapUser: { name: "op", password: "operator password" }, pollMs: 300 });

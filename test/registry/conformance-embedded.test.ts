@@ -1,5 +1,5 @@
-import { embeddedKv } from "../../src/registry/embedded.js";
-import type { KvBackend } from "../../src/registry/kv.js";
+import { embeddedKv } from "../../src/kv/embedded.js";
+import type { KvBackend } from "../../src/kv/backend.js";
 import { createStore } from "../../src/watch/index.js";
 import { kvConformance } from "./conformance.js";
 

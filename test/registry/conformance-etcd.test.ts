@@ -1,5 +1,5 @@
 import { etcdKv } from "../../src/registry/etcd.js";
-import type { KvBackend } from "../../src/registry/kv.js";
+import type { KvBackend } from "../../src/kv/backend.js";
 import { kvConformance } from "./conformance.js";
 import { startEtcd } from "./etcd-server.js";
 

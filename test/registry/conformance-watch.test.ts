@@ -1,4 +1,4 @@
-import type { KvBackend } from "../../src/registry/kv.js";
+import type { KvBackend } from "../../src/kv/backend.js";
 import { createWatchClient, createWatchServer } from "../../src/watch/index.js";
 import { kvConformance } from "./conformance.js";
 

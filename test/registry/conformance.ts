@@ -9,8 +9,8 @@ import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, GomsError } from "../../src/errors/index.js";
 import { NodeIdentitySchema } from "../../src/gen/goms/v1/node_pb.js";
-import type { KvBackend, KvEvent } from "../../src/registry/kv.js";
-import type { NodeEvent } from "../../src/registry/node-watch.js";
+import type { KvBackend, KvEvent } from "../../src/kv/backend.js";
+import type { RegistryNodeChange } from "../../src/registry/node-watch.js";
 import { createRegistry, type Registry } from "../../src/registry/registry.js";
 import { sleep, until } from "../helpers.js";
 
@@ -208,8 +208,8 @@ export function kvConformance(name: string, start: () => Promise<BackendHarness>
         await Promise.all(registries.map((r) => r.close()));
       });
 
-      const ups = (evs: NodeEvent[]): string[] => evs.filter((e) => e.type === "up").map((e) => e.name);
-      const downs = (evs: NodeEvent[]): string[] => evs.filter((e) => e.type === "down").map((e) => e.name);
+      const ups = (evs: RegistryNodeChange[]): string[] => evs.filter((e) => e.type === "up").map((e) => e.name);
+      const downs = (evs: RegistryNodeChange[]): string[] => evs.filter((e) => e.type === "down").map((e) => e.name);
 
       it("register appears in list() and as 'up' in watchNodes(); close() deregisters with 'down'", async () => {
         const r = await registry();

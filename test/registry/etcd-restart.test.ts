@@ -9,7 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, type GomsError } from "../../src/errors/index.js";
 import { NodeIdentitySchema } from "../../src/gen/goms/v1/node_pb.js";
 import { etcdKv } from "../../src/registry/etcd.js";
-import type { KvBackend } from "../../src/registry/kv.js";
+import type { KvBackend } from "../../src/kv/backend.js";
 import { createRegistry, type Registry } from "../../src/registry/registry.js";
 import { sleep, until } from "../helpers.js";
 import { collect } from "./conformance.js";

@@ -8,10 +8,10 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, GomsError } from "../../src/errors/index.js";
 import { NodeIdentitySchema } from "../../src/gen/goms/v1/node_pb.js";
 import { NodeRegistrationSchema } from "../../src/gen/goms/v1/registry_pb.js";
-import { embeddedKv } from "../../src/registry/embedded.js";
-import type { KvBackend, KvEvent, KvWatch } from "../../src/registry/kv.js";
+import { embeddedKv } from "../../src/kv/embedded.js";
+import type { KvBackend, KvEvent, KvWatch } from "../../src/kv/backend.js";
 import { createRegistry } from "../../src/registry/registry.js";
-import { EventQueue } from "../../src/registry/event-queue.js";
+import { AsyncQueue } from "../../src/internal/util/async-queue.js";
 import { until } from "../helpers.js";
 import { collect } from "./conformance.js";
 
@@ -23,7 +23,7 @@ function value(name: string, port = 1): Uint8Array {
 function breakable(): { kv: KvBackend; breakWatches(err: GomsError): void; watchCalls: () => number; hold(): () => void } {
   const inner = embeddedKv();
   let gate: Promise<void> | undefined;
-  const live = new Set<EventQueue<KvEvent>>();
+  const live = new Set<AsyncQueue<KvEvent>>();
   let calls = 0;
   const kv: KvBackend = {
     kind: "breakable",
@@ -41,9 +41,12 @@ function breakable(): { kv: KvBackend; breakWatches(err: GomsError): void; watch
     watch(prefix, from): KvWatch {
       calls++;
       const src = inner.watch(prefix, from);
-      const q: EventQueue<KvEvent> = new EventQueue<KvEvent>(1000, () => {
-        live.delete(q);
-        src.stop();
+      const q: AsyncQueue<KvEvent> = new AsyncQueue<KvEvent>({
+        limit: 1000,
+        onClose: () => {
+          live.delete(q);
+          src.stop();
+        },
       });
       live.add(q);
       void (async () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import { Code, GomsError } from "../../src/errors/index.js";
 import { registryFromUrl } from "../../src/registry/url.js";
+import { watchSchemes } from "../../src/watch/index.js";
 import { createRegistry } from "../../src/registry/registry.js";
 import { create } from "@bufbuild/protobuf";
 import { NodeIdentitySchema } from "../../src/gen/goms/v1/node_pb.js";
@@ -38,15 +38,25 @@ describe("registryFromUrl", () => {
     }
   });
 
-  it("watch:// loads src/watch/client.ts lazily, or fails with Unimplemented", async () => {
-    const present = existsSync(new URL("../../src/watch/client.ts", import.meta.url));
-    const p = registryFromUrl("watch://127.0.0.1:1");
-    if (present) {
-      const kv = await p;
-      assert.equal(kv.kind, "watch");
-      await kv.close();
-    } else {
-      await rejectsWith(p, Code.Unimplemented);
-    }
+  it("watch:// uses the factory the caller passes, and says what is missing without one", async () => {
+    const kv = await registryFromUrl("watch://127.0.0.1:1", { schemes: watchSchemes });
+    assert.equal(kv.kind, "watch");
+    await kv.close();
+    const err = await registryFromUrl("watch://127.0.0.1:1").then(
+      () => assert.fail("resolved without a watch factory"),
+      (e: unknown) => e,
+    );
+    assert.ok(GomsError.is(err) && err.code === Code.Unimplemented);
+    assert.match(err.message, /watchSchemes/);
+    assert.doesNotMatch(err.message, /\.ts\b|src\//, "user-facing errors name no source files");
+  });
+
+  it("any other scheme comes from the caller's factories", async () => {
+    const inner = await registryFromUrl("embedded:");
+    const seen: string[] = [];
+    const kv = await registryFromUrl("mem://anything", { schemes: { mem: (u) => (seen.push(u), inner) } });
+    assert.equal(kv, inner);
+    assert.deepEqual(seen, ["mem://anything"]);
+    await inner.close();
   });
 });

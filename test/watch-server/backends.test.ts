@@ -1,9 +1,10 @@
 // The same KvBackend checks against the embedded backend and the watch client.
 import assert from "node:assert/strict";
 import { after, afterEach, describe, it } from "node:test";
-import type { KvBackend } from "../../src/registry/kv.js";
+import type { KvBackend } from "../../src/kv/backend.js";
 import { Code, GomsError } from "../../src/rpc/index.js";
-import { createStore, embeddedKv, resumeRevisionOf, type StoreOptions, type WatchStore } from "../../src/watch/index.js";
+import { embeddedKv } from "../../src/registry/index.js";
+import { createStore, resumeRevisionOf, type StoreOptions, type WatchStore } from "../../src/watch/index.js";
 import { until } from "../helpers.js";
 import { brief, dec, enc, Fixture, take } from "./helpers.js";
 
@@ -77,7 +78,7 @@ for (const [name, make] of backends) {
       w.stop();
     });
 
-    it("watch: fromRevision is exclusive, follows live, ends with OutOfRange when compacted", async () => {
+    it("watch: afterRevision is exclusive, follows live, ends with OutOfRange when compacted", async () => {
       const { kv, store } = await make({ historySize: 5 });
       for (let i = 1; i <= 3; i++) await kv.put(`k${String(i)}`, enc(String(i)));
       const w = kv.watch("k", 1);

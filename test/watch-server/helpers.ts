@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { KvEvent, KvWatch } from "../../src/registry/kv.js";
+import type { KvEvent, KvWatch } from "../../src/kv/backend.js";
 import { createWatchClient, createWatchServer, type WatchClient, type WatchClientOptions, type WatchServer, type WatchServerOptions } from "../../src/watch/index.js";
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -136,7 +136,7 @@ describe("Poll: the long poll", () => {
 });
 
 describe("client watch over the long poll", () => {
-  it("fromRevision is exclusive; omitted means from now; prefix filters; stop() ends it", async () => {
+  it("afterRevision is exclusive; omitted means from now; prefix filters; stop() ends it", async () => {
     const { c } = await setup();
     await c.put("p/1", enc("a"));
     await c.put("q/1", enc("b"));

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Watcher, WatchEvent } from "../../src/watch/index.js";
+import type { StoreWatch, WatchEvent } from "../../src/watch/index.js";
 
 /** A temp dir removed by the returned cleanup. */
 export function tempDir(): { dir: string; cleanup: () => void } {
@@ -16,7 +16,7 @@ export function fakeClock(start = 1_000_000): { now: () => number; advance: (ms:
 }
 
 /** Reads exactly n events; fails if the watcher ends first or stalls for `timeoutMs`. */
-export async function take(w: Watcher, n: number, timeoutMs = 2000): Promise<WatchEvent[]> {
+export async function take(w: StoreWatch, n: number, timeoutMs = 2000): Promise<WatchEvent[]> {
   const out: WatchEvent[] = [];
   while (out.length < n) {
     let timer: NodeJS.Timeout | undefined;

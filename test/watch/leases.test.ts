@@ -51,7 +51,7 @@ test("keepAlive extends the ttl", () => {
   assert.equal(s.timeToLive(lease), 10);
   clock.advance(10);
   assert.equal(s.get("k"), undefined);
-  assert.throws(() => s.keepAlive(12345), (e: unknown) => GomsError.is(e) && e.code === Code.NotFound);
+  assert.throws(() => s.keepAlive("12345"), (e: unknown) => GomsError.is(e) && e.code === Code.NotFound);
   s.close();
 });
 

@@ -53,8 +53,8 @@ test(
     assert.deepEqual([n?.createRevision, n?.modRevision, n?.version], [4, 4, 1]);
     assert.throws(() => s.keepAlive(lease), (e: unknown) => GomsError.is(e) && e.code === Code.NotFound);
     // history does not survive: resuming from before the restart needs a resync
-    assert.throws(() => s.watch({ fromRevision: last }), (e: unknown) => oldestRevisionOf(e) === last + 1);
-    const w = s.watch({ fromRevision: last + 1 });
+    assert.throws(() => s.watch({ startRevision: last }), (e: unknown) => oldestRevisionOf(e) === last + 1);
+    const w = s.watch({ startRevision: last + 1 });
     assert.equal(s.put("b", "1"), last + 1);
     assert.equal((await take(w, 1))[0]?.revision, last + 1);
     s.close();

@@ -29,7 +29,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 150 }) }),
 );
 
-function apply(s: WatchStore, o: Op, leases: number[], advance: (ms: number) => void): void {
+function apply(s: WatchStore, o: Op, leases: string[], advance: (ms: number) => void): void {
   try {
     switch (o.op) {
       case "put": {
@@ -81,7 +81,7 @@ test("stop anywhere, resume from lastSeen+1: concatenation equals the full log",
       async (ops, prefix, stopSeed, resumeSeed, takes) => {
         const clock = fakeClock();
         const s = createStore({ now: clock.now, leaseCheckIntervalMs: 0, historySize: 1000 });
-        const leases: number[] = [];
+        const leases: string[] = [];
         const matches = (ev: WatchEvent | undefined): boolean => ev !== undefined && ev.key.startsWith(prefix);
         const full = s.watch({ prefix });
         const stopAt = stopSeed % (ops.length + 1);
@@ -97,7 +97,7 @@ test("stop anywhere, resume from lastSeen+1: concatenation equals the full log",
           }
           if (i === resumeAt) {
             const from = (got.at(-1)?.revision ?? 0) + 1;
-            w = s.watch({ prefix, fromRevision: from });
+            w = s.watch({ prefix, startRevision: from });
             for (let r = from; r <= s.revision; r++) if (matches(s.history.at(r))) available++;
           }
           const o = ops[i];

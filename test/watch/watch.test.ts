@@ -58,7 +58,7 @@ test("for-await with break stops the watcher", async () => {
   const s = createStore(opts);
   for (let i = 0; i < 5; i++) s.put(`k${String(i)}`, "v");
   const seen: number[] = [];
-  for await (const ev of s.watch({ fromRevision: 1 })) {
+  for await (const ev of s.watch({ startRevision: 1 })) {
     seen.push(ev.revision);
     if (seen.length === 3) break;
   }
@@ -72,7 +72,7 @@ test("list then watch from revision+1 sees every later change exactly once", asy
   s.put("svc/a", "1");
   const { kvs, revision } = s.range("svc/");
   s.put("svc/b", "2");
-  const w = s.watch({ prefix: "svc/", fromRevision: revision + 1 });
+  const w = s.watch({ prefix: "svc/", startRevision: revision + 1 });
   s.put("svc/c", "3");
   assert.equal(kvs.length, 1);
   assert.deepEqual((await take(w, 2)).map(brief), ["2:put:svc/b=2", "3:put:svc/c=3"]);
@@ -82,7 +82,7 @@ test("list then watch from revision+1 sees every later change exactly once", asy
 test("resume from a revision replays exactly the missed events, then live", async () => {
   const s = createStore(opts);
   for (let i = 1; i <= 10; i++) s.put(`k${String(i % 3)}`, String(i));
-  const w = s.watch({ fromRevision: 4 });
+  const w = s.watch({ startRevision: 4 });
   const first = await take(w, 3); // 4,5,6 replayed
   s.put("live", "x"); // 11
   const rest = await take(w, 5); // 7..11
@@ -95,13 +95,13 @@ test("resume from a revision replays exactly the missed events, then live", asyn
   s.close();
 });
 
-test("fromRevision older than the history fails with a compacted error", () => {
+test("startRevision older than the history fails with a compacted error", () => {
   const s = createStore({ ...opts, historySize: 5 });
   for (let i = 0; i < 12; i++) s.put("k", String(i));
   assert.equal(s.oldestRevision, 8);
-  s.watch({ fromRevision: 8 }).stop();
+  s.watch({ startRevision: 8 }).stop();
   try {
-    s.watch({ fromRevision: 7 });
+    s.watch({ startRevision: 7 });
     assert.fail("expected compacted error");
   } catch (err) {
     assert.ok(GomsError.is(err));
@@ -116,7 +116,7 @@ test("fromRevision older than the history fails with a compacted error", () => {
 test("a replay overtaken by history eviction ends with fell-behind", async () => {
   const s = createStore({ ...opts, historySize: 4 });
   for (let i = 0; i < 4; i++) s.put("k", String(i));
-  const w = s.watch({ fromRevision: 1 });
+  const w = s.watch({ startRevision: 1 });
   assert.equal((await take(w, 1))[0]?.revision, 1);
   for (let i = 0; i < 4; i++) s.put("k", String(i)); // evicts 2..5
   await assert.rejects(w.next(), (e: unknown) => GomsError.is(e) && e.code === Code.ResourceExhausted && resumeRevisionOf(e) === 2);
@@ -145,7 +145,7 @@ test("a slow watcher is cut off with the revision to resume from", async () => {
   assert.equal(resumeRevisionOf(err), 4);
   assert.deepEqual(await slow.next(), { done: true, value: undefined });
   // resuming delivers the rest
-  const again = s.watch({ prefix: "x", fromRevision: 4 });
+  const again = s.watch({ prefix: "x", startRevision: 4 });
   assert.deepEqual(
     (await take(again, 3)).map((e) => e.revision),
     [4, 5, 6],
@@ -164,7 +164,7 @@ test("close() ends watchers with Unavailable after queued events", async () => {
 
 test("events are delivered in revision order to concurrent watchers", async () => {
   const s = createStore(opts);
-  const ws = [s.watch(), s.watch({ prefix: "" }), s.watch({ fromRevision: 1 })];
+  const ws = [s.watch(), s.watch({ prefix: "" }), s.watch({ startRevision: 1 })];
   const lease = s.grant(1000);
   s.put("a", "1", { lease });
   s.deletePrefix("");

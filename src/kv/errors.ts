@@ -53,3 +53,16 @@ export function resumeRevisionOf(err: unknown): number | undefined {
 export function oldestRevisionOf(err: unknown): number | undefined {
   return revisionFrom(err, OLDEST_REVISION_KEY);
 }
+
+/**
+ * A watch or poll asked for a revision the store has not reached: the server lost its
+ * state (an in-memory server restarted). The client must resync like after
+ * a compaction, so this is OutOfRange with the same metadata.
+ */
+export function aheadError(requested: number, revision: number, oldest: number): GomsError {
+  return new GomsError(
+    `revision ${String(requested)} is ahead of the store (revision ${String(revision)}): the server lost its state; resync`,
+    Code.OutOfRange,
+    { metadata: { [RESUME_REVISION_KEY]: String(requested), [OLDEST_REVISION_KEY]: String(oldest) } },
+  );
+}

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { BinReader, BinWriter } from "./binary.js";
-import { crc32 } from "./crc32.js";
+import { BinReader, BinWriter } from "../internal/util/binary.js";
+import { crc32 } from "../internal/util/crc32.js";
 import { dataLoss } from "./errors.js";
 
 /**

@@ -1,5 +1,5 @@
-import { BinReader, BinWriter } from "./binary.js";
-import { crc32 } from "./crc32.js";
+import { BinReader, BinWriter } from "../internal/util/binary.js";
+import { crc32 } from "../internal/util/crc32.js";
 
 /**
  * Append-only log layout (all integers big-endian):

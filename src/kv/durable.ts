@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Code, GomsError } from "../errors/index.js";
-import { BinWriter } from "./binary.js";
+import { BinWriter } from "../internal/util/binary.js";
 import { lockDir } from "./dir-lock.js";
 import { dataLoss } from "./errors.js";
 import { encodeRecord, LOG_MAGIC, scanLog, type LogRecord } from "./log-format.js";

@@ -1,3 +1,5 @@
+import type { LeaseId } from "./lease.js";
+
 /**
  * Public data types of the watch storage engine.
  *
@@ -17,7 +19,7 @@ export interface KeyValue {
   /** Number of puts since the key was created (1 after the first put). */
   readonly version: number;
   /** Lease the key is attached to, if any. */
-  readonly lease?: number;
+  readonly lease?: LeaseId;
 }
 
 export type WatchEventType = "put" | "delete";
@@ -36,7 +38,7 @@ export interface WatchEvent {
   /** Version of the key after a put (absent for delete). */
   readonly version?: number;
   /** Lease of the key after a put (absent when none). */
-  readonly lease?: number;
+  readonly lease?: LeaseId;
 }
 
 /** A consistent view of a range: the keys and the store revision they reflect. */
@@ -55,7 +57,7 @@ export interface DeleteResult {
 
 export interface PutOptions {
   /** Attach the key to this lease (NotFound if the lease does not exist). */
-  readonly lease?: number;
+  readonly lease?: LeaseId;
   /** Compare-and-set: the key's modRevision must equal this; 0 means "must not exist". */
   readonly prevRevision?: number;
 }
@@ -66,7 +68,7 @@ export interface DeleteOptions {
 }
 
 export interface HashSetOptions {
-  readonly lease?: number;
+  readonly lease?: LeaseId;
 }
 
 export interface WatchOptions {
@@ -77,10 +79,10 @@ export interface WatchOptions {
   /** Only the fields of this hash (sugar for prefix `hash + "\u0000"`). */
   readonly hash?: string;
   /**
-   * Replay every retained event with revision >= fromRevision, then follow live.
+   * Replay every retained event with revision >= startRevision, then follow live.
    * Omitted: live events only, starting after the current revision.
    */
-  readonly fromRevision?: number;
+  readonly startRevision?: number;
   /** Live queue bound for this watcher (defaults to the store's `watchQueueSize`). */
   readonly queueSize?: number;
 }

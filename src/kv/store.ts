@@ -1,10 +1,12 @@
 import { Code, GomsError } from "../errors/index.js";
 import { text, toBytes, type ValueInput } from "./bytes.js";
 import { Durable } from "./durable.js";
-import { compactedError, invalidArgument, revisionMismatch } from "./errors.js";
-import { HASH_SEPARATOR, hashKey, hashPrefix, topLevelName } from "./hash-keys.js";
+import { checkHash, checkKey, checkPrev, checkRevision, counterValue, watchMatcher } from "./checks.js";
+import { compactedError, invalidArgument } from "./errors.js";
+import { hashKey, hashPrefix, topLevelName } from "./hash-keys.js";
 import { History } from "./history.js";
 import { Keyspace } from "./keyspace.js";
+import { parseLease, requireLease, type LeaseId } from "./lease.js";
 import { Leases } from "./leases.js";
 import type { LogRecord } from "./log-format.js";
 import type {
@@ -19,28 +21,11 @@ import type {
   WatchEvent,
   WatchOptions,
 } from "./types.js";
-import { storeClosedError, Watcher, type WatchSource } from "./watcher.js";
+import { storeClosedError, StoreWatch, type WatchSource } from "./store-watch.js";
 
 type Change =
-  | { readonly type: "put"; readonly key: string; readonly value: Uint8Array; readonly lease: number | undefined }
+  | { readonly type: "put"; readonly key: string; readonly value: Uint8Array; readonly lease: LeaseId | undefined }
   | { readonly type: "delete"; readonly key: string };
-
-const INT_RE = /^[+-]?\d+$/;
-
-function checkKey(key: string): void {
-  if (typeof key !== "string" || key.length === 0) throw invalidArgument("key must be a non-empty string");
-}
-
-function checkHash(key: string, field?: string): void {
-  checkKey(key);
-  if (key.includes(HASH_SEPARATOR)) throw invalidArgument("hash key must not contain U+0000");
-  if (field !== undefined && (typeof field !== "string" || field.length === 0)) throw invalidArgument("hash field must be a non-empty string");
-}
-
-/** Checks an integer argument (revisions, sizes). */
-function checkRevision(name: string, r: number, min: number): void {
-  if (!Number.isSafeInteger(r) || r < min) throw invalidArgument(`${name} must be an integer >= ${String(min)}`);
-}
 
 /**
  * The in-memory KV store with revisions, leases, watches and optional
@@ -54,7 +39,7 @@ export class WatchStore implements WatchSource {
   private rev: number;
   private readonly keys = new Keyspace();
   private readonly leases: Leases;
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers = new Set<StoreWatch>();
   private readonly durable: Durable | undefined;
   private readonly watchQueueSize: number;
   private readonly compactLogBytes: number;
@@ -113,15 +98,10 @@ export class WatchStore implements WatchSource {
     this.begin();
     checkKey(key);
     const cur = this.keys.get(key);
-    if (options.prevRevision !== undefined) {
-      checkRevision("prevRevision", options.prevRevision, 0);
-      const actual = cur?.modRevision ?? 0;
-      if (actual !== options.prevRevision) throw revisionMismatch(key, options.prevRevision, actual);
-    }
-    if (options.lease !== undefined && !this.leases.has(options.lease)) {
-      throw new GomsError(`lease ${String(options.lease)} not found`, Code.NotFound);
-    }
-    this.commit([{ type: "put", key, value: toBytes(value), lease: options.lease }]);
+    checkPrev(key, cur, options.prevRevision);
+    const lease = options.lease === undefined ? undefined : parseLease(options.lease);
+    if (lease !== undefined && !this.leases.has(lease)) throw new GomsError(`lease ${lease} not found`, Code.NotFound);
+    this.commit([{ type: "put", key, value: toBytes(value), lease }]);
     return this.rev;
   }
 
@@ -150,11 +130,7 @@ export class WatchStore implements WatchSource {
     this.begin();
     checkKey(key);
     const cur = this.keys.get(key);
-    if (options.prevRevision !== undefined) {
-      checkRevision("prevRevision", options.prevRevision, 0);
-      const actual = cur?.modRevision ?? 0;
-      if (actual !== options.prevRevision) throw revisionMismatch(key, options.prevRevision, actual);
-    }
+    checkPrev(key, cur, options.prevRevision);
     return this.deleteKeys(cur === undefined ? [] : [key]);
   }
 
@@ -223,13 +199,7 @@ export class WatchStore implements WatchSource {
     if (!Number.isSafeInteger(n)) throw invalidArgument("hincrby increment must be a safe integer");
     const k = hashKey(key, field);
     const cur = this.keys.get(k);
-    let base = 0;
-    if (cur !== undefined) {
-      const s = text(cur.value);
-      if (!INT_RE.test(s)) throw invalidArgument(`hash field ${JSON.stringify(field)} is not an integer`);
-      base = Number(s);
-      if (!Number.isSafeInteger(base)) throw invalidArgument(`hash field ${JSON.stringify(field)} is not a safe integer`);
-    }
+    const base = cur === undefined ? 0 : counterValue(field, text(cur.value));
     const next = base + n;
     if (!Number.isSafeInteger(next)) throw new GomsError("hincrby result outside the safe integer range", Code.OutOfRange);
     this.commit([{ type: "put", key: k, value: toBytes(String(next)), lease: cur?.lease }]);
@@ -247,27 +217,27 @@ export class WatchStore implements WatchSource {
   // ---- leases -----------------------------------------------------------
 
   /** Creates a lease; keys attached to it are deleted when it expires or is revoked. */
-  grant(ttlMs: number): number {
+  grant(ttlMs: number): LeaseId {
     this.begin();
     return this.leases.grant(ttlMs);
   }
 
   /** Refreshes the lease; returns the remaining ttl in ms. NotFound if expired or unknown. */
-  keepAlive(id: number): number {
+  keepAlive(id: LeaseId): number {
     this.begin();
-    return this.leases.keepAlive(id);
+    return this.leases.keepAlive(requireLease(id));
   }
 
   /** Remaining ms before the lease expires. NotFound if expired or unknown. */
-  timeToLive(id: number): number {
+  timeToLive(id: LeaseId): number {
     this.begin();
-    return this.leases.timeToLive(id);
+    return this.leases.timeToLive(requireLease(id));
   }
 
   /** Ends the lease and deletes its keys (one delete event each). NotFound if unknown. */
-  revoke(id: number): DeleteResult {
+  revoke(id: LeaseId): DeleteResult {
     this.begin();
-    return this.revokeLease(id);
+    return this.revokeLease(requireLease(id));
   }
 
   /** Revokes every lease whose deadline has passed; returns how many. */
@@ -281,36 +251,27 @@ export class WatchStore implements WatchSource {
   // ---- watches ----------------------------------------------------------
 
   /**
-   * Watches changes. With `fromRevision`, first replays retained events with
-   * revision >= fromRevision, then follows live. Throws OutOfRange ("compacted")
-   * when fromRevision is older than the history; see `resumeRevisionOf`.
+   * Watches changes. With `startRevision`, first replays retained events with
+   * revision >= startRevision, then follows live. Throws OutOfRange ("compacted")
+   * when startRevision is older than the history; see `resumeRevisionOf`.
    */
-  watch(options: WatchOptions = {}): Watcher {
+  watch(options: WatchOptions = {}): StoreWatch {
     this.begin();
-    const { key, prefix, hash, fromRevision } = options;
-    const set = [key, prefix, hash].filter((x) => x !== undefined).length;
-    if (set > 1) throw invalidArgument("watch: give at most one of key, prefix, hash");
-    let match: (k: string) => boolean;
-    if (key !== undefined) match = (k) => k === key;
-    else if (hash !== undefined) {
-      checkHash(hash);
-      const p = hashPrefix(hash);
-      match = (k) => k.startsWith(p);
-    } else if (prefix !== undefined && prefix !== "") match = (k) => k.startsWith(prefix);
-    else match = () => true;
-    if (fromRevision !== undefined) {
-      checkRevision("fromRevision", fromRevision, 1);
-      if (fromRevision < this.history.oldestAvailable) throw compactedError(fromRevision, this.history.oldestAvailable);
+    const { startRevision } = options;
+    const match = watchMatcher(options);
+    if (startRevision !== undefined) {
+      checkRevision("startRevision", startRevision, 1);
+      if (startRevision < this.history.oldestAvailable) throw compactedError(startRevision, this.history.oldestAvailable);
     }
     const queueSize = options.queueSize ?? this.watchQueueSize;
     checkRevision("queueSize", queueSize, 1);
-    const w = new Watcher(this, match, fromRevision, queueSize);
+    const w = new StoreWatch(this, match, startRevision, queueSize);
     this.watchers.add(w);
     return w;
   }
 
   /** @internal Called by a watcher that stops or fails. */
-  detach(w: Watcher): void {
+  detach(w: StoreWatch): void {
     this.watchers.delete(w);
   }
 
@@ -350,7 +311,7 @@ export class WatchStore implements WatchSource {
     if (this.leases.size > 0) this.expireLeases();
   }
 
-  private revokeLease(id: number): DeleteResult {
+  private revokeLease(id: LeaseId): DeleteResult {
     const keys = this.leases.keysOf(id);
     const res = this.deleteKeys(keys);
     this.leases.remove(id);
