@@ -200,3 +200,52 @@ test("lone surrogates: written escaped, rejected on read, like @bufbuild", () =>
     { numRuns: RUNS },
   );
 });
+
+test("edge cases decode like fromJsonString", () => {
+  const cases: [DescMessage, string, "ok" | "rejected"][] = [
+    [AllTypesSchema, `{"fInt32":1,"f_int32":2}`, "rejected"], // one field under both names
+    [AllTypesSchema, `{"fInt32":1,"fInt32":1}`, "rejected"], // duplicate key
+    [AllTypesSchema, `{"fNested":{"a":1,"a":1}}`, "rejected"], // duplicate key, nested
+    [AllTypesSchema, `{"mInt32Int32":{"1":1,"01":2}}`, "rejected"], // one map key, two spellings
+    [AllTypesSchema, `{"mInt64String":{"1":"a","01":"b"}}`, "rejected"],
+    [AllTypesSchema, `{"mInt64String":{"-0":"a","007":"b"}}`, "ok"],
+    [AllTypesSchema, `{"mStringString":{"__proto__":"x"},"mBoolEnum":{"true":"COLOR_RED","false":-5}}`, "ok"],
+    [AllTypesSchema, `{"mBoolEnum":{"yes":1}}`, "rejected"],
+    [AllTypesSchema, `{"cInt32":null,"cString":"x"}`, "ok"], // a null scalar does not set the oneof
+    [AllTypesSchema, `{"cEnum":null,"cString":"x"}`, "rejected"], // a null enum does
+    [AllTypesSchema, `{"cNested":null,"c_string":"x"}`, "rejected"],
+    [AllTypesSchema, `{"cInt32":1,"cString":"x"}`, "rejected"],
+    [AllTypesSchema, `{"fEnum":"COLOR_NEGATIVE","oEnum":7,"rEnum":[1,"COLOR_GREEN",99]}`, "ok"], // open enum: unknown numbers kept
+    [AllTypesSchema, `{"fEnum":"COLOR_PURPLE"}`, "rejected"],
+    [AllTypesSchema, `{"fInt32":"12","fUint32":"4294967295","fInt64":12,"fUint64":"0x10","fDouble":"1e3","fFloat":"-Infinity"}`, "ok"],
+    [AllTypesSchema, `{"fInt32":1.0,"fSint32":-0,"fFixed32":"1e1","fDouble":-0}`, "ok"],
+    [AllTypesSchema, `{"fInt32":" 1"}`, "rejected"],
+    [AllTypesSchema, `{"fFloat":1e39}`, "rejected"],
+    [AllTypesSchema, `{"fBytes":"-_8"}`, "ok"], // URL-safe base64 without padding
+    [AllTypesSchema, `{"rInt32":[1,null]}`, "rejected"],
+    [AllTypesSchema, `{"rInt32":null,"mStringString":null,"fNested":null,"fString":null}`, "ok"],
+    [AllTypesProto2Schema, `{"fLevel":5}`, "rejected"], // closed enum: unknown numbers rejected
+    [AllTypesProto2Schema, `{"[goms.test.v1.ext_int32]":5}`, "ok"], // extension, via the registry
+    [AllTypesProto2Schema, `{"fInt32":null,"f_string":null}`, "ok"],
+    [AllTypesSchema, "[]", "rejected"],
+    [AllTypesSchema, "null", "rejected"],
+    [AllTypesSchema, `{"fNested":${'{"child":'.repeat(120)}{}${"}".repeat(120)}}`, "rejected"], // recursion limit
+    [AllTypesSchema, `{"fNested":${'{"child":'.repeat(97)}{}${"}".repeat(97)}}`, "ok"],
+  ];
+  for (const [desc, text, expected] of cases) {
+    assert.equal(sameDecode(desc, text), expected, text);
+    // Only extensions are left to @bufbuild among valid inputs.
+    if (expected === "ok" && !text.includes("[goms")) assert.ok(decodeJsonFast(desc, registry, text) !== undefined, `fast path bailed on ${text}`);
+  }
+});
+
+test("messages that do not match their descriptor are rejected with Code.Internal", () => {
+  const codec = getJsonCodec(AllTypesSchema);
+  const wrongType = create(NestedSchema, { a: 1 });
+  assert.throws(() => codec.toJson(wrongType as never), (e: unknown) => e instanceof GomsError && e.code === Code.Internal);
+  const badValue = create(AllTypesSchema, { fInt32: 1 });
+  (badValue as unknown as Record<string, unknown>).fInt32 = "1";
+  assert.throws(() => codec.toJson(badValue), (e: unknown) => e instanceof GomsError && e.code === Code.Internal && /f_int32/.test(e.message));
+  const missing = create(Proto2ChildSchema, {});
+  assert.throws(() => getJsonCodec(Proto2ChildSchema).toJson(missing), (e: unknown) => e instanceof GomsError && /required field not set/.test(e.message));
+});
