@@ -93,9 +93,10 @@ export function decodeJsonFast(desc: DescMessage, registry: Registry | undefined
     return undefined;
   }
   JH.state.keys = 0;
+  JH.state.colons = 0;
   try {
     const m = dec(json, 1, registry);
-    return JH.state.keys === JH.countKeys(text) ? m : undefined;
+    return JH.noDuplicateKeys(text) ? m : undefined;
   } catch {
     // Invalid input (h.bail) or an error of @bufbuild on a delegated part:
     // the caller re-reads the whole text with @bufbuild for its error.

@@ -59,7 +59,7 @@ function scalarExpr(t: ScalarType, x: string, longAsString: boolean): string {
     case ScalarType.FIXED32:
       return `((${x} >>> 0) === ${x} ? ${x} : h.uint32(${x}))`;
     case ScalarType.DOUBLE:
-      return `(typeof ${x} === "number" ? ${x} : h.double(${x}))`;
+      return `(typeof ${x} === "number" && ${x} - ${x} === 0 ? ${x} : h.double(${x}))`;
     case ScalarType.FLOAT:
       return `h.float(${x})`;
     case ScalarType.BOOL:

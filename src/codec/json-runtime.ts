@@ -21,39 +21,64 @@ function bail(): never {
   throw BAIL;
 }
 
-/** Keys seen by the readers in the current decode, compared with countKeys(text) to detect duplicates. */
-const state = { keys: 0 };
+/**
+ * What the readers saw in the current decode, for noDuplicateKeys(): the
+ * number of object keys, and of colons inside the strings they accepted.
+ */
+const state = { keys: 0, colons: 0 };
+
+/** Colons in `s`. */
+function colonsIn(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(":"); i !== -1; i = s.indexOf(":", i + 1)) n++;
+  return n;
+}
+
+/**
+ * Whether JSON text that JSON.parse accepted has no duplicate object member
+ * names, given the keys and string colons of the parsed tree in `state`.
+ *
+ * JSON.parse keeps only the last of duplicate names, so the text has more
+ * members than the parsed objects have keys exactly when a name is
+ * duplicated. Text without backslashes has no escapes, so each parsed
+ * string equals its token: then the colons of the text are one per member
+ * plus those inside strings, and `colons(text) - state.colons` is at least
+ * the member count, equal to the key count only without duplicates (a
+ * string the readers did not count can only make it fail, never pass).
+ * With escapes (rare), the text is scanned token by token.
+ */
+function noDuplicateKeys(text: string): boolean {
+  if (text.indexOf("\\") === -1) return colonsIn(text) - state.colons === state.keys;
+  return countKeys(text) === state.keys;
+}
 
 /**
  * The number of object member names in JSON text that JSON.parse accepted:
- * strings followed by `:`. JSON.parse keeps only the last of duplicate
+ * the colons outside strings. JSON.parse keeps only the last of duplicate
  * names, so the parsed objects have fewer keys in total than this count
  * exactly when the text has a duplicate name somewhere.
  */
 function countKeys(s: string): number {
   let n = 0;
-  let i = 0;
-  for (;;) {
-    i = s.indexOf('"', i);
-    if (i < 0) return n;
-    let j = i + 1;
-    for (;;) {
-      j = s.indexOf('"', j);
-      if (j < 0) return n;
-      let b = j - 1;
-      while (s.charCodeAt(b) === 92) b--;
-      if ((j - 1 - b) % 2 === 0) break;
-      j++;
-    }
-    i = j + 1;
-    let c = s.charCodeAt(i);
-    while (c === 32 || c === 10 || c === 13 || c === 9) c = s.charCodeAt(++i);
+  const len = s.length;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
     if (c === 58) n++;
+    else if (c === 34) {
+      // Skip the string: backslash escapes one character, the text is valid JSON.
+      for (i++; i < len; i++) {
+        const d = s.charCodeAt(i);
+        if (d === 34) break;
+        if (d === 92) i++;
+      }
+    }
   }
+  return n;
 }
 
 /** Adds the keys of every object inside a parsed JSON value (for values handed to @bufbuild). */
 function countValue(v: unknown): void {
+  if (typeof v === "string") state.colons += colonsIn(v);
   if (v === null || typeof v !== "object") return;
   if (Array.isArray(v)) {
     for (const x of v) countValue(x);
@@ -61,7 +86,10 @@ function countValue(v: unknown): void {
   }
   const ks = Object.keys(v);
   state.keys += ks.length;
-  for (const k of ks) countValue((v as Record<string, unknown>)[k]);
+  for (const k of ks) {
+    state.colons += colonsIn(k);
+    countValue((v as Record<string, unknown>)[k]);
+  }
 }
 
 /** int32FromJson + the int32 range check of @bufbuild's reader. */
@@ -87,7 +115,11 @@ function numberish(v: unknown): number {
 }
 
 function double(v: unknown): number {
-  if (typeof v === "number") return v;
+  if (typeof v === "number") {
+    // JSON.parse turns 1e999 into Infinity; only the strings "Infinity" etc. are allowed.
+    if (!Number.isFinite(v)) bail();
+    return v;
+  }
   if (v === "NaN") return NaN;
   if (v === "Infinity") return Infinity;
   if (v === "-Infinity") return -Infinity;
@@ -105,8 +137,10 @@ function float(v: unknown): number {
 
 const checkUtf8 = (s: string): boolean => getTextEncoding().checkUtf8(s);
 
+/** A string value or map key; its colons count for noDuplicateKeys(). */
 function string(v: unknown): string {
   if (typeof v !== "string" || !checkUtf8(v)) bail();
+  if (v.indexOf(":") !== -1) state.colons += colonsIn(v);
   return v;
 }
 
@@ -190,7 +224,7 @@ function b64(x: unknown): string {
 export const JH = {
   bail,
   state,
-  countKeys,
+  noDuplicateKeys,
   countValue,
   int32,
   uint32,

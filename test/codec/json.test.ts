@@ -206,6 +206,10 @@ test("edge cases decode like fromJsonString", () => {
     [AllTypesSchema, `{"fInt32":1,"f_int32":2}`, "rejected"], // one field under both names
     [AllTypesSchema, `{"fInt32":1,"fInt32":1}`, "rejected"], // duplicate key
     [AllTypesSchema, `{"fNested":{"a":1,"a":1}}`, "rejected"], // duplicate key, nested
+    [AllTypesSchema, `{"fString":"a:b","fString":"c"}`, "rejected"], // colons in strings do not hide duplicates
+    [AllTypesSchema, `{"fString":"a:b:c","mStringString":{"k:":":v"},"rString":["::"]}`, "ok"],
+    [AllTypesSchema, `{"fInt32":1,"fString":"\\u003a","fInt32":2}`, "rejected"], // escaped colon
+    [AllTypesSchema, `{"fString":"q\\"uote:\\\\","fMid":"\\u003a"}`, "ok"],
     [AllTypesSchema, `{"mInt32Int32":{"1":1,"01":2}}`, "rejected"], // one map key, two spellings
     [AllTypesSchema, `{"mInt64String":{"1":"a","01":"b"}}`, "rejected"],
     [AllTypesSchema, `{"mInt64String":{"-0":"a","007":"b"}}`, "ok"],
@@ -221,6 +225,8 @@ test("edge cases decode like fromJsonString", () => {
     [AllTypesSchema, `{"fInt32":1.0,"fSint32":-0,"fFixed32":"1e1","fDouble":-0}`, "ok"],
     [AllTypesSchema, `{"fInt32":" 1"}`, "rejected"],
     [AllTypesSchema, `{"fFloat":1e39}`, "rejected"],
+    [AllTypesSchema, `{"fDouble":-1e309}`, "rejected"], // JSON.parse gives -Infinity
+    [AllTypesSchema, `{"rFloat":[1e400]}`, "rejected"],
     [AllTypesSchema, `{"fBytes":"-_8"}`, "ok"], // URL-safe base64 without padding
     [AllTypesSchema, `{"rInt32":[1,null]}`, "rejected"],
     [AllTypesSchema, `{"rInt32":null,"mStringString":null,"fNested":null,"fString":null}`, "ok"],
