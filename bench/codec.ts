@@ -101,7 +101,7 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
 
-/** Interleaved rounds (order rotated each round); prints a table of median µs per run relative to `base`. */
+/** Interleaved rounds (order rotated each round); prints a table of median CPU µs per run relative to `base`. */
 function measure(title: string, cases: Case[], base: string): void {
   const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
   for (const c of cases) for (let i = 0; i < iters; i++) c.run(); // warm-up
@@ -109,14 +109,15 @@ function measure(title: string, cases: Case[], base: string): void {
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(k + r) % cases.length];
       if (c === undefined) continue;
-      const t0 = process.hrtime.bigint();
+      // CPU time of this process, not wall time: the machine may be shared.
+      const t0 = process.cpuUsage();
       for (let i = 0; i < iters; i++) c.run();
-      const ns = Number(process.hrtime.bigint() - t0);
-      samples.get(c.name)?.push(ns / iters / 1000);
+      const used = process.cpuUsage(t0);
+      samples.get(c.name)?.push((used.user + used.system) / iters);
     }
   }
   const ref = median(samples.get(base) ?? []);
-  console.log(`\n${title}: ${rounds} rounds x ${iters} iterations, median µs per op (lower is better)\n`);
+  console.log(`\n${title}: ${rounds} rounds x ${iters} iterations, median CPU µs per op (lower is better)\n`);
   console.log(`| ${"codec".padEnd(38)} | ${"µs/op".padStart(7)} | ${"min".padStart(7)} | vs ${base.padEnd(12).slice(0, 12)} |`);
   console.log(`| ${"-".repeat(38)} | ${"-".repeat(7)} | ${"-".repeat(7)} | ${"-".repeat(15)} |`);
   for (const c of cases) {
@@ -128,5 +129,5 @@ function measure(title: string, cases: Case[], base: string): void {
 
 const only = process.argv[4];
 if (only !== "json") measure("binary encode+decode", cases, "protobufjs");
-if (only !== "binary") measure(`proto3 JSON (${jsonText.length} B of JSON)`, jsonCases, "JSON.stringify+parse");
+if (only !== "binary") measure(`proto3 JSON (${Buffer.byteLength(jsonText)} bytes of JSON)`, jsonCases, "JSON.stringify+parse");
 if (sink === 42) console.log("");

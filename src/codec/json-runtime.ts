@@ -135,7 +135,8 @@ function float(v: unknown): number {
   return n;
 }
 
-const checkUtf8 = (s: string): boolean => getTextEncoding().checkUtf8(s);
+const textEncoding = getTextEncoding();
+const checkUtf8 = (s: string): boolean => textEncoding.checkUtf8(s);
 
 /** A string value or map key; its colons count for noDuplicateKeys(). */
 function string(v: unknown): string {
