@@ -118,12 +118,13 @@ function measure(title: string, cases: Case[], base: string): void {
   }
   const ref = median(samples.get(base) ?? []);
   console.log(`\n${title}: ${rounds} rounds x ${iters} iterations, median CPU µs per op (lower is better)\n`);
-  console.log(`| ${"codec".padEnd(38)} | ${"µs/op".padStart(7)} | ${"min".padStart(7)} | vs ${base.padEnd(12).slice(0, 12)} |`);
-  console.log(`| ${"-".repeat(38)} | ${"-".repeat(7)} | ${"-".repeat(7)} | ${"-".repeat(15)} |`);
+  const vs = `vs ${base}`;
+  console.log(`| ${"codec".padEnd(38)} | ${"µs/op".padStart(7)} | ${"min".padStart(7)} | ${vs} |`);
+  console.log(`| ${"-".repeat(38)} | ${"-".repeat(7)} | ${"-".repeat(7)} | ${"-".repeat(vs.length)} |`);
   for (const c of cases) {
     const xs = samples.get(c.name) ?? [];
     const med = median(xs);
-    console.log(`| ${c.name.padEnd(38)} | ${med.toFixed(3).padStart(7)} | ${Math.min(...xs).toFixed(3).padStart(7)} | ${(med / ref).toFixed(2).padStart(14)}x |`);
+    console.log(`| ${c.name.padEnd(38)} | ${med.toFixed(3).padStart(7)} | ${Math.min(...xs).toFixed(3).padStart(7)} | ${`${(med / ref).toFixed(2)}x`.padStart(vs.length)} |`);
   }
 }
 
