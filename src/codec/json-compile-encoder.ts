@@ -1,6 +1,6 @@
 import type { DescEnum, DescField, DescMessage } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
-import { type GenContext, q } from "./gen-context.js";
+import { type GenContext, nonZero, q } from "./gen-context.js";
 
 /**
  * Generates `function NAME(m, R)` returning the proto3 JSON text of message
@@ -76,24 +76,6 @@ function valueExpr(f: DescField, x: string, ctx: GenContext): string {
   return scalarExpr(scalar, x);
 }
 
-/** Condition under which an implicit-presence value `v` is written (it is not the zero value). */
-function nonZero(f: DescField): string {
-  if (f.fieldKind === "enum") return `v !== ${String(f.enum.values[0]?.number ?? 0)}`;
-  switch (f.scalar) {
-    case ScalarType.BOOL:
-      return `v !== false`;
-    case ScalarType.STRING:
-      return `v !== ""`;
-    case ScalarType.BYTES:
-      return `(!(v instanceof Uint8Array) || v.byteLength > 0)`;
-    case ScalarType.DOUBLE:
-    case ScalarType.FLOAT:
-      return `(v !== 0 || 1 / v < 0)`; // Object.is(v, 0) is false for -0
-    default:
-      return `v != 0`; // loose: matches 0n, 0 and "0"
-  }
-}
-
 function fieldCode(f: DescField, ctx: GenContext): string {
   const local = q(f.localName);
   switch (f.fieldKind) {
@@ -102,7 +84,10 @@ function fieldCode(f: DescField, ctx: GenContext): string {
     case "message": {
       const write = `${key(f)} s += ${valueExpr(f, "v", ctx)};`;
       if (f.oneof) return `v = m[${q(f.oneof.localName)}]; if (v.case === ${local}) { v = v.value; ${write} }`;
-      if (f.presence === 2 /* IMPLICIT */) return `v = m[${local}]; if (${nonZero(f)}) { ${write} }`;
+      if (f.presence === 2 /* IMPLICIT */) {
+        const zero = f.fieldKind === "enum" ? nonZero(ScalarType.INT32, f.enum.values[0]?.number ?? 0) : nonZero(f.scalar ?? ScalarType.INT32, undefined);
+        return `v = m[${local}]; if (${zero}) { ${write} }`;
+      }
       const required = f.presence === 3 /* LEGACY_REQUIRED */ ? ` else h.bail();` : "";
       return `v = m[${local}]; if (v !== undefined && h.own.call(m, ${local})) { ${write} }${required}`;
     }

@@ -3,6 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { DescMessage, Registry } from "@bufbuild/protobuf";
 import { create, createFileRegistry, createRegistry, fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import type { DescFile } from "@bufbuild/protobuf";
+import * as wkt from "@bufbuild/protobuf/wkt";
 import {
   AnySchema,
   DurationSchema,
@@ -13,13 +15,6 @@ import {
   StructSchema,
   TimestampSchema,
   anyPack,
-  file_google_protobuf_any,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  file_google_protobuf_wrappers,
 } from "@bufbuild/protobuf/wkt";
 import { getJsonCodec } from "../../src/codec/index.js";
 import { decodeJsonFast } from "../../src/codec/json-codec.js";
@@ -27,19 +22,14 @@ import { Code, GomsError } from "../../src/errors/index.js";
 import { NestedSchema, file_goms_test_v1_all_types } from "../../src/gen/goms/test/v1/all_types_pb.js";
 import { assertSameMessage } from "./helpers.js";
 
-const WKT_FILES = [
-  file_google_protobuf_any,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  file_google_protobuf_wrappers,
-];
+/** Every google/protobuf/*.proto file @bufbuild ships. */
+const WKT_FILES = Object.entries(wkt)
+  .filter(([name]) => name.startsWith("file_google_protobuf_"))
+  .map(([, file]) => file as DescFile);
 
 const { OPTIONAL: OPT, REPEATED: REP } = FieldDescriptorProto_Label;
 const MSG = FieldDescriptorProto_Type.MESSAGE;
-const wkt = (name: string, number: number, type: string, label = OPT) => ({ name, number, type: MSG, typeName: `.google.protobuf.${type}`, label, jsonName: name });
+const wktField = (name: string, number: number, type: string, label = OPT) => ({ name, number, type: MSG, typeName: `.google.protobuf.${type}`, label, jsonName: name });
 
 /** A message with a field of every well-known type, next to an ordinary one, built at runtime. */
 const file = create(FileDescriptorProtoSchema, {
@@ -52,17 +42,17 @@ const file = create(FileDescriptorProtoSchema, {
       name: "Holder",
       field: [
         { name: "id", number: 1, type: FieldDescriptorProto_Type.INT32, label: OPT, jsonName: "id" },
-        wkt("ts", 2, "Timestamp"),
-        wkt("du", 3, "Duration"),
-        wkt("any", 4, "Any"),
-        wkt("st", 5, "Struct"),
-        wkt("val", 6, "Value"),
-        wkt("lv", 7, "ListValue"),
-        wkt("i32", 8, "Int32Value"),
-        wkt("str", 9, "StringValue"),
-        wkt("fm", 10, "FieldMask"),
-        wkt("em", 11, "Empty"),
-        wkt("tss", 12, "Timestamp", REP),
+        wktField("ts", 2, "Timestamp"),
+        wktField("du", 3, "Duration"),
+        wktField("any", 4, "Any"),
+        wktField("st", 5, "Struct"),
+        wktField("val", 6, "Value"),
+        wktField("lv", 7, "ListValue"),
+        wktField("i32", 8, "Int32Value"),
+        wktField("str", 9, "StringValue"),
+        wktField("fm", 10, "FieldMask"),
+        wktField("em", 11, "Empty"),
+        wktField("tss", 12, "Timestamp", REP),
         { name: "nested", number: 13, type: MSG, typeName: ".goms.test.v1.Nested", label: OPT, jsonName: "nested" },
       ],
     },
