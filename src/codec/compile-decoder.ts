@@ -50,7 +50,7 @@ export function generateDecoder(desc: DescMessage, name: string, ctx: GenContext
  * literal for prototype-less messages, else Object.create(<create()'s
  * prototype>) so that proto2 defaults are inherited exactly the same way.
  */
-function newMessage(desc: DescMessage, ctx: GenContext): string {
+export function newMessage(desc: DescMessage, ctx: GenContext): string {
   const sample = create(desc) as unknown as Record<string, unknown>;
   const proto: unknown = Object.getPrototypeOf(sample);
   const props: [string, string][] = [["$typeName", q(desc.typeName)]];

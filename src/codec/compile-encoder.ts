@@ -1,6 +1,6 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
-import { type GenContext, WT_LEN, int, maxScalarSize, q, tagBytes, wireTypeOf } from "./gen-context.js";
+import { type GenContext, WT_LEN, int, maxScalarSize, nonZero, q, tagBytes, wireTypeOf } from "./gen-context.js";
 
 /**
  * Generates `function NAME(m, w)` which appends the fields of message `m`
@@ -106,23 +106,6 @@ function taggedScalar(f: DescField, t: ScalarType, grow: (n: string) => string):
   const pre = preCode(t, "v");
   const g = pre === "" ? "" : grow(`${varSize(t, "v")} + ${int(tb.length)}`);
   return `${g} ${tag(f.number, wireTypeOf(t))} ${scalarCode(t, "v")}`;
-}
-
-function nonZero(t: ScalarType, zeroEnum: number | undefined): string {
-  if (zeroEnum !== undefined) return `v !== ${int(zeroEnum)}`;
-  switch (t) {
-    case ScalarType.BOOL:
-      return `v !== false`;
-    case ScalarType.STRING:
-      return `v !== ""`;
-    case ScalarType.BYTES:
-      return `(!(v instanceof Uint8Array) || v.byteLength > 0)`;
-    case ScalarType.DOUBLE:
-    case ScalarType.FLOAT:
-      return `(v !== 0 || 1 / v < 0)`; // Object.is(v, 0) is false for -0
-    default:
-      return `v != 0`; // loose: matches 0n, 0 and "0"
-  }
 }
 
 /** Writes message value `x` as tag + length-delimited payload via function `fn`. */

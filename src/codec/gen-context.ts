@@ -88,3 +88,25 @@ export function maxScalarSize(t: ScalarType): number | undefined {
       return 10;
   }
 }
+
+/**
+ * Condition under which an implicit-presence value `v` is not its zero value
+ * (and so is written), as @bufbuild decides it for both binary and JSON.
+ * `zeroEnum` is the first value of an enum field.
+ */
+export function nonZero(t: ScalarType, zeroEnum: number | undefined): string {
+  if (zeroEnum !== undefined) return `v !== ${int(zeroEnum)}`;
+  switch (t) {
+    case ScalarType.BOOL:
+      return `v !== false`;
+    case ScalarType.STRING:
+      return `v !== ""`;
+    case ScalarType.BYTES:
+      return `(!(v instanceof Uint8Array) || v.byteLength > 0)`;
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT:
+      return `(v !== 0 || 1 / v < 0)`; // Object.is(v, 0) is false for -0
+    default:
+      return `v != 0`; // loose: matches 0n, 0 and "0"
+  }
+}

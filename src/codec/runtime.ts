@@ -113,7 +113,7 @@ function toU8(x: unknown): Uint8Array {
 }
 
 /** Sets an own property, also for the key "__proto__" (like @bufbuild's setOwn). */
-function setOwn(obj: Record<string, unknown>, key: unknown, value: unknown): void {
+export function setOwn(obj: Record<string, unknown>, key: unknown, value: unknown): void {
   const k = String(key);
   if (k === "__proto__") {
     Object.defineProperty(obj, k, { value, writable: true, enumerable: true, configurable: true });

@@ -1,7 +1,7 @@
 import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel as Idem } from "@bufbuild/protobuf/wkt";
-import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
-import { getCodec } from "../codec/index.js";
+import { create, isMessage } from "@bufbuild/protobuf";
+import { getCodec, getJsonCodec } from "../codec/index.js";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import type { ServerMethod } from "../internal/conn/dispatcher.js";
@@ -134,8 +134,10 @@ export class ServiceTable {
 
 /** proto3 JSON of a method's input and output, for requests sent with the JSON payload codec. */
 function jsonOf(method: DescMethod): ServerMethod["json"] {
+  const input = getJsonCodec(method.input);
+  const output = getJsonCodec(method.output);
   return {
-    fromJson: (text) => fromJsonString(method.input, text),
-    toJson: (res) => toJsonString(method.output, create(method.output, res as never)),
+    fromJson: (text) => input.fromJson(text),
+    toJson: (res) => output.toJson(isMessage(res, method.output) ? res : create(method.output, res as never)),
   };
 }
