@@ -169,8 +169,8 @@ export interface Route {
 
 /**
  * Finds `service`/`method` in the catalog. The service may be fully-qualified or
- * a short name; the first letter of each part may be lower case (the seed's
- * leniency). Returns undefined when not found; throws invalid_argument when a
+ * a short name; the first letter of each part may be lower case (people type
+ * `/api/db/query` too). Returns undefined when not found; throws invalid_argument when a
  * short name is ambiguous.
  */
 export function findRoute(services: ReadonlyMap<string, ServiceEntry>, service: string, method: string): Route | undefined {

@@ -15,7 +15,7 @@ export type Balancer = "round-robin" | "random" | "least-inflight";
 
 export interface PeerTableOptions {
   balancer: Balancer;
-  /** Prefer nodes of this region when any is ready (the seed's routing); undefined disables. */
+  /** Prefer nodes of this region when any is ready; undefined disables. */
   region: number | undefined;
 }
 

@@ -23,13 +23,9 @@ export interface CallOptions {
   retry?: boolean | undefined;
 }
 
-/** The outcome of a call with everything that came back beside the message. */
-export interface CallResult<T> {
-  message: T;
-  /** Application return code set by the handler (ctx.ret). */
-  ret: number;
-  metadata: Metadata;
-}
+/** The outcome of a call with everything that came back beside the message (ret, response metadata). */
+export type { CallResult } from "../internal/conn/pending.js";
+import type { CallResult } from "../internal/conn/pending.js";
 
 type UnaryIn<M> = M extends DescMethodUnary<infer I, infer _O> ? I : never;
 type UnaryOut<M> = M extends DescMethodUnary<infer _I, infer O> ? O : never;

@@ -33,7 +33,7 @@ export interface HandlerContext {
   readonly metadata: Readonly<Metadata>;
   /** Metadata to send back with the response (or error). */
   readonly responseMetadata: Metadata;
-  /** Application return code sent beside the response (0..65535): the Go version's `ret`. */
+  /** Application return code sent beside the response (0..65535), separate from the error code. */
   ret: number;
   readonly peer: PeerInfo;
   /** True for one-way calls: the caller gets no response. */

@@ -18,7 +18,7 @@ export function protoDecoder(codec: MessageCodec): PayloadDecoder {
   return { decode: codec.decode as (b: Buffer, s: number, e: number) => unknown };
 }
 
-/** Raw protobuf bytes in and out (the Go version's RawCall). */
+/** Raw protobuf bytes in and out (rawCall): the payload is copied as it is. */
 export const rawEncoder: PayloadEncoder = {
   wire: PayloadCodec.Proto,
   encode(value, w) {

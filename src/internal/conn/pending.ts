@@ -1,7 +1,7 @@
 import type { GomsError } from "../../errors/goms-error.js";
 import type { Metadata } from "../wire/metadata.js";
 import type { PayloadDecoder, PayloadEncoder } from "./payload.js";
-import type { SignalWatch, Watcher } from "./signal-watch.js";
+import type { SignalWatch, SignalMember } from "./signal-watch.js";
 
 /** A method as the client side sees it: its wire path and payload codecs. */
 export interface ClientMethod {
@@ -27,9 +27,12 @@ export interface OutgoingCall {
   readonly oneWay: boolean;
 }
 
+/** The outcome of a call with everything that came back beside the message. */
 export interface CallResult<T = unknown> {
   message: T;
+  /** Application return code set by the handler (ctx.ret). */
   ret: number;
+  /** Response metadata. */
   metadata: Metadata;
 }
 
@@ -45,7 +48,7 @@ export interface CallObserver {
  * with a Promise executor shared by every call, so no closure is allocated
  * per call.
  */
-export class Pending implements Watcher {
+export class Pending implements SignalMember {
   private readonly resolve: (v: unknown) => void;
   private readonly reject: (e: GomsError) => void;
   /** What the caller awaits. */
@@ -62,8 +65,8 @@ export class Pending implements Watcher {
   /** Call id, for cancellation through a SignalWatch. */
   id = 0;
   watch: SignalWatch | undefined = undefined;
-  wPrev: Watcher | undefined = undefined;
-  wNext: Watcher | undefined = undefined;
+  wPrev: SignalMember | undefined = undefined;
+  wNext: SignalMember | undefined = undefined;
   readonly res: PayloadDecoder;
   /** Resolve with the whole CallResult, not just the message. */
   readonly full: boolean;

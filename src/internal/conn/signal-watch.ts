@@ -9,23 +9,23 @@
  * list: joining and leaving are a few pointer writes. Leaving clears the
  * member's own links, so a finished call never keeps a newer one reachable.
  */
-export interface Watcher {
+export interface SignalMember {
   watch: SignalWatch | undefined;
-  wPrev: Watcher | undefined;
-  wNext: Watcher | undefined;
+  wPrev: SignalMember | undefined;
+  wNext: SignalMember | undefined;
 }
 
 export class SignalWatch {
-  private head: Watcher | undefined = undefined;
+  private head: SignalMember | undefined = undefined;
 
   constructor(
     readonly signal: AbortSignal,
-    onAbort: (members: Watcher[]) => void,
+    onAbort: (members: SignalMember[]) => void,
   ) {
     signal.addEventListener(
       "abort",
       () => {
-        const members: Watcher[] = [];
+        const members: SignalMember[] = [];
         for (let w = this.head; w !== undefined; w = w.wNext) members.push(w);
         onAbort(members);
       },
@@ -33,7 +33,7 @@ export class SignalWatch {
     );
   }
 
-  join(w: Watcher): void {
+  join(w: SignalMember): void {
     w.watch = this;
     w.wPrev = undefined;
     w.wNext = this.head;
@@ -41,7 +41,7 @@ export class SignalWatch {
     this.head = w;
   }
 
-  leave(w: Watcher): void {
+  leave(w: SignalMember): void {
     if (w.watch !== this) return;
     if (w.wPrev !== undefined) w.wPrev.wNext = w.wNext;
     else this.head = w.wNext;
