@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { context, defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { codeToString, GomsError, type Code } from "../errors/index.js";
@@ -14,6 +15,7 @@ export interface GatewaySpan {
 }
 
 const NOOP: GatewaySpan = { run: (fn) => fn(), end: () => undefined };
+const SERVER = { kind: SpanKind.SERVER };
 
 /**
  * A SERVER span per gateway request, through the OpenTelemetry API (a no-op
@@ -26,23 +28,21 @@ const NOOP: GatewaySpan = { run: (fn) => fn(), end: () => undefined };
 export class GatewayTracing {
   private readonly tracer = trace.getTracer("goms-gateway");
   private readonly propagator = new W3CTraceContextPropagator();
+  /** Span name per method, built once. */
+  private readonly names = new WeakMap<DescMethod, string>();
 
   start(req: IncomingMessage, route: Route, md: Metadata): GatewaySpan {
     const parent: Context = req.headers.traceparent === undefined ? ROOT_CONTEXT : this.propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
-    const service = route.entry.service.typeName;
-    const span = this.tracer.startSpan(
-      `POST ${service}/${route.method.name}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: { "http.request.method": "POST", "url.path": req.url ?? "", "rpc.system": "goms", "rpc.service": service, "rpc.method": route.method.name },
-      },
-      parent,
-    );
+    let name = this.names.get(route.method);
+    if (name === undefined) this.names.set(route.method, (name = `POST ${route.path}`));
+    // Attributes are set only on a recording span: without a tracer provider a request allocates next to nothing here.
+    const span = this.tracer.startSpan(name, SERVER, parent);
     if (!span.isRecording()) {
       // No tracer provider: still pass an incoming trace on unchanged.
       if (parent !== ROOT_CONTEXT) this.propagator.inject(parent, md, defaultTextMapSetter);
       return NOOP;
     }
+    span.setAttributes({ "http.request.method": "POST", "url.path": req.url ?? "", "rpc.system": "goms", "rpc.service": route.entry.service.typeName, "rpc.method": route.method.name });
     const ctx = trace.setSpan(parent, span);
     this.propagator.inject(ctx, md, defaultTextMapSetter);
     return {
