@@ -18,7 +18,7 @@ const id = Number(values.id);
 const port = Number(values.port ?? 10001 + 2 * id);
 const { kv, registry } = await openRegistry(registryUrl(values.registry));
 const data = new Map<string, string>();
-const node = createNode({ name: `db${id}`, id, host: values.host, port, registry });
+const node = createNode({ identity: { name: `db${id}`, id }, listen: { host: values.host, port }, discovery: { registry } });
 node.service(DB, {
   update(req) {
     data.set(req.key, req.value);

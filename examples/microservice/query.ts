@@ -17,7 +17,7 @@ const { values } = parseArgs({
 });
 const intervalMs = Number(values.interval ?? process.env["GOMS_QUERY_INTERVAL_MS"] ?? 10_000);
 const { kv, registry } = await openRegistry(registryUrl(values.registry));
-const node = createNode({ name: "query0", id: 1, host: values.host, port: Number(values.port), registry });
+const node = createNode({ identity: { name: "query0", id: 1 }, listen: { host: values.host, port: Number(values.port) }, discovery: { registry } });
 await node.start();
 // Push stats to the admin console (goms admin) every 5 s, when one is running.
 const monitoring = startMonitoring({ node, intervalMs: Number(process.env["GOMS_MONITOR_INTERVAL_MS"] ?? 5000) });

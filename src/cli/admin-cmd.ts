@@ -60,7 +60,7 @@ export function registerAdminCommand(program: Command): Command {
       const { createMonitorStore, createMetrics, createCollector, metricsHandler, MonitorService } = await import("../monitor/index.js");
       const url = o.registry ?? process.env["GOMS_REGISTRY"];
       const kv = url ? await kvFromUrl(url).catch((e: unknown) => fail(`--registry ${url}: ${(e as Error).message}`)) : undefined;
-      const node = createNode({ name: o.name, host: o.host, port: o.nodePort, ...(kv ? { registry: createRegistry({ kv }) } : {}) });
+      const node = createNode({ identity: { name: o.name }, listen: { host: o.host, port: o.nodePort }, ...(kv ? { discovery: { registry: createRegistry({ kv }) } } : {}) });
       // The admin node hosts goms.v1.MonitorService: every node's pusher finds it through the registry.
       const store = createMonitorStore({});
       node.service(MonitorService, store.service());

@@ -31,7 +31,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const kv = embeddedKv();
   const registry = createRegistry({ kv, ttlMs: 3000 });
   const data = new Map<string, string>();
-  const db = createNode({ name: "db0", id: 0, host: "127.0.0.1", port: o.port, registry });
+  const db = createNode({ identity: { name: "db0", id: 0 }, listen: { host: "127.0.0.1", port: o.port }, discovery: { registry } });
   db.service(DB, {
     update(req) {
       data.set(req.key, req.value);
@@ -41,7 +41,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   });
   db.service(AddServer, { add: (req) => ({ sum: req.a + req.b }) });
   await db.start();
-  const gate = createNode({ name: "gate0", id: 1, registry, connectAll: true });
+  const gate = createNode({ identity: { name: "gate0", id: 1 }, discovery: { registry, connectAll: true } });
   await gate.start();
   const gateway = await createGateway({ node: gate, listen: { port: o.httpPort } }).start();
   const httpPort = gateway.port;
@@ -49,7 +49,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 
   // The admin console: node "admin" hosts MonitorService; db0 and gate0 push their stats to it.
   const store = createMonitorStore({});
-  const adminNode = createNode({ name: "admin", id: 2, host: "127.0.0.1", port: 0, registry });
+  const adminNode = createNode({ identity: { name: "admin", id: 2 }, listen: { host: "127.0.0.1", port: 0 }, discovery: { registry } });
   adminNode.service(MonitorService, store.service());
   await adminNode.start();
   const dataDir = await mkdtemp(join(tmpdir(), "goms-demo-admin-"));

@@ -1,4 +1,4 @@
-import { createNode, type GomsNode, type NodeOptions } from "../rpc/index.js";
+import { createNode, type GomsNode, type NodeDiscoveryOptions, type NodeOptions } from "../rpc/index.js";
 import { MemoryNetwork } from "../internal/transport/memory.js";
 import { createRegistry, type Registry } from "../registry/registry.js";
 import { createWatchServer, type WatchServer } from "../watch/server.js";
@@ -12,7 +12,14 @@ export interface ClusterOptions {
   ttlMs?: number;
 }
 
-export interface ClusterNodeOptions extends Omit<NodeOptions, "transport" | "registry" | "host"> {
+/**
+ * A cluster member: the node option groups the harness does not own. Every
+ * member listens (its host on the in-memory network is its name, its port a
+ * free one), uses the cluster's transport and registers in its registry.
+ */
+export interface ClusterNodeOptions extends Pick<NodeOptions, "identity" | "peers" | "auth" | "calls" | "limits"> {
+  /** Discovery tunables; the registry is the cluster's. */
+  discovery?: Omit<NodeDiscoveryOptions, "registry">;
   /** Register services (node.service(...)) before the node starts. */
   setup?: (node: GomsNode) => void;
 }
@@ -28,9 +35,9 @@ interface Member {
  * by an in-memory network with fault injection. The same code paths as
  * production (framing, registry protocol, discovery, retries), without sockets.
  *
- *   const cluster = await createCluster();
- *   await cluster.add({ name: "db0", setup: (n) => n.service(DB, impl) });
- *   const q = await cluster.add({ name: "q" });
+ *   const cluster = await createCluster().start();
+ *   await cluster.add({ identity: { name: "db0" }, setup: (n) => n.service(DB, impl) });
+ *   const q = await cluster.add({ identity: { name: "q" } });
  *   await q.client(DB).query({ key: "a" });
  *   await cluster.kill("db0");          // crash: no drain, lease expires
  *   cluster.partition("q", "db1");      // drop traffic both ways
@@ -55,30 +62,31 @@ export class Cluster {
 
   async startRegistry(): Promise<void> {
     this.watch = await createWatchServer({
-      host: REGISTRY_HOST,
-      port: REGISTRY_PORT,
-      node: { transport: this.network.transport("registry") },
+      listen: { host: REGISTRY_HOST, port: REGISTRY_PORT },
+      transport: this.network.transport("registry"),
       store: { leaseCheckIntervalMs: 50 },
     }).start();
   }
 
   /** Starts a node registered in the cluster's registry. */
   async add(opts: ClusterNodeOptions): Promise<GomsNode> {
-    const { setup, ...nodeOpts } = opts;
-    const transport = this.network.transport(opts.name);
-    const kv = createWatchClient({ url: `watch://${REGISTRY_HOST}:${REGISTRY_PORT}`, transport, name: `${opts.name}-registry-client` });
+    const { setup, identity, peers, limits, discovery, ...rest } = opts;
+    const name = identity.name;
+    const transport = this.network.transport(name);
+    const kv = createWatchClient({ url: `watch://${REGISTRY_HOST}:${REGISTRY_PORT}`, transport, identity: { name: `${name}-registry-client` } });
     const registry = createRegistry({ kv, ttlMs: this.ttlMs });
+    // Short heartbeats and reconnect delays, so that failures show quickly in tests.
     const node = createNode({
-      host: opts.name,
-      port: 0,
-      connection: { heartbeatMs: 200, heartbeatTimeoutMs: 1000 },
-      reconnect: { initialMs: 20, maxMs: 500 },
-      ...nodeOpts,
+      ...rest,
+      identity,
+      listen: { host: name, port: 0 },
+      peers: { ...peers, reconnect: { initialMs: 20, maxMs: 500, ...peers?.reconnect } },
+      limits: { ...limits, connection: { heartbeatMs: 200, heartbeatTimeoutMs: 1000, ...limits?.connection } },
+      discovery: { ...discovery, registry },
       transport,
-      registry,
     });
     setup?.(node);
-    this.members.set(opts.name, { node, kv, registry });
+    this.members.set(name, { node, kv, registry });
     await node.start();
     return node;
   }

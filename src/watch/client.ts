@@ -5,7 +5,7 @@
 import { Code, GomsError } from "../errors/index.js";
 import { WatchService } from "../gen/goms/v1/watch_pb.js";
 import type { BackoffOptions } from "../internal/util/backoff.js";
-import { createNode, type Client, type GomsNode, type TlsClientOptions, type Transport } from "../rpc/index.js";
+import { createNode, type Client, type GomsNode, type NodeAuthOptions, type NodeIdentityOptions, type TlsClientOptions, type Transport } from "../rpc/index.js";
 import type { KvBackend, KvBackendFactory, KvEntry } from "../kv/backend.js";
 import type { LeaseId } from "../kv/lease.js";
 import { PollWatch } from "./poll-watch.js";
@@ -14,10 +14,12 @@ import { own, wireToEntry } from "./wire.js";
 export interface WatchClientOptions {
   /** "watch://host:port". */
   url: string;
-  token?: string;
+  /** The client node's identity. Default name "watch-client-<pid>-<random>". */
+  identity?: Partial<NodeIdentityOptions>;
+  /** `auth.token`: the server's shared secret. */
+  auth?: NodeAuthOptions;
+  /** Dial the server over TLS. */
   tls?: TlsClientOptions;
-  /** Client node name. Default "watch-client-<pid>-<random>". */
-  name?: string;
   /** Deadline of each command, ms. Default 10000. */
   timeoutMs?: number;
   /** Long-poll wait, ms. Default 25000 (the server caps it at its maxWaitMs, 30 s by default). */
@@ -59,11 +61,9 @@ export class WatchClient implements KvBackend {
     this.pollMaxEvents = o.pollMaxEvents ?? 1000;
     this.retry = { initialMs: 50, maxMs: 2000, ...o.retry };
     this.node = createNode({
-      name: o.name ?? `watch-client-${String(process.pid)}-${Math.random().toString(36).slice(2, 8)}`,
-      peers: [peer],
-      ...(o.token === undefined ? {} : { token: o.token }),
-      ...(o.tls === undefined ? {} : { peerTls: o.tls }),
-      reconnect: this.retry,
+      identity: { ...o.identity, name: o.identity?.name ?? `watch-client-${String(process.pid)}-${Math.random().toString(36).slice(2, 8)}` },
+      peers: { addresses: [peer], reconnect: this.retry, ...(o.tls === undefined ? {} : { tls: o.tls }) },
+      ...(o.auth === undefined ? {} : { auth: o.auth }),
       ...(o.transport === undefined ? {} : { transport: o.transport }),
     });
     this.rpc = this.node.client(WatchService);

@@ -3,22 +3,34 @@
  * store (in memory, or persistent with `dir`). Clients: src/watch/client.ts.
  */
 import { WatchService } from "../gen/goms/v1/watch_pb.js";
-import { createNode, type GomsNode, type NodeOptions, type TlsServerOptions } from "../rpc/index.js";
+import {
+  createNode,
+  type GomsNode,
+  type NodeAuthOptions,
+  type NodeCallsOptions,
+  type NodeIdentityOptions,
+  type NodeLimitsOptions,
+  type NodeListenOptions,
+  type Transport,
+} from "../rpc/index.js";
 import { defaultPollLimits, Poller, type PollLimits } from "./poll.js";
 import { watchServiceImpl } from "./service.js";
 import { createStore, type WatchStore } from "../kv/store.js";
 import type { StoreOptions } from "../kv/types.js";
 
 export interface WatchServerOptions {
-  /** Listen address. Default 127.0.0.1. */
-  host?: string;
-  /** Listen port; 0 picks a free one. Default 12345 (the Go seed's registry port). */
-  port?: number;
-  /** Node name. Default "watch0". */
-  name?: string;
-  /** Shared secret required from clients. */
-  token?: string;
-  tls?: TlsServerOptions;
+  /** The server node's identity. Default name "watch0". */
+  identity?: Partial<NodeIdentityOptions>;
+  /** Where to listen. Default 127.0.0.1, port 12345 (the registry's usual port); port 0 picks a free one. */
+  listen?: NodeListenOptions;
+  /** `auth.token`: shared secret required from clients. */
+  auth?: NodeAuthOptions;
+  /** Server interceptors and call defaults of the server node. */
+  calls?: NodeCallsOptions;
+  /** Connection tunables, shutdownGraceMs, ... of the server node. */
+  limits?: NodeLimitsOptions;
+  /** Default TCP; the testing harness passes an in-memory transport. */
+  transport?: Transport;
   /** Persist non-leased keys in this directory (see docs/watch.md, Persistence). */
   dir?: string;
   /** fsync each change before answering (default true; only with `dir`). */
@@ -27,8 +39,6 @@ export interface WatchServerOptions {
   store?: Omit<StoreOptions, "dir" | "fsync">;
   /** Long-poll limits (see docs/watch.md, Watch server). */
   poll?: Partial<PollLimits>;
-  /** Further node options (connection tunables, shutdownGraceMs, ...). */
-  node?: Omit<NodeOptions, "name" | "host" | "port" | "token" | "tls">;
 }
 
 export class WatchServer {
@@ -39,17 +49,17 @@ export class WatchServer {
   private closing: Promise<void> | undefined;
 
   constructor(o: WatchServerOptions = {}) {
-    this.host = o.host ?? "127.0.0.1";
+    this.host = o.listen?.host ?? "127.0.0.1";
     this.store = createStore({ ...o.store, ...(o.dir === undefined ? {} : { dir: o.dir }), ...(o.fsync === undefined ? {} : { fsync: o.fsync }) });
     this.poller = new Poller(this.store, { ...defaultPollLimits, ...o.poll });
     try {
       this.node = createNode({
-        ...o.node,
-        name: o.name ?? "watch0",
-        host: this.host,
-        port: o.port ?? 12345,
-        ...(o.token === undefined ? {} : { token: o.token }),
-        ...(o.tls === undefined ? {} : { tls: o.tls }),
+        identity: { ...o.identity, name: o.identity?.name ?? "watch0" },
+        listen: { ...o.listen, host: this.host, port: o.listen?.port ?? 12345 },
+        ...(o.auth === undefined ? {} : { auth: o.auth }),
+        ...(o.calls === undefined ? {} : { calls: o.calls }),
+        ...(o.limits === undefined ? {} : { limits: o.limits }),
+        ...(o.transport === undefined ? {} : { transport: o.transport }),
       });
       this.node.service(WatchService, watchServiceImpl(this.store, this.poller));
     } catch (err) {

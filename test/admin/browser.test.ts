@@ -41,7 +41,7 @@ describe("admin console in headless Chromium", () => {
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (Debian package chromium)`);
     if (!existsSync(resolve(import.meta.dirname, "../../dist/admin-ui/index.html"))) throw new Error("dist/admin-ui is not built: run npm run build");
-    watch = await createWatchServer({ host: "127.0.0.1", port: 0 }).start();
+    watch = await createWatchServer({ listen: { host: "127.0.0.1", port: 0 } }).start();
     const registry = `watch://127.0.0.1:${watch.port}`;
     const [p0, p1] = await Promise.all([freePort(), freePort()]);
     const env = { GOMS_TTL_MS: "1000", GOMS_MONITOR_INTERVAL_MS: "250" };
@@ -50,7 +50,7 @@ describe("admin console in headless Chromium", () => {
       { name: "db1", args: ["examples/microservice/db.ts", "--id", "1", "--port", String(p1), "--registry", registry], env },
     ]);
     kv = await registryFromUrl(registry, { schemes: watchSchemes });
-    const adminNode = createNode({ name: "admin", port: 0, registry: createRegistry({ kv, ttlMs: 1000 }) });
+    const adminNode = createNode({ identity: { name: "admin" }, listen: { port: 0 }, discovery: { registry: createRegistry({ kv, ttlMs: 1000 }) } });
     adminNode.service(MonitorService, store.service());
     node = await adminNode.start();
     // A little traffic so the numbers move.

@@ -44,7 +44,7 @@ describe("admin security (real HTTP)", () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "goms-admin-sec-"));
-    node = await createNode({ name: "admin-test", port: 0 }).start();
+    node = await createNode({ identity: { name: "admin-test" }, listen: { port: 0 } }).start();
     admin = await createAdmin({ node, store, dataDir: dir, port: 0, supervisors: [{ name: "local", url: "http://u:p@127.0.0.1:1" }], pollMs: 60_000 });
     base = admin.url;
   });

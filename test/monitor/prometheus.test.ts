@@ -52,7 +52,7 @@ function hasPromtool(): boolean {
 
 describe("prometheus metrics", () => {
   it("exposes calls, durations, in-flight, peers and process metrics in valid text format", async () => {
-    const s = await nodes.start({ name: "prom-s", port: 0 }, (n) =>
+    const s = await nodes.start({ identity: { name: "prom-s" }, listen: { port: 0 } }, (n) =>
       n.service(AddServer, {
         add(req) {
           if (req.a < 0) throw new GomsError("negative", Code.InvalidArgument);
@@ -60,7 +60,7 @@ describe("prometheus metrics", () => {
         },
       }),
     );
-    const c = await nodes.start({ name: "prom-c", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const c = await nodes.start({ identity: { name: "prom-c" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
     const collector = createCollector({ node: s });
     collectors.push(collector);
     const registry = createMetrics({ node: s, collector });

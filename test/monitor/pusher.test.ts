@@ -24,9 +24,9 @@ describe("pusher", () => {
     cleanups.push(() => void kv.close());
     const registry = createRegistry({ kv });
     const store = track(createMonitorStore({ sweepMs: 0 }));
-    await nodes.start({ name: "admin", port: 0, registry }, (n) => n.service(MonitorService, store.service()));
-    const worker = await nodes.start({ name: "worker", port: 0, registry }, (n) => n.service(AddServer, { add: (r) => ({ sum: r.a + r.b }) }));
-    const caller = await nodes.start({ name: "caller", registry });
+    await nodes.start({ identity: { name: "admin" }, listen: { port: 0 }, discovery: { registry } }, (n) => n.service(MonitorService, store.service()));
+    const worker = await nodes.start({ identity: { name: "worker" }, listen: { port: 0 }, discovery: { registry } }, (n) => n.service(AddServer, { add: (r) => ({ sum: r.a + r.b }) }));
+    const caller = await nodes.start({ identity: { name: "caller" }, discovery: { registry } });
     const mon = track(startMonitoring({ node: worker, intervalMs: 100 }));
     track(startMonitoring({ node: caller, intervalMs: 100 }));
     for (let i = 0; i < 5; i++) await caller.client(AddServer).add({ a: i, b: 1 });
@@ -47,13 +47,13 @@ describe("pusher", () => {
   it("pins pushes to `target`, honours PushResponse.interval_ms, counts failures without throwing", async () => {
     const storeA = track(createMonitorStore({ sweepMs: 0, pushIntervalMs: 150 }));
     const storeB = track(createMonitorStore({ sweepMs: 0 }));
-    const a = await nodes.start({ name: "admin-a", port: 0 }, (n) => n.service(MonitorService, storeA.service()));
-    const b = await nodes.start({ name: "admin-b", port: 0 }, (n) => n.service(MonitorService, storeB.service()));
+    const a = await nodes.start({ identity: { name: "admin-a" }, listen: { port: 0 } }, (n) => n.service(MonitorService, storeA.service()));
+    const b = await nodes.start({ identity: { name: "admin-b" }, listen: { port: 0 } }, (n) => n.service(MonitorService, storeB.service()));
     const peers = [
       { host: "127.0.0.1", port: a.port },
       { host: "127.0.0.1", port: b.port },
     ];
-    const node = await nodes.start({ name: "pinned", peers });
+    const node = await nodes.start({ identity: { name: "pinned" }, peers: { addresses: peers } });
     const mon = track(startMonitoring({ node, intervalMs: 60_000, target: "admin-a" }));
     for (let i = 0; i < 3; i++) assert.equal(await mon.pushNow(), true);
     assert.equal(storeA.series("pinned").length, 3);
@@ -61,7 +61,7 @@ describe("pusher", () => {
     assert.equal(mon.intervalMs, 150, "the admin asked for 150 ms");
     await until(() => mon.counters().pushes >= 4, 3000, "timer push at the new interval");
 
-    const lonely = await nodes.start({ name: "lonely", defaultTimeoutMs: 200 });
+    const lonely = await nodes.start({ identity: { name: "lonely" }, calls: { defaultTimeoutMs: 200 } });
     const failing = track(startMonitoring({ node: lonely, intervalMs: 100 }));
     assert.equal(await failing.pushNow(), false);
     await until(() => failing.counters().failures >= 2, 3000, "timer failures");

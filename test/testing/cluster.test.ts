@@ -13,7 +13,7 @@ afterEach(async () => {
 
 function db(name: string) {
   return {
-    name,
+    identity: { name },
     setup: (n: GomsNode) =>
       n.service(DB, {
         query: (_r, ctx) => {
@@ -36,7 +36,7 @@ describe("testing harness: createCluster", () => {
     cluster = await createCluster({ ttlMs: 500 });
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
-    const q = await cluster.add({ name: "q" });
+    const q = await cluster.add({ identity: { name: "q" } });
     assert.deepEqual([...(await servedBy(q, 8))].sort(), ["db0", "db1"]);
     // A node that joins later is used without any restart.
     await cluster.add(db("db2"));
@@ -52,7 +52,7 @@ describe("testing harness: createCluster", () => {
     cluster = await createCluster({ ttlMs: 500 });
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
-    const q = await cluster.add({ name: "q" });
+    const q = await cluster.add({ identity: { name: "q" } });
     await servedBy(q, 4);
     const t0 = Date.now();
     await cluster.kill("db1");
@@ -66,7 +66,7 @@ describe("testing harness: createCluster", () => {
     cluster = await createCluster({ ttlMs: 500 });
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
-    const q = await cluster.add({ name: "q", defaultTimeoutMs: 1500 });
+    const q = await cluster.add({ identity: { name: "q" }, calls: { defaultTimeoutMs: 1500 } });
     await servedBy(q, 4);
     cluster.partition("q", "db1");
     // Heartbeats (200 ms / 1 s in the harness) drop the silent link; calls keep working through db0.
@@ -85,7 +85,7 @@ describe("testing harness: createCluster", () => {
     cluster = await createCluster({ ttlMs: 500 });
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
-    const q = await cluster.add({ name: "q" });
+    const q = await cluster.add({ identity: { name: "q" } });
     await servedBy(q, 2);
     // Calls keep working throughout: the registry forgetting the nodes does not drop their healthy connections.
     let failures = 0;
