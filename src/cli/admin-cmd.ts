@@ -39,6 +39,7 @@ function fail(msg: string): never {
   process.exit(1);
 }
 
+
 /** `goms admin`: the admin console (docs/admin.md). */
 export function registerAdminCommand(program: Command): Command {
   return program
@@ -67,17 +68,21 @@ export function registerAdminCommand(program: Command): Command {
       await node.start();
       const metrics = createMetrics({ node, collector: createCollector({ node }) });
       const password = process.env["GOMS_ADMIN_PASSWORD"];
-      const admin = await createAdmin({
-        node,
-        store,
-        ...(kv ? { registry: kv } : {}),
-        supervisors: o.supervisor,
-        metricsHandler: metricsHandler(metrics),
-        dataDir: o.dataDir,
-        port: o.port,
-        host: o.host,
-        ...(password ? { bootstrapUser: { name: o.adminUser, password } } : {}),
-      }).catch((e: unknown) => fail((e as Error).message));
+      // Bad options throw from createAdmin, listen errors reject from start(): both end here.
+      const admin = await Promise.resolve()
+        .then(() =>
+          createAdmin({
+            node,
+            store,
+            ...(kv ? { registry: kv } : {}),
+            supervisors: o.supervisor,
+            metricsHandler: metricsHandler(metrics),
+            dataDir: o.dataDir,
+            listen: { port: o.port, host: o.host },
+            ...(password ? { bootstrapUser: { name: o.adminUser, password } } : {}),
+          }).start(),
+        )
+        .catch((e: unknown) => fail((e as Error).message));
       process.stdout.write(`goms admin on ${admin.url} (node ${o.name} on ${o.host}:${node.port}${url ? `, registry ${url}` : ""})\n`);
       for (const s of o.supervisor) process.stdout.write(`  supervisord ${s.name}: ${new URL(s.url).host}\n`);
       if (admin.setupToken) {

@@ -4,7 +4,7 @@ import { createGateway } from "../gateway/index.js";
 import { createRegistry, embeddedKv } from "../registry/index.js";
 import { createNode } from "../rpc/index.js";
 import { createAdmin } from "../admin/index.js";
-import { createMonitorStore, MonitorService, startMonitoring } from "../monitor/index.js";
+import { createMonitorStore, MonitorService, createMonitoring } from "../monitor/index.js";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -54,8 +54,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   await adminNode.start();
   const dataDir = await mkdtemp(join(tmpdir(), "goms-demo-admin-"));
   const password = randomBytes(12).toString("base64url");
-  const admin = await createAdmin({ node: adminNode, store, registry: kv, supervisors: [], dataDir, port: o.adminPort, host: "127.0.0.1", bootstrapUser: { name: "admin", password } });
-  const pushers = [db, gate].map((node) => startMonitoring({ node, intervalMs: 2000 }));
+  const admin = await createAdmin({ node: adminNode, store, registry: kv, supervisors: [], dataDir, listen: { port: o.adminPort, host: "127.0.0.1" }, bootstrapUser: { name: "admin", password } }).start();
+  const pushers = await Promise.all([db, gate].map((node) => createMonitoring({ node, intervalMs: 2000 }).start()));
 
   o.out("goms demo: everything on the embedded default, in one process");
   o.out(`  registry  embedded (in-process watch store)`);
@@ -71,7 +71,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   o.out(`  npx goms call --addr 127.0.0.1:${db.port} DB.Query '{"key":"123"}'`);
 
   const shutdown = async (): Promise<void> => {
-    for (const p of pushers) p.stop();
+    for (const p of pushers) await p.close();
     await admin.close();
     store.close();
     await adminNode.close({ graceMs: 500 });

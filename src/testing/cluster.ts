@@ -1,4 +1,4 @@
-import { createNode, type GomsNode, type NodeDiscoveryOptions, type NodeOptions } from "../rpc/index.js";
+import { Code, createNode, GomsError, type GomsNode, type NodeDiscoveryOptions, type NodeOptions } from "../rpc/index.js";
 import { MemoryNetwork } from "../internal/transport/memory.js";
 import { createRegistry, type Registry } from "../registry/registry.js";
 import { createWatchServer, type WatchServer } from "../watch/server.js";
@@ -56,11 +56,18 @@ export class Cluster {
 
   /** The watch server acting as registry (replaced by restartRegistry()). */
   get registryServer(): WatchServer {
-    if (!this.watch) throw new Error("cluster is not started");
+    if (!this.watch) throw new GomsError("the cluster is not started", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" });
     return this.watch;
   }
 
-  async startRegistry(): Promise<void> {
+  /** Starts the registry; then add() nodes. */
+  async start(): Promise<this> {
+    if (this.watch) throw new GomsError("the cluster was already started", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" });
+    await this.startRegistry();
+    return this;
+  }
+
+  private async startRegistry(): Promise<void> {
     this.watch = await createWatchServer({
       listen: { host: REGISTRY_HOST, port: REGISTRY_PORT },
       transport: this.network.transport("registry"),
@@ -70,6 +77,7 @@ export class Cluster {
 
   /** Starts a node registered in the cluster's registry. */
   async add(opts: ClusterNodeOptions): Promise<GomsNode> {
+    if (!this.watch) throw new GomsError("start() the cluster before adding nodes", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" });
     const { setup, identity, peers, limits, discovery, ...rest } = opts;
     const name = identity.name;
     const transport = this.network.transport(name);
@@ -93,7 +101,7 @@ export class Cluster {
 
   node(name: string): GomsNode {
     const m = this.members.get(name);
-    if (!m) throw new Error(`no node ${name} in the cluster`);
+    if (!m) throw new GomsError(`no node ${name} in the cluster`, Code.NotFound);
     return m.node;
   }
 
@@ -107,12 +115,12 @@ export class Cluster {
     await m.kv.close().catch(() => undefined);
   }
 
-  /** Stops a node gracefully (deregisters, drains). */
-  async stop(name: string): Promise<void> {
+  /** Stops a node gracefully (deregisters, drains its calls within `graceMs`, default 500). */
+  async stop(name: string, options: { graceMs?: number } = {}): Promise<void> {
     const m = this.members.get(name);
     if (!m) return;
     this.members.delete(name);
-    await m.node.close({ graceMs: 500 });
+    await m.node.close({ graceMs: options.graceMs ?? 500 });
     await m.registry.close();
     await m.kv.close();
   }
@@ -147,14 +155,14 @@ export class Cluster {
     await this.startRegistry();
   }
 
-  async close(): Promise<void> {
-    for (const name of [...this.members.keys()]) await this.stop(name).catch(() => undefined);
-    await this.watch?.close();
+  /** Stops every node (each draining within `graceMs`, default 500), then the registry. */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    for (const name of [...this.members.keys()]) await this.stop(name, options).catch(() => undefined);
+    await this.watch?.close(options);
   }
 }
 
-export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  const c = new Cluster(opts);
-  await c.startRegistry();
-  return c;
+/** Creates a cluster; start() starts its registry. */
+export function createCluster(opts: ClusterOptions = {}): Cluster {
+  return new Cluster(opts);
 }

@@ -59,7 +59,7 @@ describe("admin console in headless Chromium", () => {
       for (let i = 0; i < 5; i++) void db.query({ key: "a" }, { timeoutMs: 500 }).catch(() => undefined);
     }, 50);
     dir = await mkdtemp(join(tmpdir(), "goms-admin-ui-"));
-    admin = await createAdmin({ node, store, registry: kv, dataDir: dir, port: 0, supervisors: [{ name: "local", url: sup.url }], bootstrapUser: { name: "ops", password: "operator password" }, pollMs: 300 });
+    admin = await createAdmin({ node, store, registry: kv, dataDir: dir, listen: { port: 0 }, supervisors: [{ name: "local", url: sup.url }], bootstrapUser: { name: "ops", password: "operator password" }, pollMs: 300 }).start();
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
     page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
     if (!UPDATE_DOCS) SHOTS = join(dir, "screenshots");

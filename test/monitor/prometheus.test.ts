@@ -7,7 +7,7 @@ import { afterEach, describe, it } from "node:test";
 import { register as globalRegistry } from "prom-client";
 import { Code, GomsError } from "../../src/rpc/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
-import { createCollector, createMetrics, serveMetrics, type Collector } from "../../src/monitor/index.js";
+import { createCollector, createMetrics, createMetricsServer, type Collector } from "../../src/monitor/index.js";
 import { NodeSet } from "../helpers.js";
 
 const nodes = new NodeSet();
@@ -68,7 +68,7 @@ describe("prometheus metrics", () => {
     for (let i = 0; i < 4; i++) await c.client(AddServer).add({ a: i });
     await assert.rejects(c.client(AddServer).add({ a: -1 }));
 
-    const srv = await serveMetrics({ registry, port: 0 });
+    const srv = await createMetricsServer({ registry, listen: { port: 0 } }).start();
     try {
       const res = await fetch(`http://127.0.0.1:${srv.port}/metrics`);
       assert.equal(res.status, 200);

@@ -3,18 +3,18 @@ import { afterEach, describe, it } from "node:test";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { MonitorService } from "../../src/gen/goms/v1/monitor_pb.js";
 import { createRegistry, embeddedKv } from "../../src/registry/index.js";
-import { createMonitorStore, startMonitoring, type Monitoring, type MonitorStore } from "../../src/monitor/index.js";
+import { createMonitorStore, createMonitoring, type Monitoring, type MonitorStore } from "../../src/monitor/index.js";
 import { NodeSet, until } from "../helpers.js";
 
 const nodes = new NodeSet();
-const cleanups: Array<() => void> = [];
+const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) c();
+  for (const c of cleanups.splice(0)) await c();
   await nodes.closeAll();
 });
 
 function track<T extends Monitoring | MonitorStore>(x: T): T {
-  cleanups.push(() => ("stop" in x ? x.stop() : x.close()));
+  cleanups.push(() => x.close());
   return x;
 }
 
@@ -27,8 +27,8 @@ describe("pusher", () => {
     await nodes.start({ identity: { name: "admin" }, listen: { port: 0 }, discovery: { registry } }, (n) => n.service(MonitorService, store.service()));
     const worker = await nodes.start({ identity: { name: "worker" }, listen: { port: 0 }, discovery: { registry } }, (n) => n.service(AddServer, { add: (r) => ({ sum: r.a + r.b }) }));
     const caller = await nodes.start({ identity: { name: "caller" }, discovery: { registry } });
-    const mon = track(startMonitoring({ node: worker, intervalMs: 100 }));
-    track(startMonitoring({ node: caller, intervalMs: 100 }));
+    const mon = await track(createMonitoring({ node: worker, intervalMs: 100 })).start();
+    await track(createMonitoring({ node: caller, intervalMs: 100 })).start();
     for (let i = 0; i < 5; i++) await caller.client(AddServer).add({ a: i, b: 1 });
 
     await until(() => store.node("worker") !== undefined && store.node("caller") !== undefined, 5000, "pushes from both nodes");
@@ -54,7 +54,7 @@ describe("pusher", () => {
       { host: "127.0.0.1", port: b.port },
     ];
     const node = await nodes.start({ identity: { name: "pinned" }, peers: { addresses: peers } });
-    const mon = track(startMonitoring({ node, intervalMs: 60_000, target: "admin-a" }));
+    const mon = await track(createMonitoring({ node, intervalMs: 60_000, target: "admin-a" })).start();
     for (let i = 0; i < 3; i++) assert.equal(await mon.pushNow(), true);
     assert.equal(storeA.series("pinned").length, 3);
     assert.equal(storeB.node("pinned"), undefined);
@@ -62,7 +62,7 @@ describe("pusher", () => {
     await until(() => mon.counters().pushes >= 4, 3000, "timer push at the new interval");
 
     const lonely = await nodes.start({ identity: { name: "lonely" }, calls: { defaultTimeoutMs: 200 } });
-    const failing = track(startMonitoring({ node: lonely, intervalMs: 100 }));
+    const failing = await track(createMonitoring({ node: lonely, intervalMs: 100 })).start();
     assert.equal(await failing.pushNow(), false);
     await until(() => failing.counters().failures >= 2, 3000, "timer failures");
     assert.equal(failing.counters().pushes, 0);

@@ -33,7 +33,7 @@ async function servedBy(q: GomsNode, n: number): Promise<Set<string>> {
 
 describe("testing harness: createCluster", () => {
   it("discovers nodes through the registry and spreads calls", async () => {
-    cluster = await createCluster({ ttlMs: 500 });
+    cluster = await createCluster({ ttlMs: 500 }).start();
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
     const q = await cluster.add({ identity: { name: "q" } });
@@ -49,7 +49,7 @@ describe("testing harness: createCluster", () => {
   });
 
   it("a killed node leaves routing within its lease TTL; idempotent calls never fail meanwhile", async () => {
-    cluster = await createCluster({ ttlMs: 500 });
+    cluster = await createCluster({ ttlMs: 500 }).start();
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
     const q = await cluster.add({ identity: { name: "q" } });
@@ -63,7 +63,7 @@ describe("testing harness: createCluster", () => {
   });
 
   it("partitions and delays links", async () => {
-    cluster = await createCluster({ ttlMs: 500 });
+    cluster = await createCluster({ ttlMs: 500 }).start();
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
     const q = await cluster.add({ identity: { name: "q" }, calls: { defaultTimeoutMs: 1500 } });
@@ -82,7 +82,7 @@ describe("testing harness: createCluster", () => {
   });
 
   it("the registry restarts empty: every node registers again by itself within 2 TTLs", async () => {
-    cluster = await createCluster({ ttlMs: 500 });
+    cluster = await createCluster({ ttlMs: 500 }).start();
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
     const q = await cluster.add({ identity: { name: "q" } });
