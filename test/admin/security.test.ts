@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -214,6 +215,21 @@ describe("admin security (real HTTP)", () => {
       assert.equal((await http(admin2.url, "GET", "/api/nodes", { cookie: s.cookie })).status, 200);
     } finally {
       await admin2.close();
+    }
+  });
+
+  it("createAdmin touches nothing until start(); start() twice is refused", async () => {
+    const fresh = join(dir, "fresh");
+    const a = createAdmin({ node, store, dataDir: fresh, listen: { port: 0 } });
+    assert.equal(existsSync(fresh), false, "no data dir before start()");
+    assert.equal(a.setupToken, undefined);
+    assert.equal(await a.start(), a);
+    try {
+      assert.equal(existsSync(fresh), true);
+      assert.ok(a.setupToken);
+      await assert.rejects(a.start(), (e: GomsError) => e.reason === "GOMS_ERR_BAD_STATE");
+    } finally {
+      await a.close({ graceMs: 100 });
     }
   });
 });

@@ -68,4 +68,16 @@ describe("pusher", () => {
     assert.equal(failing.counters().pushes, 0);
     assert.ok(failing.counters().lastError);
   });
+
+  it("starts once, and pushes nothing by timer after close()", async () => {
+    const lonely = await nodes.start({ identity: { name: "lonely" }, calls: { defaultTimeoutMs: 200 } });
+    const mon = createMonitoring({ node: lonely, intervalMs: 100 });
+    assert.equal(await mon.start(), mon);
+    await assert.rejects(mon.start(), (e: unknown) => e instanceof Error && /already started/.test(e.message));
+    await until(() => mon.counters().failures >= 1, 3000, "a timer push");
+    await mon.close({ graceMs: 1000 });
+    const after = mon.counters().failures + mon.counters().pushes;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(mon.counters().failures + mon.counters().pushes, after, "no push after close()");
+  });
 });

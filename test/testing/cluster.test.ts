@@ -32,6 +32,16 @@ async function servedBy(q: GomsNode, n: number): Promise<Set<string>> {
 }
 
 describe("testing harness: createCluster", () => {
+  it("start() resolves with the cluster; nodes are added only after it", async () => {
+    const c = createCluster({ ttlMs: 500 });
+    await assert.rejects(c.add({ identity: { name: "early" } }), (e: unknown) => GomsError.is(e) && e.reason === "GOMS_ERR_BAD_STATE");
+    cluster = c;
+    assert.equal(await c.start(), c);
+    await assert.rejects(c.start(), (e: unknown) => GomsError.is(e) && e.reason === "GOMS_ERR_BAD_STATE");
+    const q = await c.add({ identity: { name: "q" } });
+    assert.equal(c.node("q"), q);
+  });
+
   it("discovers nodes through the registry and spreads calls", async () => {
     cluster = await createCluster({ ttlMs: 500 }).start();
     await cluster.add(db("db0"));
