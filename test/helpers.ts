@@ -27,3 +27,16 @@ export async function until(fn: () => boolean, ms = 5000, what = "condition"): P
     await sleep(10);
   }
 }
+
+/** Overrides for a node's options: any group, each given in part. */
+export type NodeOptionsPatch = { [K in keyof NodeOptions]?: K extends "transport" ? NodeOptions[K] : Partial<NonNullable<NodeOptions[K]>> };
+
+/** `base` with `patch` applied group by group (a patched group keeps the base's other fields). */
+export function withNodeOptions(base: NodeOptions, patch: NodeOptionsPatch = {}): NodeOptions {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    const b = out[k];
+    out[k] = k !== "transport" && typeof b === "object" && b !== null ? { ...b, ...(v as object) } : v;
+  }
+  return out as unknown as NodeOptions;
+}

@@ -55,7 +55,7 @@ export async function runRegistrySuite(o: RegistrySuiteOptions): Promise<number>
   rows.push(await measure("embedded (in-process)", local, local, changes));
   await local.close();
 
-  const server = await createWatchServer({ port: 0 }).start();
+  const server = await createWatchServer({ listen: { port: 0 } }).start();
   const url = `watch://127.0.0.1:${server.port}`;
   const wc1 = createWatchClient({ url });
   const wc2 = createWatchClient({ url });

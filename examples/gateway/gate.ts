@@ -17,7 +17,7 @@ const { values } = parseArgs({
   },
 });
 const { kv, registry } = await openRegistry(registryUrl(values.registry));
-const node = createNode({ name: "gate0", id: 1, host: values.host, port: Number(values.port), registry, connectAll: true });
+const node = createNode({ identity: { name: "gate0", id: 1 }, listen: { host: values.host, port: Number(values.port) }, discovery: { registry, connectAll: true } });
 await node.start();
 const gateway = await createGateway({ node, listen: { port: Number(values["http-port"]), host: values.host } }).start();
 const httpPort = gateway.port;

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { createNode } from "../../src/rpc/index.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { openRegistry, registryUrl } from "../shared/registry-arg.js";
-import { startMonitoring } from "../../src/monitor/index.js";
+import { createMonitoring } from "../../src/monitor/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -18,7 +18,7 @@ const id = Number(values.id);
 const port = Number(values.port ?? 10001 + 2 * id);
 const { kv, registry } = await openRegistry(registryUrl(values.registry));
 const data = new Map<string, string>();
-const node = createNode({ name: `db${id}`, id, host: values.host, port, registry });
+const node = createNode({ identity: { name: `db${id}`, id }, listen: { host: values.host, port }, discovery: { registry } });
 node.service(DB, {
   update(req) {
     data.set(req.key, req.value);
@@ -32,8 +32,8 @@ node.service(DB, {
 });
 await node.start();
 // Push stats to the admin console (goms admin) every 5 s, when one is running.
-const monitoring = startMonitoring({ node, intervalMs: Number(process.env["GOMS_MONITOR_INTERVAL_MS"] ?? 5000) });
+const monitoring = await createMonitoring({ node, intervalMs: Number(process.env["GOMS_MONITOR_INTERVAL_MS"] ?? 5000) }).start();
 console.log(`db${id} serving goms.examples.v1.DB on ${values.host}:${node.port} (registry ${kv.kind})`);
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => void Promise.resolve(monitoring.stop()).then(() => node.close({ graceMs: 2000 })).then(() => kv.close()).then(() => process.exit(0)));
+  process.once(sig, () => void monitoring.close().then(() => node.close({ graceMs: 2000 })).then(() => kv.close()).then(() => process.exit(0)));
 }

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { Code, createNode, GomsError } from "../../src/rpc/index.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { openRegistry, registryUrl } from "../shared/registry-arg.js";
-import { startMonitoring } from "../../src/monitor/index.js";
+import { createMonitoring } from "../../src/monitor/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -17,10 +17,10 @@ const { values } = parseArgs({
 });
 const intervalMs = Number(values.interval ?? process.env["GOMS_QUERY_INTERVAL_MS"] ?? 10_000);
 const { kv, registry } = await openRegistry(registryUrl(values.registry));
-const node = createNode({ name: "query0", id: 1, host: values.host, port: Number(values.port), registry });
+const node = createNode({ identity: { name: "query0", id: 1 }, listen: { host: values.host, port: Number(values.port) }, discovery: { registry } });
 await node.start();
 // Push stats to the admin console (goms admin) every 5 s, when one is running.
-const monitoring = startMonitoring({ node, intervalMs: Number(process.env["GOMS_MONITOR_INTERVAL_MS"] ?? 5000) });
+const monitoring = await createMonitoring({ node, intervalMs: Number(process.env["GOMS_MONITOR_INTERVAL_MS"] ?? 5000) }).start();
 console.log(`query0 on ${values.host}:${node.port}, querying DB every ${intervalMs} ms`);
 const db = node.detailedClient(DB);
 const everyDb = node.broadcast(DB);
@@ -46,7 +46,10 @@ const timer = setInterval(() => {
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
     clearInterval(timer);
-    monitoring.stop();
-    void node.close({ graceMs: 2000 }).then(() => kv.close()).then(() => process.exit(0));
+    void monitoring
+      .close()
+      .then(() => node.close({ graceMs: 2000 }))
+      .then(() => kv.close())
+      .then(() => process.exit(0));
   });
 }

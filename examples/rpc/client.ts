@@ -13,7 +13,7 @@ const { values } = parseArgs({
   },
 });
 
-const node = createNode({ name: "rpc-client", peers: [{ host: values.host, port: Number(values.port), name: "rpc0" }] });
+const node = createNode({ identity: { name: "rpc-client" }, peers: { addresses: [{ host: values.host, port: Number(values.port), name: "rpc0" }] } });
 await node.start();
 try {
   const add = node.client(AddServer);

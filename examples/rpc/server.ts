@@ -6,7 +6,7 @@ import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 
 const { values } = parseArgs({ options: { port: { type: "string", default: "12323" }, host: { type: "string", default: "127.0.0.1" } } });
 
-const node = createNode({ name: "rpc0", id: 0, host: values.host, port: Number(values.port) });
+const node = createNode({ identity: { name: "rpc0", id: 0 }, listen: { host: values.host, port: Number(values.port) } });
 node.service(AddServer, {
   add(req) {
     return { sum: req.a + req.b };

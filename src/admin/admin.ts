@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { AuditLog } from "./audit.js";
 import type { AdminState, Req, Route } from "./context.js";
 import { gomsError } from "../errors/index.js";
 import { clientIp, IpSet } from "../internal/http/client-ip.js";
 import { sendError } from "../internal/http/json.js";
+import { closeHttp, httpUrl, listenHttp } from "../internal/http/server.js";
 import { MethodCatalog } from "./methods.js";
 import type { AdminOptions } from "./options.js";
 import { ProcessControl } from "./processes.js";
@@ -17,19 +17,6 @@ import { SseHub } from "./sse.js";
 import { defaultUiDir, serveUi } from "./static.js";
 import { LoginThrottle } from "./throttle.js";
 import { allows, passwordProblem, UserStore, validUserName } from "./users.js";
-
-export interface Admin {
-  readonly server: Server;
-  readonly port: number;
-  /** http://host:port */
-  readonly url: string;
-  /**
-   * One-time token for POST /api/setup when no user exists and no bootstrap
-   * user was given; undefined otherwise. Print it for the operator.
-   */
-  readonly setupToken: string | undefined;
-  close(): Promise<void>;
-}
 
 const ROUTES: Route[] = [...authRoutes, ...readRoutes, ...operatorRoutes];
 
@@ -98,77 +85,124 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, s: AdminState
   await route.handle(r, s);
 }
 
+/** Default for `close()`: admin requests are short (method calls have their own deadline). */
+const DEFAULT_GRACE_MS = 2000;
+
 /**
  * The admin console: JSON API under /api/, live events over SSE, the built UI
  * at /, and /metrics when a handler is given. See docs/admin.md.
+ * Create with createAdmin(); start() loads the users and listens.
  */
-export async function createAdmin(opts: AdminOptions): Promise<Admin> {
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  const users = new UserStore(opts.dataDir);
-  await users.load();
-  const audit = new AuditLog(opts.dataDir);
-  let setupToken: string | undefined;
-  if (users.size === 0) {
+export class Admin {
+  /** The node:http server (listening after start()). */
+  readonly server: Server;
+  private readonly opts: AdminOptions;
+  private readonly trusted: IpSet;
+  private readonly events = new SseHub();
+  private state: AdminState | undefined;
+  private boundPort = 0;
+  private readonly cleanups: (() => void)[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: AdminOptions) {
+    // Options are checked here, so that a bad one fails before anything touches the disk or the network.
     const b = opts.bootstrapUser;
     if (b) {
       if (!validUserName(b.name)) throw gomsError("GOMS_ERR_INVALID_OPTION", { option: "bootstrapUser.name", problem: `${JSON.stringify(b.name)} is not a valid user name` });
       const problem = passwordProblem(b.password);
       if (problem) throw gomsError("GOMS_ERR_INVALID_OPTION", { option: "bootstrapUser.password", problem });
-      await users.set(b.name, b.password, "admin");
-      await audit.record({ user: "-", ip: "-", action: "setup", target: b.name, outcome: "ok", detail: "bootstrap user created" });
-    } else {
-      setupToken = randomBytes(18).toString("base64url");
     }
-  }
-  const events = new SseHub();
-  const state: AdminState = {
-    opts,
-    trusted: new IpSet(typeof opts.trustProxy === "string" ? [opts.trustProxy] : (opts.trustProxy ?? []), "trustProxy"),
-    users,
-    sessions: new Sessions(await loadSecret(opts.dataDir)),
-    throttle: new LoginThrottle(),
-    audit,
-    processes: new ProcessControl(opts.supervisors ?? [], () => events.size > 0 && events.send("processes", processRows(state)), opts.pollMs ?? 1000),
-    methods: new MethodCatalog(opts.node),
-    events,
-    setupToken,
-  };
-  const unsubscribe = opts.store.subscribe((ev) => {
-    if (events.size > 0) events.send("monitor", ev);
-  });
-  const unAudit = audit.onEntry((e) => {
-    if (events.size > 0) events.send("audit", e);
-  });
-  const uiDir = opts.uiDir ?? defaultUiDir();
-  const server = createServer((req, res) => {
-    dispatch(req, res, state, uiDir).catch((e: unknown) => sendError(res, e));
-  });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 60_000;
-  const host = opts.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 8092, host, () => {
-      server.off("error", reject);
-      resolve();
+    this.opts = opts;
+    this.trusted = new IpSet(typeof opts.trustProxy === "string" ? [opts.trustProxy] : (opts.trustProxy ?? []), "trustProxy");
+    const uiDir = opts.uiDir ?? defaultUiDir();
+    this.server = createServer((req, res) => {
+      // The server listens only once start() has set the state.
+      const state = this.state;
+      if (state === undefined) return sendError(res, gomsError("GOMS_ERR_BAD_STATE", { why: "the admin console is not started" }));
+      dispatch(req, res, state, uiDir).catch((e: unknown) => sendError(res, e));
     });
-  });
-  state.processes.start();
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    get setupToken() {
-      return state.setupToken;
-    },
-    async close() {
-      unsubscribe();
-      unAudit();
-      state.processes.stop();
-      events.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 60_000;
+  }
+
+  /** The port the console listens on (after start). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** http://host:port */
+  get url(): string {
+    return httpUrl(this.opts.listen?.host ?? "127.0.0.1", this.boundPort);
+  }
+
+  /**
+   * One-time token for POST /api/setup when no user exists and no bootstrap
+   * user was given; undefined otherwise (and before start). Print it for the operator.
+   */
+  get setupToken(): string | undefined {
+    return this.state?.setupToken;
+  }
+
+  /** Creates the data directory, loads the users (creating the bootstrap user), listens and starts polling supervisord. */
+  async start(): Promise<this> {
+    if (this.state !== undefined || this.closing !== undefined) throw gomsError("GOMS_ERR_BAD_STATE", { why: "the admin console was already started" });
+    const opts = this.opts;
+    await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+    const users = new UserStore(opts.dataDir);
+    await users.load();
+    const audit = new AuditLog(opts.dataDir);
+    let setupToken: string | undefined;
+    if (users.size === 0) {
+      const b = opts.bootstrapUser;
+      if (b) {
+        await users.set(b.name, b.password, "admin");
+        await audit.record({ user: "-", ip: "-", action: "setup", target: b.name, outcome: "ok", detail: "bootstrap user created" });
+      } else {
+        setupToken = randomBytes(18).toString("base64url");
+      }
+    }
+    const events = this.events;
+    const state: AdminState = {
+      opts,
+      trusted: this.trusted,
+      users,
+      sessions: new Sessions(await loadSecret(opts.dataDir)),
+      throttle: new LoginThrottle(),
+      audit,
+      processes: new ProcessControl(opts.supervisors ?? [], () => events.size > 0 && events.send("processes", processRows(state)), opts.pollMs ?? 1000),
+      methods: new MethodCatalog(opts.node),
+      events,
+      setupToken,
+    };
+    this.state = state;
+    this.boundPort = await listenHttp(this.server, opts.listen?.port ?? 8092, opts.listen?.host ?? "127.0.0.1");
+    this.cleanups.push(
+      opts.store.subscribe((ev) => {
+        if (events.size > 0) events.send("monitor", ev);
+      }),
+      audit.onEntry((e) => {
+        if (events.size > 0) events.send("audit", e);
+      }),
+    );
+    state.processes.start();
+    return this;
+  }
+
+  /**
+   * Stops polling, ends the live event streams, lets requests in flight finish
+   * within `graceMs` (default 2000), then closes every connection.
+   */
+  close(options: { graceMs?: number } = {}): Promise<void> {
+    return (this.closing ??= (async () => {
+      for (const f of this.cleanups.splice(0)) f();
+      this.state?.processes.stop();
+      this.events.close();
+      await closeHttp(this.server, options.graceMs ?? DEFAULT_GRACE_MS);
+    })());
+  }
+}
+
+/** Creates the admin console; call start(). Throws on invalid options. */
+export function createAdmin(opts: AdminOptions): Admin {
+  return new Admin(opts);
 }

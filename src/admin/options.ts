@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MonitorStoreView } from "../monitor/store-types.js";
 import type { KvBackend, Registry } from "../registry/index.js";
+import type { HttpListen } from "../internal/http/server.js";
 import type { GomsNode } from "../rpc/index.js";
 import type { SupervisorConfig } from "./supervisor.js";
 
@@ -15,10 +16,8 @@ export interface AdminOptions {
   supervisors?: readonly SupervisorConfig[];
   /** users.json, secret and audit.jsonl live here. */
   dataDir: string;
-  /** HTTP port (default 8092; 0 picks a free one). */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
+  /** Where start() listens: default 127.0.0.1, port 8092 (0 picks a free one). */
+  listen?: HttpListen;
   /** Created as an admin on first start when no users exist. */
   bootstrapUser?: { name: string; password: string };
   /** Serves GET /metrics (e.g. Prometheus from goms/monitor); 404 without it. */

@@ -39,6 +39,7 @@ function fail(msg: string): never {
   process.exit(1);
 }
 
+
 /** `goms admin`: the admin console (docs/admin.md). */
 export function registerAdminCommand(program: Command): Command {
   return program
@@ -60,24 +61,28 @@ export function registerAdminCommand(program: Command): Command {
       const { createMonitorStore, createMetrics, createCollector, metricsHandler, MonitorService } = await import("../monitor/index.js");
       const url = o.registry ?? process.env["GOMS_REGISTRY"];
       const kv = url ? await kvFromUrl(url).catch((e: unknown) => fail(`--registry ${url}: ${(e as Error).message}`)) : undefined;
-      const node = createNode({ name: o.name, host: o.host, port: o.nodePort, ...(kv ? { registry: createRegistry({ kv }) } : {}) });
+      const node = createNode({ identity: { name: o.name }, listen: { host: o.host, port: o.nodePort }, ...(kv ? { discovery: { registry: createRegistry({ kv }) } } : {}) });
       // The admin node hosts goms.v1.MonitorService: every node's pusher finds it through the registry.
       const store = createMonitorStore({});
       node.service(MonitorService, store.service());
       await node.start();
       const metrics = createMetrics({ node, collector: createCollector({ node }) });
       const password = process.env["GOMS_ADMIN_PASSWORD"];
-      const admin = await createAdmin({
-        node,
-        store,
-        ...(kv ? { registry: kv } : {}),
-        supervisors: o.supervisor,
-        metricsHandler: metricsHandler(metrics),
-        dataDir: o.dataDir,
-        port: o.port,
-        host: o.host,
-        ...(password ? { bootstrapUser: { name: o.adminUser, password } } : {}),
-      }).catch((e: unknown) => fail((e as Error).message));
+      // Bad options throw from createAdmin, listen errors reject from start(): both end here.
+      const admin = await Promise.resolve()
+        .then(() =>
+          createAdmin({
+            node,
+            store,
+            ...(kv ? { registry: kv } : {}),
+            supervisors: o.supervisor,
+            metricsHandler: metricsHandler(metrics),
+            dataDir: o.dataDir,
+            listen: { port: o.port, host: o.host },
+            ...(password ? { bootstrapUser: { name: o.adminUser, password } } : {}),
+          }).start(),
+        )
+        .catch((e: unknown) => fail((e as Error).message));
       process.stdout.write(`goms admin on ${admin.url} (node ${o.name} on ${o.host}:${node.port}${url ? `, registry ${url}` : ""})\n`);
       for (const s of o.supervisor) process.stdout.write(`  supervisord ${s.name}: ${new URL(s.url).host}\n`);
       if (admin.setupToken) {

@@ -4,7 +4,7 @@ import { createGateway } from "../gateway/index.js";
 import { createRegistry, embeddedKv } from "../registry/index.js";
 import { createNode } from "../rpc/index.js";
 import { createAdmin } from "../admin/index.js";
-import { createMonitorStore, MonitorService, startMonitoring } from "../monitor/index.js";
+import { createMonitorStore, MonitorService, createMonitoring } from "../monitor/index.js";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31,7 +31,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const kv = embeddedKv();
   const registry = createRegistry({ kv, ttlMs: 3000 });
   const data = new Map<string, string>();
-  const db = createNode({ name: "db0", id: 0, host: "127.0.0.1", port: o.port, registry });
+  const db = createNode({ identity: { name: "db0", id: 0 }, listen: { host: "127.0.0.1", port: o.port }, discovery: { registry } });
   db.service(DB, {
     update(req) {
       data.set(req.key, req.value);
@@ -41,7 +41,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   });
   db.service(AddServer, { add: (req) => ({ sum: req.a + req.b }) });
   await db.start();
-  const gate = createNode({ name: "gate0", id: 1, registry, connectAll: true });
+  const gate = createNode({ identity: { name: "gate0", id: 1 }, discovery: { registry, connectAll: true } });
   await gate.start();
   const gateway = await createGateway({ node: gate, listen: { port: o.httpPort } }).start();
   const httpPort = gateway.port;
@@ -49,13 +49,13 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 
   // The admin console: node "admin" hosts MonitorService; db0 and gate0 push their stats to it.
   const store = createMonitorStore({});
-  const adminNode = createNode({ name: "admin", id: 2, host: "127.0.0.1", port: 0, registry });
+  const adminNode = createNode({ identity: { name: "admin", id: 2 }, listen: { host: "127.0.0.1", port: 0 }, discovery: { registry } });
   adminNode.service(MonitorService, store.service());
   await adminNode.start();
   const dataDir = await mkdtemp(join(tmpdir(), "goms-demo-admin-"));
   const password = randomBytes(12).toString("base64url");
-  const admin = await createAdmin({ node: adminNode, store, registry: kv, supervisors: [], dataDir, port: o.adminPort, host: "127.0.0.1", bootstrapUser: { name: "admin", password } });
-  const pushers = [db, gate].map((node) => startMonitoring({ node, intervalMs: 2000 }));
+  const admin = await createAdmin({ node: adminNode, store, registry: kv, supervisors: [], dataDir, listen: { port: o.adminPort, host: "127.0.0.1" }, bootstrapUser: { name: "admin", password } }).start();
+  const pushers = await Promise.all([db, gate].map((node) => createMonitoring({ node, intervalMs: 2000 }).start()));
 
   o.out("goms demo: everything on the embedded default, in one process");
   o.out(`  registry  embedded (in-process watch store)`);
@@ -71,7 +71,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   o.out(`  npx goms call --addr 127.0.0.1:${db.port} DB.Query '{"key":"123"}'`);
 
   const shutdown = async (): Promise<void> => {
-    for (const p of pushers) p.stop();
+    for (const p of pushers) await p.close();
     await admin.close();
     store.close();
     await adminNode.close({ graceMs: 500 });

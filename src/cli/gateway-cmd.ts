@@ -76,10 +76,10 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
   if (peers.length === 0 && registry === undefined) throw new GomsError("give at least one --peer host:port or a --registry URL", Code.InvalidArgument);
   const token = o.token ?? process.env["GOMS_TOKEN"];
   const node = createNode({
-    name: o.name,
-    peers,
-    ...(registry !== undefined ? { registry, connectAll: true } : {}),
-    ...(token !== undefined ? { peerToken: token } : {}),
+    identity: { name: o.name },
+    peers: { addresses: peers },
+    ...(registry !== undefined ? { discovery: { registry, connectAll: true } } : {}),
+    ...(token !== undefined ? { auth: { peerToken: token } } : {}),
   });
   await node.start();
   const opts: GatewayOptions = {

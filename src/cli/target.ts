@@ -31,10 +31,10 @@ export interface Connected {
 export async function connect(o: TargetOptions): Promise<Connected> {
   if (!o.addr) throw new Error("--addr host:port is required");
   const node = createNode({
-    name: `goms-cli-${process.pid}`,
-    peers: [parseAddr(o.addr)],
-    ...(o.token !== undefined ? { token: o.token } : {}),
-    connection: { handshakeTimeoutMs: 3000 },
+    identity: { name: `goms-cli-${process.pid}` },
+    peers: { addresses: [parseAddr(o.addr)] },
+    limits: { connection: { handshakeTimeoutMs: 3000 } },
+    ...(o.token !== undefined ? { auth: { token: o.token } } : {}),
   });
   await node.start();
   const peer = node.peerList()[0];
@@ -51,10 +51,10 @@ export async function connectRegistry(url: string, token?: string): Promise<{ no
   const kv = await kvFromUrl(url);
   const registry = createRegistry({ kv });
   const node = createNode({
-    name: `goms-cli-${process.pid}`,
-    registry,
-    ...(token !== undefined ? { token } : {}),
-    connection: { handshakeTimeoutMs: 3000 },
+    identity: { name: `goms-cli-${process.pid}` },
+    discovery: { registry },
+    limits: { connection: { handshakeTimeoutMs: 3000 } },
+    ...(token !== undefined ? { auth: { token } } : {}),
   });
   try {
     await node.start();

@@ -20,11 +20,10 @@ export interface WatchCommandOptions {
 export async function runWatchServer(o: WatchCommandOptions, out: (line: string) => void): Promise<WatchServer> {
   const token = o.token ?? process.env["GOMS_TOKEN"];
   const server = createWatchServer({
-    host: o.host,
-    port: o.port,
+    listen: { host: o.host, port: o.port },
     fsync: o.fsync,
     ...(o.dir === undefined ? {} : { dir: o.dir }),
-    ...(token === undefined || token === "" ? {} : { token }),
+    ...(token === undefined || token === "" ? {} : { auth: { token } }),
   });
   await server.start();
   const recovery = server.store.recovery;

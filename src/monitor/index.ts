@@ -1,11 +1,11 @@
 export { createCollector, type Collector, type CollectorOptions } from "./collector.js";
-export { startMonitoring, type Monitoring, type MonitoringOptions, type PushCounters } from "./pusher.js";
+export { createMonitoring, type Monitoring, type MonitoringOptions, type PushCounters } from "./pusher.js";
 export { createMonitorStore, type MonitorStore, type MonitorStoreOptions } from "./store.js";
 export type { MonitorEvent, MonitorStoreView, NodeView, SeriesPoint } from "./store-types.js";
 export { seriesPoint, mergedP99 } from "./series.js";
 export { BUCKET_BOUNDS_MS, quantileFromBuckets } from "./buckets.js";
 export type { MethodCounter } from "./method-counter.js";
-export { createMetrics, metricsHandler, serveMetrics, type MetricsOptions, type MetricsServer } from "./prometheus.js";
+export { createMetrics, createMetricsServer, metricsHandler, type MetricsOptions, type MetricsServer, type MetricsServerOptions } from "./prometheus.js";
 export {
   setupTracing,
   tracingClientInterceptor,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { codeToString, type Code } from "../errors/code.js";
+import { closeHttp, listenHttp, type HttpListen } from "../internal/http/server.js";
 import type { GomsNode } from "../rpc/node.js";
 import { BUCKET_BOUNDS_MS } from "./buckets.js";
 import type { Collector } from "./collector.js";
@@ -171,28 +171,41 @@ export function metricsHandler(registry: Registry, path = "/metrics"): RequestLi
   };
 }
 
-export interface MetricsServer {
-  readonly server: Server;
-  readonly port: number;
-  close(): Promise<void>;
+export interface MetricsServerOptions {
+  registry: Registry;
+  /** Where start() listens: default 127.0.0.1 and a free port (see `port`). */
+  listen?: HttpListen;
 }
 
-/** Serves `registry` on http://host:port/metrics. Port 0 picks a free one. */
-export function serveMetrics(opts: { registry: Registry; port: number; host?: string }): Promise<MetricsServer> {
-  const server = createServer(metricsHandler(opts.registry));
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, opts.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve({
-        server,
-        port: (server.address() as AddressInfo).port,
-        close: () =>
-          new Promise<void>((r) => {
-            server.close(() => r());
-            server.closeIdleConnections();
-          }),
-      });
-    });
-  });
+/** Serves a registry on http://host:port/metrics. Create with createMetricsServer(). */
+export class MetricsServer {
+  readonly server: Server;
+  private readonly listenOn: HttpListen;
+  private boundPort = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: MetricsServerOptions) {
+    this.server = createServer(metricsHandler(opts.registry));
+    this.listenOn = opts.listen ?? {};
+  }
+
+  /** The bound port (after start). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<this> {
+    this.boundPort = await listenHttp(this.server, this.listenOn.port ?? 0, this.listenOn.host ?? "127.0.0.1");
+    return this;
+  }
+
+  /** Lets scrapes in flight finish within `graceMs` (default 1000), then closes every connection. */
+  close(options: { graceMs?: number } = {}): Promise<void> {
+    return (this.closing ??= closeHttp(this.server, options.graceMs ?? 1000));
+  }
+}
+
+/** Creates a /metrics server for `registry`; call start(). */
+export function createMetricsServer(opts: MetricsServerOptions): MetricsServer {
+  return new MetricsServer(opts);
 }

@@ -1,7 +1,16 @@
 export { createNode, GomsNode } from "./node.js";
 export { isInternalService } from "./services.js";
 export type { CloseOptions, NodeCounters } from "./node.js";
-export type { NodeOptions } from "./node-options.js";
+export type {
+  NodeAuthOptions,
+  NodeCallsOptions,
+  NodeDiscoveryOptions,
+  NodeIdentityOptions,
+  NodeLimitsOptions,
+  NodeListenOptions,
+  NodeOptions,
+  NodePeersOptions,
+} from "./node-options.js";
 export type { PeerAddress, Peer } from "./peer.js";
 export type { HandlerContext, ParentContext, PeerInfo, Metadata } from "../internal/conn/context.js";
 export type {

@@ -9,61 +9,63 @@ import type { RetryBudgetOptions } from "./retry-budget.js";
 import type { Balancer } from "./peer-table.js";
 import type { Interceptor, ServerInterceptor } from "./types.js";
 
-export interface NodeOptions {
+/** Who the node is: sent in HELLO, published in the registry, shown by the console. */
+export interface NodeIdentityOptions {
   /** Node name, unique in the cluster (e.g. "db0"). */
   name: string;
   id?: number;
   type?: string;
+  /** Region number; with `calls.preferSameRegion`, calls stay in the region when they can. */
   region?: number;
   set?: string;
+}
+
+/** Where the node accepts connections. A node without `listen` only makes calls. */
+export interface NodeListenOptions {
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
-  /** Port to listen on; 0 picks a free one. Without a port the node only makes calls. */
+  /** Port to listen on. Default 0: a free one (see `node.port` after start). */
   port?: number;
-  /** Address other regions should dial (the Go version's "outer" address). */
+  /** Address other regions should dial, when it differs from `host` (NAT, public address). */
   outerHost?: string;
-  /** Nodes to connect to. Their HELLO tells which services they host. */
-  peers?: PeerAddress[];
-  /** Default TCP (TLS when `tls`/`peerTls` are set). Use MemoryNetwork#transport() in unit tests. */
-  transport?: Transport;
   /** Serve over TLS (mTLS with requestClientCert). */
   tls?: TlsServerOptions;
+  /** Max inbound connections. Default 10000. */
+  maxConnections?: number;
+}
+
+/** The nodes this node dials itself (besides those found through `discovery`). */
+export interface NodePeersOptions {
+  /** Nodes to connect to at start. Their HELLO tells which services they host. */
+  addresses?: PeerAddress[];
   /** Dial peers over TLS. */
-  peerTls?: TlsClientOptions;
-  /** Shared secret: required from callers when set, and sent to peers (unless peerToken is given). */
+  tls?: TlsClientOptions;
+  /** Delays between reconnection attempts to a lost peer. */
+  reconnect?: Partial<BackoffOptions>;
+}
+
+/** Shared-secret authentication between nodes. */
+export interface NodeAuthOptions {
+  /** Required from callers when set, and sent to peers (unless `peerToken` is given). */
   token?: string;
   /** Token sent to peers, when it differs from `token`. */
   peerToken?: string;
+}
+
+/** How the node makes and serves calls. */
+export interface NodeCallsOptions {
   /** Deadline for calls that set none, in ms. Default 30000. 0 disables it (not recommended). */
   defaultTimeoutMs?: number;
-  /** Concurrent calls served per connection. Default 10000. */
-  maxConcurrentCalls?: number;
-  /** Max inbound connections. Default 10000. */
-  maxConnections?: number;
-  /** How long close() waits for in-flight calls, in ms. Default 10000. */
-  shutdownGraceMs?: number;
+  /** Run around every call this node makes, outermost first. */
   interceptors?: Interceptor[];
+  /** Run around every call this node serves, outermost first. */
   serverInterceptors?: ServerInterceptor[];
-  connection?: Partial<ConnOptions>;
-  reconnect?: Partial<BackoffOptions>;
   /** How calls pick among nodes hosting a service. Default "round-robin". */
   balancer?: Balancer;
-  /** Prefer nodes of this node's region (falling back to others). Default true, as in the Go version. */
+  /** Prefer nodes of this node's region (falling back to others). Default true. */
   preferSameRegion?: boolean;
-  /**
-   * Register in this registry (under a lease, with descriptors) and discover
-   * peers from it. See goms/registry: createRegistry({ kv: ... }).
-   */
-  registry?: RegistryLike;
-  /**
-   * How long start() waits for the registry's first list of nodes, in ms.
-   * Calls made earlier wait for the list anyway, within their deadline; the
-   * bound only keeps start() from hanging while the registry is unreachable.
-   * Default 2000.
-   */
-  discoverySyncTimeoutMs?: number;
-  /** Dial every registered node, not only those hosting services this node calls (gateways). */
-  connectAll?: boolean;
+  /** Retry budget for idempotent calls. */
+  retryBudget?: Partial<RetryBudgetOptions>;
   /**
    * Calls made while a handler runs inherit its deadline, cancellation and
    * metadata without passing `parent` (AsyncLocalStorage). Default true;
@@ -78,8 +80,47 @@ export interface NodeOptions {
    * Default `{ hotCallsPerSec: 1000, every: 8 }`.
    */
   callTiming?: Partial<TimingPolicy> | "all";
-  /** Retry budget for idempotent calls. */
-  retryBudget?: Partial<RetryBudgetOptions>;
+}
+
+/** Registration and peer discovery through a registry. */
+export interface NodeDiscoveryOptions {
+  /**
+   * Register in this registry (under a lease, with descriptors) and discover
+   * peers from it. See goms/registry: createRegistry({ kv: ... }).
+   */
+  registry?: RegistryLike;
+  /** Dial every registered node, not only those hosting services this node calls (gateways). */
+  connectAll?: boolean;
+  /**
+   * How long start() waits for the registry's first list of nodes, in ms.
+   * Calls made earlier wait for the list anyway, within their deadline; the
+   * bound only keeps start() from hanging while the registry is unreachable.
+   * Default 2000.
+   */
+  syncTimeoutMs?: number;
+}
+
+/** Resource bounds and connection tunables. */
+export interface NodeLimitsOptions {
+  /** Concurrent calls served per connection. Default 10000. */
+  maxConcurrentCalls?: number;
+  /** How long close() waits for in-flight calls, in ms. Default 10000. */
+  shutdownGraceMs?: number;
+  /** Per-connection tunables (heartbeats, frame and window sizes). */
+  connection?: Partial<ConnOptions>;
+}
+
+export interface NodeOptions {
+  identity: NodeIdentityOptions;
+  /** Accept connections. Without it the node only makes calls. */
+  listen?: NodeListenOptions;
+  peers?: NodePeersOptions;
+  auth?: NodeAuthOptions;
+  calls?: NodeCallsOptions;
+  discovery?: NodeDiscoveryOptions;
+  limits?: NodeLimitsOptions;
+  /** Default TCP (TLS when `listen.tls`/`peers.tls` are set). Use MemoryNetwork#transport() in unit tests. */
+  transport?: Transport;
 }
 
 /** Cheap read-only counters of a node (for monitoring). */
@@ -99,6 +140,6 @@ export interface NodeCounters {
 }
 
 export interface CloseOptions {
-  /** Override NodeOptions.shutdownGraceMs. */
+  /** Override NodeOptions.limits.shutdownGraceMs. */
   graceMs?: number;
 }

@@ -65,28 +65,29 @@ export class GomsNode {
   private retries = 0;
 
   constructor(opts: NodeOptions) {
-    if (!opts.name) throw new GomsError("node name is required", Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
+    if (!opts.identity?.name) throw new GomsError("node name (identity.name) is required", Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
     this.opts = opts;
-    this.name = opts.name;
-    this.connOpts = { ...defaultConnOptions, ...opts.connection };
+    this.name = opts.identity.name;
+    const { listen, peers = {}, auth = {}, calls = {}, limits = {} } = opts;
+    this.connOpts = { ...defaultConnOptions, ...limits.connection };
     this.transport =
       opts.transport ??
       tcpTransport({
-        ...(opts.tls ? { tls: opts.tls } : {}),
-        ...(opts.peerTls ? { peerTls: opts.peerTls } : {}),
-        ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+        ...(listen?.tls ? { tls: listen.tls } : {}),
+        ...(peers.tls ? { peerTls: peers.tls } : {}),
+        ...(listen?.maxConnections !== undefined ? { maxConnections: listen.maxConnections } : {}),
       });
-    this.defaultTimeoutMs = opts.defaultTimeoutMs ?? 30_000;
+    this.defaultTimeoutMs = calls.defaultTimeoutMs ?? 30_000;
     this.peers = new PeerTable({
-      balancer: opts.balancer ?? "round-robin",
-      region: opts.preferSameRegion === false ? undefined : (opts.region ?? 0),
+      balancer: calls.balancer ?? "round-robin",
+      region: calls.preferSameRegion === false ? undefined : (opts.identity.region ?? 0),
     });
     this.peerSet = new PeerSet({
       node: this.name,
       table: this.peers,
       transport: this.transport,
       connOpts: this.connOpts,
-      backoff: { ...defaultBackoff, ...opts.reconnect },
+      backoff: { ...defaultBackoff, ...peers.reconnect },
       observer: this.callObserver,
       hello: () => this.server.hello(),
       started: () => this.state === "running" || this.state === "starting",
@@ -97,17 +98,17 @@ export class GomsNode {
         for (const s of this.table.services.values()) s.hooks.onPeerDisconnect?.(id, err);
       },
     });
-    const als = opts.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
-    this.table = new ServiceTable(opts.serverInterceptors ?? [], als);
-    this.reporter = new CallReporter(this.name, timingPolicy(opts.callTiming));
+    const als = calls.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
+    this.table = new ServiceTable(calls.serverInterceptors ?? [], als);
+    this.reporter = new CallReporter(this.name, timingPolicy(calls.callTiming));
     this.server = new NodeServer({
       name: this.name,
       table: this.table,
       transport: this.transport,
       connOpts: this.connOpts,
-      maxConcurrentCalls: opts.maxConcurrentCalls ?? 10_000,
-      token: opts.token,
-      peerToken: opts.peerToken,
+      maxConcurrentCalls: limits.maxConcurrentCalls ?? 10_000,
+      token: auth.token,
+      peerToken: auth.peerToken,
       identity: () => this.identity(),
       accepting: () => this.state === "running" || this.state === "starting",
       served: (call, err, startedAt) => this.reporter.server(call, err, startedAt),
@@ -117,7 +118,7 @@ export class GomsNode {
       table: this.table,
       local: this.server.local,
       peers: this.peers,
-      budget: new RetryBudget({ ...defaultRetryBudget, ...opts.retryBudget }),
+      budget: new RetryBudget({ ...defaultRetryBudget, ...calls.retryBudget }),
       connOpts: this.connOpts,
       discovery: () => this.membership?.discovery,
       onRetry: () => void this.retries++,
@@ -125,7 +126,7 @@ export class GomsNode {
     });
     this.caller = new Caller({
       router: this.router,
-      interceptors: opts.interceptors ?? [],
+      interceptors: calls.interceptors ?? [],
       defaultTimeoutMs: this.defaultTimeoutMs,
       als,
       notRunning: () => (this.state === "running" ? undefined : this.notRunning()),
@@ -180,37 +181,39 @@ export class GomsNode {
   }
 
   identity(): NodeIdentity {
-    const o = this.opts;
+    const o = this.opts.identity;
+    const listen = this.opts.listen;
     return create(NodeIdentitySchema, {
       id: o.id ?? 0,
       name: o.name,
       type: o.type ?? "",
       region: o.region ?? 0,
       set: o.set ?? "",
-      host: o.host ?? "127.0.0.1",
+      host: listen?.host ?? "127.0.0.1",
       port: this.server.port,
       services: [...this.table.services.keys()],
       version: VERSION,
       pid: process.pid,
-      outerHost: o.outerHost ?? "",
+      outerHost: listen?.outerHost ?? "",
     });
   }
 
-  /** Listens (when a port is set), runs onStart hooks and connects to the configured peers. */
+  /** Listens (with `listen`), runs onStart hooks and connects to the configured peers. */
   async start(): Promise<this> {
     if (this.state !== "new") throw new GomsError(`node ${this.name} was already started`, Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" });
     this.state = "starting";
-    if (this.opts.port !== undefined) await this.server.listen(this.opts.host ?? "127.0.0.1", this.opts.port);
+    const listen = this.opts.listen;
+    if (listen !== undefined) await this.server.listen(listen.host ?? "127.0.0.1", listen.port ?? 0);
     for (const s of this.table.services.values()) await s.hooks.onStart?.();
     this.state = "running";
-    const peers = (this.opts.peers ?? []).map((a) => this.addPeer(a));
-    const registry = this.opts.registry;
+    const peers = (this.opts.peers?.addresses ?? []).map((a) => this.addPeer(a));
+    const { registry, connectAll = false, syncTimeoutMs = 2000 } = this.opts.discovery ?? {};
     if (registry !== undefined) {
       this.membership = new Membership(
-        { registry, connectAll: this.opts.connectAll ?? false, syncTimeoutMs: this.opts.discoverySyncTimeoutMs ?? 2000 },
+        { registry, connectAll, syncTimeoutMs },
         {
           name: this.name,
-          region: this.opts.region ?? 0,
+          region: this.opts.identity.region ?? 0,
           addPeer: (a) => void this.addPeer(a),
           removePeer: (a) => this.removePeer(a),
           probe: (name) =>
@@ -368,7 +371,7 @@ export class GomsNode {
    * hooks.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    return (this.closing ??= this.doClose(options.graceMs ?? this.opts.shutdownGraceMs ?? 10_000));
+    return (this.closing ??= this.doClose(options.graceMs ?? this.opts.limits?.shutdownGraceMs ?? 10_000));
   }
 
   private async doClose(graceMs: number): Promise<void> {

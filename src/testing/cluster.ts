@@ -1,4 +1,4 @@
-import { createNode, type GomsNode, type NodeOptions } from "../rpc/index.js";
+import { Code, createNode, GomsError, type GomsNode, type NodeDiscoveryOptions, type NodeOptions } from "../rpc/index.js";
 import { MemoryNetwork } from "../internal/transport/memory.js";
 import { createRegistry, type Registry } from "../registry/registry.js";
 import { createWatchServer, type WatchServer } from "../watch/server.js";
@@ -12,7 +12,14 @@ export interface ClusterOptions {
   ttlMs?: number;
 }
 
-export interface ClusterNodeOptions extends Omit<NodeOptions, "transport" | "registry" | "host"> {
+/**
+ * A cluster member: the node option groups the harness does not own. Every
+ * member listens (its host on the in-memory network is its name, its port a
+ * free one), uses the cluster's transport and registers in its registry.
+ */
+export interface ClusterNodeOptions extends Pick<NodeOptions, "identity" | "peers" | "auth" | "calls" | "limits"> {
+  /** Discovery tunables; the registry is the cluster's. */
+  discovery?: Omit<NodeDiscoveryOptions, "registry">;
   /** Register services (node.service(...)) before the node starts. */
   setup?: (node: GomsNode) => void;
 }
@@ -28,9 +35,9 @@ interface Member {
  * by an in-memory network with fault injection. The same code paths as
  * production (framing, registry protocol, discovery, retries), without sockets.
  *
- *   const cluster = await createCluster();
- *   await cluster.add({ name: "db0", setup: (n) => n.service(DB, impl) });
- *   const q = await cluster.add({ name: "q" });
+ *   const cluster = await createCluster().start();
+ *   await cluster.add({ identity: { name: "db0" }, setup: (n) => n.service(DB, impl) });
+ *   const q = await cluster.add({ identity: { name: "q" } });
  *   await q.client(DB).query({ key: "a" });
  *   await cluster.kill("db0");          // crash: no drain, lease expires
  *   cluster.partition("q", "db1");      // drop traffic both ways
@@ -49,43 +56,52 @@ export class Cluster {
 
   /** The watch server acting as registry (replaced by restartRegistry()). */
   get registryServer(): WatchServer {
-    if (!this.watch) throw new Error("cluster is not started");
+    if (!this.watch) throw new GomsError("the cluster is not started", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" });
     return this.watch;
   }
 
-  async startRegistry(): Promise<void> {
+  /** Starts the registry; then add() nodes. */
+  async start(): Promise<this> {
+    if (this.watch) throw new GomsError("the cluster was already started", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" });
+    await this.startRegistry();
+    return this;
+  }
+
+  private async startRegistry(): Promise<void> {
     this.watch = await createWatchServer({
-      host: REGISTRY_HOST,
-      port: REGISTRY_PORT,
-      node: { transport: this.network.transport("registry") },
+      listen: { host: REGISTRY_HOST, port: REGISTRY_PORT },
+      transport: this.network.transport("registry"),
       store: { leaseCheckIntervalMs: 50 },
     }).start();
   }
 
   /** Starts a node registered in the cluster's registry. */
   async add(opts: ClusterNodeOptions): Promise<GomsNode> {
-    const { setup, ...nodeOpts } = opts;
-    const transport = this.network.transport(opts.name);
-    const kv = createWatchClient({ url: `watch://${REGISTRY_HOST}:${REGISTRY_PORT}`, transport, name: `${opts.name}-registry-client` });
+    if (!this.watch) throw new GomsError("start() the cluster before adding nodes", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" });
+    const { setup, identity, peers, limits, discovery, ...rest } = opts;
+    const name = identity.name;
+    const transport = this.network.transport(name);
+    const kv = createWatchClient({ url: `watch://${REGISTRY_HOST}:${REGISTRY_PORT}`, transport, identity: { name: `${name}-registry-client` } });
     const registry = createRegistry({ kv, ttlMs: this.ttlMs });
+    // Short heartbeats and reconnect delays, so that failures show quickly in tests.
     const node = createNode({
-      host: opts.name,
-      port: 0,
-      connection: { heartbeatMs: 200, heartbeatTimeoutMs: 1000 },
-      reconnect: { initialMs: 20, maxMs: 500 },
-      ...nodeOpts,
+      ...rest,
+      identity,
+      listen: { host: name, port: 0 },
+      peers: { ...peers, reconnect: { initialMs: 20, maxMs: 500, ...peers?.reconnect } },
+      limits: { ...limits, connection: { heartbeatMs: 200, heartbeatTimeoutMs: 1000, ...limits?.connection } },
+      discovery: { ...discovery, registry },
       transport,
-      registry,
     });
     setup?.(node);
-    this.members.set(opts.name, { node, kv, registry });
+    this.members.set(name, { node, kv, registry });
     await node.start();
     return node;
   }
 
   node(name: string): GomsNode {
     const m = this.members.get(name);
-    if (!m) throw new Error(`no node ${name} in the cluster`);
+    if (!m) throw new GomsError(`no node ${name} in the cluster`, Code.NotFound);
     return m.node;
   }
 
@@ -99,12 +115,12 @@ export class Cluster {
     await m.kv.close().catch(() => undefined);
   }
 
-  /** Stops a node gracefully (deregisters, drains). */
-  async stop(name: string): Promise<void> {
+  /** Stops a node gracefully (deregisters, drains its calls within `graceMs`, default 500). */
+  async stop(name: string, options: { graceMs?: number } = {}): Promise<void> {
     const m = this.members.get(name);
     if (!m) return;
     this.members.delete(name);
-    await m.node.close({ graceMs: 500 });
+    await m.node.close({ graceMs: options.graceMs ?? 500 });
     await m.registry.close();
     await m.kv.close();
   }
@@ -139,14 +155,14 @@ export class Cluster {
     await this.startRegistry();
   }
 
-  async close(): Promise<void> {
-    for (const name of [...this.members.keys()]) await this.stop(name).catch(() => undefined);
-    await this.watch?.close();
+  /** Stops every node (each draining within `graceMs`, default 500), then the registry. */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    for (const name of [...this.members.keys()]) await this.stop(name, options).catch(() => undefined);
+    await this.watch?.close(options);
   }
 }
 
-export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  const c = new Cluster(opts);
-  await c.startRegistry();
-  return c;
+/** Creates a cluster; start() starts its registry. */
+export function createCluster(opts: ClusterOptions = {}): Cluster {
+  return new Cluster(opts);
 }

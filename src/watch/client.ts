@@ -5,7 +5,7 @@
 import { Code, GomsError } from "../errors/index.js";
 import { WatchService } from "../gen/goms/v1/watch_pb.js";
 import type { BackoffOptions } from "../internal/util/backoff.js";
-import { createNode, type Client, type GomsNode, type TlsClientOptions, type Transport } from "../rpc/index.js";
+import { createNode, type Client, type GomsNode, type NodeAuthOptions, type NodeIdentityOptions, type TlsClientOptions, type Transport } from "../rpc/index.js";
 import type { KvBackend, KvBackendFactory, KvEntry } from "../kv/backend.js";
 import type { LeaseId } from "../kv/lease.js";
 import { PollWatch } from "./poll-watch.js";
@@ -14,10 +14,12 @@ import { own, wireToEntry } from "./wire.js";
 export interface WatchClientOptions {
   /** "watch://host:port". */
   url: string;
-  token?: string;
+  /** The client node's identity. Default name "watch-client-<pid>-<random>". */
+  identity?: Partial<NodeIdentityOptions>;
+  /** `auth.token`: the server's shared secret. */
+  auth?: NodeAuthOptions;
+  /** Dial the server over TLS. */
   tls?: TlsClientOptions;
-  /** Client node name. Default "watch-client-<pid>-<random>". */
-  name?: string;
   /** Deadline of each command, ms. Default 10000. */
   timeoutMs?: number;
   /** Long-poll wait, ms. Default 25000 (the server caps it at its maxWaitMs, 30 s by default). */
@@ -44,7 +46,7 @@ export class WatchClient implements KvBackend {
   readonly kind = "watch";
   readonly node: GomsNode;
   private readonly rpc: Client<typeof WatchService>;
-  private readonly ready: Promise<unknown>;
+  private starting: Promise<unknown> | undefined;
   private readonly timeoutMs: number;
   private readonly watches = new Set<PollWatch>();
   private readonly pollWaitMs: number;
@@ -59,22 +61,35 @@ export class WatchClient implements KvBackend {
     this.pollMaxEvents = o.pollMaxEvents ?? 1000;
     this.retry = { initialMs: 50, maxMs: 2000, ...o.retry };
     this.node = createNode({
-      name: o.name ?? `watch-client-${String(process.pid)}-${Math.random().toString(36).slice(2, 8)}`,
-      peers: [peer],
-      ...(o.token === undefined ? {} : { token: o.token }),
-      ...(o.tls === undefined ? {} : { peerTls: o.tls }),
-      reconnect: this.retry,
+      identity: { ...o.identity, name: o.identity?.name ?? `watch-client-${String(process.pid)}-${Math.random().toString(36).slice(2, 8)}` },
+      peers: { addresses: [peer], reconnect: this.retry, ...(o.tls === undefined ? {} : { tls: o.tls }) },
+      ...(o.auth === undefined ? {} : { auth: o.auth }),
       ...(o.transport === undefined ? {} : { transport: o.transport }),
     });
     this.rpc = this.node.client(WatchService);
-    // start() resolves after the first connection attempt, successful or not; the peer keeps reconnecting.
-    this.ready = this.node.start();
-    this.ready.catch(() => undefined);
+  }
+
+  /**
+   * Connects to the server; resolves after the first attempt, successful or
+   * not (the client keeps reconnecting in the background, and commands wait
+   * for the connection within their deadline). Optional: the first command or
+   * watch starts the client itself, so a client handed to createRegistry()
+   * or registryFromUrl() needs no start().
+   */
+  async start(): Promise<this> {
+    if (this.closed) throw new GomsError("watch client closed", Code.Unavailable);
+    await this.ready();
+    return this;
+  }
+
+  private ready(): Promise<unknown> {
+    if (this.starting === undefined && this.closed) return Promise.reject(new GomsError("watch client closed", Code.Unavailable));
+    return (this.starting ??= this.node.start());
   }
 
   private async call<T>(fn: (rpc: Client<typeof WatchService>, opts: { timeoutMs: number }) => Promise<T>): Promise<T> {
     if (this.closed) throw new GomsError("watch client closed", Code.Unavailable);
-    await this.ready;
+    await this.ready();
     const deadline = Date.now() + this.timeoutMs;
     await this.connected(deadline);
     return fn(this.rpc, { timeoutMs: Math.max(1, deadline - Date.now()) }).catch((e: unknown) => {
@@ -212,7 +227,7 @@ export class WatchClient implements KvBackend {
       prefix,
       afterRevision,
       async (req, signal) => {
-        await this.ready;
+        await this.ready();
         return this.rpc.poll(req, { signal, timeoutMs: this.pollWaitMs + this.timeoutMs }).catch((e: unknown) => {
           throw this.explain(e);
         });
@@ -225,17 +240,20 @@ export class WatchClient implements KvBackend {
     return w;
   }
 
-  /** Stops every watch and closes the client node. */
-  async close(): Promise<void> {
+  /**
+   * Stops every watch, lets commands in flight finish within `graceMs`
+   * (default 0: they fail at once with unavailable), and closes the client node.
+   */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const w of [...this.watches]) w.stop();
-    await this.ready.catch(() => undefined);
-    await this.node.close({ graceMs: 0 });
+    await this.starting?.catch(() => undefined);
+    await this.node.close({ graceMs: options.graceMs ?? 0 });
   }
 }
 
-/** Creates a client of the watch server at `url` ("watch://host:port"). It connects in the background. */
+/** Creates a client of the watch server at `url` ("watch://host:port"). It connects on start() or on first use. */
 export function createWatchClient(options: WatchClientOptions): WatchClient {
   return new WatchClient(options);
 }

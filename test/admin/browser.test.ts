@@ -41,7 +41,7 @@ describe("admin console in headless Chromium", () => {
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (Debian package chromium)`);
     if (!existsSync(resolve(import.meta.dirname, "../../dist/admin-ui/index.html"))) throw new Error("dist/admin-ui is not built: run npm run build");
-    watch = await createWatchServer({ host: "127.0.0.1", port: 0 }).start();
+    watch = await createWatchServer({ listen: { host: "127.0.0.1", port: 0 } }).start();
     const registry = `watch://127.0.0.1:${watch.port}`;
     const [p0, p1] = await Promise.all([freePort(), freePort()]);
     const env = { GOMS_TTL_MS: "1000", GOMS_MONITOR_INTERVAL_MS: "250" };
@@ -50,7 +50,7 @@ describe("admin console in headless Chromium", () => {
       { name: "db1", args: ["examples/microservice/db.ts", "--id", "1", "--port", String(p1), "--registry", registry], env },
     ]);
     kv = await registryFromUrl(registry, { schemes: watchSchemes });
-    const adminNode = createNode({ name: "admin", port: 0, registry: createRegistry({ kv, ttlMs: 1000 }) });
+    const adminNode = createNode({ identity: { name: "admin" }, listen: { port: 0 }, discovery: { registry: createRegistry({ kv, ttlMs: 1000 }) } });
     adminNode.service(MonitorService, store.service());
     node = await adminNode.start();
     // A little traffic so the numbers move.
@@ -59,7 +59,7 @@ describe("admin console in headless Chromium", () => {
       for (let i = 0; i < 5; i++) void db.query({ key: "a" }, { timeoutMs: 500 }).catch(() => undefined);
     }, 50);
     dir = await mkdtemp(join(tmpdir(), "goms-admin-ui-"));
-    admin = await createAdmin({ node, store, registry: kv, dataDir: dir, port: 0, supervisors: [{ name: "local", url: sup.url }], bootstrapUser: { name: "ops", password: "operator password" }, pollMs: 300 });
+    admin = await createAdmin({ node, store, registry: kv, dataDir: dir, listen: { port: 0 }, supervisors: [{ name: "local", url: sup.url }], bootstrapUser: { name: "ops", password: "operator password" }, pollMs: 300 }).start();
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
     page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
     if (!UPDATE_DOCS) SHOTS = join(dir, "screenshots");

@@ -38,7 +38,7 @@ describe("process control through a real supervisord", () => {
   const row = async (name: string) => (await rows()).find((r) => r.name === name)!;
 
   before(async () => {
-    watch = await createWatchServer({ host: "127.0.0.1", port: 0 }).start();
+    watch = await createWatchServer({ listen: { host: "127.0.0.1", port: 0 } }).start();
     const registry = `watch://127.0.0.1:${watch.port}`;
     const [p0, p1] = await Promise.all([freePort(), freePort()]);
     const env = { GOMS_TTL_MS: "1000" };
@@ -47,9 +47,9 @@ describe("process control through a real supervisord", () => {
       { name: "db1", args: ["examples/microservice/db.ts", "--id", "1", "--port", String(p1), "--registry", registry], env },
     ]);
     kv = await registryFromUrl(registry, { schemes: watchSchemes });
-    node = await createNode({ name: "admin", port: 0, registry: createRegistry({ kv, ttlMs: 1000 }) }).start();
+    node = await createNode({ identity: { name: "admin" }, listen: { port: 0 }, discovery: { registry: createRegistry({ kv, ttlMs: 1000 }) } }).start();
     dir = await mkdtemp(join(tmpdir(), "goms-admin-proc-"));
-    admin = await createAdmin({ node, store: new FakeStore(), registry: kv, dataDir: dir, port: 0, supervisors: [{ name: "local", url: sup.url }], bootstrapUser: { name: "op", password: "operator password" }, pollMs: 300 });
+    admin = await createAdmin({ node, store: new FakeStore(), registry: kv, dataDir: dir, listen: { port: 0 }, supervisors: [{ name: "local", url: sup.url }], bootstrapUser: { name: "op", password: "operator password" }, pollMs: 300 }).start();
     const r = await fetch(admin.url + "/api/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "op", password: "operator password" }) });
     cookie = r.headers.get("set-cookie")!.split(";")[0]!;
     csrf = ((await r.json()) as { csrf: string }).csrf;

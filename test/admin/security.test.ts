@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,8 +45,8 @@ describe("admin security (real HTTP)", () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "goms-admin-sec-"));
-    node = await createNode({ name: "admin-test", port: 0 }).start();
-    admin = await createAdmin({ node, store, dataDir: dir, port: 0, supervisors: [{ name: "local", url: "http://u:p@127.0.0.1:1" }], pollMs: 60_000 });
+    node = await createNode({ identity: { name: "admin-test" }, listen: { port: 0 } }).start();
+    admin = await createAdmin({ node, store, dataDir: dir, listen: { port: 0 }, supervisors: [{ name: "local", url: "http://u:p@127.0.0.1:1" }], pollMs: 60_000 }).start();
     base = admin.url;
   });
   after(async () => {
@@ -196,24 +197,39 @@ describe("admin security (real HTTP)", () => {
     const xff = { "x-forwarded-for": "198.51.100.1, 203.0.113.7" };
     await http(base, "POST", "/api/login", { body: { user: "ghost1", password: "whatever it is" }, headers: xff });
     assert.equal(await auditIp(base, "ghost1"), "127.0.0.1");
-    const proxied = await createAdmin({ node, store, dataDir: dir, port: 0, trustProxy: ["127.0.0.0/8"] });
+    const proxied = await createAdmin({ node, store, dataDir: dir, listen: { port: 0 }, trustProxy: ["127.0.0.0/8"] }).start();
     try {
       await http(proxied.url, "POST", "/api/login", { body: { user: "ghost2", password: "whatever it is" }, headers: xff });
       assert.equal(await auditIp(proxied.url, "ghost2"), "203.0.113.7");
     } finally {
       await proxied.close();
     }
-    await assert.rejects(createAdmin({ node, store, dataDir: dir, port: 0, trustProxy: "10.0.0.0/33" }), (e: GomsError) => e.reason === "GOMS_ERR_INVALID_OPTION");
+    assert.throws(() => createAdmin({ node, store, dataDir: dir, trustProxy: "10.0.0.0/33" }), (e: GomsError) => e.reason === "GOMS_ERR_INVALID_OPTION");
   });
 
   it("a restart keeps users and sessions (secret persisted), and needs no setup", async () => {
     const s = await login(base, "root", "correct horse battery");
-    const admin2 = await createAdmin({ node, store, dataDir: dir, port: 0 });
+    const admin2 = await createAdmin({ node, store, dataDir: dir, listen: { port: 0 } }).start();
     try {
       assert.equal(admin2.setupToken, undefined);
       assert.equal((await http(admin2.url, "GET", "/api/nodes", { cookie: s.cookie })).status, 200);
     } finally {
       await admin2.close();
+    }
+  });
+
+  it("createAdmin touches nothing until start(); start() twice is refused", async () => {
+    const fresh = join(dir, "fresh");
+    const a = createAdmin({ node, store, dataDir: fresh, listen: { port: 0 } });
+    assert.equal(existsSync(fresh), false, "no data dir before start()");
+    assert.equal(a.setupToken, undefined);
+    assert.equal(await a.start(), a);
+    try {
+      assert.equal(existsSync(fresh), true);
+      assert.ok(a.setupToken);
+      await assert.rejects(a.start(), (e: GomsError) => e.reason === "GOMS_ERR_BAD_STATE");
+    } finally {
+      await a.close({ graceMs: 100 });
     }
   });
 });

@@ -11,7 +11,7 @@ const procs = new Procs();
 after(() => procs.killAll());
 
 it("under >= 5k calls/s against 3 db processes, kill -9 of one loses no idempotent call and no call outlives its deadline", async () => {
-  const watch = await createWatchServer({ port: 0 }).start();
+  const watch = await createWatchServer({ listen: { port: 0 } }).start();
   const url = `watch://127.0.0.1:${watch.port}`;
   const dbs: Awaited<ReturnType<Procs["start"]>>[] = [];
   for (let i = 0; i < 3; i++) {
@@ -20,7 +20,7 @@ it("under >= 5k calls/s against 3 db processes, kill -9 of one loses no idempote
   }
   const kv = createWatchClient({ url });
   const registry = createRegistry({ kv, ttlMs: 1000 });
-  const node = createNode({ name: "load", registry });
+  const node = createNode({ identity: { name: "load" }, discovery: { registry } });
   await node.start();
   const db = node.client(DB);
   await until(() => node.discovered().size === 3, 5000, "3 db nodes registered");

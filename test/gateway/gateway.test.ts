@@ -150,7 +150,7 @@ describe("gateway: routes and transcoding", () => {
   });
 
   it("readyz is 503 without backends", async () => {
-    const gwNode = await nodes.start({ name: "lonely" });
+    const gwNode = await nodes.start({ identity: { name: "lonely" } });
     const { createGateway } = await import("../../src/gateway/index.js");
     const gw = createGateway({ node: gwNode });
     track(gw);

@@ -2,12 +2,12 @@ import { after, afterEach } from "node:test";
 import http from "node:http";
 import { create } from "@bufbuild/protobuf";
 import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
-import { Code, GomsError, type GomsNode, type NodeChange, type NodeOptions, type RegistryLike } from "../../src/rpc/index.js";
+import { Code, GomsError, type GomsNode, type NodeChange, type RegistryLike } from "../../src/rpc/index.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import type { NodeIdentity } from "../../src/gen/goms/v1/node_pb.js";
 import { NodeRegistrationSchema, type NodeRegistration } from "../../src/gen/goms/v1/registry_pb.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/gateway/index.js";
-import { NodeSet } from "../helpers.js";
+import { NodeSet, withNodeOptions, type NodeOptionsPatch } from "../helpers.js";
 
 /**
  * Hosts DB with an in-memory map. Special keys: "slow" waits for cancellation,
@@ -41,9 +41,9 @@ export interface Env {
 }
 
 /** A DB node over real TCP, a gateway node peered with it, and the gateway on an ephemeral port. */
-export async function startEnv(nodes: NodeSet, gwOpts: Partial<GatewayOptions> = {}, gwNodeOpts: Partial<NodeOptions> = {}): Promise<Env> {
-  const db = await nodes.start({ name: "db0", port: 0 }, hostDb);
-  const gwNode = await nodes.start({ name: "gate0", peers: [{ host: "127.0.0.1", port: db.port }], ...gwNodeOpts });
+export async function startEnv(nodes: NodeSet, gwOpts: Partial<GatewayOptions> = {}, gwNodeOpts: NodeOptionsPatch = {}): Promise<Env> {
+  const db = await nodes.start({ identity: { name: "db0" }, listen: { port: 0 } }, hostDb);
+  const gwNode = await nodes.start(withNodeOptions({ identity: { name: "gate0" }, peers: { addresses: [{ host: "127.0.0.1", port: db.port }] } }, gwNodeOpts));
   const gw = createGateway({ node: gwNode, ...gwOpts });
   const port = (await gw.start()).port;
   return { db, gwNode, gw, port };

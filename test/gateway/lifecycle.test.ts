@@ -38,14 +38,14 @@ function hostEcho(n: GomsNode): void {
 describe("gateway: discovery of services", () => {
   it("reaches a service registered after the gateway started (registry), with proto3 JSON for int64 and enums", async () => {
     const registry = new MemoryRegistry();
-    await nodes.start({ name: "db0", port: 0, registry }, hostDb);
-    const gwNode = await nodes.start({ name: "gate0", registry });
+    await nodes.start({ identity: { name: "db0" }, listen: { port: 0 }, discovery: { registry } }, hostDb);
+    const gwNode = await nodes.start({ identity: { name: "gate0" }, discovery: { registry } });
     const gw = createGateway({ node: gwNode });
     gateways.push(gw);
     const port = (await gw.start()).port;
     assert.equal((await post(port, "/api/DB/Update", '{"key":"a","value":"b"}')).status, 200);
     assert.equal((await post(port, "/api/Echo/All", "{}")).status, 404);
-    await nodes.start({ name: "echo0", port: 0, registry }, hostEcho);
+    await nodes.start({ identity: { name: "echo0" }, listen: { port: 0 }, discovery: { registry } }, hostEcho);
     const r = await post(port, "/api/echo/all", '{"fInt64":"-9007199254740993","fUint64":4294967296,"fEnum":"COLOR_GREEN","fBytes":"AQI="}');
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json, { fInt64: "-9007199254740993", fUint64: "4294967296", fEnum: "COLOR_GREEN", fBytes: "AQI=" });
@@ -62,7 +62,7 @@ describe("gateway: discovery of services", () => {
     const e = await startEnv(nodes);
     gateways.push(e.gw);
     assert.equal((await post(e.port, "/api/Echo/All", "{}")).status, 404);
-    const echo = await nodes.start({ name: "echo0", port: 0 }, hostEcho);
+    const echo = await nodes.start({ identity: { name: "echo0" }, listen: { port: 0 } }, hostEcho);
     e.gwNode.addPeer({ host: "127.0.0.1", port: echo.port });
     let r;
     for (let i = 0; i < 50; i++) {
@@ -134,7 +134,7 @@ describe("gateway: connections and shutdown", () => {
 
   it("cancels the RPC when the HTTP client goes away", async () => {
     let aborted = false;
-    const db = await nodes.start({ name: "db0", port: 0 }, (n) =>
+    const db = await nodes.start({ identity: { name: "db0" }, listen: { port: 0 } }, (n) =>
       n.service(DB, {
         query: (_req, ctx) =>
           new Promise((_, reject) =>
@@ -145,7 +145,7 @@ describe("gateway: connections and shutdown", () => {
           ),
       }),
     );
-    const gwNode = await nodes.start({ name: "gate0", peers: [{ host: "127.0.0.1", port: db.port }] });
+    const gwNode = await nodes.start({ identity: { name: "gate0" }, peers: { addresses: [{ host: "127.0.0.1", port: db.port }] } });
     const gw = createGateway({ node: gwNode });
     gateways.push(gw);
     const port = (await gw.start()).port;

@@ -40,7 +40,7 @@ function counting(): { interceptor: Interceptor; seen: string[] } {
 describe("gateway on the call pipeline", () => {
   it("a gateway request runs the gate node's client interceptors exactly once", async () => {
     const c = counting();
-    const env = await startEnv(nodes, {}, { interceptors: [c.interceptor] });
+    const env = await startEnv(nodes, {}, { calls: { interceptors: [c.interceptor] } });
     gateways.push(env.gw);
     const r = await post(env.port, "/api/DB/Query", '{"key":"k"}');
     assert.equal(r.status, 200, r.text);
@@ -56,7 +56,7 @@ describe("gateway on the call pipeline", () => {
     const env = await startEnv(nodes, { openapi: true });
     gateways.push(env.gw);
     // The DB node also hosts the monitor store, an internal service.
-    const mon = await nodes.start({ name: "mon", port: 0 }, (n) => n.service(MonitorService, { push: () => ({}) }));
+    const mon = await nodes.start({ identity: { name: "mon" }, listen: { port: 0 } }, (n) => n.service(MonitorService, { push: () => ({}) }));
     env.gwNode.addPeer({ host: "127.0.0.1", port: mon.port });
     await until(() => env.gwNode.peerList().every((p) => p.state === "ready"), 3000, "peer ready");
     for (const path of ["/api/goms.v1.MonitorService/Push", "/api/MonitorService/Push", "/api/goms.v1.NodeService/Info", "/api/NodeService/Ping"]) {
@@ -75,8 +75,8 @@ describe("gateway on the call pipeline", () => {
   });
 
   it("a service marked internal by its node is neither routed nor listed", async () => {
-    const priv = await nodes.start({ name: "priv", port: 0 }, (n) => n.service(DB, { query: () => ({ value: "secret" }) }, { internal: true }));
-    const gwNode = await nodes.start({ name: "gate-int", peers: [{ host: "127.0.0.1", port: priv.port }] });
+    const priv = await nodes.start({ identity: { name: "priv" }, listen: { port: 0 } }, (n) => n.service(DB, { query: () => ({ value: "secret" }) }, { internal: true }));
+    const gwNode = await nodes.start({ identity: { name: "gate-int" }, peers: { addresses: [{ host: "127.0.0.1", port: priv.port }] } });
     const gw = createGateway({ node: gwNode, openapi: true });
     gateways.push(gw);
     const port = (await gw.start()).port;
@@ -90,7 +90,7 @@ describe("gateway on the call pipeline", () => {
 
 describe("gateway retries idempotent calls on another node (real node processes)", () => {
   it("kill -9 of one of two db processes: every DB.Query through the gateway answers 200", async () => {
-    const watch = await createWatchServer({ port: 0 }).start();
+    const watch = await createWatchServer({ listen: { port: 0 } }).start();
     const url = `watch://127.0.0.1:${watch.port}`;
     const dbs: Awaited<ReturnType<Procs["start"]>>[] = [];
     for (let i = 0; i < 2; i++) {
@@ -100,7 +100,7 @@ describe("gateway retries idempotent calls on another node (real node processes)
     const kv = createWatchClient({ url });
     const registry = createRegistry({ kv, ttlMs: 1000 });
     const c = counting();
-    const gwNode = createNode({ name: "gate-retry", registry, connectAll: true, interceptors: [c.interceptor] });
+    const gwNode = createNode({ identity: { name: "gate-retry" }, calls: { interceptors: [c.interceptor] }, discovery: { registry, connectAll: true } });
     await gwNode.start();
     const gw = createGateway({ node: gwNode });
     const port = (await gw.start()).port;

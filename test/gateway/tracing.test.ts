@@ -54,7 +54,7 @@ after(async () => {
 it("HTTP (traceparent) -> gateway SERVER span -> gate node CLIENT span -> DB handler SERVER span, one trace", async () => {
   const t = tracingInterceptors();
   let seenTraceparent = "";
-  const db = await nodes.start({ name: "db-t", port: 0, serverInterceptors: [t.server] }, (n) =>
+  const db = await nodes.start({ identity: { name: "db-t" }, listen: { port: 0 }, calls: { serverInterceptors: [t.server] } }, (n) =>
     n.service(DB, {
       query(_req, ctx) {
         seenTraceparent = ctx.metadata["traceparent"] ?? "";
@@ -62,7 +62,7 @@ it("HTTP (traceparent) -> gateway SERVER span -> gate node CLIENT span -> DB han
       },
     }),
   );
-  const gwNode = await nodes.start({ name: "gate-t", peers: [{ host: "127.0.0.1", port: db.port }], interceptors: [t.client] });
+  const gwNode = await nodes.start({ identity: { name: "gate-t" }, peers: { addresses: [{ host: "127.0.0.1", port: db.port }] }, calls: { interceptors: [t.client] } });
   const gw = createGateway({ node: gwNode });
   const port = (await gw.start()).port;
   const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";

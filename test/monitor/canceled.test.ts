@@ -18,7 +18,7 @@ describe("server diagnostics for canceled calls", () => {
     diagnostics_channel.subscribe("goms:rpc:server", onServer);
     try {
       let started = 0;
-      const s = await nodes.start({ name: "cancel-s", port: 0 }, (n) =>
+      const s = await nodes.start({ identity: { name: "cancel-s" }, listen: { port: 0 } }, (n) =>
         n.service(AddServer, {
           add(_req, ctx) {
             started++;
@@ -27,7 +27,7 @@ describe("server diagnostics for canceled calls", () => {
           },
         }),
       );
-      const c = await nodes.start({ name: "cancel-c", peers: [{ host: "127.0.0.1", port: s.port }] });
+      const c = await nodes.start({ identity: { name: "cancel-c" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
       const ac = new AbortController();
       const p = c.client(AddServer).add({ a: 1 }, { signal: ac.signal });
       await until(() => started === 1, 2000, "handler start");

@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 function addServer(name: string): Promise<GomsNode> {
-  return nodes.start({ name, port: 0 }, (n) =>
+  return nodes.start({ identity: { name }, listen: { port: 0 } }, (n) =>
     n.service(AddServer, {
       add(req, ctx) {
         if (req.a < 0) throw new GomsError("negative", Code.InvalidArgument);
@@ -40,8 +40,8 @@ function collect(node: GomsNode): Collector {
 describe("collector", () => {
   it("counts calls, errors by code and ret over TCP, on both sides, per node", async () => {
     const s = await addServer("mon-s");
-    const c = await nodes.start({ name: "mon-c", peers: [{ host: "127.0.0.1", port: s.port }] });
-    const other = await nodes.start({ name: "mon-other", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const c = await nodes.start({ identity: { name: "mon-c" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
+    const other = await nodes.start({ identity: { name: "mon-other" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
     const cs = collect(s);
     const cc = collect(c);
     const co = collect(other);
@@ -80,7 +80,7 @@ describe("collector", () => {
   it("reports ready peers, calls in flight and stops counting after close()", async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
-    const s = await nodes.start({ name: "mon-slow", port: 0 }, (n) =>
+    const s = await nodes.start({ identity: { name: "mon-slow" }, listen: { port: 0 } }, (n) =>
       n.service(AddServer, {
         async add(req) {
           await gate;
@@ -88,7 +88,7 @@ describe("collector", () => {
         },
       }),
     );
-    const c = await nodes.start({ name: "mon-c2", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const c = await nodes.start({ identity: { name: "mon-c2" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
     const cs = collect(s);
     const cc = collect(c);
     const pending = Promise.all([c.client(AddServer).add({ a: 1 }), c.client(AddServer).add({ a: 2 })]);

@@ -7,7 +7,7 @@ import { afterEach, describe, it } from "node:test";
 import { register as globalRegistry } from "prom-client";
 import { Code, GomsError } from "../../src/rpc/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
-import { createCollector, createMetrics, serveMetrics, type Collector } from "../../src/monitor/index.js";
+import { createCollector, createMetrics, createMetricsServer, type Collector } from "../../src/monitor/index.js";
 import { NodeSet } from "../helpers.js";
 
 const nodes = new NodeSet();
@@ -52,7 +52,7 @@ function hasPromtool(): boolean {
 
 describe("prometheus metrics", () => {
   it("exposes calls, durations, in-flight, peers and process metrics in valid text format", async () => {
-    const s = await nodes.start({ name: "prom-s", port: 0 }, (n) =>
+    const s = await nodes.start({ identity: { name: "prom-s" }, listen: { port: 0 } }, (n) =>
       n.service(AddServer, {
         add(req) {
           if (req.a < 0) throw new GomsError("negative", Code.InvalidArgument);
@@ -60,7 +60,7 @@ describe("prometheus metrics", () => {
         },
       }),
     );
-    const c = await nodes.start({ name: "prom-c", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const c = await nodes.start({ identity: { name: "prom-c" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
     const collector = createCollector({ node: s });
     collectors.push(collector);
     const registry = createMetrics({ node: s, collector });
@@ -68,7 +68,7 @@ describe("prometheus metrics", () => {
     for (let i = 0; i < 4; i++) await c.client(AddServer).add({ a: i });
     await assert.rejects(c.client(AddServer).add({ a: -1 }));
 
-    const srv = await serveMetrics({ registry, port: 0 });
+    const srv = await createMetricsServer({ registry, listen: { port: 0 } }).start();
     try {
       const res = await fetch(`http://127.0.0.1:${srv.port}/metrics`);
       assert.equal(res.status, 200);

@@ -3,18 +3,18 @@ import { afterEach, describe, it } from "node:test";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { MonitorService } from "../../src/gen/goms/v1/monitor_pb.js";
 import { createRegistry, embeddedKv } from "../../src/registry/index.js";
-import { createMonitorStore, startMonitoring, type Monitoring, type MonitorStore } from "../../src/monitor/index.js";
+import { createMonitorStore, createMonitoring, type Monitoring, type MonitorStore } from "../../src/monitor/index.js";
 import { NodeSet, until } from "../helpers.js";
 
 const nodes = new NodeSet();
-const cleanups: Array<() => void> = [];
+const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) c();
+  for (const c of cleanups.splice(0)) await c();
   await nodes.closeAll();
 });
 
 function track<T extends Monitoring | MonitorStore>(x: T): T {
-  cleanups.push(() => ("stop" in x ? x.stop() : x.close()));
+  cleanups.push(() => x.close());
   return x;
 }
 
@@ -24,11 +24,11 @@ describe("pusher", () => {
     cleanups.push(() => void kv.close());
     const registry = createRegistry({ kv });
     const store = track(createMonitorStore({ sweepMs: 0 }));
-    await nodes.start({ name: "admin", port: 0, registry }, (n) => n.service(MonitorService, store.service()));
-    const worker = await nodes.start({ name: "worker", port: 0, registry }, (n) => n.service(AddServer, { add: (r) => ({ sum: r.a + r.b }) }));
-    const caller = await nodes.start({ name: "caller", registry });
-    const mon = track(startMonitoring({ node: worker, intervalMs: 100 }));
-    track(startMonitoring({ node: caller, intervalMs: 100 }));
+    await nodes.start({ identity: { name: "admin" }, listen: { port: 0 }, discovery: { registry } }, (n) => n.service(MonitorService, store.service()));
+    const worker = await nodes.start({ identity: { name: "worker" }, listen: { port: 0 }, discovery: { registry } }, (n) => n.service(AddServer, { add: (r) => ({ sum: r.a + r.b }) }));
+    const caller = await nodes.start({ identity: { name: "caller" }, discovery: { registry } });
+    const mon = await track(createMonitoring({ node: worker, intervalMs: 100 })).start();
+    await track(createMonitoring({ node: caller, intervalMs: 100 })).start();
     for (let i = 0; i < 5; i++) await caller.client(AddServer).add({ a: i, b: 1 });
 
     await until(() => store.node("worker") !== undefined && store.node("caller") !== undefined, 5000, "pushes from both nodes");
@@ -47,25 +47,37 @@ describe("pusher", () => {
   it("pins pushes to `target`, honours PushResponse.interval_ms, counts failures without throwing", async () => {
     const storeA = track(createMonitorStore({ sweepMs: 0, pushIntervalMs: 150 }));
     const storeB = track(createMonitorStore({ sweepMs: 0 }));
-    const a = await nodes.start({ name: "admin-a", port: 0 }, (n) => n.service(MonitorService, storeA.service()));
-    const b = await nodes.start({ name: "admin-b", port: 0 }, (n) => n.service(MonitorService, storeB.service()));
+    const a = await nodes.start({ identity: { name: "admin-a" }, listen: { port: 0 } }, (n) => n.service(MonitorService, storeA.service()));
+    const b = await nodes.start({ identity: { name: "admin-b" }, listen: { port: 0 } }, (n) => n.service(MonitorService, storeB.service()));
     const peers = [
       { host: "127.0.0.1", port: a.port },
       { host: "127.0.0.1", port: b.port },
     ];
-    const node = await nodes.start({ name: "pinned", peers });
-    const mon = track(startMonitoring({ node, intervalMs: 60_000, target: "admin-a" }));
+    const node = await nodes.start({ identity: { name: "pinned" }, peers: { addresses: peers } });
+    const mon = await track(createMonitoring({ node, intervalMs: 60_000, target: "admin-a" })).start();
     for (let i = 0; i < 3; i++) assert.equal(await mon.pushNow(), true);
     assert.equal(storeA.series("pinned").length, 3);
     assert.equal(storeB.node("pinned"), undefined);
     assert.equal(mon.intervalMs, 150, "the admin asked for 150 ms");
     await until(() => mon.counters().pushes >= 4, 3000, "timer push at the new interval");
 
-    const lonely = await nodes.start({ name: "lonely", defaultTimeoutMs: 200 });
-    const failing = track(startMonitoring({ node: lonely, intervalMs: 100 }));
+    const lonely = await nodes.start({ identity: { name: "lonely" }, calls: { defaultTimeoutMs: 200 } });
+    const failing = await track(createMonitoring({ node: lonely, intervalMs: 100 })).start();
     assert.equal(await failing.pushNow(), false);
     await until(() => failing.counters().failures >= 2, 3000, "timer failures");
     assert.equal(failing.counters().pushes, 0);
     assert.ok(failing.counters().lastError);
+  });
+
+  it("starts once, and pushes nothing by timer after close()", async () => {
+    const lonely = await nodes.start({ identity: { name: "lonely" }, calls: { defaultTimeoutMs: 200 } });
+    const mon = createMonitoring({ node: lonely, intervalMs: 100 });
+    assert.equal(await mon.start(), mon);
+    await assert.rejects(mon.start(), (e: unknown) => e instanceof Error && /already started/.test(e.message));
+    await until(() => mon.counters().failures >= 1, 3000, "a timer push");
+    await mon.close({ graceMs: 1000 });
+    const after = mon.counters().failures + mon.counters().pushes;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(mon.counters().failures + mon.counters().pushes, after, "no push after close()");
   });
 });

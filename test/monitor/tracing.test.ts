@@ -29,7 +29,7 @@ describe("tracing over goms metadata", () => {
     assert.equal(tracing.registered, true);
     const t = tracingInterceptors();
     const seen: Record<string, string | undefined> = {};
-    const c = await nodes.start({ name: "trace-c", port: 0, serverInterceptors: [t.server] }, (n) =>
+    const c = await nodes.start({ identity: { name: "trace-c" }, listen: { port: 0 }, calls: { serverInterceptors: [t.server] } }, (n) =>
       n.service(DB, {
         query(req, ctx) {
           seen["c"] = ctx.metadata["traceparent"];
@@ -39,7 +39,7 @@ describe("tracing over goms metadata", () => {
       }),
     );
     const b = await nodes.start(
-      { name: "trace-b", port: 0, peers: [{ host: "127.0.0.1", port: c.port }], interceptors: [t.client], serverInterceptors: [t.server] },
+      { identity: { name: "trace-b" }, listen: { port: 0 }, peers: { addresses: [{ host: "127.0.0.1", port: c.port }] }, calls: { interceptors: [t.client], serverInterceptors: [t.server] } },
       (n) =>
         n.service(AddServer, {
           async add(req, ctx) {
@@ -50,7 +50,7 @@ describe("tracing over goms metadata", () => {
           },
         }),
     );
-    const a = await nodes.start({ name: "trace-a", peers: [{ host: "127.0.0.1", port: b.port }], interceptors: [t.client] });
+    const a = await nodes.start({ identity: { name: "trace-a" }, peers: { addresses: [{ host: "127.0.0.1", port: b.port }] }, calls: { interceptors: [t.client] } });
 
     const root = trace.getTracer("test").startSpan("root");
     const res = await context.with(trace.setSpan(context.active(), root), () => a.client(AddServer).add({ a: 1, b: 2 }));

@@ -7,7 +7,7 @@ const HISTORY = 64;
 // The same conformance suite over the network: a real watch server on loopback TCP,
 // each client its own connection.
 kvConformance("watch", async () => {
-  const server = await createWatchServer({ host: "127.0.0.1", port: 0, store: { historySize: HISTORY, leaseCheckIntervalMs: 50 } }).start();
+  const server = await createWatchServer({ listen: { host: "127.0.0.1", port: 0 }, store: { historySize: HISTORY, leaseCheckIntervalMs: 50 } }).start();
   const url = `watch://127.0.0.1:${server.port}`;
   return {
     connect: async () => createWatchClient({ url, pollWaitMs: 1000 }),

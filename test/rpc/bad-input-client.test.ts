@@ -100,7 +100,7 @@ describe("10. a misbehaving server", () => {
   /** Starts a fake server with `script`, a client connected to it, and fires 3 concurrent calls. */
   async function threeCalls(script: Script): Promise<PromiseSettledResult<unknown>[]> {
     fake = await fakeServer(script);
-    client = await startClient(fake.port, "victim", { reconnect: { initialMs: 60_000, maxMs: 60_000 } });
+    client = await startClient(fake.port, "victim", { peers: { reconnect: { initialMs: 60_000, maxMs: 60_000 } } });
     const add = client.client(AddServer);
     const started = Date.now();
     const results = await Promise.allSettled([1, 2, 3].map((a) => add.add({ a, b: 1 }, { timeoutMs: 3000 })));
@@ -159,7 +159,7 @@ describe("10. a misbehaving server", () => {
       if (req.callId === 1) setTimeout(() => p.send(ok), 100);
       else p.send(ok);
     });
-    client = await startClient(fake.port, "victim", { reconnect: { initialMs: 60_000, maxMs: 60_000 } });
+    client = await startClient(fake.port, "victim", { peers: { reconnect: { initialMs: 60_000, maxMs: 60_000 } } });
     const add = client.client(AddServer);
     await assert.rejects(add.add({ a: 1, b: 1 }, { timeoutMs: 30 }), isCodeError(Code.DeadlineExceeded));
     await fake.peers[0]!.waitFrame((f) => f.type === FrameType.Cancel && f.callId === 1);
@@ -215,7 +215,7 @@ describe("10. a misbehaving server", () => {
       else if (a === 3) p.send(frame(FrameType.Response, 0, req.callId, responseBody(200, new Uint8Array())));
       else p.send(frame(FrameType.Response, 0, req.callId, responseBody(0, Uint8Array.of(0x08, 99))));
     });
-    client = await startClient(fake.port, "victim", { reconnect: { initialMs: 60_000, maxMs: 60_000 } });
+    client = await startClient(fake.port, "victim", { peers: { reconnect: { initialMs: 60_000, maxMs: 60_000 } } });
     const add = client.client(AddServer);
     await assert.rejects(add.add({ a: 1, b: 1 }), isCodeError(Code.Internal, /undecodable response payload/));
     await assert.rejects(add.add({ a: 2, b: 1 }), isCodeError(Code.NotFound, /undecodable status/));
@@ -231,7 +231,7 @@ describe("10. a misbehaving server", () => {
         () => assert.fail("no request expected"),
         (p) => p.send(reply),
       );
-      client = await startClient(fake.port, "victim", { reconnect: { initialMs: 60_000, maxMs: 60_000 } });
+      client = await startClient(fake.port, "victim", { peers: { reconnect: { initialMs: 60_000, maxMs: 60_000 } } });
       await assert.rejects(client.client(AddServer).add({ a: 1, b: 1 }, { timeoutMs: 1000 }), isCodeError(Code.Unavailable));
       await fake.peers[0]!.waitClosed();
       await client.close({ graceMs: 0 });

@@ -5,7 +5,8 @@ import net from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, createNode, GomsError, NodeService, type GomsNode, type NodeOptions } from "../../src/rpc/index.js";
+import { Code, createNode, GomsError, NodeService, type GomsNode } from "../../src/rpc/index.js";
+import { withNodeOptions, type NodeOptionsPatch } from "../helpers.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { HelloSchema, NodeIdentitySchema, StatusSchema } from "../../src/gen/goms/v1/node_pb.js";
@@ -310,8 +311,8 @@ const bigValues = new Map<number, string>();
  *  - DB.Query: answers a value of `Number(key)` bytes (large responses on demand);
  *  - DB.Update is left unimplemented.
  */
-export async function startTarget(extra: Partial<NodeOptions> = {}): Promise<Target> {
-  const node = createNode({ name: "target", port: 0, shutdownGraceMs: 200, ...extra });
+export async function startTarget(extra: NodeOptionsPatch = {}): Promise<Target> {
+  const node = createNode(withNodeOptions({ identity: { name: "target" }, listen: { port: 0 }, limits: { shutdownGraceMs: 200 } }, extra));
   const t: Target = {
     node,
     port: 0,
@@ -347,8 +348,8 @@ export async function startTarget(extra: Partial<NodeOptions> = {}): Promise<Tar
 }
 
 /** A client node connected to `port`; resolves once the peer is ready. */
-export async function startClient(port: number, name = "good", extra: Partial<NodeOptions> = {}): Promise<GomsNode> {
-  const node = createNode({ name, peers: [{ host: HOST, port }], defaultTimeoutMs: 3000, ...extra });
+export async function startClient(port: number, name = "good", extra: NodeOptionsPatch = {}): Promise<GomsNode> {
+  const node = createNode(withNodeOptions({ identity: { name }, peers: { addresses: [{ host: HOST, port }] }, calls: { defaultTimeoutMs: 3000 } }, extra));
   await node.start();
   return node;
 }

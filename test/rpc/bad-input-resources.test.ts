@@ -33,7 +33,7 @@ function mem(): number {
 describe("7. a peer that stops reading", () => {
   it("server applies back-pressure: bounded memory, other clients served, recovers when the peer goes", async () => {
     const maxBufferedBytes = 1 * MiB;
-    const t = await startTarget({ connection: { maxBufferedBytes } });
+    const t = await startTarget({ limits: { connection: { maxBufferedBytes } } });
     const good = await startClient(t.port);
     try {
       const base = mem();
@@ -80,7 +80,7 @@ describe("7. a peer that stops reading", () => {
   });
 
   it("a slow (but reading) peer still gets every pipelined response", async () => {
-    const t = await startTarget({ connection: { maxBufferedBytes: 256 * 1024 } });
+    const t = await startTarget({ limits: { connection: { maxBufferedBytes: 256 * 1024 } } });
     try {
       const p = await RawPeer.handshake(t.port);
       const N = 64;
@@ -105,7 +105,7 @@ describe("7. a peer that stops reading", () => {
 
 describe("8. connection floods", () => {
   it("300 sockets that never finish a handshake are all closed by the handshake timeout; the server keeps serving", async () => {
-    const t = await startTarget({ connection: fastConn });
+    const t = await startTarget({ limits: { connection: fastConn } });
     const good = await startClient(t.port);
     try {
       const sockets = await Promise.all(
@@ -138,7 +138,7 @@ describe("8. connection floods", () => {
   });
 
   it("maxConnections is respected: sockets beyond it are closed at once", async () => {
-    const t = await startTarget({ maxConnections: 5, connection: fastConn });
+    const t = await startTarget({ listen: { maxConnections: 5 }, limits: { connection: fastConn } });
     try {
       const held = await Promise.all(Array.from({ length: 5 }, () => RawPeer.handshake(t.port)));
       await eventually(async () => (await serverStats(t)).connections === 5, 2000, "5 connections");

@@ -34,7 +34,7 @@ let t: Target;
 let good: GomsNode;
 
 before(async () => {
-  t = await startTarget({ connection: fastConn });
+  t = await startTarget({ limits: { connection: fastConn } });
   good = await startClient(t.port);
 });
 
@@ -210,7 +210,7 @@ describe("4. absurd length prefix", () => {
   it("0xFFFFFFFF after HELLO: GOAWAY exceeds the limit, nothing allocated", () => hugeLength(true));
 
   it("a length just above a configured maxFrameSize is refused too", async () => {
-    const small = await startTarget({ connection: { ...fastConn, maxFrameSize: 1024 } });
+    const small = await startTarget({ limits: { connection: { ...fastConn, maxFrameSize: 1024 } } });
     try {
       const p = await RawPeer.handshake(small.port);
       p.send(requestFrame(1, ADD, Buffer.alloc(1100)));

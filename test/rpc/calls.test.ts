@@ -6,13 +6,13 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, GomsError, type CallEvent } from "../../src/rpc/index.js";
 import { AddRequestSchema, AddResponseSchema, AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
-import { NodeSet, sleep } from "../helpers.js";
+import { NodeSet, sleep, withNodeOptions, type NodeOptionsPatch } from "../helpers.js";
 
 const nodes = new NodeSet();
 afterEach(() => nodes.closeAll());
 
-function addServer(name: string, extra: Partial<Parameters<NodeSet["start"]>[0]> = {}) {
-  return nodes.start({ name, port: 0, ...extra }, (n) =>
+function addServer(name: string, extra: NodeOptionsPatch = {}) {
+  return nodes.start(withNodeOptions({ identity: { name }, listen: { port: 0 } }, extra), (n) =>
     n.service(AddServer, {
       add(req, ctx) {
         if (req.a < 0) throw new GomsError("a must not be negative", Code.InvalidArgument);
@@ -25,8 +25,8 @@ function addServer(name: string, extra: Partial<Parameters<NodeSet["start"]>[0]>
   );
 }
 
-function clientFor(port: number, extra: Partial<Parameters<NodeSet["start"]>[0]> = {}) {
-  return nodes.start({ name: `client-${port}`, peers: [{ host: "127.0.0.1", port }], ...extra });
+function clientFor(port: number, extra: NodeOptionsPatch = {}) {
+  return nodes.start(withNodeOptions({ identity: { name: `client-${port}` }, peers: { addresses: [{ host: "127.0.0.1", port }] } }, extra));
 }
 
 describe("calls over TCP", () => {
@@ -66,7 +66,7 @@ describe("calls over TCP", () => {
 
   it("request metadata reaches the handler", async () => {
     let seen: Record<string, string> = {};
-    const s = await nodes.start({ name: "md", port: 0 }, (n) =>
+    const s = await nodes.start({ identity: { name: "md" }, listen: { port: 0 } }, (n) =>
       n.service(AddServer, {
         add(_req, ctx) {
           seen = { ...ctx.metadata };
@@ -91,7 +91,7 @@ describe("calls over TCP", () => {
 
   it("one-way send delivers without a response", async () => {
     let got = 0;
-    const s = await nodes.start({ name: "sink", port: 0 }, (n) =>
+    const s = await nodes.start({ identity: { name: "sink" }, listen: { port: 0 } }, (n) =>
       n.service(AddServer, {
         add(req) {
           got += req.a;
@@ -110,7 +110,7 @@ describe("calls over TCP", () => {
   it("load-balances across nodes, pins with { node }, broadcasts to all", async () => {
     const a = await addServer("db0");
     const b = await addServer("db1");
-    const c = await nodes.start({ name: "q", peers: [{ host: "127.0.0.1", port: a.port }, { host: "127.0.0.1", port: b.port }] });
+    const c = await nodes.start({ identity: { name: "q" }, peers: { addresses: [{ host: "127.0.0.1", port: a.port }, { host: "127.0.0.1", port: b.port }] } });
     const add = c.detailedClient(AddServer);
     const served = new Set<string>();
     for (let i = 0; i < 10; i++) served.add((await add.add({ a: 1 })).metadata["x-served-by"]!);
@@ -124,7 +124,7 @@ describe("calls over TCP", () => {
 
   it("a service hosted in the same process runs in-process", async () => {
     let peer = "";
-    const n = await nodes.start({ name: "solo" }, (x) =>
+    const n = await nodes.start({ identity: { name: "solo" } }, (x) =>
       x.service(AddServer, {
         add(req, ctx) {
           peer = ctx.peer.address;
@@ -145,23 +145,23 @@ describe("calls over TCP", () => {
     const order: string[] = [];
     const s = await nodes.start(
       {
-        name: "ic",
-        port: 0,
-        serverInterceptors: [
+        identity: { name: "ic" },
+        listen: { port: 0 },
+        calls: { serverInterceptors: [
           (next) => async (req, ctx) => {
             order.push("s1");
             const r = await next(req, ctx);
             order.push("s1-after");
             return r;
           },
-        ],
+        ] },
       },
       (n) => n.service(AddServer, { add: (req) => ({ sum: req.a + req.b }) }),
     );
     const c = await nodes.start({
-      name: "icc",
-      peers: [{ host: "127.0.0.1", port: s.port }],
-      interceptors: [
+      identity: { name: "icc" },
+      peers: { addresses: [{ host: "127.0.0.1", port: s.port }] },
+      calls: { interceptors: [
         (next) => async (req) => {
           order.push("c1");
           req.metadata = { ...req.metadata, "x-c1": "1" };
@@ -173,7 +173,7 @@ describe("calls over TCP", () => {
           order.push("c2-after");
           return res;
         },
-      ],
+      ] },
     });
     assert.equal((await c.client(AddServer).add({ a: 1, b: 1 })).sum, 2);
     assert.deepEqual(order, ["c1", "c2", "s1", "s1-after", "c2-after"]);

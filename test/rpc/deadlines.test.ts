@@ -18,7 +18,7 @@ function inflight(n: GomsNode): number {
 describe("deadlines and cancellation", () => {
   it("a call past its deadline fails deadline_exceeded, the server's signal fires, nothing leaks", async () => {
     const aborted: string[] = [];
-    const s = await nodes.start({ name: "slow", port: 0 }, (n) =>
+    const s = await nodes.start({ identity: { name: "slow" }, listen: { port: 0 } }, (n) =>
       n.service(AddServer, {
         add(_req, ctx) {
           return new Promise((_, reject) => {
@@ -30,7 +30,7 @@ describe("deadlines and cancellation", () => {
         },
       }),
     );
-    const c = await nodes.start({ name: "c", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const c = await nodes.start({ identity: { name: "c" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
     const t0 = Date.now();
     const calls = Array.from({ length: 50 }, () => c.client(AddServer).add({}, { timeoutMs: 80 }));
     const results = await Promise.allSettled(calls);
@@ -46,7 +46,7 @@ describe("deadlines and cancellation", () => {
 
   it("aborting the signal cancels the call on both sides", async () => {
     let serverSaw: unknown;
-    const s = await nodes.start({ name: "slow", port: 0 }, (n) =>
+    const s = await nodes.start({ identity: { name: "slow" }, listen: { port: 0 } }, (n) =>
       n.service(AddServer, {
         add(_req, ctx) {
           return new Promise((_, reject) =>
@@ -58,7 +58,7 @@ describe("deadlines and cancellation", () => {
         },
       }),
     );
-    const c = await nodes.start({ name: "c", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const c = await nodes.start({ identity: { name: "c" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
     const ac = new AbortController();
     const p = c.client(AddServer).add({}, { signal: ac.signal });
     await sleep(30);
@@ -75,7 +75,7 @@ describe("deadlines and cancellation", () => {
   it("many calls sharing one signal: one abort listener per connection, abort cancels only the calls still waiting", async () => {
     const release: Array<() => void> = [];
     let cancelled = 0;
-    const s = await nodes.start({ name: "slow", port: 0 }, (n) =>
+    const s = await nodes.start({ identity: { name: "slow" }, listen: { port: 0 } }, (n) =>
       n.service(AddServer, {
         add(req, ctx) {
           if (req.a === 0) return { sum: 1 };
@@ -89,7 +89,7 @@ describe("deadlines and cancellation", () => {
         },
       }),
     );
-    const c = await nodes.start({ name: "c", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const c = await nodes.start({ identity: { name: "c" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
     const ac = new AbortController();
     const add = c.client(AddServer);
     // Finished calls leave the watch list; the listener stays single.
@@ -108,7 +108,7 @@ describe("deadlines and cancellation", () => {
   it("the deadline travels on the wire and nested calls inherit what remains", async () => {
     let innerRemaining: number | undefined;
     let outerRemaining: number | undefined;
-    const db = await nodes.start({ name: "db", port: 0 }, (n) =>
+    const db = await nodes.start({ identity: { name: "db" }, listen: { port: 0 } }, (n) =>
       n.service(DB, {
         query(_req, ctx) {
           innerRemaining = ctx.timeRemaining();
@@ -116,7 +116,7 @@ describe("deadlines and cancellation", () => {
         },
       }),
     );
-    const mid = await nodes.start({ name: "mid", port: 0, peers: [{ host: "127.0.0.1", port: db.port }] }, (n) =>
+    const mid = await nodes.start({ identity: { name: "mid" }, listen: { port: 0 }, peers: { addresses: [{ host: "127.0.0.1", port: db.port }] } }, (n) =>
       n.service(AddServer, {
         async add(_req, ctx) {
           outerRemaining = ctx.timeRemaining();
@@ -126,14 +126,14 @@ describe("deadlines and cancellation", () => {
         },
       }),
     );
-    const c = await nodes.start({ name: "c", peers: [{ host: "127.0.0.1", port: mid.port }] });
+    const c = await nodes.start({ identity: { name: "c" }, peers: { addresses: [{ host: "127.0.0.1", port: mid.port }] } });
     const res = await c.client(AddServer).add({}, { timeoutMs: 1000, metadata: { "x-trace": "t-1" } });
     assert.equal(res.sum, 1, "metadata inherited");
     assert.ok(outerRemaining! <= 1000 && outerRemaining! > 800, `outer ${outerRemaining}`);
     // ~900 ms left after the 100 ms sleep; the wire carries whole milliseconds.
     assert.ok(innerRemaining! <= 905 && innerRemaining! > 600, `inner ${innerRemaining}`);
     // A parent whose deadline is shorter than the nested work: the nested call fails with deadline_exceeded.
-    const mid2 = await nodes.start({ name: "mid2", port: 0, peers: [{ host: "127.0.0.1", port: db.port }] }, (n) =>
+    const mid2 = await nodes.start({ identity: { name: "mid2" }, listen: { port: 0 }, peers: { addresses: [{ host: "127.0.0.1", port: db.port }] } }, (n) =>
       n.service(AddServer, {
         async add(_req, ctx) {
           await sleep(150);
@@ -142,13 +142,13 @@ describe("deadlines and cancellation", () => {
         },
       }),
     );
-    const c2 = await nodes.start({ name: "c2", peers: [{ host: "127.0.0.1", port: mid2.port }] });
+    const c2 = await nodes.start({ identity: { name: "c2" }, peers: { addresses: [{ host: "127.0.0.1", port: mid2.port }] } });
     await assert.rejects(c2.client(AddServer).add({}, { timeoutMs: 100 }), (e: GomsError) => e.code === Code.DeadlineExceeded);
   });
 
   it("nested calls inherit the deadline and metadata by default, without passing parent", async () => {
     let inner: { left: number | undefined; trace: string | undefined } = { left: undefined, trace: undefined };
-    const db = await nodes.start({ name: "db", port: 0 }, (n) =>
+    const db = await nodes.start({ identity: { name: "db" }, listen: { port: 0 } }, (n) =>
       n.service(DB, {
         query(_req, ctx) {
           inner = { left: ctx.timeRemaining(), trace: ctx.metadata["x-trace"] };
@@ -156,7 +156,7 @@ describe("deadlines and cancellation", () => {
         },
       }),
     );
-    const mid = await nodes.start({ name: "mid", port: 0, peers: [{ host: "127.0.0.1", port: db.port }] }, (n) =>
+    const mid = await nodes.start({ identity: { name: "mid" }, listen: { port: 0 }, peers: { addresses: [{ host: "127.0.0.1", port: db.port }] } }, (n) =>
       n.service(AddServer, {
         async add() {
           await sleep(50);
@@ -165,21 +165,21 @@ describe("deadlines and cancellation", () => {
         },
       }),
     );
-    const c = await nodes.start({ name: "c", peers: [{ host: "127.0.0.1", port: mid.port }] });
+    const c = await nodes.start({ identity: { name: "c" }, peers: { addresses: [{ host: "127.0.0.1", port: mid.port }] } });
     await c.client(AddServer).add({}, { timeoutMs: 600, metadata: { "x-trace": "t-2" } });
     assert.equal(inner.trace, "t-2");
     assert.ok(inner.left !== undefined && inner.left <= 555 && inner.left > 300, `inner ${inner.left}`);
     // inheritContext: false turns it off: the nested call gets the default 30 s.
-    const mid2 = await nodes.start({ name: "mid2", port: 0, inheritContext: false, peers: [{ host: "127.0.0.1", port: db.port }] }, (n) =>
+    const mid2 = await nodes.start({ identity: { name: "mid2" }, listen: { port: 0 }, peers: { addresses: [{ host: "127.0.0.1", port: db.port }] }, calls: { inheritContext: false } }, (n) =>
       n.service(AddServer, { add: async () => (await n.client(DB).query({}), {}) }),
     );
-    const c2 = await nodes.start({ name: "c2", peers: [{ host: "127.0.0.1", port: mid2.port }] });
+    const c2 = await nodes.start({ identity: { name: "c2" }, peers: { addresses: [{ host: "127.0.0.1", port: mid2.port }] } });
     await c2.client(AddServer).add({}, { timeoutMs: 600 });
     assert.ok(inner.left! > 29_000, `inner ${inner.left}`);
   });
 
   it("in-process calls honour deadlines and signals too", async () => {
-    const n = await nodes.start({ name: "solo" }, (x) =>
+    const n = await nodes.start({ identity: { name: "solo" } }, (x) =>
       x.service(AddServer, {
         add: (_r, ctx) => new Promise((_, rej) => ctx.signal.addEventListener("abort", () => rej(ctx.signal.reason))),
       }),
@@ -188,7 +188,7 @@ describe("deadlines and cancellation", () => {
   });
 
   it("rejects invalid timeouts", async () => {
-    const n = await nodes.start({ name: "solo" }, (x) => x.service(AddServer, { add: () => ({}) }));
+    const n = await nodes.start({ identity: { name: "solo" } }, (x) => x.service(AddServer, { add: () => ({}) }));
     await assert.rejects(n.client(AddServer).add({}, { timeoutMs: -1 }), (e: GomsError) => e.code === Code.InvalidArgument);
   });
 });

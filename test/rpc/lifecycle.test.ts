@@ -9,10 +9,10 @@ afterEach(() => nodes.closeAll());
 
 describe("lifecycle", () => {
   it("graceful shutdown finishes in-flight calls and refuses new ones", async () => {
-    const s = createNode({ name: "drain", port: 0 });
+    const s = createNode({ identity: { name: "drain" }, listen: { port: 0 } });
     s.service(AddServer, { add: async (req) => (await sleep(200), { sum: req.a }) });
     await s.start();
-    const c = await nodes.start({ name: "c", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const c = await nodes.start({ identity: { name: "c" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
     const add = c.client(AddServer);
     const inflight = [add.add({ a: 1 }), add.add({ a: 2 })];
     await sleep(50);
@@ -25,7 +25,7 @@ describe("lifecycle", () => {
 
   it("shutdown cancels calls still running after the grace period", async () => {
     let reason: unknown;
-    const s = createNode({ name: "stuck", port: 0 });
+    const s = createNode({ identity: { name: "stuck" }, listen: { port: 0 } });
     s.service(AddServer, {
       add: (_r, ctx) =>
         new Promise((_, rej) =>
@@ -36,7 +36,7 @@ describe("lifecycle", () => {
         ),
     });
     await s.start();
-    const c = await nodes.start({ name: "c", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const c = await nodes.start({ identity: { name: "c" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
     const outcome = c.client(AddServer).add({}).then(
       () => undefined,
       (e: unknown) => e,
@@ -52,10 +52,10 @@ describe("lifecycle", () => {
 
   it("hooks: onStart, onStop, peer connect and disconnect", async () => {
     const log: string[] = [];
-    const server = createNode({ name: "srv", port: 0 });
+    const server = createNode({ identity: { name: "srv" }, listen: { port: 0 } });
     server.service(AddServer, { add: () => ({}) });
     await server.start();
-    await nodes.start({ name: "watcher", peers: [{ host: "127.0.0.1", port: server.port }] }, (n) =>
+    await nodes.start({ identity: { name: "watcher" }, peers: { addresses: [{ host: "127.0.0.1", port: server.port }] } }, (n) =>
       n.service(
         AddServer,
         { add: () => ({}) },
@@ -75,15 +75,15 @@ describe("lifecycle", () => {
   });
 
   it("reconnects with backoff after the peer restarts on the same port", async () => {
-    const s1 = createNode({ name: "srv", port: 0 });
+    const s1 = createNode({ identity: { name: "srv" }, listen: { port: 0 } });
     s1.service(AddServer, { add: (r) => ({ sum: r.a }) });
     await s1.start();
     const port = s1.port;
-    const c = await nodes.start({ name: "c", peers: [{ host: "127.0.0.1", port }], reconnect: { initialMs: 20, maxMs: 200 } });
+    const c = await nodes.start({ identity: { name: "c" }, peers: { addresses: [{ host: "127.0.0.1", port }], reconnect: { initialMs: 20, maxMs: 200 } } });
     assert.equal((await c.client(AddServer).add({ a: 1 })).sum, 1);
     await s1.close({ graceMs: 100 });
     await assert.rejects(c.client(AddServer).add({ a: 1 }), (e: GomsError) => e.code === Code.Unavailable);
-    await nodes.start({ name: "srv", port }, (n) => n.service(AddServer, { add: (r) => ({ sum: r.a * 10 }) }));
+    await nodes.start({ identity: { name: "srv" }, listen: { port } }, (n) => n.service(AddServer, { add: (r) => ({ sum: r.a * 10 }) }));
     await until(() => c.peerList().every((p) => p.state === "ready"), 5000, "reconnect");
     assert.equal((await c.client(AddServer).add({ a: 2 })).sum, 20);
   });
@@ -92,8 +92,8 @@ describe("lifecycle", () => {
     const net = new MemoryNetwork();
     const fast = { heartbeatMs: 40, heartbeatTimeoutMs: 160 };
     // Only the client runs fast heartbeats, so it is the side that must notice.
-    await nodes.start({ name: "srv", port: 1, transport: net.transport() }, (n) => n.service(AddServer, { add: () => ({}) }));
-    const c = await nodes.start({ name: "c", transport: net.transport(), peers: [{ host: "127.0.0.1", port: 1 }], connection: fast, reconnect: { initialMs: 5000, maxMs: 5000 } });
+    await nodes.start({ identity: { name: "srv" }, listen: { port: 1 }, transport: net.transport() }, (n) => n.service(AddServer, { add: () => ({}) }));
+    const c = await nodes.start({ identity: { name: "c" }, peers: { addresses: [{ host: "127.0.0.1", port: 1 }], reconnect: { initialMs: 5000, maxMs: 5000 } }, limits: { connection: fast }, transport: net.transport() });
     await c.client(AddServer).add({});
     net.setFaults({ blackhole: true });
     // In-memory streams do not keep the event loop alive and heartbeat timers are unref'd.
@@ -107,9 +107,9 @@ describe("lifecycle", () => {
   });
 
   it("refuses to start twice and to register services after start", async () => {
-    const n = await nodes.start({ name: "x" });
+    const n = await nodes.start({ identity: { name: "x" } });
     await assert.rejects(n.start(), (e: GomsError) => e.code === Code.FailedPrecondition);
     assert.throws(() => n.service(AddServer, {}), (e: GomsError) => e.code === Code.FailedPrecondition);
-    assert.throws(() => createNode({ name: "y" }).service(AddServer, { nope: () => ({}) } as never), (e: GomsError) => e.code === Code.InvalidArgument);
+    assert.throws(() => createNode({ identity: { name: "y" } }).service(AddServer, { nope: () => ({}) } as never), (e: GomsError) => e.code === Code.InvalidArgument);
   });
 });

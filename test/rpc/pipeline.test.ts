@@ -26,14 +26,14 @@ function counting(): { interceptor: Interceptor; seen: string[] } {
 describe("client interceptors run exactly once on every call path", () => {
   it("typed, detailed, one-way, raw, broadcast, in-process, admin call form and goms call", async () => {
     let added = 0;
-    const db = await nodes.start({ name: "db0", port: 0 }, (n) =>
+    const db = await nodes.start({ identity: { name: "db0" }, listen: { port: 0 } }, (n) =>
       n.service(DB, { query: (r) => ({ value: r.key }), update: () => {
         added++;
         return {};
       } }),
     );
     const c = counting();
-    const me = await nodes.start({ name: "me", port: 0, peers: [{ host: "127.0.0.1", port: db.port }], interceptors: [c.interceptor] }, (n) =>
+    const me = await nodes.start({ identity: { name: "me" }, listen: { port: 0 }, peers: { addresses: [{ host: "127.0.0.1", port: db.port }] }, calls: { interceptors: [c.interceptor] } }, (n) =>
       n.service(AddServer, { add: (r) => ({ sum: r.a + r.b }) }),
     );
     const step = async (what: string, f: () => Promise<unknown>, expect: string[]): Promise<void> => {
@@ -54,14 +54,14 @@ describe("client interceptors run exactly once on every call path", () => {
   });
 
   it("an interceptor can fail a call, change its metadata, and sees the response", async () => {
-    const db = await nodes.start({ name: "db1", port: 0 }, (n) => n.service(DB, { query: (_r, ctx) => ({ value: ctx.metadata["x-who"] ?? "" }) }));
+    const db = await nodes.start({ identity: { name: "db1" }, listen: { port: 0 } }, (n) => n.service(DB, { query: (_r, ctx) => ({ value: ctx.metadata["x-who"] ?? "" }) }));
     const tag: Interceptor = (next) => async (req) => {
       if (req.metadata?.["x-block"] !== undefined) throw new GomsError("blocked", Code.PermissionDenied);
       req.metadata = { ...req.metadata, "x-who": "tagged" };
       const res = await next(req);
       return { ...res, ret: 42 };
     };
-    const me = await nodes.start({ name: "me1", peers: [{ host: "127.0.0.1", port: db.port }], interceptors: [tag] });
+    const me = await nodes.start({ identity: { name: "me1" }, peers: { addresses: [{ host: "127.0.0.1", port: db.port }] }, calls: { interceptors: [tag] } });
     const r = await me.detailedClient(DB).query({ key: "a" });
     assert.equal(r.message.value, "tagged");
     assert.equal(r.ret, 42);
@@ -73,7 +73,7 @@ describe("in-process calls take the server invocation path", () => {
   it("respect maxConcurrentCalls like a remote call", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const n = await nodes.start({ name: "lim", maxConcurrentCalls: 2 }, (x) =>
+    const n = await nodes.start({ identity: { name: "lim" }, limits: { maxConcurrentCalls: 2 } }, (x) =>
       x.service(DB, {
         async query() {
           await gate;
@@ -94,7 +94,7 @@ describe("in-process calls take the server invocation path", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let served = 0;
-    const n = await nodes.start({ name: "drain" }, (x) =>
+    const n = await nodes.start({ identity: { name: "drain" } }, (x) =>
       x.service(DB, {
         async query(req) {
           served++;
@@ -118,7 +118,7 @@ describe("in-process calls take the server invocation path", () => {
   it("the handler never gets the caller's object, and the caller never gets the handler's", async () => {
     const kept = { value: "cached" };
     let seen: { key: string } | undefined;
-    const n = await nodes.start({ name: "own" }, (x) =>
+    const n = await nodes.start({ identity: { name: "own" } }, (x) =>
       x.service(DB, {
         query(req) {
           seen = req;

@@ -1,22 +1,22 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { Code, createNode, GomsError, type GomsNode, type NodeOptions } from "../../src/rpc/index.js";
+import { Code, createNode, GomsError, type GomsNode } from "../../src/rpc/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { BenchService } from "../../src/gen/goms/bench/v1/bench_pb.js";
 import { HashRing } from "../../src/rpc/hash-ring.js";
 import { RetryBudget } from "../../src/rpc/retry-budget.js";
-import { NodeSet } from "../helpers.js";
+import { NodeSet, withNodeOptions, type NodeOptionsPatch } from "../helpers.js";
 
 const nodes = new NodeSet();
 afterEach(() => nodes.closeAll());
 
-async function dbNodes(count: number, extra: (i: number) => Partial<NodeOptions> = () => ({})): Promise<GomsNode[]> {
+async function dbNodes(count: number, extra: (i: number) => NodeOptionsPatch = () => ({})): Promise<GomsNode[]> {
   const out: GomsNode[] = [];
   for (let i = 0; i < count; i++) {
     const name = `db${i}`;
     out.push(
-      await nodes.start({ name, port: 0, ...extra(i) }, (n) =>
+      await nodes.start(withNodeOptions({ identity: { name }, listen: { port: 0 } }, extra(i)), (n) =>
         n.service(DB, {
           query: (req) => ({ value: `${name}:${req.key}` }),
           update: () => ({}),
@@ -27,8 +27,8 @@ async function dbNodes(count: number, extra: (i: number) => Partial<NodeOptions>
   return out;
 }
 
-function caller(servers: GomsNode[], extra: Partial<NodeOptions> = {}): Promise<GomsNode> {
-  return nodes.start({ name: "q", peers: servers.map((s) => ({ host: "127.0.0.1", port: s.port })), ...extra });
+function caller(servers: GomsNode[], extra: NodeOptionsPatch = {}): Promise<GomsNode> {
+  return nodes.start(withNodeOptions({ identity: { name: "q" }, peers: { addresses: servers.map((s) => ({ host: "127.0.0.1", port: s.port })) } }, extra));
 }
 
 async function tally(c: GomsNode, n: number, opts: { shardKey?: (i: number) => string } = {}): Promise<Map<string, number>> {
@@ -48,7 +48,7 @@ describe("routing", () => {
     const rr = await tally(await caller(servers), 30);
     assert.deepEqual([...rr.values()], [10, 10, 10]);
     for (const balancer of ["random", "least-inflight"] as const) {
-      const c = await nodes.start({ name: `q-${balancer}`, peers: servers.map((s) => ({ host: "127.0.0.1", port: s.port })), balancer });
+      const c = await nodes.start({ identity: { name: `q-${balancer}` }, peers: { addresses: servers.map((s) => ({ host: "127.0.0.1", port: s.port })) }, calls: { balancer } });
       const counts = await tally(c, 90);
       assert.equal(counts.size, 3, `${balancer} used ${[...counts.keys()].join(",")}`);
     }
@@ -85,8 +85,8 @@ describe("routing", () => {
   });
 
   it("prefers nodes of the caller's region, falls back to others", async () => {
-    const servers = await dbNodes(3, (i) => ({ region: i === 2 ? 1 : 0 }));
-    const c = await caller(servers, { region: 1 });
+    const servers = await dbNodes(3, (i) => ({ identity: { region: i === 2 ? 1 : 0 } }));
+    const c = await caller(servers, { identity: { region: 1 } });
     assert.deepEqual([...(await tally(c, 6)).keys()], ["db2"]);
     await servers[2]!.close({ graceMs: 50 });
     const counts = await tally(c, 6);
@@ -95,7 +95,7 @@ describe("routing", () => {
 
   it("idempotent calls are retried on another node when one dies; others are not", async () => {
     // db0 answers unavailable (simulated draining), db1 works.
-    const broken = createNode({ name: "db0", port: 0 });
+    const broken = createNode({ identity: { name: "db0" }, listen: { port: 0 } });
     broken.service(DB, {
       query: () => {
         throw new GomsError("draining", Code.Unavailable);
@@ -105,14 +105,14 @@ describe("routing", () => {
       },
     });
     await broken.start();
-    const [good] = await dbNodes(1, () => ({ name: "db1" }));
+    const [good] = await dbNodes(1, () => ({ identity: { name: "db1" } }));
     const c = await nodes.start({
-      name: "q",
-      peers: [
+      identity: { name: "q" },
+      peers: { addresses: [
         { host: "127.0.0.1", port: broken.port },
         { host: "127.0.0.1", port: good!.port },
-      ],
-      retryBudget: { ratio: 1, minPerSecond: 100 },
+      ] },
+      calls: { retryBudget: { ratio: 1, minPerSecond: 100 } },
     });
     const db = c.client(DB);
     for (let i = 0; i < 10; i++) assert.match((await db.query({ key: "k" })).value, /^db\d:k$/);
@@ -148,7 +148,7 @@ describe("routing", () => {
     let echoes = 0;
     const servers: GomsNode[] = [];
     for (const name of ["a0", "a1"]) {
-      const s = createNode({ name, port: 0 });
+      const s = createNode({ identity: { name }, listen: { port: 0 } });
       s.service(AddServer, {
         add: () => {
           adds++;

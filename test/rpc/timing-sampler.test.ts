@@ -48,11 +48,11 @@ describe("call recorders with sampled timing", () => {
   });
 
   it("counts every call exactly, and timed weights add up to the calls on both sides", async () => {
-    const server = createNode({ name: "srv", port: 0, callTiming: { hotCallsPerSec: 10, every: 4 } });
+    const server = createNode({ identity: { name: "srv" }, listen: { port: 0 }, calls: { callTiming: { hotCallsPerSec: 10, every: 4 } } });
     server.service(AddServer, { add: (r) => ({ sum: r.a + r.b }) });
     await server.start();
     nodes.push(server);
-    const client = createNode({ name: "cli", peers: [{ host: "127.0.0.1", port: server.port }], callTiming: { hotCallsPerSec: 10, every: 4 } });
+    const client = createNode({ identity: { name: "cli" }, peers: { addresses: [{ host: "127.0.0.1", port: server.port }] }, calls: { callTiming: { hotCallsPerSec: 10, every: 4 } } });
     await client.start();
     nodes.push(client);
     const seen = { client: { calls: 0, weight: 0, untimed: 0 }, server: { calls: 0, weight: 0, untimed: 0 } };

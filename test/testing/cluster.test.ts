@@ -13,7 +13,7 @@ afterEach(async () => {
 
 function db(name: string) {
   return {
-    name,
+    identity: { name },
     setup: (n: GomsNode) =>
       n.service(DB, {
         query: (_r, ctx) => {
@@ -32,11 +32,21 @@ async function servedBy(q: GomsNode, n: number): Promise<Set<string>> {
 }
 
 describe("testing harness: createCluster", () => {
+  it("start() resolves with the cluster; nodes are added only after it", async () => {
+    const c = createCluster({ ttlMs: 500 });
+    await assert.rejects(c.add({ identity: { name: "early" } }), (e: unknown) => GomsError.is(e) && e.reason === "GOMS_ERR_BAD_STATE");
+    cluster = c;
+    assert.equal(await c.start(), c);
+    await assert.rejects(c.start(), (e: unknown) => GomsError.is(e) && e.reason === "GOMS_ERR_BAD_STATE");
+    const q = await c.add({ identity: { name: "q" } });
+    assert.equal(c.node("q"), q);
+  });
+
   it("discovers nodes through the registry and spreads calls", async () => {
-    cluster = await createCluster({ ttlMs: 500 });
+    cluster = await createCluster({ ttlMs: 500 }).start();
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
-    const q = await cluster.add({ name: "q" });
+    const q = await cluster.add({ identity: { name: "q" } });
     assert.deepEqual([...(await servedBy(q, 8))].sort(), ["db0", "db1"]);
     // A node that joins later is used without any restart.
     await cluster.add(db("db2"));
@@ -49,10 +59,10 @@ describe("testing harness: createCluster", () => {
   });
 
   it("a killed node leaves routing within its lease TTL; idempotent calls never fail meanwhile", async () => {
-    cluster = await createCluster({ ttlMs: 500 });
+    cluster = await createCluster({ ttlMs: 500 }).start();
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
-    const q = await cluster.add({ name: "q" });
+    const q = await cluster.add({ identity: { name: "q" } });
     await servedBy(q, 4);
     const t0 = Date.now();
     await cluster.kill("db1");
@@ -63,10 +73,10 @@ describe("testing harness: createCluster", () => {
   });
 
   it("partitions and delays links", async () => {
-    cluster = await createCluster({ ttlMs: 500 });
+    cluster = await createCluster({ ttlMs: 500 }).start();
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
-    const q = await cluster.add({ name: "q", defaultTimeoutMs: 1500 });
+    const q = await cluster.add({ identity: { name: "q" }, calls: { defaultTimeoutMs: 1500 } });
     await servedBy(q, 4);
     cluster.partition("q", "db1");
     // Heartbeats (200 ms / 1 s in the harness) drop the silent link; calls keep working through db0.
@@ -82,10 +92,10 @@ describe("testing harness: createCluster", () => {
   });
 
   it("the registry restarts empty: every node registers again by itself within 2 TTLs", async () => {
-    cluster = await createCluster({ ttlMs: 500 });
+    cluster = await createCluster({ ttlMs: 500 }).start();
     await cluster.add(db("db0"));
     await cluster.add(db("db1"));
-    const q = await cluster.add({ name: "q" });
+    const q = await cluster.add({ identity: { name: "q" } });
     await servedBy(q, 2);
     // Calls keep working throughout: the registry forgetting the nodes does not drop their healthy connections.
     let failures = 0;

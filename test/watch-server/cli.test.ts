@@ -43,8 +43,8 @@ describe("goms watch", () => {
   it("serves, keeps data in --dir across a restart, requires --token, stops gracefully on SIGTERM/SIGINT", async () => {
     const first = await startWatch(["--port", "0", "--dir", dir, "--token", "t0k"]);
     assert.match(first.url, /^watch:\/\/127\.0\.0\.1:\d+$/);
-    const c = createWatchClient({ url: first.url, token: "t0k" });
-    const bad = createWatchClient({ url: first.url, token: "wrong" });
+    const c = createWatchClient({ url: first.url, auth: { token: "t0k" } });
+    const bad = createWatchClient({ url: first.url, auth: { token: "wrong" } });
     try {
       assert.equal(await c.put("k", enc("v")), 1);
       await assert.rejects(bad.get("k"), (e: unknown) => GomsError.is(e) && e.code === Code.Unauthenticated);
@@ -59,7 +59,7 @@ describe("goms watch", () => {
 
     const second = await startWatch(["--port", "0", "--dir", dir, "--token", "t0k"]);
     assert.match(second.out(), /at revision 1/);
-    const c2 = createWatchClient({ url: second.url, token: "t0k" });
+    const c2 = createWatchClient({ url: second.url, auth: { token: "t0k" } });
     try {
       assert.equal(dec((await c2.get("k"))?.value), "v");
     } finally {

@@ -68,12 +68,12 @@ describe("watch server commands over TCP", () => {
   });
 
   it("a token is required when the server sets one", async () => {
-    const s = await fx.server({ token: "s3cret" });
-    const good = fx.client(s.url, { token: "s3cret" });
+    const s = await fx.server({ auth: { token: "s3cret" } });
+    const good = fx.client(s.url, { auth: { token: "s3cret" } });
     assert.equal(await good.put("k", enc("v")), 1);
     const none = fx.client(s.url);
     await assert.rejects(none.get("k"), isCode(Code.Unauthenticated));
-    const wrong = fx.client(s.url, { token: "nope" });
+    const wrong = fx.client(s.url, { auth: { token: "nope" } });
     await assert.rejects(wrong.put("k", enc("x")), isCode(Code.Unauthenticated));
     // A watch does not retry forever against a server that refuses its token.
     const w = wrong.watch("", 0);
@@ -83,7 +83,7 @@ describe("watch server commands over TCP", () => {
 
   it("bad inputs through jsonCall are InvalidArgument; huge max_events is clamped", async () => {
     const s = await fx.server({ poll: { maxEvents: 5 } });
-    const raw = createNode({ name: "raw", peers: [{ host: "127.0.0.1", port: s.port }] });
+    const raw = createNode({ identity: { name: "raw" }, peers: { addresses: [{ host: "127.0.0.1", port: s.port }] } });
     await raw.start();
     try {
       // JSON decoded with the descriptor on this side: what a JSON client can express, checked by the server.

@@ -14,7 +14,7 @@ export class Fixture {
   private readonly dirs: string[] = [];
 
   async server(o: WatchServerOptions = {}): Promise<WatchServer> {
-    const s = createWatchServer({ port: 0, ...o });
+    const s = createWatchServer({ ...o, listen: { port: 0, ...o.listen } });
     this.servers.push(s);
     return s.start();
   }

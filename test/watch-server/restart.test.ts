@@ -46,7 +46,7 @@ describe("watch resumption", () => {
 
     await s1.close();
     await new Promise((r) => setTimeout(r, 150)); // the watch now retries with backoff
-    const s2 = await fx.server({ dir, fsync: false, port });
+    const s2 = await fx.server({ dir, fsync: false, listen: { port } });
     assert.equal(s2.store.revision, 3, "the revision continues after a restart");
     await other.put("svc/c", enc("3"));
     await other.delete("svc/a");
@@ -92,7 +92,7 @@ describe("watch resumption", () => {
     const w = c.watch("", 0);
     await take(w, 2);
     await s1.close();
-    await fx.server({ port });
+    await fx.server({ listen: { port } });
     const err = await w[Symbol.asyncIterator]().next().catch((e: unknown) => e);
     assert.ok(GomsError.is(err) && err.code === Code.OutOfRange, String(err));
   });
@@ -105,7 +105,7 @@ describe("watch resumption", () => {
     const c = fx.client(`watch://127.0.0.1:${String(port)}`);
     const w = c.watch("", 0);
     await new Promise((r) => setTimeout(r, 200));
-    const s2 = await fx.server({ port, dir, fsync: false });
+    const s2 = await fx.server({ listen: { port }, dir, fsync: false });
     s2.store.put("k", "v");
     assert.deepEqual((await take(w, 1, 5000)).map(brief), ["1:put:k=v"]);
     w.stop();

@@ -10,10 +10,10 @@ after(() => certs.cleanup());
 
 it("watch server over TLS with a token: a client with the CA and token works; others are refused", async () => {
   const { pem } = certs;
-  const server = await createWatchServer({ host: "127.0.0.1", port: 0, token: "t0ken", tls: { key: pem["server.key"]!, cert: pem["server.crt"]! } }).start();
+  const server = await createWatchServer({ listen: { host: "127.0.0.1", port: 0, tls: { key: pem["server.key"]!, cert: pem["server.crt"]! } }, auth: { token: "t0ken" } }).start();
   const url = `watch://127.0.0.1:${server.port}`;
-  const good = createWatchClient({ url, token: "t0ken", tls: { ca: pem["ca.crt"]! } });
-  const noCa = createWatchClient({ url, token: "t0ken", tls: {}, timeoutMs: 1500 });
+  const good = createWatchClient({ url, auth: { token: "t0ken" }, tls: { ca: pem["ca.crt"]! } });
+  const noCa = createWatchClient({ url, auth: { token: "t0ken" }, tls: {}, timeoutMs: 1500 });
   const noToken = createWatchClient({ url, tls: { ca: pem["ca.crt"]! }, timeoutMs: 1500 });
   try {
     const rev = await good.put("k", new TextEncoder().encode("v"));

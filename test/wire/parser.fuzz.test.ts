@@ -198,7 +198,7 @@ describe("server fed random bytes (end to end)", () => {
   after(() => RawPeer.destroyAll());
 
   it("(d) random bytes after a valid preface + HELLO never crash the server", async () => {
-    const t = await startTarget({ connection: { ...fastConn, maxFrameSize: 64 * 1024 } });
+    const t = await startTarget({ limits: { connection: { ...fastConn, maxFrameSize: 64 * 1024 } } });
     try {
       const junk = fc.oneof(
         fc.uint8Array({ minLength: 1, maxLength: 512 }),

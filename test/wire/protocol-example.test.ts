@@ -12,7 +12,7 @@ const method = Buffer.from("goms.examples.v1.AddServer/Add", "latin1");
 const REQUEST = Buffer.concat([hex("00000030 02 00 00000001 000003e8 00 1e"), method, hex("0000 0801 1002")]);
 const RESPONSE = hex("0000000e 03 00 00000001 00 00 0000 0000 0803");
 
-const node = createNode({ name: "rpc0", port: 0 });
+const node = createNode({ identity: { name: "rpc0" }, listen: { port: 0 } });
 node.service(AddServer, { add: (r) => ({ sum: r.a + r.b }) });
 after(() => node.close({ graceMs: 100 }));
 

@@ -5,7 +5,7 @@
 import { createNode } from "../../../dist/rpc/index.js";
 import { hostEchoServices } from "./services.js";
 
-const node = createNode({ name: "db0", host: "127.0.0.1", port: 0 });
+const node = createNode({ identity: { name: "db0" }, listen: { host: "127.0.0.1", port: 0 } });
 hostEchoServices(node);
 await node.start();
 process.send?.({ port: node.port });

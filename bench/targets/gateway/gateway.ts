@@ -10,12 +10,12 @@ import { hostEchoServices } from "./services.js";
 
 let dbPort = Number(process.env["BENCH_DB_PORT"] ?? "0");
 if (dbPort === 0) {
-  const db = createNode({ name: "db0", host: "127.0.0.1", port: 0 });
+  const db = createNode({ identity: { name: "db0" }, listen: { host: "127.0.0.1", port: 0 } });
   hostEchoServices(db);
   await db.start();
   dbPort = db.port;
 }
-const node = createNode({ name: "gate0", peers: [{ host: "127.0.0.1", port: dbPort }] });
+const node = createNode({ identity: { name: "gate0" }, peers: { addresses: [{ host: "127.0.0.1", port: dbPort }] } });
 await node.start();
 const gw = createGateway({ node });
 const port = (await gw.start()).port;

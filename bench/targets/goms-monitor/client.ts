@@ -6,7 +6,7 @@ import { clientTarget, serverPort } from "../../lib/target.js";
 import { enableMonitoring } from "./monitoring.js";
 
 await clientTarget(async (cfg) => {
-  const node = createNode({ name: "bench-client", peers: [{ host: cfg.host, port: serverPort(cfg) }] });
+  const node = createNode({ identity: { name: "bench-client" }, peers: { addresses: [{ host: cfg.host, port: serverPort(cfg) }] } });
   await node.start();
   const stop = enableMonitoring(node);
   const bench = node.client(BenchService);

@@ -9,7 +9,7 @@ import { enableMonitoring, monitoringOn } from "./monitoring.js";
 await serveTarget(async (cfg) => {
   let count = 0;
   const store = createMonitorStore();
-  const node = createNode({ name: "bench-server", host: cfg.host, port: serverPort(cfg) });
+  const node = createNode({ identity: { name: "bench-server" }, listen: { host: cfg.host, port: serverPort(cfg) } });
   node.service(BenchService, {
     echo(req) {
       count++;

@@ -5,7 +5,7 @@ import { checkEchoResponse, makeBenchMessage } from "../../lib/payload.js";
 import { clientTarget, serverPort } from "../../lib/target.js";
 
 await clientTarget(async (cfg) => {
-  const node = createNode({ name: "bench-client", peers: [{ host: cfg.host, port: serverPort(cfg) }] });
+  const node = createNode({ identity: { name: "bench-client" }, peers: { addresses: [{ host: cfg.host, port: serverPort(cfg) }] } });
   await node.start();
   const bench = node.client(BenchService);
   const msg = makeBenchMessage();

@@ -8,7 +8,7 @@ import { serveTarget, serverPort } from "../../lib/target.js";
 
 await serveTarget(async (cfg) => {
   let count = 0;
-  const node = createNode({ name: "bench-server", host: cfg.host, port: serverPort(cfg) });
+  const node = createNode({ identity: { name: "bench-server" }, listen: { host: cfg.host, port: serverPort(cfg) } });
   node.service(BenchService, {
     echo(req) {
       count++;
