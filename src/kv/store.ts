@@ -141,7 +141,7 @@ export class WatchStore implements WatchSource {
 
   // ---- hashes -----------------------------------------------------------
 
-  /** Sets a hash field; an empty value deletes it (as in the Go seed). Returns the revision. */
+  /** Sets a hash field; an empty value deletes it (so a field is never stored empty). Returns the revision. */
   hset(key: string, field: string, value: ValueInput, options: HashSetOptions = {}): number {
     checkHash(key, field);
     const bytes = toBytes(value);

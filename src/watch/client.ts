@@ -177,7 +177,7 @@ export class WatchClient implements KvBackend {
     await this.call((c, o) => c.revoke({ lease }, o));
   }
 
-  // ---- hash commands (the Go seed's protocol) ----
+  // ---- hash commands (HSet/HGet/HIncrBy/...: a hash of fields under one key) ----
 
   async hset(key: string, field: string, value: Uint8Array, options: { lease?: LeaseId } = {}): Promise<number> {
     const r = await this.call((c, o) => c.hSet({ key, field, value, lease: options.lease ?? "" }, o));
