@@ -2,7 +2,8 @@
 //   npm run example -- microservice/query [-- --interval 1000 --registry watch://127.0.0.1:12345]
 //   (interval also from GOMS_QUERY_INTERVAL_MS; default 10000 ms as in the Go version)
 import { parseArgs } from "node:util";
-import { Code, createNode, GomsError } from "../../src/rpc/index.js";
+import { createNode } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { openRegistry, registryUrl } from "../shared/registry-arg.js";
 import { createMonitoring } from "../../src/monitor/index.js";

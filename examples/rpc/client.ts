@@ -1,7 +1,8 @@
 // The rpc example's client: calls AddServer.Add on rpc0 and prints the result.
 //   npm run example -- rpc/client [-- --port 12323 --a 1 --b 2]
 import { parseArgs } from "node:util";
-import { createNode, GomsError } from "../../src/rpc/index.js";
+import { createNode } from "../../src/rpc/index.js";
+import { GomsError } from "../../src/errors/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 
 const { values } = parseArgs({

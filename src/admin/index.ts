@@ -8,4 +8,3 @@ export type { Role } from "./users.js";
 export type { NodeSummary } from "./cluster.js";
 export type { ServiceSchema, MethodSchema, FieldSchema } from "./methods.js";
 export type { KeyView } from "./registry-view.js";
-export type { MonitorStoreView, NodeView, SeriesPoint, MonitorEvent } from "../monitor/store-types.js";

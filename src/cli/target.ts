@@ -1,5 +1,6 @@
 import { createRegistry, registryFromUrl, type KvBackend, type Registry } from "../registry/index.js";
-import { Code, createNode, GomsError, type GomsNode } from "../rpc/index.js";
+import { createNode, type GomsNode } from "../rpc/index.js";
+import { Code, GomsError } from "../errors/index.js";
 import { watchSchemes } from "../watch/index.js";
 
 /** The registry backend for a --registry URL; the CLI is where the watch client is composed in. */

@@ -119,7 +119,7 @@ export interface NodeOptions {
   calls?: NodeCallsOptions;
   discovery?: NodeDiscoveryOptions;
   limits?: NodeLimitsOptions;
-  /** Default TCP (TLS when `listen.tls`/`peers.tls` are set). Use MemoryNetwork#transport() in unit tests. */
+  /** Default TCP (TLS when `listen.tls`/`peers.tls` are set). Use MemoryNetwork#transport() (goms/testing) in unit tests. */
   transport?: Transport;
 }
 

@@ -1,4 +1,5 @@
-import { Code, createNode, GomsError, type GomsNode, type NodeDiscoveryOptions, type NodeOptions } from "../rpc/index.js";
+import { createNode, type GomsNode, type NodeDiscoveryOptions, type NodeOptions } from "../rpc/index.js";
+import { Code, GomsError } from "../errors/index.js";
 import { MemoryNetwork } from "../internal/transport/memory.js";
 import { createRegistry, type Registry } from "../registry/registry.js";
 import { createWatchServer, type WatchServer } from "../watch/server.js";

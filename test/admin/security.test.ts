@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createAdmin, type Admin } from "../../src/admin/index.js";
-import { createNode, type GomsError, type GomsNode } from "../../src/rpc/index.js";
+import { createNode, type GomsNode } from "../../src/rpc/index.js";
+import { type GomsError } from "../../src/errors/index.js";
 import { FakeStore } from "./store-double.js";
 
 interface Res {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import diagnostics_channel from "node:diagnostics_channel";
 import { afterEach, describe, it } from "node:test";
-import { Code, type CallEvent } from "../../src/rpc/index.js";
+import { type CallEvent } from "../../src/rpc/index.js";
+import { Code } from "../../src/errors/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { NodeSet, until } from "../helpers.js";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { Code, GomsError, type GomsNode } from "../../src/rpc/index.js";
+import { type GomsNode } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import type { MethodStats, NodeStats } from "../../src/gen/goms/v1/monitor_pb.js";
 import { createCollector, type Collector } from "../../src/monitor/index.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { Code, GomsError } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { setupTracing, tracingInterceptors, type TracingHandle } from "../../src/monitor/index.js";

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Code, type GomsNode } from "../../src/rpc/index.js";
+import { type GomsNode } from "../../src/rpc/index.js";
+import { Code } from "../../src/errors/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { WatchService } from "../../src/gen/goms/v1/watch_pb.js";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { afterEach, describe, it } from "node:test";
-import { Code, GomsError, type GomsNode } from "../../src/rpc/index.js";
+import { type GomsNode } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { NodeSet, sleep, until } from "../helpers.js";

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { Code, createNode, GomsError, MemoryNetwork } from "../../src/rpc/index.js";
+import { createNode } from "../../src/rpc/index.js";
+import { MemoryNetwork } from "../../src/testing/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { NodeSet, sleep, until } from "../helpers.js";
 

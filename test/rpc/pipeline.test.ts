@@ -2,7 +2,8 @@
 // and draining in-process as over the network, and ownership of messages.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { Code, GomsError, type Interceptor } from "../../src/rpc/index.js";
+import { type Interceptor } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { MethodCatalog } from "../../src/admin/methods.js";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { Code, createNode, GomsError, type GomsNode } from "../../src/rpc/index.js";
+import { createNode, type GomsNode } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { BenchService } from "../../src/gen/goms/bench/v1/bench_pb.js";

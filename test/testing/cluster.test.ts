@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { createCluster, type Cluster } from "../../src/testing/index.js";
-import { Code, GomsError, type GomsNode } from "../../src/rpc/index.js";
+import { type GomsNode } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
 import { until } from "../helpers.js";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, describe, it } from "node:test";
 import type { KvBackend } from "../../src/kv/backend.js";
-import { Code, GomsError } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { embeddedKv } from "../../src/registry/index.js";
 import { createStore, resumeRevisionOf, type StoreOptions, type WatchStore } from "../../src/watch/index.js";
 import { until } from "../helpers.js";

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { Code, GomsError } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { createWatchClient } from "../../src/watch/index.js";
 import { dec, enc } from "./helpers.js";
 

@@ -1,7 +1,8 @@
 import { fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { Code, GomsError, createNode } from "../../src/rpc/index.js";
+import { createNode } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { WatchService } from "../../src/watch/index.js";
 import { dec, enc, Fixture } from "./helpers.js";
 

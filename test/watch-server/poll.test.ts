@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, describe, it } from "node:test";
-import { Code, GomsError } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { oldestRevisionOf, resumeRevisionOf, WatchService } from "../../src/watch/index.js";
 import { until } from "../helpers.js";
 import { brief, enc, Fixture, take } from "./helpers.js";

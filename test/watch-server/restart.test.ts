@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { after, afterEach, describe, it } from "node:test";
-import { Code, GomsError } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { brief, enc, Fixture, take } from "./helpers.js";
 
 const fx = new Fixture();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { Code, GomsError } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { createWatchClient, createWatchServer } from "../../src/watch/index.js";
 import { makeCerts, type TestCerts } from "../certs.js";
 

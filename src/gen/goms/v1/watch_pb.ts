@@ -339,7 +339,7 @@ export type WatchHSetRequest = Message<"goms.v1.WatchHSetRequest"> & {
   field: string;
 
   /**
-   * An empty value deletes the field (as in the Go seed).
+   * An empty value deletes the field (so a field is never stored empty).
    *
    * @generated from field: bytes value = 3;
    */
