@@ -1,6 +1,6 @@
 // The 581-byte BenchmarkMessage used by rpcx-benchmark-style comparisons.
 import { create, toBinary } from "@bufbuild/protobuf";
-import { type BenchmarkMessage, BenchmarkMessageSchema } from "../src/gen/goms/bench/v1/bench_pb.js";
+import { type BenchmarkMessage, BenchmarkMessageSchema } from "./gen/goms/bench/v1/bench_pb.js";
 
 /** 18 CJK characters: 54 UTF-8 bytes. */
 export const BENCH_STRING = "你好，世界！这是一个基准测试消息的内容哈";

@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { equals, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
 import protobuf from "protobufjs";
-import { BenchmarkMessageSchema } from "../src/gen/goms/bench/v1/bench_pb.js";
+import { BenchmarkMessageSchema } from "./gen/goms/bench/v1/bench_pb.js";
 import { Writer, getCodec, getJsonCodec } from "../src/codec/index.js";
 import { benchMessageFields, makeBenchMessage } from "./bench-message.js";
 

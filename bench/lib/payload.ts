@@ -4,7 +4,7 @@
  * object that JSON-based peers (Moleculer, Nest) send.
  */
 import { create, toBinary } from "@bufbuild/protobuf";
-import { BenchmarkMessageSchema, type BenchmarkMessage } from "../../src/gen/goms/bench/v1/bench_pb.js";
+import { BenchmarkMessageSchema, type BenchmarkMessage } from "../gen/goms/bench/v1/bench_pb.js";
 
 /** 18 CJK characters, 54 UTF-8 bytes. */
 export const BENCH_STRING = "许多往事在眼前一幕一幕，变的那麽模糊";

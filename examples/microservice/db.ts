@@ -2,7 +2,7 @@
 //   npm run example -- microservice/db [-- --id 1 --port 10003 --registry etcd://127.0.0.1:2379]
 import { parseArgs } from "node:util";
 import { createNode } from "../../src/rpc/index.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { DB } from "../gen/goms/examples/v1/db_pb.js";
 import { openRegistry, registryUrl } from "../shared/registry-arg.js";
 import { createMonitoring } from "../../src/monitor/index.js";
 

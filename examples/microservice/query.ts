@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { createNode } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { DB } from "../gen/goms/examples/v1/db_pb.js";
 import { openRegistry, registryUrl } from "../shared/registry-arg.js";
 import { createMonitoring } from "../../src/monitor/index.js";
 

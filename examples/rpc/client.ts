@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { createNode } from "../../src/rpc/index.js";
 import { GomsError } from "../../src/errors/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../gen/goms/examples/v1/add_pb.js";
 
 const { values } = parseArgs({
   options: {

@@ -2,7 +2,7 @@
 //   npm run example -- rpc/server [-- --port 12323]
 import { parseArgs } from "node:util";
 import { createNode } from "../../src/rpc/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../gen/goms/examples/v1/add_pb.js";
 
 const { values } = parseArgs({ options: { port: { type: "string", default: "12323" }, host: { type: "string", default: "127.0.0.1" } } });
 

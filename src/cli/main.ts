@@ -6,7 +6,6 @@ import { VERSION } from "../version.js";
 import { callJson, type CallTarget } from "./call.js";
 import { connect, connectRegistry, kvFromUrl } from "./target.js";
 import { createRegistry } from "../registry/index.js";
-import { runDemo } from "./demo.js";
 import { registerWatchCommand } from "./watch-cmd.js";
 import { registerGatewayCommand } from "./gateway-cmd.js";
 import { registerAdminCommand } from "./admin-cmd.js";
@@ -117,17 +116,6 @@ program
       fail(err);
     }
     await node.close({ graceMs: 0 });
-  });
-
-program
-  .command("demo")
-  .description("run goms on the embedded default: registry, node db0 (DB, AddServer), the HTTP gateway on 127.0.0.1:8091 and the admin console on 127.0.0.1:8092")
-  .option("--http-port <port>", "gateway HTTP port", intOption, 8091)
-  .option("--admin-port <port>", "admin console HTTP port", intOption, 8092)
-  .option("--port <port>", "goms port of node db0", intOption, 10001)
-  .option("--once", "make the demo calls, print them and exit instead of serving until Ctrl-C", false)
-  .action(async (o: { httpPort: number; adminPort: number; port: number; once: boolean }) => {
-    await runDemo({ httpPort: o.httpPort, adminPort: o.adminPort, port: o.port, once: o.once, out: (line) => process.stdout.write(line + "\n") }).catch(fail);
   });
 
 registerWatchCommand(program);

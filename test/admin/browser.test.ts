@@ -12,7 +12,7 @@ import { createWatchServer } from "../../src/watch/server.js";
 import { watchSchemes } from "../../src/watch/index.js";
 import { freePort } from "../procs.js";
 import { createMonitorStore, MonitorService } from "../../src/monitor/index.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { startSupervisord, type Supervisord } from "./supervisord.js";
 import { waitFor } from "./wait.js";
 

@@ -38,16 +38,19 @@ async function start(args: string[], ready: RegExp): Promise<ChildProcess & { ou
   return Object.assign(p, { output: () => out });
 }
 
-describe("goms CLI and the rpc example, as processes", () => {
+/** What `npm run demo` runs: the demo is an example, not part of the published package. */
+const DEMO = ["--import", "tsx", "examples/demo/main.ts"];
+
+describe("goms CLI, the demo and the rpc example, as processes", () => {
   it("goms --version matches package.json", async () => {
     const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
     const r = await run([CLI, "--version"]);
     assert.equal(r.stdout.trim(), pkg.version);
   });
 
-  it("goms demo --once: embedded registry, db0 and the gateway; the seed's curls answer as documented", async () => {
+  it("npm run demo -- --once: embedded registry, db0 and the gateway; the documented curls answer", async () => {
     const [port, httpPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-    const r = await run([CLI, "demo", "--once", "--port", String(port), "--http-port", String(httpPort), "--admin-port", String(adminPort)]);
+    const r = await run([...DEMO, "--once", "--port", String(port), "--http-port", String(httpPort), "--admin-port", String(adminPort)]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`gateway +http://127.0.0.1:${httpPort}/api/`));
     assert.match(r.stdout, /POST \/api\/DB\/Update \{"key":"123","value":"aaa"\} -> 200 \{\}/);
@@ -55,9 +58,9 @@ describe("goms CLI and the rpc example, as processes", () => {
     assert.match(r.stdout, /POST \/api\/AddServer\/Add \{"a":1,"b":2\} -> 200 \{"sum":3\}/);
   });
 
-  it("goms demo serves until SIGTERM; curl-equivalent requests from outside work", async () => {
+  it("the demo serves until SIGTERM; curl-equivalent requests from outside work", async () => {
     const [port, httpPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-    const demo = await start([CLI, "demo", "--port", String(port), "--http-port", String(httpPort), "--admin-port", String(adminPort)], /Press Ctrl-C/);
+    const demo = await start([...DEMO, "--port", String(port), "--http-port", String(httpPort), "--admin-port", String(adminPort)], /Press Ctrl-C/);
     const post = (path: string, body: string) =>
       fetch(`http://127.0.0.1:${httpPort}${path}`, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
     const u = await post("/api/DB/Update", '{"key":"123","value":"aaa"}');

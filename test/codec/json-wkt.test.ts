@@ -19,7 +19,7 @@ import {
 import { getJsonCodec } from "../../src/codec/index.js";
 import { decodeJsonFast } from "../../src/codec/json-codec.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { NestedSchema, file_goms_test_v1_all_types } from "../../src/gen/goms/test/v1/all_types_pb.js";
+import { NestedSchema, file_goms_test_v1_all_types } from "../gen/goms/test/v1/all_types_pb.js";
 import { assertSameMessage } from "./helpers.js";
 
 /** Every google/protobuf/*.proto file @bufbuild ships. */

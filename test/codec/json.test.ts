@@ -7,7 +7,7 @@ import { ScalarType, create, createRegistry, fromJsonString, setExtension, toJso
 import { getJsonCodec } from "../../src/codec/index.js";
 import { decodeJsonFast, encodeJsonFast } from "../../src/codec/json-codec.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { AllTypesSchema, NestedSchema } from "../../src/gen/goms/test/v1/all_types_pb.js";
+import { AllTypesSchema, NestedSchema } from "../gen/goms/test/v1/all_types_pb.js";
 import {
   AllTypesProto2Schema,
   HasGroupChildSchema,
@@ -15,8 +15,8 @@ import {
   WithGroupSchema,
   ext_int32,
   file_goms_test_v1_all_types_proto2,
-} from "../../src/gen/goms/test/v1/all_types_proto2_pb.js";
-import { BenchmarkMessageSchema } from "../../src/gen/goms/bench/v1/bench_pb.js";
+} from "../gen/goms/test/v1/all_types_proto2_pb.js";
+import { BenchmarkMessageSchema } from "../../bench/gen/goms/bench/v1/bench_pb.js";
 import { messageArb } from "./arbitrary.js";
 import { assertSameMessage } from "./helpers.js";
 

@@ -5,9 +5,9 @@ import fc from "fast-check";
 import type { DescMessage } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { getCodec } from "../../src/codec/index.js";
-import { AllTypesSchema, NestedSchema } from "../../src/gen/goms/test/v1/all_types_pb.js";
-import { AllTypesProto2Schema, HasGroupChildSchema, Proto2ChildSchema } from "../../src/gen/goms/test/v1/all_types_proto2_pb.js";
-import { BenchmarkMessageSchema } from "../../src/gen/goms/bench/v1/bench_pb.js";
+import { AllTypesSchema, NestedSchema } from "../gen/goms/test/v1/all_types_pb.js";
+import { AllTypesProto2Schema, HasGroupChildSchema, Proto2ChildSchema } from "../gen/goms/test/v1/all_types_proto2_pb.js";
+import { BenchmarkMessageSchema } from "../../bench/gen/goms/bench/v1/bench_pb.js";
 import { messageArb } from "./arbitrary.js";
 import { assertSameMessage, hex } from "./helpers.js";
 

@@ -5,8 +5,8 @@ import type { DescMessage } from "@bufbuild/protobuf";
 import { create, createFileRegistry, fromBinary, setExtension, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FieldDescriptorProto_Label, FieldDescriptorProto_Type } from "@bufbuild/protobuf/wkt";
 import { Writer, getCodec } from "../../src/codec/index.js";
-import { AllTypesSchema, NestedSchema } from "../../src/gen/goms/test/v1/all_types_pb.js";
-import { AllTypesProto2Schema, WithGroupSchema, ext_int32, file_goms_test_v1_all_types_proto2 } from "../../src/gen/goms/test/v1/all_types_proto2_pb.js";
+import { AllTypesSchema, NestedSchema } from "../gen/goms/test/v1/all_types_pb.js";
+import { AllTypesProto2Schema, WithGroupSchema, ext_int32, file_goms_test_v1_all_types_proto2 } from "../gen/goms/test/v1/all_types_proto2_pb.js";
 import { assertSameMessage, hex } from "./helpers.js";
 
 const u8 = (...b: number[]): Uint8Array => new Uint8Array(b);

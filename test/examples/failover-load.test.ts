@@ -3,7 +3,7 @@ import { after, it } from "node:test";
 import { createNode } from "../../src/rpc/index.js";
 import { createRegistry } from "../../src/registry/index.js";
 import { createWatchClient, createWatchServer } from "../../src/watch/index.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { freePort, Procs } from "../procs.js";
 import { until } from "../helpers.js";
 

@@ -4,7 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { type GomsNode, type NodeChange, type RegistryLike } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import type { NodeIdentity } from "../../src/gen/goms/v1/node_pb.js";
 import { NodeRegistrationSchema, type NodeRegistration } from "../../src/gen/goms/v1/registry_pb.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/gateway/index.js";

@@ -8,7 +8,7 @@ import { createRegistry } from "../../src/registry/index.js";
 import { createWatchClient, createWatchServer } from "../../src/watch/index.js";
 import { createGateway } from "../../src/gateway/index.js";
 import { MonitorService } from "../../src/gen/goms/v1/monitor_pb.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { MethodCatalog } from "../../src/admin/methods.js";
 import { NodeSet, until } from "../helpers.js";
 import { freePort, Procs } from "../procs.js";

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, it } from "node:test";
 import { setupTracing, tracingInterceptors, type TracingHandle } from "../../src/monitor/index.js";
 import { createGateway } from "../../src/gateway/index.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { NodeSet, until } from "../helpers.js";
 import { closeAgent, post } from "./helpers.js";
 

@@ -3,7 +3,7 @@ import diagnostics_channel from "node:diagnostics_channel";
 import { afterEach, describe, it } from "node:test";
 import { type CallEvent } from "../../src/rpc/index.js";
 import { Code } from "../../src/errors/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { NodeSet, until } from "../helpers.js";
 
 const nodes = new NodeSet();

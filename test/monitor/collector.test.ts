@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { type GomsNode } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import type { MethodStats, NodeStats } from "../../src/gen/goms/v1/monitor_pb.js";
 import { createCollector, type Collector } from "../../src/monitor/index.js";
 import { NodeSet } from "../helpers.js";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { register as globalRegistry } from "prom-client";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { createCollector, createMetrics, createMetricsServer, type Collector } from "../../src/monitor/index.js";
 import { NodeSet } from "../helpers.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { MonitorService } from "../../src/gen/goms/v1/monitor_pb.js";
 import { createRegistry, embeddedKv } from "../../src/registry/index.js";
 import { createMonitorStore, createMonitoring, type Monitoring, type MonitorStore } from "../../src/monitor/index.js";

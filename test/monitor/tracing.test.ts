@@ -3,8 +3,8 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { setupTracing, tracingInterceptors, type TracingHandle } from "../../src/monitor/index.js";
 import { NodeSet } from "../helpers.js";
 

@@ -4,7 +4,7 @@ import net from "node:net";
 import { after, afterEach, before, describe, it } from "node:test";
 import { type GomsNode } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { FrameType } from "../../src/internal/wire/frame.js";
 import {
   eventually,

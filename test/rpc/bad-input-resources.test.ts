@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, describe, it } from "node:test";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { FrameType } from "../../src/internal/wire/frame.js";
 import {
   assertHealthy,

@@ -5,8 +5,8 @@ import diagnostics_channel from "node:diagnostics_channel";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type CallEvent } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { AddRequestSchema, AddResponseSchema, AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { AddRequestSchema, AddResponseSchema, AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { NodeSet, sleep, withNodeOptions, type NodeOptionsPatch } from "../helpers.js";
 
 const nodes = new NodeSet();

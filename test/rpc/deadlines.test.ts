@@ -3,8 +3,8 @@ import { getEventListeners } from "node:events";
 import { afterEach, describe, it } from "node:test";
 import { type GomsNode } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { NodeSet, sleep, until } from "../helpers.js";
 
 const nodes = new NodeSet();

@@ -3,7 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import { createNode } from "../../src/rpc/index.js";
 import { MemoryNetwork } from "../../src/testing/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { NodeSet, sleep, until } from "../helpers.js";
 
 const nodes = new NodeSet();

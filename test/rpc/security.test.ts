@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { NodeSet } from "../helpers.js";
 import { makeCerts, type TestCerts } from "../certs.js";
 

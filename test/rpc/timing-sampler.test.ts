@@ -2,7 +2,7 @@
 // clock read, with what weight, and that counts stay exact end to end.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { createNode, type GomsNode } from "../../src/rpc/index.js";
 import { TimingSampler, timingPolicy } from "../../src/rpc/timing-sampler.js";
 

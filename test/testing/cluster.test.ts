@@ -3,7 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import { createCluster, type Cluster } from "../../src/testing/index.js";
 import { type GomsNode } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { until } from "../helpers.js";
 
 let cluster: Cluster | undefined;

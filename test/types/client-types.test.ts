@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { Client, ServiceImpl } from "../../src/rpc/index.js";
-import { AddServer, type AddResponse } from "../../src/gen/goms/examples/v1/add_pb.js";
-import { DB } from "../../src/gen/goms/examples/v1/db_pb.js";
+import { AddServer, type AddResponse } from "../../examples/gen/goms/examples/v1/add_pb.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_: T): void {}

@@ -3,7 +3,7 @@ import net from "node:net";
 import { after, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { createNode } from "../../src/rpc/index.js";
-import { AddServer } from "../../src/gen/goms/examples/v1/add_pb.js";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { HelloSchema } from "../../src/gen/goms/v1/node_pb.js";
 
 // The example in docs/protocol.md §13, byte for byte.

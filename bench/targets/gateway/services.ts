@@ -3,8 +3,8 @@
  * echoes the key back as the value (the small body), and goms.bench.v1.BenchService
  * whose Echo sets field1/field2 and returns the message (the 1,050-byte body).
  */
-import { BenchService } from "../../../dist/gen/goms/bench/v1/bench_pb.js";
-import { DB } from "../../../dist/gen/goms/examples/v1/db_pb.js";
+import { BenchService } from "../../gen/goms/bench/v1/bench_pb.js";
+import { DB } from "../../../examples/gen/goms/examples/v1/db_pb.js";
 import type { GomsNode } from "../../../dist/rpc/index.js";
 
 export function hostEchoServices(node: GomsNode): void {

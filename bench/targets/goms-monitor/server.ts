@@ -1,5 +1,5 @@
 /** goms RPC echo server; with GOMS_BENCH_MONITOR=1 (default) monitoring is on: the bench server also hosts the admin store (MonitorService) and pushes to itself. */
-import { BenchService } from "../../../dist/gen/goms/bench/v1/bench_pb.js";
+import { BenchService } from "../../gen/goms/bench/v1/bench_pb.js";
 import { MonitorService } from "../../../dist/gen/goms/v1/monitor_pb.js";
 import { createMonitorStore } from "../../../dist/monitor/index.js";
 import { createNode } from "../../../dist/rpc/index.js";

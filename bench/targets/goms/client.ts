@@ -1,5 +1,5 @@
 /** goms: createNode with the server as a static peer; `bench.echo(msg)` per call (built package, dist/). */
-import { BenchService, type BenchmarkMessage } from "../../../dist/gen/goms/bench/v1/bench_pb.js";
+import { BenchService, type BenchmarkMessage } from "../../gen/goms/bench/v1/bench_pb.js";
 import { createNode } from "../../../dist/rpc/index.js";
 import { checkEchoResponse, makeBenchMessage } from "../../lib/payload.js";
 import { clientTarget, serverPort } from "../../lib/target.js";

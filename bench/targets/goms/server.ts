@@ -2,7 +2,7 @@
  * goms: createNode + node.service(BenchService, { echo }). Like every goms
  * target, it runs the built package (dist/, what users run), not src/ through tsx.
  */
-import { BenchService } from "../../../dist/gen/goms/bench/v1/bench_pb.js";
+import { BenchService } from "../../gen/goms/bench/v1/bench_pb.js";
 import { createNode } from "../../../dist/rpc/index.js";
 import { serveTarget, serverPort } from "../../lib/target.js";
 

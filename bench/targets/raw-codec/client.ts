@@ -1,5 +1,5 @@
 /** raw-codec: raw's client, encoding each request and decoding each response with goms's codec. */
-import type { BenchmarkMessage } from "../../../dist/gen/goms/bench/v1/bench_pb.js";
+import type { BenchmarkMessage } from "../../gen/goms/bench/v1/bench_pb.js";
 import { checkEchoResponse, makeBenchMessage } from "../../lib/payload.js";
 import { clientTarget } from "../../lib/target.js";
 import { connectFramed } from "../raw/endpoints.js";

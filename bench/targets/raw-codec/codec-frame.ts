@@ -4,7 +4,7 @@
  * frame, and decoded from one. No copy beyond what the codec itself does.
  */
 import { Writer, getCodec } from "../../../dist/codec/index.js";
-import { BenchmarkMessageSchema, type BenchmarkMessage } from "../../../dist/gen/goms/bench/v1/bench_pb.js";
+import { BenchmarkMessageSchema, type BenchmarkMessage } from "../../gen/goms/bench/v1/bench_pb.js";
 
 const codec = getCodec(BenchmarkMessageSchema);
 

@@ -299,6 +299,8 @@ export type InfoResponse = Message<"goms.v1.InfoResponse"> & {
   connections: number;
 
   /**
+   * Calls being served (network and in-process), not counting this Info call.
+   *
    * @generated from field: uint32 calls_in_flight = 5;
    */
   callsInFlight: number;

@@ -1,10 +1,10 @@
 import { AddServer } from "../gen/goms/examples/v1/add_pb.js";
 import { DB } from "../gen/goms/examples/v1/db_pb.js";
-import { createGateway } from "../gateway/index.js";
-import { createRegistry, embeddedKv } from "../registry/index.js";
-import { createNode } from "../rpc/index.js";
-import { createAdmin } from "../admin/index.js";
-import { createMonitorStore, MonitorService, createMonitoring } from "../monitor/index.js";
+import { createGateway } from "../../src/gateway/index.js";
+import { createRegistry, embeddedKv } from "../../src/registry/index.js";
+import { createNode } from "../../src/rpc/index.js";
+import { createAdmin } from "../../src/admin/index.js";
+import { createMonitorStore, MonitorService, createMonitoring } from "../../src/monitor/index.js";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -57,7 +57,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const admin = await createAdmin({ node: adminNode, store, registry: kv, supervisors: [], dataDir, listen: { port: o.adminPort, host: "127.0.0.1" }, bootstrapUser: { name: "admin", password } }).start();
   const pushers = await Promise.all([db, gate].map((node) => createMonitoring({ node, intervalMs: 2000 }).start()));
 
-  o.out("goms demo: everything on the embedded default, in one process");
+  o.out("goms demo (examples/demo): everything on the embedded default, in one process");
   o.out(`  registry  embedded (in-process watch store)`);
   o.out(`  node db0  goms.examples.v1.DB, goms.examples.v1.AddServer on 127.0.0.1:${db.port}`);
   o.out(`  gateway   ${base}/api/{Service}/{Method}  (node gate0 -> db0 over TCP)`);
