@@ -95,6 +95,11 @@ export class LocalEndpoint {
 
   private answer(call: LocalCall, entry: ServerMethod, res: unknown, err: GomsError | undefined): GomsError | undefined {
     if (call.deadlineTimer !== undefined) clearTimeout(call.deadlineTimer);
+    if (err === undefined && call.oneWay) {
+      // Nobody reads a one-way response (over the network it is never encoded either).
+      call.resolve(undefined);
+      return undefined;
+    }
     if (err === undefined) {
       try {
         const message = own(entry.method.output, res ?? {});
@@ -105,8 +110,9 @@ export class LocalEndpoint {
         err = new GomsError(`handler returned an invalid ${entry.method.output.typeName}: ${(e as Error).message}`, Code.Internal, { cause: e });
       }
     }
-    if (call.oneWay) return err;
-    call.reject(err);
+    // A one-way caller is not waiting: settle its (unobserved) promise without a rejection to handle.
+    if (call.oneWay) call.resolve(undefined);
+    else call.reject(err);
     return err;
   }
 }
