@@ -1,15 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import { Code, GomsError, gomsError } from "../errors/index.js";
 import type { Message } from "@bufbuild/protobuf";
 import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
 import { VERSION } from "../version.js";
 import { Auth } from "./auth.js";
 import { CallBatch } from "./call-batch.js";
-import { readBody } from "../internal/http/body.js";
+import { readBodyThen } from "../internal/http/body.js";
 import { clientIp, IpSet } from "../internal/http/client-ip.js";
 import { sendError, sendJsonText } from "../internal/http/json.js";
 import { Cors } from "./cors.js";
+import { METADATA_KEY, requestMetadata, socketSignal } from "./request.js";
 import { buildOpenApi } from "./openapi.js";
 import { resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -38,7 +39,6 @@ export interface Gateway {
 const RPC_ALLOW = "POST, OPTIONS";
 const GET_ALLOW = "GET, HEAD";
 const TIMEOUT_HEADER = "x-goms-timeout-ms";
-const METADATA_KEY = /^[a-z0-9_.-]{1,255}$/;
 /** What `curl -d` sends by default; the body is still parsed as JSON (see acceptCurlForm). */
 const FORM_TYPE = "application/x-www-form-urlencoded";
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json$/i;
@@ -83,15 +83,14 @@ class GatewayImpl {
     this.handler = this.handler.bind(this);
   }
 
+  /** A response's "close" (emitted once per response): the request is no longer in flight. */
+  private readonly requestClosed = (): void => {
+    if (--this.inflight === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
+  };
+
   handler(req: IncomingMessage, res: ServerResponse): void {
     this.inflight++;
-    let settled = false;
-    const done = (): void => {
-      if (settled) return;
-      settled = true;
-      if (--this.inflight === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
-    };
-    res.once("close", done);
+    res.on("close", this.requestClosed);
     try {
       if (this.draining) {
         res.setHeader("connection", "close");
@@ -102,7 +101,7 @@ class GatewayImpl {
       const q = url.indexOf("?");
       const path = q < 0 ? url : url.slice(0, q);
       if (path.startsWith(this.rpcPrefix)) {
-        this.rpc(req, res, path.slice(this.rpcPrefix.length), q < 0 ? "" : url.slice(q + 1)).catch((e: unknown) => this.fail(res, e));
+        this.rpc(req, res, path.slice(this.rpcPrefix.length), q < 0 ? "" : url.slice(q + 1));
         return;
       }
       this.builtin(req, res, path);
@@ -164,7 +163,7 @@ class GatewayImpl {
 
   // ---- RPC routes -----------------------------------------------------------
 
-  private async rpc(req: IncomingMessage, res: ServerResponse, rest: string, query: string): Promise<void> {
+  private rpc(req: IncomingMessage, res: ServerResponse, rest: string, query: string): void {
     const method = req.method;
     if (method === "OPTIONS") {
       if (req.headers.origin !== undefined) {
@@ -201,6 +200,17 @@ class GatewayImpl {
     if (this.ipLimit !== undefined) this.limit(this.ipLimit, ip, "client");
 
     const r = this.json.route(parts.service, parts.method);
+    if (!(r instanceof Promise) && !this.auth.enabled) {
+      this.admitted(req, res, r, undefined, query, timeoutMs, ip);
+      return;
+    }
+    this.authorize(req, rest, parts, r)
+      .then((a) => this.admitted(req, res, a.route, a.sub, query, timeoutMs, ip))
+      .catch((e: unknown) => this.fail(res, e));
+  }
+
+  /** The route once the descriptors are known, and the authenticated subject (auth only). */
+  private async authorize(req: IncomingMessage, rest: string, parts: { service: string; method: string }, r: Route | Promise<Route>): Promise<{ route: Route; sub: string | undefined }> {
     let route: Route;
     if (r instanceof Promise) {
       try {
@@ -212,52 +222,69 @@ class GatewayImpl {
         throw e;
       }
     } else route = r;
-
     let sub: string | undefined;
     if (this.auth.enabled) {
       const svc = route.entry.service;
       const p = this.auth.authenticate([`${this.rpcPrefix}${svc.typeName}/${route.method.name}`, `${this.rpcPrefix}${svc.name}/${route.method.name}`], req.headers);
       if (p !== undefined) sub = (await p)?.sub ?? "";
     }
+    return { route, sub };
+  }
+
+  /**
+   * A request allowed to its route: reads the body and makes the call. The hot
+   * path is callbacks, not async/await: every promise costs, and more so
+   * while AsyncLocalStorage is on in the process.
+   */
+  private admitted(req: IncomingMessage, res: ServerResponse, route: Route, sub: string | undefined, query: string, timeoutMs: number, ip: string): void {
     if (this.routeLimit !== undefined) this.limit(this.routeLimit, route.path, "route");
+    readBodyThen(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs, (err, body) => {
+      if (err !== undefined) this.fail(res, err);
+      else {
+        try {
+          this.call(req, res, route, requestMetadata(req, this.o.forwardHeaders, query, ip, this.node.name, sub), timeoutMs, body);
+        } catch (e) {
+          this.fail(res, e);
+        }
+      }
+    });
+  }
 
-    const body = await readBody(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs);
+  private call(req: IncomingMessage, res: ServerResponse, route: Route, md: Metadata, timeoutMs: number, body: string): void {
     const message = this.json.request(route, body);
-
-    const md: Metadata = {};
-    for (const h of this.o.forwardHeaders) {
-      const v = req.headers[h];
-      if (v !== undefined) md[h] = Array.isArray(v) ? v.join(", ") : v;
-    }
-    if (query !== "") addQuery(md, query);
-    // Set by the gateway last: clients cannot forge them through forwarded headers.
-    md["x-client-ip"] = ip;
-    md["x-goms-gateway"] = this.node.name;
-    if (sub !== undefined) md["x-goms-sub"] = sub;
-    else delete md["x-goms-sub"];
-
     const signal = socketSignal(req.socket);
     const span = this.tracing.start(req, route, md);
-    try {
-      const opts = { timeoutMs, metadata: md, signal };
-      const send = (): Promise<CallResult<unknown>> => span.run(() => this.node.invoke(route.method, message, opts));
-      const call =
-        this.calls > 0 ? new Promise<CallResult<unknown>>((resolve, reject) => this.batch.submit(() => send().then(resolve, reject))) : send();
-      this.calls++;
-      let out: CallResult<unknown>;
-      try {
-        out = await call;
-      } finally {
-        this.calls--;
-      }
-      const text = this.json.response(route, out.message as Message);
-      span.end(200, undefined);
-      sendJsonText(res, 200, text, { "x-goms-ret": String(out.ret) });
-    } catch (e) {
+    const opts = { timeoutMs, metadata: md, signal };
+    const failed = (e: unknown): void => {
       span.end(0, e);
-      if (signal.aborted) return; // the client is gone: nobody to answer
-      throw e;
-    }
+      if (!signal.aborted) this.fail(res, e); // else the client is gone: nobody to answer
+    };
+    const answer = (out: CallResult<unknown>): void => {
+      this.calls--;
+      try {
+        const text = this.json.response(route, out.message as Message);
+        span.end(200, undefined);
+        sendJsonText(res, 200, text, { "x-goms-ret": String(out.ret) });
+      } catch (e) {
+        failed(e);
+      }
+    };
+    const rejected = (e: unknown): void => {
+      this.calls--;
+      failed(e);
+    };
+    const send = (): void => {
+      let p: Promise<CallResult<unknown>>;
+      try {
+        p = span.run(() => this.node.invoke(route.method, message, opts));
+      } catch (e) {
+        rejected(e);
+        return;
+      }
+      p.then(answer, rejected);
+    };
+    if (++this.calls > 1) this.batch.submit(send);
+    else send();
   }
 
   private timeout(h: string | string[] | undefined): number {
@@ -326,24 +353,6 @@ class GatewayImpl {
   }
 }
 
-const socketSignals = new WeakMap<Socket, AbortSignal>();
-
-/**
- * Aborted when the client's connection closes. HTTP/1.1 runs one request at a
- * time per connection, so one signal per socket cancels whatever call the
- * connection is waiting for (cheaper than an AbortController per request).
- */
-function socketSignal(socket: Socket): AbortSignal {
-  let s = socketSignals.get(socket);
-  if (s === undefined) {
-    const ac = new AbortController();
-    s = ac.signal;
-    socketSignals.set(socket, s);
-    socket.once("close", () => ac.abort(new GomsError("the HTTP client went away", Code.Canceled, { reason: "GOMS_ERR_CLIENT_GONE" })));
-  }
-  return s;
-}
-
 /** resource_exhausted with a Retry-After. */
 class RateLimited extends GomsError {
   constructor(
@@ -351,15 +360,6 @@ class RateLimited extends GomsError {
     readonly retryAfterSec: number,
   ) {
     super(message, Code.ResourceExhausted);
-  }
-}
-
-/** Query parameters become metadata "q.<name>" (lower-cased); repeated ones are joined with ",". */
-function addQuery(md: Metadata, query: string): void {
-  for (const [k, v] of new URLSearchParams(query)) {
-    const key = `q.${k.toLowerCase()}`;
-    if (!METADATA_KEY.test(key)) throw new GomsError(`query parameter name ${JSON.stringify(k)} is not allowed (use [A-Za-z0-9_.-])`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_FIELD" });
-    md[key] = md[key] === undefined ? v : `${md[key]},${v}`;
   }
 }
 

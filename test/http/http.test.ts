@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo, type Socket } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { Code, GomsError, gomsError } from "../../src/errors/index.js";
@@ -71,5 +72,72 @@ describe("internal/http: bodies and errors over real HTTP", () => {
     const e = new GomsError("m", Code.FailedPrecondition, { ret: 9, details: [{ type: "t", value: new Uint8Array([255]) }], reason: "MYAPP_ERR_X" });
     assert.deepEqual(errorBody(e), { code: "failed_precondition", message: "m", reason: "MYAPP_ERR_X", ret: 9, details: [{ type: "t", value: "/w==" }] });
     assert.deepEqual(errorBody(gomsError("GOMS_ERR_NO_ROUTE", { path: "/x" })), { code: "not_found", message: "no route for /x", reason: "GOMS_ERR_NO_ROUTE" });
+  });
+});
+
+/** Reads one HTTP/1.1 response (with content-length) from a raw socket: status and body. */
+function readResponse(sock: Socket): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const onData = (d: Buffer): void => {
+      buf += d.toString("latin1");
+      const end = buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const len = Number(/content-length: (\d+)/i.exec(buf.slice(0, end))?.[1] ?? "0");
+      if (buf.length < end + 4 + len) return;
+      sock.off("data", onData);
+      resolve({ status: Number(buf.slice(9, 12)), body: buf.slice(end + 4, end + 4 + len) });
+    };
+    sock.on("data", onData);
+    sock.once("error", reject);
+  });
+}
+
+describe("internal/http: body timeout on a keep-alive connection", () => {
+  let server: Server;
+  let port: number;
+  before(async () => {
+    server = createServer((req, res) => {
+      readBody(req, 64, 1000).then(
+        (text) => res.end(text),
+        (e: unknown) => sendError(res, e),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  const post = (body: string, len = body.length): string => `POST / HTTP/1.1\r\nhost: x\r\ncontent-length: ${len}\r\n\r\n${body}`;
+
+  it("gives each body on the connection its whole timeout, counted from when it is read", async () => {
+    const sock = connect(port, "127.0.0.1");
+    try {
+      sock.write(post("first"));
+      assert.deepEqual(await readResponse(sock), { status: 200, body: "first" });
+      await sleep(600);
+      // The second body arrives 600 ms after its headers: 1200 ms after the first body, within its own 1000 ms.
+      const second = readResponse(sock);
+      sock.write(post("", 6));
+      await sleep(600);
+      sock.write("second");
+      assert.deepEqual(await second, { status: 200, body: "second" });
+    } finally {
+      sock.destroy();
+    }
+  });
+
+  it("answers 408 for a body that stalls after an earlier request on the same connection", async () => {
+    const sock = connect(port, "127.0.0.1");
+    try {
+      sock.write(post("first"));
+      assert.deepEqual(await readResponse(sock), { status: 200, body: "first" });
+      sock.write(post("par", 10));
+      const r = await readResponse(sock);
+      assert.equal(r.status, 408);
+      assert.equal((JSON.parse(r.body) as { reason: string }).reason, "GOMS_ERR_BODY_TIMEOUT");
+    } finally {
+      sock.destroy();
+    }
   });
 });

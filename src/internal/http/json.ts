@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { OutgoingHttpHeader, ServerResponse } from "node:http";
 import { Code, codeToString, GomsError, reasonStatus } from "../../errors/index.js";
 
 /** HTTP status for each goms code (docs/gateway.md). */
@@ -79,9 +79,9 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 
 /** Answers with `text`, already serialized JSON (the gateway's transcoded responses). */
 export function sendJsonText(res: ServerResponse, status: number, text: string, headers?: Readonly<Record<string, string | string[]>>): void {
-  res.statusCode = status;
-  res.setHeader("content-type", "application/json");
-  res.setHeader("content-length", Buffer.byteLength(text));
-  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
-  res.end(text);
+  // writeHead with a flat list skips the per-response header map of setHeader;
+  // headers set earlier on `res` are still sent, those given here win.
+  const list: OutgoingHttpHeader[] = ["content-type", "application/json", "content-length", Buffer.byteLength(text)];
+  if (headers) for (const k in headers) list.push(k, headers[k]!);
+  res.writeHead(status, list).end(text);
 }
