@@ -20,7 +20,7 @@ export interface CallTarget {
 }
 
 /**
- * `goms call`: any method by name with JSON, without compiled stubs, through
+ * `goms call`: a method by name with JSON, without compiled stubs, through
  * the shared JSON-call module (the same lookup and transcoding as the gateway
  * and the admin console).
  */

@@ -9,7 +9,7 @@ import { GomsError, type GomsErrorOptions } from "./goms-error.js";
 interface ReasonEntry {
   readonly code: Code;
   readonly status?: number;
-  // `never` parameter: any one-argument (or no-argument) template fits the catalog type.
+  // `never` parameter: every one-argument (or no-argument) template fits the catalog type.
   readonly message: (params: never) => string;
 }
 

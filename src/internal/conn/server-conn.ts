@@ -127,7 +127,6 @@ export class ServerConn extends Conn {
     if (id === 0 || this.scope.calls.has(id)) return this.protocolError(`call id ${id} is zero or already in flight`);
     if (id > this.lastCallId) this.lastCallId = id;
     const startedAt = performance.now();
-    if (this.draining) this.scope.draining = true;
     const entry = this.scope.admit(path);
     if (entry instanceof GomsError) return this.reject(id, noReply, wire, entry);
     if (wire !== PayloadCodec.Proto && wire !== PayloadCodec.Json) {
