@@ -54,6 +54,15 @@ export const REASONS = {
   GOMS_ERR_CORS_DENIED: { code: Code.PermissionDenied, message: (p: { why: string }) => `CORS: ${p.why}` },
   GOMS_ERR_GATEWAY_DRAINING: { code: Code.Unavailable, message: () => "the gateway is shutting down" },
 
+  // ---- wire protocol and connection bounds --------------------------------------
+  // (add connection/handshake/protocol reasons here)
+
+  // ---- watch, kv and leases ------------------------------------------------------
+  // (add watch/kv/lease limit reasons here)
+
+  // ---- monitoring ----------------------------------------------------------------
+  // (add monitor push/store reasons here)
+
   // ---- admin console ----------------------------------------------------------
   GOMS_ERR_NOT_LOGGED_IN: { code: Code.Unauthenticated, message: () => "not logged in" },
   GOMS_ERR_BAD_CREDENTIALS: { code: Code.Unauthenticated, message: () => "bad user or password" },

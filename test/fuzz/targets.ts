@@ -1,0 +1,7 @@
+// Every fuzz target, one import per area. Add yours here (one line each).
+import type { FuzzTarget } from "./target.js";
+import { cappedMapTargets } from "./capped-map.fuzz.js";
+
+export const TARGETS: readonly FuzzTarget[] = [
+  ...cappedMapTargets,
+];
