@@ -77,6 +77,9 @@ export const REASONS = {
   GOMS_ERR_UNKNOWN_PROCESS: { code: Code.NotFound, message: (p: { host: string; name: string }) => `no process ${p.name} on ${p.host}` },
   GOMS_ERR_UNKNOWN_ACTION: { code: Code.NotFound, message: (p: { action: string }) => `unknown action ${p.action}` },
   GOMS_ERR_SUPERVISOR_FAILED: { code: Code.Unavailable, status: 502, message: (p: { action: string; target: string; why: string }) => `${p.action} ${p.target}: ${p.why}` },
+  GOMS_ERR_BAD_URL: { code: Code.InvalidArgument, message: (p: { part: "path" | "query"; problem: string }) => `bad request ${p.part}: ${p.problem}` },
+  GOMS_ERR_TOO_MANY_STREAMS: { code: Code.ResourceExhausted, status: 429, message: (p: { limit: number }) => `too many open event streams (limit ${p.limit}); close one and retry` },
+  GOMS_ERR_SESSION_ENDED: { code: Code.Unauthenticated, message: (p: { why: string }) => `session ended: ${p.why}` },
 } as const satisfies Record<string, ReasonEntry>;
 
 /** A reason id from the catalog. */
