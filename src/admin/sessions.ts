@@ -63,8 +63,12 @@ export class Sessions {
 
   issue(user: string): { session: Session; cookie: string } {
     const session: Session = { sid: randomBytes(16).toString("base64url"), user, exp: Date.now() + this.ttlMs, gen: this.generation(user) ?? 0 };
-    const body = b64u(JSON.stringify(session));
-    return { session, cookie: `${body}.${b64u(this.mac(body))}` };
+    return { session, cookie: this.seal(b64u(JSON.stringify(session))) };
+  }
+
+  /** The cookie value for an encoded session body: the body and its signature. */
+  seal(body: string): string {
+    return `${body}.${b64u(this.mac(body))}`;
   }
 
   /** The session in a cookie value, when the signature holds and it is neither expired nor revoked. */
