@@ -34,6 +34,8 @@ export class SseStream {
   private readonly heartbeat: NodeJS.Timeout;
   private endedAs: SseEnd | undefined;
   private readonly onEnd: ((why: SseEnd) => void)[] = [];
+  /** The producer waiting in writable(), if any. */
+  private waiter: ((ok: boolean) => void) | undefined;
   /** Bytes were waiting at the last heartbeat and none has been taken since. */
   private stalled = false;
 
@@ -51,7 +53,10 @@ export class SseStream {
       connection: "keep-alive",
     });
     res.on("close", () => this.finish("closed"));
-    res.on("drain", () => (this.stalled = false));
+    res.on("drain", () => {
+      this.stalled = false;
+      this.wake(true);
+    });
     this.heartbeat = setInterval(() => this.beat(), this.limits.heartbeatMs);
     this.heartbeat.unref();
     this.write("retry: 2000\n\n");
@@ -86,15 +91,8 @@ export class SseStream {
   writable(): Promise<boolean> {
     if (!this.open) return Promise.resolve(false);
     if (!this.res.writableNeedDrain) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (ok: boolean): void => {
-        this.res.off("drain", onDrain);
-        resolve(ok);
-      };
-      const onDrain = (): void => done(this.open);
-      this.res.once("drain", onDrain);
-      this.onClose(() => done(false));
-    });
+    // One waiter at a time (a producer waits before its next event), so nothing piles up per wait.
+    return new Promise((resolve) => (this.waiter = resolve));
   }
 
   /** Ends the stream normally (after `event`, if given). */
@@ -137,6 +135,13 @@ export class SseStream {
     if (this.endedAs !== undefined) return;
     this.endedAs = why;
     clearInterval(this.heartbeat);
+    this.wake(false);
     for (const fn of this.onEnd.splice(0)) fn(why);
+  }
+
+  private wake(ok: boolean): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.(ok);
   }
 }
