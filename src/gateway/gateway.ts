@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Code, GomsError, gomsError } from "../errors/index.js";
 import type { Message } from "@bufbuild/protobuf";
 import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
@@ -9,6 +8,7 @@ import { CallBatch } from "./call-batch.js";
 import { readBodyThen } from "../internal/http/body.js";
 import { clientIp, IpSet } from "../internal/http/client-ip.js";
 import { sendError, sendJsonText } from "../internal/http/json.js";
+import { httpServerOptions, listenHttp } from "../internal/http/server.js";
 import { Cors } from "./cors.js";
 import { METADATA_KEY, requestMetadata, socketSignal } from "./request.js";
 import { buildOpenApi } from "./openapi.js";
@@ -308,26 +308,9 @@ class GatewayImpl {
   start(): Promise<number> {
     if (this.server !== undefined) return Promise.reject(new GomsError("the gateway was already started", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" }));
     const { port = 0, host = "127.0.0.1" } = this.listenOn;
-    const requestTimeout = this.o.requestTimeoutMs;
-    const headersTimeout = Math.min(this.o.headersTimeoutMs, requestTimeout);
-    const server = createServer(
-      {
-        headersTimeout,
-        requestTimeout,
-        keepAliveTimeout: this.o.keepAliveTimeoutMs,
-        // How often node:http enforces headersTimeout/requestTimeout (default 30 s).
-        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 2))),
-      },
-      this.handler,
-    );
+    const server = createServer(httpServerOptions(this.o), this.handler);
     this.server = server;
-    return new Promise<number>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
+    return listenHttp(server, port, host);
   }
 
   close(graceMs = this.o.shutdownGraceMs): Promise<void> {
