@@ -44,7 +44,14 @@ export type InstanceEvent =
   | { type: "failed"; index: number; attempts: number };
 
 export interface InstanceManagerOptions {
-  program: InstanceProgram;
+  /** The program each instance runs; or give `spawn`. */
+  program?: InstanceProgram;
+  /**
+   * Starts instance processes yourself, e.g. `(env) => cluster.fork(env).process`
+   * so that the copies share a listening port. `env` holds the instance's
+   * variables (./env.ts). Replaces `program`.
+   */
+  spawn?: (env: Record<string, string>) => ChildProcess;
   /** How many copies to run (≥ 1). */
   instances: number;
   /** Node ids are baseId + index. Default 0. */
@@ -93,7 +100,9 @@ const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 10_000 };
  */
 export function createInstanceManager(o: InstanceManagerOptions): InstanceManager {
   if (!Number.isInteger(o.instances) || o.instances < 1) throw gomsError("GOMS_ERR_INVALID_OPTION", { option: "instances", problem: `expected an integer ≥ 1, got ${String(o.instances)}` });
-  if (o.program.file === "") throw gomsError("GOMS_ERR_INVALID_OPTION", { option: "program.file", problem: "is empty" });
+  const program = o.program;
+  if ((program === undefined) === (o.spawn === undefined)) throw gomsError("GOMS_ERR_INVALID_OPTION", { option: "program", problem: "give either program or spawn" });
+  if (program?.file === "") throw gomsError("GOMS_ERR_INVALID_OPTION", { option: "program.file", problem: "is empty" });
   const baseId = o.baseId ?? 0;
   const backoff = o.restart?.backoff ?? DEFAULT_BACKOFF;
   const stableMs = o.restart?.stableMs ?? 10_000;
@@ -112,11 +121,14 @@ export function createInstanceManager(o: InstanceManagerOptions): InstanceManage
   const launch = (s: Slot): void => {
     const i = s.info.index;
     const vars = instanceVars(i, { instances: o.instances, baseId, namePrefix: o.namePrefix, basePort: o.basePort, registry: o.registry });
-    const child = spawn(process.execPath, [...(o.program.execArgv ?? []), o.program.file, ...(o.program.args ?? [])], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...o.program.env, ...vars },
-      ...(o.program.cwd !== undefined ? { cwd: o.program.cwd } : {}),
-    });
+    const child =
+      program === undefined
+        ? o.spawn!(vars)
+        : spawn(process.execPath, [...(program.execArgv ?? []), program.file, ...(program.args ?? [])], {
+            stdio: ["ignore", "pipe", "pipe"],
+            env: { ...process.env, ...program.env, ...vars },
+            ...(program.cwd !== undefined ? { cwd: program.cwd } : {}),
+          });
     s.child = child;
     s.startedAt = Date.now();
     s.info.state = "running";

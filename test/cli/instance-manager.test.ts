@@ -101,5 +101,6 @@ describe("createInstanceManager", () => {
   it("checks its options", () => {
     assert.throws(() => createInstanceManager({ program: { file: "x.js" }, instances: 0 }), /instances/);
     assert.throws(() => createInstanceManager({ program: { file: "" }, instances: 1 }), /program.file/);
+    assert.throws(() => createInstanceManager({ instances: 1 }), /program or spawn/);
   });
 });
