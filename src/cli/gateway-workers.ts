@@ -1,7 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { Code, GomsError } from "../errors/index.js";
 import { RateLimiter, type BucketOptions, type RateLimitOptions, type TokenSource } from "../gateway/index.js";
-import { createInstanceManager, type InstanceEvent, type InstanceManager } from "../instances/index.js";
+import { createInstanceManager, describeInstanceEvent, type InstanceManager } from "../instances/index.js";
 
 /**
  * `goms gateway --workers N`: one HTTP port served by N node:cluster workers,
@@ -86,18 +86,6 @@ export function workerIndex(): number {
   return Number(process.env["GOMS_INSTANCE"] ?? 0);
 }
 
-function describe(e: InstanceEvent): string {
-  switch (e.type) {
-    case "started":
-      return `worker ${e.index} started (pid ${e.pid})`;
-    case "exited":
-      return `worker ${e.index} (pid ${e.pid}) exited with ${e.signal ?? `code ${String(e.code)}`}`;
-    case "restarting":
-      return `worker ${e.index} restarting in ${e.inMs} ms`;
-    case "failed":
-      return `worker ${e.index} gave up after ${e.attempts} crashes in a row`;
-  }
-}
 
 /**
  * The primary: forks N workers (this same command line, run again by
@@ -114,7 +102,7 @@ export async function runGatewayPrimary(o: { workers: number; rateLimit: RateLim
       return w.process;
     },
     shutdownGraceMs: o.graceMs,
-    onEvent: (e) => out(`gateway: ${describe(e)}`),
+    onEvent: (e) => out(`gateway: ${describeInstanceEvent(e, "worker")}`),
   });
   await manager.start();
   const stop = (signal: string): void => {

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Command, InvalidArgumentError } from "commander";
 import { GomsError, codeToString } from "../errors/index.js";
-import { createInstanceManager, type InstanceEvent, type InstanceManager } from "../instances/index.js";
+import { createInstanceManager, describeInstanceEvent, type InstanceManager } from "../instances/index.js";
 
 function count(v: string): number {
   const n = Number(v);
@@ -30,18 +30,6 @@ export function execArgvFor(entry: string): string[] {
   return /\.[mc]?ts$/.test(entry) ? ["--import", "tsx"] : [];
 }
 
-function describe(e: InstanceEvent): string {
-  switch (e.type) {
-    case "started":
-      return `instance ${e.index} started (pid ${e.pid})`;
-    case "exited":
-      return `instance ${e.index} (pid ${e.pid}) exited with ${e.signal ?? `code ${String(e.code)}`}`;
-    case "restarting":
-      return `instance ${e.index} restarting in ${e.inMs} ms (attempt ${e.attempt})`;
-    case "failed":
-      return `instance ${e.index} gave up after ${e.attempts} crashes in a row`;
-  }
-}
 
 /** Starts the manager and wires SIGINT/SIGTERM to a drain. Resolves once every instance is spawned. */
 export async function runInstances(entry: string, args: string[], o: RunCliOptions, out: (line: string) => void): Promise<InstanceManager> {
@@ -67,7 +55,7 @@ export async function runInstances(entry: string, args: string[], o: RunCliOptio
     shutdownGraceMs: o.grace,
     onOutput: (i, line) => out(`[${i}] ${line}`),
     onEvent: (e) => {
-      out(`goms run: ${describe(e)}`);
+      out(`goms run: ${describeInstanceEvent(e)}`);
       if (e.type === "failed" && ++failed === o.instances) stop("every instance failed", 1);
     },
   });

@@ -16,11 +16,13 @@ const BURST = 10;
 
 before(async () => {
   watch = await createWatchServer({ listen: { host: "127.0.0.1", port: 0 } }).start();
-  await procs.start(["examples/microservice/db.ts", "--port", String(await freePort()), "--registry", watch.url], /db0 serving/);
+  await procs.start(["examples/microservice/db.ts", "--port", String(await freePort()), "--registry", watch.url], /db0 serving/, {}, 60_000);
   httpPort = await freePort();
   gateway = await procs.start(
     ["src/cli/main.ts", "gateway", "--workers", "2", "--port", String(httpPort), "--registry", watch.url, "--trusted-proxy", "127.0.0.1", "--rate-per-ip", `${RATE}:${BURST}`],
     /gateway gate0-0 on[\s\S]*gateway gate0-1 on|gateway gate0-1 on[\s\S]*gateway gate0-0 on/,
+    {},
+    60_000, // the machine running the suite may be busy: 3 processes start here
   );
 });
 after(async () => {
