@@ -5,26 +5,13 @@
 // whose frame limit is smaller than the value itself gets a clear error that
 // ends its watch, with the revision to resume from, instead of retrying forever.
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Code, GomsError } from "../../src/errors/index.js";
 import { EVENT_TOO_LARGE_KEY, resumeRevisionOf } from "../../src/kv/errors.js";
-import { createWatchClient, type WatchClient, type WatchClientOptions } from "../../src/watch/index.js";
-import { brief, startWatchProcess, take } from "./helpers.js";
+import { brief, processFixture, startWatchProcess, take } from "./helpers.js";
 
 const MiB = 1024 * 1024;
-const children: ChildProcess[] = [];
-const clients: WatchClient[] = [];
-after(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-});
-
-function client(url: string, o: Partial<WatchClientOptions> = {}): WatchClient {
-  const c = createWatchClient({ url, timeoutMs: 30_000, retry: { initialMs: 20, maxMs: 200 }, ...o });
-  clients.push(c);
-  return c;
-}
+const { children, client } = processFixture({ timeoutMs: 30_000, retry: { initialMs: 20, maxMs: 200 } });
 
 describe("large watch events", () => {
   it("two 9 MiB puts then a small put: the watcher sees all three, the second without its previous value", async () => {

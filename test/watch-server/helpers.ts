@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { after } from "node:test";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KvEvent, KvWatch } from "../../src/kv/backend.js";
@@ -100,4 +101,22 @@ export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, "utf8"));
   if (m === null) throw new Error(`no VmRSS for pid ${String(pid)}`);
   return Number(m[1]) / 1024;
+}
+
+/** Child processes and clients of one test file: killed and closed after it. */
+export function processFixture(defaults: Partial<WatchClientOptions> = {}): { children: ChildProcess[]; client(url: string, o?: Partial<WatchClientOptions>): WatchClient } {
+  const children: ChildProcess[] = [];
+  const clients: WatchClient[] = [];
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  });
+  return {
+    children,
+    client(url, o = {}) {
+      const c = createWatchClient({ url, ...defaults, ...o });
+      clients.push(c);
+      return c;
+    },
+  };
 }

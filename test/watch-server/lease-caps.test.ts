@@ -3,24 +3,12 @@
 // the server at most --max-leases, both refused with ResourceExhausted and a
 // message naming the limit; revoking (or expiry) makes room again.
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { createWatchClient, type WatchClient } from "../../src/watch/index.js";
-import { rssMiB, startWatchProcess } from "./helpers.js";
+import type { WatchClient } from "../../src/watch/index.js";
+import { processFixture, rssMiB, startWatchProcess } from "./helpers.js";
 
-const children: ChildProcess[] = [];
-const clients: WatchClient[] = [];
-after(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-});
-
-function client(url: string): WatchClient {
-  const c = createWatchClient({ url });
-  clients.push(c);
-  return c;
-}
+const { children, client } = processFixture({});
 
 function tooMany(scope: RegExp): (e: unknown) => boolean {
   return (e: unknown) => GomsError.is(e) && e.code === Code.ResourceExhausted && scope.test(e.rawMessage);

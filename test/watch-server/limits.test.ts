@@ -2,25 +2,12 @@
 // keys and values are refused past their limits, and the history is bounded in
 // bytes, so big puts to one key no longer pin memory (issue 10, defect 6).
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { createWatchClient, type WatchClient } from "../../src/watch/index.js";
-import { rssMiB, startWatchProcess } from "./helpers.js";
+import { processFixture, rssMiB, startWatchProcess } from "./helpers.js";
 
 const MiB = 1024 * 1024;
-const children: ChildProcess[] = [];
-const clients: WatchClient[] = [];
-after(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-});
-
-function client(url: string): WatchClient {
-  const c = createWatchClient({ url, timeoutMs: 30_000 });
-  clients.push(c);
-  return c;
-}
+const { children, client } = processFixture({ timeoutMs: 30_000 });
 
 function isError(code: Code, message: RegExp): (e: unknown) => boolean {
   return (e: unknown) => GomsError.is(e) && e.code === code && message.test(e.rawMessage);
