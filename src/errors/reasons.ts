@@ -59,6 +59,18 @@ export const REASONS = {
 
   // ---- watch, kv and leases ------------------------------------------------------
   // (add watch/kv/lease limit reasons here)
+  GOMS_ERR_KEY_TOO_LARGE: { code: Code.InvalidArgument, message: (p: { bytes: number; limit: number }) => `key of ${p.bytes} bytes exceeds the limit of ${p.limit} bytes (maxKeyBytes)` },
+  GOMS_ERR_VALUE_TOO_LARGE: { code: Code.InvalidArgument, message: (p: { bytes: number; limit: number }) => `value of ${p.bytes} bytes exceeds the limit of ${p.limit} bytes (maxValueBytes)` },
+  GOMS_ERR_TOO_MANY_LEASES: {
+    code: Code.ResourceExhausted,
+    message: (p: { limit: number; scope: "server" | "client" }) =>
+      p.scope === "server" ? `the server holds its limit of ${p.limit} leases (maxLeases); revoke unused leases or retry after some expire` : `this client holds its limit of ${p.limit} leases (maxLeasesPerClient); revoke or reuse leases`,
+  },
+  GOMS_ERR_WATCH_EVENT_TOO_LARGE: {
+    code: Code.ResourceExhausted,
+    message: (p: { revision: number; bytes: number; limit: number }) =>
+      `watch event at revision ${p.revision} is ${p.bytes} bytes, more than this client accepts in one answer (${p.limit} bytes): raise the client's maxFrameSize, or skip it by watching from revision ${p.revision + 1}`,
+  },
 
   // ---- monitoring ----------------------------------------------------------------
   // (add monitor push/store reasons here)

@@ -2,8 +2,10 @@
 import type { FuzzTarget } from "./target.js";
 import { cappedMapTargets } from "./capped-map.fuzz.js";
 import { adminTargets } from "./admin.fuzz.js";
+import { watchTargets } from "./watch.fuzz.js";
 
 export const TARGETS: readonly FuzzTarget[] = [
   ...cappedMapTargets,
   ...adminTargets,
+  ...watchTargets,
 ];
