@@ -106,6 +106,8 @@ export abstract class Conn implements FrameSink {
   }
 
   private onData(chunk: Buffer): void {
+    // A closed connection that still lingers (delivering its GOAWAY) ignores what it reads.
+    if (this.closed) return;
     this.lastRecv = performance.now();
     this.pinged = false;
     if (this.preface !== undefined) {

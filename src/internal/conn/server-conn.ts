@@ -267,6 +267,8 @@ export class ServerConn extends Conn {
     // Frames not yet handed to the socket are dropped: the GOAWAY goes right behind what the socket holds.
     this.writer.take();
     this.sendGoAway(0, Code.ResourceExhausted, "peer not reading");
+    // Read (and ignore) what the peer still sends: unread input would turn the final close into a reset.
+    this.stream.resume();
     // The socket keeps what it holds (<= the hard limit) for stallTimeoutMs, so a peer that reads late still sees why.
     this.destroy(new GomsError(`peer not reading: ${buffered} bytes buffered`, Code.ResourceExhausted, { reason: "GOMS_ERR_PEER_NOT_READING" }), this.opts.stallTimeoutMs);
   }
