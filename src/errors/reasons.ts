@@ -56,6 +56,9 @@ export const REASONS = {
 
   // ---- wire protocol and connection bounds --------------------------------------
   // (add connection/handshake/protocol reasons here)
+  GOMS_ERR_PROTOCOL_ERROR: { code: Code.InvalidArgument, message: (p: { why: string }) => `protocol error: ${p.why}` },
+  GOMS_ERR_IDLE_TIMEOUT: { code: Code.Unavailable, message: (p: { ms: number }) => `idle timeout: nothing received for ${p.ms}ms` },
+  GOMS_ERR_BAD_METHOD_NAME: { code: Code.InvalidArgument, message: (p: { method: string }) => `malformed method name ${JSON.stringify(p.method)}: printable ASCII "<package>.<Service>/<Method>" expected` },
 
   // ---- watch, kv and leases ------------------------------------------------------
   // (add watch/kv/lease limit reasons here)

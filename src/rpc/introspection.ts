@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { NodeService } from "../gen/goms/v1/node_pb.js";
 import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
+import { gomsError } from "../errors/index.js";
 import { isIdempotent, type ServiceTable } from "./services.js";
 import type { ServiceImpl } from "./types.js";
 
@@ -37,6 +38,12 @@ export function introspection(src: IntrospectionSource): ServiceImpl<typeof Node
       };
     },
     descriptors(req) {
+      // Naming a service the node does not publish is an error, not an empty answer.
+      const published = src.table.publicServices();
+      for (const name of req.services) {
+        const found = src.table.find(name);
+        if (found === undefined || !published.includes(found.typeName)) throw gomsError("GOMS_ERR_UNKNOWN_SERVICE", { service: name });
+      }
       return { files: create(FileDescriptorSetSchema, { file: src.table.files(req.services).map((f) => f.proto) }) };
     },
   };

@@ -106,7 +106,18 @@ export interface NodeLimitsOptions {
   maxConcurrentCalls?: number;
   /** How long close() waits for in-flight calls, in ms. Default 10000. */
   shutdownGraceMs?: number;
-  /** Per-connection tunables (heartbeats, frame and window sizes). */
+  /**
+   * Inbound connections still in preface/HELLO at the same time. Past it, new
+   * connections are closed at once. Until its HELLO is accepted a connection's
+   * frame limit is 16 KiB, so unauthenticated peers hold at most about
+   * maxPendingHandshakes x 16 KiB (plus socket buffers). Default 64.
+   */
+  maxPendingHandshakes?: number;
+  /**
+   * Per-connection tunables: frame size, heartbeats (`heartbeatMs`,
+   * `heartbeatTimeoutMs`), the output bound (`maxBufferedBytes`: stop reading
+   * past it, GOAWAY 8 past twice it; `stallTimeoutMs`) and write batching.
+   */
   connection?: Partial<ConnOptions>;
 }
 

@@ -18,6 +18,8 @@ export interface NodeServerOptions {
   readonly connOpts: ConnOptions;
   /** Concurrent calls per connection, and for in-process calls. */
   readonly maxConcurrentCalls: number;
+  /** Connections still in preface/HELLO at once; past it new connections are closed at once. */
+  readonly maxPendingHandshakes: number;
   /** Required from callers' HELLO when set. */
   readonly token: string | undefined;
   /** Sent in this node's HELLO. */
@@ -42,6 +44,11 @@ export class NodeServer {
   private listener: Listener | undefined;
   private helloCache: Hello | undefined;
   private closing = false;
+  /**
+   * Connections whose HELLO was not accepted yet. Each may hold one frame of at
+   * most HANDSHAKE_FRAME_LIMIT bytes, so this bounds what unauthenticated peers cost.
+   */
+  private handshaking = 0;
   /** Wakes close() when the last connection or in-process call is gone. */
   private onIdle: (() => void) | undefined;
 
@@ -93,13 +100,15 @@ export class NodeServer {
 
   async listen(host: string, port: number): Promise<void> {
     this.listener = await this.o.transport.listen(host, port, (stream, info) => {
-      if (this.closing) {
+      if (this.closing || this.handshaking >= this.o.maxPendingHandshakes) {
         stream.destroy();
         return;
       }
+      this.handshaking++;
       const conn: ServerConn = new ServerConn(stream, this.o.connOpts, this.dispatcher, info, {
-        onHello: () => undefined,
+        onHello: () => void this.handshaking--,
         onClose: (c) => {
+          if (c.remote === undefined) this.handshaking--;
           this.conns.delete(c);
           this.checkIdle();
         },

@@ -107,6 +107,7 @@ export class GomsNode {
       transport: this.transport,
       connOpts: this.connOpts,
       maxConcurrentCalls: limits.maxConcurrentCalls ?? 10_000,
+      maxPendingHandshakes: limits.maxPendingHandshakes ?? 64,
       token: auth.token,
       peerToken: auth.peerToken,
       identity: () => this.identity(),

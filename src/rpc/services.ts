@@ -4,6 +4,7 @@ import { create, isMessage } from "@bufbuild/protobuf";
 import { getCodec, getJsonCodec } from "../codec/index.js";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
+import { gomsError } from "../errors/reasons.js";
 import type { ServerMethod } from "../internal/conn/dispatcher.js";
 import type { ServerCall } from "../internal/conn/server-call.js";
 import { composeServer } from "./interceptors.js";
@@ -93,7 +94,15 @@ export class ServiceTable {
     return this.methods.get(path);
   }
 
+  /**
+   * The error for a path lookup() did not find. Checked only here, off the hot
+   * path: a hosted path is well-formed by construction, so only a miss needs to
+   * tell a malformed name (invalid_argument) from an unknown one.
+   */
   missing(path: string, nodeName: string): GomsError {
+    if (!isWellFormedPath(path)) {
+      return gomsError("GOMS_ERR_BAD_METHOD_NAME", { method: path });
+    }
     const slash = path.indexOf("/");
     const service = slash < 0 ? path : path.slice(0, slash);
     const hosted = this.services.get(service);
@@ -130,6 +139,17 @@ export class ServiceTable {
     }
     return out;
   }
+}
+
+/** A wire method name: printable ASCII (0x21..0x7e) with exactly one '/'. */
+function isWellFormedPath(path: string): boolean {
+  let slashes = 0;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+    if (c === 0x2f) slashes++;
+  }
+  return slashes === 1;
 }
 
 /** proto3 JSON of a method's input and output, for requests sent with the JSON payload codec. */

@@ -43,11 +43,16 @@ export function frame(type: number, flags: number, callId: number, body: Uint8Ar
   return b;
 }
 
-export function helloFrame(name = "attacker", services: string[] = []): Buffer {
+/**
+ * A client HELLO. It announces no heartbeat by default: a peer's announced
+ * heartbeat raises the server's idle timeout to 3 x it (docs/protocol.md §4),
+ * and the timeout tests rely on the server's own (fast) one.
+ */
+export function helloFrame(name = "attacker", services: string[] = [], heartbeatMs = 0): Buffer {
   const hello = create(HelloSchema, {
     node: create(NodeIdentitySchema, { name, host: HOST, services }),
     maxFrameSize: 64 * 1024 * 1024,
-    heartbeatMs: 5000,
+    heartbeatMs,
   });
   return frame(FrameType.Hello, 0, 0, toBinary(HelloSchema, hello));
 }

@@ -93,8 +93,10 @@ describe("lifecycle", () => {
   it("heartbeats detect a peer that went silent (partitioned link)", async () => {
     const net = new MemoryNetwork();
     const fast = { heartbeatMs: 40, heartbeatTimeoutMs: 160 };
-    // Only the client runs fast heartbeats, so it is the side that must notice.
-    await nodes.start({ identity: { name: "srv" }, listen: { port: 1 }, transport: net.transport() }, (n) => n.service(AddServer, { add: () => ({}) }));
+    // The client's idle timeout is max(its own, 3 x the heartbeat the server announces),
+    // so the server announces a fast heartbeat too; its own idle timeout stays long,
+    // so the client is the side that must notice.
+    await nodes.start({ identity: { name: "srv" }, listen: { port: 1 }, limits: { connection: { heartbeatMs: 40 } }, transport: net.transport() }, (n) => n.service(AddServer, { add: () => ({}) }));
     const c = await nodes.start({ identity: { name: "c" }, peers: { addresses: [{ host: "127.0.0.1", port: 1 }], reconnect: { initialMs: 5000, maxMs: 5000 } }, limits: { connection: fast }, transport: net.transport() });
     await c.client(AddServer).add({});
     net.setFaults({ blackhole: true });
@@ -102,7 +104,7 @@ describe("lifecycle", () => {
     const keepAlive = setInterval(() => undefined, 1000);
     try {
       const pending = c.client(AddServer).add({}, { timeoutMs: 0 });
-      await assert.rejects(pending, (e: GomsError) => e.code === Code.Unavailable && /unresponsive/.test(e.message));
+      await assert.rejects(pending, (e: GomsError) => e.code === Code.Unavailable && /idle timeout/.test(e.message));
     } finally {
       clearInterval(keepAlive);
     }

@@ -8,7 +8,7 @@ import { Code, isCode } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
 import { getCodec } from "../../codec/index.js";
 import { HelloSchema, StatusSchema, type Hello, type NodeIdentity } from "../../gen/goms/v1/node_pb.js";
-import { FrameType, FLAG_NO_REPLY, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_TIMEOUT_MS } from "../wire/frame.js";
+import { callIdAfter, FrameType, FLAG_NO_REPLY, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_TIMEOUT_MS } from "../wire/frame.js";
 import { abortFrame, beginFrame, endFrame, putRequestHeader } from "../wire/headers.js";
 import { type Metadata, readMetadata } from "../wire/metadata.js";
 import type { Stream } from "../transport/types.js";
@@ -54,8 +54,6 @@ export class ClientConn extends Conn {
   observer: CallObserver | undefined;
   /** Server's frame limit (from HELLO); requests above it fail locally. */
   private peerMaxFrame = 16 * 1024 * 1024;
-  /** Last call id the server will process, after a GOAWAY. */
-  private goAwayLastId = 0xffffffff;
   /**
    * One timer per connection, armed for the earliest deadline among pending
    * calls, instead of one timer per call. When it fires, expired calls are
@@ -229,30 +227,46 @@ export class ClientConn extends Conn {
       return this.protocolError(`malformed HELLO: ${(err as Error).message}`);
     }
     if (this.remote.maxFrameSize > 0) this.peerMaxFrame = this.remote.maxFrameSize;
-    this.handshakeDone();
+    this.handshakeDone(this.remote.heartbeatMs);
     this.events.onReady(this);
   }
 
+  /**
+   * GOAWAY from the server. Code 0: the calls up to last_call_id (in serial
+   * order) will still be answered; those sent after it were never processed
+   * and fail now with unavailable, safe to retry elsewhere. Any other code: the
+   * server closes right away, so every pending call fails (unavailable, or
+   * resource_exhausted when the server cut us off for not reading).
+   */
   private onGoAway(buf: Buffer, start: number, end: number): void {
-    if (end - start < 5) return this.protocolError("short GOAWAY");
+    if (end - start < 5) return this.protocolError(`GOAWAY body of ${end - start} bytes (needs last_call_id and code)`);
     this.draining = true;
-    this.goAwayLastId = buf.readUInt32BE(start);
+    const last = buf.readUInt32BE(start);
     const code = buf[start + 4]!;
     const message = buf.toString("utf8", start + 5, end);
-    // Calls the server will never process fail now with unavailable: safe to retry elsewhere.
-    for (const [id, p] of this.pending.entries()) {
-      if (id > this.goAwayLastId) {
-        this.pending.delete(id);
-        p.cleanup();
-        p.fail(new GomsError(`server is going away: ${message}`, Code.Unavailable, { reason: "GOMS_ERR_NODE_DRAINING" }));
-      }
-    }
-    if (code !== 0 && isCode(code) && code !== Code.Unavailable) {
-      this.destroy(new GomsError(`server closed the connection: ${message}`, code));
+    if (code !== 0) {
+      // Calls in flight fail retry-safe (resource_exhausted when we were cut off for not
+      // reading); the connection keeps the server's code for whoever asks why it closed.
+      const cutOff = code === Code.ResourceExhausted;
+      const failed = new GomsError(`server closed the connection: ${message}`, cutOff ? Code.ResourceExhausted : Code.Unavailable, {
+        reason: cutOff ? "GOMS_ERR_PEER_NOT_READING" : "GOMS_ERR_CONNECTION_LOST",
+      });
+      this.failPending(() => true, failed);
+      this.destroy(isCode(code) && !cutOff ? new GomsError(`server closed the connection: ${message}`, code) : failed);
       return;
     }
+    this.failPending((id) => callIdAfter(id, last), new GomsError(`server is going away: ${message}`, Code.Unavailable, { reason: "GOMS_ERR_NODE_DRAINING" }));
     this.events.onGoAway(this);
     if (this.pending.size === 0) this.destroy(new GomsError("server is going away", Code.Unavailable));
+  }
+
+  private failPending(which: (id: number) => boolean, err: GomsError): void {
+    for (const [id, p] of this.pending.entries()) {
+      if (!which(id)) continue;
+      this.pending.delete(id);
+      p.cleanup();
+      p.fail(err);
+    }
   }
 
   private onResponse(callId: number, buf: Buffer, start: number, end: number): void {

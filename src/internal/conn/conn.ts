@@ -1,11 +1,16 @@
 import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
+import { gomsError } from "../../errors/reasons.js";
 import { Writer } from "../../codec/writer.js";
 import { FrameParser, type FrameSink } from "../wire/parser.js";
-import { FLAG_ACK, FrameType, MAGIC, PREFACE_SIZE } from "../wire/frame.js";
+import { FLAG_ACK, FrameType, HANDSHAKE_FRAME_LIMIT, MAGIC, PING_BODY_SIZE, PREFACE_SIZE } from "../wire/frame.js";
 import { beginFrame, endFrame } from "../wire/headers.js";
 import type { Stream } from "../transport/types.js";
 import type { ConnOptions } from "./options.js";
+
+function onHeartbeatTimer(conn: Conn): void {
+  conn.heartbeatDue();
+}
 
 /**
  * What client and server connections share: the preface, frame parsing, the
@@ -31,8 +36,18 @@ export abstract class Conn implements FrameSink {
   private inBurst = false;
   private scheduled = false;
   private batched = 0;
-  private recvSeen = true;
-  private idleTicks = 0;
+  /** True once this side's handshake is complete (see handshakeDone). Frames before it other than HELLO are protocol errors. */
+  protected handshaken = false;
+  /**
+   * performance.now() of the last chunk received. The heartbeat timer is not
+   * re-armed per chunk: when it fires it looks at this and re-arms itself for
+   * the time still left, so receiving costs one clock read per chunk.
+   */
+  private lastRecv = 0;
+  /** A PING was sent since the last chunk received. */
+  private pinged = false;
+  /** No byte received for this long closes the connection (max of own timeout, 3 x peer heartbeat). */
+  private idleTimeoutMs: number;
   private heartbeat: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private readonly flushTask = (): void => {
@@ -43,7 +58,10 @@ export abstract class Conn implements FrameSink {
   constructor(stream: Stream, opts: ConnOptions) {
     this.stream = stream;
     this.opts = opts;
-    this.parser = new FrameParser(this, opts.maxFrameSize);
+    // Until the handshake completes the frame limit is small: an unauthenticated
+    // peer cannot make this side hold a large frame (the limit is raised in handshakeDone).
+    this.parser = new FrameParser(this, Math.min(HANDSHAKE_FRAME_LIMIT, opts.maxFrameSize));
+    this.idleTimeoutMs = opts.heartbeatTimeoutMs;
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
     stream.on("error", (err: Error) => this.destroy(new GomsError(`connection error: ${err.message}`, Code.Unavailable, { cause: err })));
     stream.on("close", () => this.destroy(new GomsError("connection closed by peer", Code.Unavailable)));
@@ -59,12 +77,23 @@ export abstract class Conn implements FrameSink {
   protected abstract onFrameReceived(type: number, flags: number, callId: number, buf: Buffer, start: number, end: number): void;
   protected abstract onClosed(err: GomsError): void;
 
-  /** Called once the handshake completes: starts heartbeats. */
-  protected handshakeDone(): void {
+  /**
+   * Called once the handshake completes (`peerHeartbeatMs`: what the peer
+   * announced in its HELLO, 0 for none): raises the frame limit and starts heartbeats.
+   */
+  protected handshakeDone(peerHeartbeatMs: number): void {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;
-    if (this.heartbeat || this.closed) return;
-    this.heartbeat = setInterval(() => this.tick(), this.opts.heartbeatMs);
+    if (this.handshaken || this.closed) return;
+    this.handshaken = true;
+    this.parser.maxFrameSize = this.opts.maxFrameSize;
+    // A peer that pings rarely is not idle until it missed three of its own pings.
+    this.idleTimeoutMs = Math.max(this.opts.heartbeatTimeoutMs, 3 * peerHeartbeatMs);
+    this.armHeartbeat(this.lastRecv + this.opts.heartbeatMs - performance.now());
+  }
+
+  private armHeartbeat(delayMs: number): void {
+    this.heartbeat = setTimeout(onHeartbeatTimer, Math.max(1, Math.ceil(delayMs)), this);
     this.heartbeat.unref();
   }
 
@@ -77,7 +106,10 @@ export abstract class Conn implements FrameSink {
   }
 
   private onData(chunk: Buffer): void {
-    this.recvSeen = true;
+    // A closed connection that still lingers (delivering its GOAWAY) ignores what it reads.
+    if (this.closed) return;
+    this.lastRecv = performance.now();
+    this.pinged = false;
     if (this.preface !== undefined) {
       const got = Buffer.concat([this.preface, chunk]);
       if (got.length < PREFACE_SIZE) {
@@ -115,7 +147,9 @@ export abstract class Conn implements FrameSink {
 
   onFrame(type: number, flags: number, callId: number, buf: Buffer, start: number, end: number): void {
     if (this.closed) return;
-    if (type === FrameType.Ping) {
+    if (type === FrameType.Ping && this.handshaken) {
+      if (end - start !== PING_BODY_SIZE) return this.protocolError(`PING body of ${end - start} bytes (must be ${PING_BODY_SIZE})`);
+      // An ACK needs no matching: it only proves the peer is alive, which receiving it already did.
       if ((flags & FLAG_ACK) === 0) this.writePing(true, buf.subarray(start, end));
       return;
     }
@@ -130,7 +164,7 @@ export abstract class Conn implements FrameSink {
   protected protocolError(message: string, code: Code = Code.InvalidArgument): void {
     if (this.closed) return;
     this.sendGoAway(0, code, `protocol error: ${message}`);
-    this.destroy(new GomsError(`protocol error: ${message}`, code), true);
+    this.destroy(new GomsError(`protocol error: ${message}`, code, code === Code.InvalidArgument ? { reason: "GOMS_ERR_PROTOCOL_ERROR" } : {}), true);
   }
 
   /** Call after writing a frame into `writer`. `idle` means no other work is in flight. */
@@ -197,38 +231,47 @@ export abstract class Conn implements FrameSink {
     this.frameWritten(false);
   }
 
-  private tick(): void {
-    if (this.recvSeen) {
-      this.recvSeen = false;
-      this.idleTicks = 0;
+  /**
+   * The heartbeat timer fired: PING once heartbeatMs passed without receiving
+   * anything, close once the idle timeout passed; otherwise sleep until the
+   * next of those moments (data may have arrived since the timer was armed).
+   */
+  heartbeatDue(): void {
+    this.heartbeat = undefined;
+    if (this.closed) return;
+    const now = performance.now();
+    const quiet = now - this.lastRecv;
+    if (quiet >= this.idleTimeoutMs) {
+      this.sendGoAway(0, Code.Unavailable, "idle timeout");
+      this.destroy(gomsError("GOMS_ERR_IDLE_TIMEOUT", { ms: this.idleTimeoutMs }), true);
       return;
     }
-    this.idleTicks++;
-    if (this.idleTicks * this.opts.heartbeatMs >= this.opts.heartbeatTimeoutMs) {
-      this.destroy(new GomsError(`peer unresponsive: no frame for ${this.opts.heartbeatTimeoutMs}ms`, Code.Unavailable));
-      return;
+    if (!this.pinged && quiet >= this.opts.heartbeatMs) {
+      this.pinged = true;
+      const p = Buffer.alloc(PING_BODY_SIZE);
+      p.writeDoubleBE(Date.now(), 0);
+      this.writePing(false, p);
+      this.flush();
     }
-    const p = Buffer.alloc(8);
-    p.writeDoubleBE(Date.now(), 0);
-    this.writePing(false, p);
-    this.flush();
+    this.armHeartbeat(this.lastRecv + (this.pinged ? this.idleTimeoutMs : this.opts.heartbeatMs) - now);
   }
 
   /**
    * Closes the connection; every pending call fails with `err`. Idempotent.
-   * With `linger`, buffered frames (e.g. a GOAWAY) are still delivered before the socket closes.
+   * With `linger`, buffered frames (e.g. a GOAWAY) are still delivered before the socket closes
+   * (for 1 s, or for `linger` ms when it is a number).
    */
-  destroy(err: GomsError = new GomsError("connection closed", Code.Unavailable), linger = false): void {
+  destroy(err: GomsError = new GomsError("connection closed", Code.Unavailable), linger: boolean | number = false): void {
     if (this.closed) return;
     this.closed = true;
     this.closeError = err;
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.heartbeat) clearTimeout(this.heartbeat);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.heartbeat = this.handshakeTimer = undefined;
     const rest = this.writer.take();
     if (linger && !this.stream.destroyed && this.stream.writable) {
       this.stream.end(rest);
-      const t = setTimeout(() => this.stream.destroy(), 1000);
+      const t = setTimeout(() => this.stream.destroy(), linger === true ? 1000 : linger);
       t.unref();
       this.stream.once("close", () => clearTimeout(t));
     } else {

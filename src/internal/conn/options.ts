@@ -2,14 +2,25 @@
 export interface ConnOptions {
   /** Largest frame accepted, in bytes. Default 16 MiB. */
   maxFrameSize: number;
-  /** Idle interval after which a PING is sent, ms. Default 5000. */
+  /** A PING is sent once this long has passed without receiving anything, ms. Announced in HELLO. Default 5000. */
   heartbeatMs: number;
-  /** No frame at all for this long closes the connection, ms. Default 15000. */
+  /**
+   * Nothing received for this long closes the connection (GOAWAY 14 "idle timeout"), ms.
+   * The timeout used is the larger of this and 3 x the peer's announced heartbeat. Default 15000.
+   */
   heartbeatTimeoutMs: number;
   /** Preface + HELLO must complete within this, ms. Default 5000. */
   handshakeTimeoutMs: number;
-  /** Bytes buffered in the socket beyond which the writer applies back-pressure. Default 8 MiB. */
+  /**
+   * Output bound of a connection, in bytes (socket buffer + frames queued + encoded
+   * responses waiting). Past it a server connection stops reading (no new calls are
+   * dispatched) until the buffer drains; a response that would push the buffer past
+   * twice this is not buffered: the server sends GOAWAY 8 "peer not reading" and
+   * closes. A client fails new calls with GOMS_ERR_PEER_NOT_READING past it. Default 8 MiB.
+   */
   maxBufferedBytes: number;
+  /** A server connection whose output stays past maxBufferedBytes this long is closed (GOAWAY 8), ms. Default 30000. */
+  stallTimeoutMs: number;
   /** A write batch is flushed once it holds this many frames. Default 32. */
   maxBatchFrames: number;
   /** ... or this many bytes. Default 64 KiB. */
@@ -22,6 +33,7 @@ export const defaultConnOptions: ConnOptions = {
   heartbeatTimeoutMs: 15000,
   handshakeTimeoutMs: 5000,
   maxBufferedBytes: 8 * 1024 * 1024,
+  stallTimeoutMs: 30_000,
   maxBatchFrames: 32,
   maxBatchBytes: 64 * 1024,
 };

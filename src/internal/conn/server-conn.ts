@@ -3,7 +3,7 @@ import { GomsError } from "../../errors/goms-error.js";
 import { getCodec } from "../../codec/index.js";
 import { HelloSchema, StatusSchema, type Hello } from "../../gen/goms/v1/node_pb.js";
 import type { PeerInfo } from "./context.js";
-import { FLAG_NO_REPLY, FrameType, MIN_PROTOCOL_VERSION, PayloadCodec, PROTOCOL_VERSION } from "../wire/frame.js";
+import { callIdAfter, FLAG_NO_REPLY, FrameType, MAX_NODE_NAME_BYTES, MIN_MAX_FRAME_SIZE, MIN_PROTOCOL_VERSION, PayloadCodec, PROTOCOL_VERSION } from "../wire/frame.js";
 import { abortFrame, beginFrame, endFrame, putResponseHeader } from "../wire/headers.js";
 import { emptyMetadata, type Metadata, readMetadata } from "../wire/metadata.js";
 import type { AcceptInfo, Stream } from "../transport/types.js";
@@ -30,7 +30,12 @@ export class ServerConn extends Conn {
   remote: Hello | undefined;
   private peer: PeerInfo;
   private peerMaxFrame = 16 * 1024 * 1024;
+  /** Id of the last REQUEST read (0 before the first): the GOAWAY watermark, and the floor for the next id. */
   private lastCallId = 0;
+  /** The client sent GOAWAY code 0: it sends no more calls, and the connection closes once the calls in flight are answered. */
+  private peerDone = false;
+  /** Fires when the output stayed past the soft limit for stallTimeoutMs. */
+  private stallTimer: NodeJS.Timeout | undefined;
   private readonly d: Dispatcher;
   private readonly events: ServerConnEvents;
   private readonly info: AcceptInfo;
@@ -42,7 +47,10 @@ export class ServerConn extends Conn {
     this.info = info;
     this.events = events;
     this.peer = { address: info.remoteAddress, node: undefined, local: false, certificateCN: info.peerCertificateCN };
-    this.scope = new CallScope(d, (call, entry, res, err) => this.answer(call, entry, res, err), () => events.onDrained(this));
+    this.scope = new CallScope(d, (call, entry, res, err) => this.answer(call, entry, res, err), () => {
+      if (this.peerDone) this.destroy(new GomsError("client finished (GOAWAY)", Code.Unavailable), true);
+      else events.onDrained(this);
+    });
   }
 
   /** Calls being served on this connection. */
@@ -68,15 +76,34 @@ export class ServerConn extends Conn {
       case FrameType.Request:
         return this.onRequest(flags, callId, buf, start, end);
       case FrameType.Cancel:
+        if (end !== start) return this.protocolError(`CANCEL with a ${end - start}-byte body (must be empty)`);
+        // The call is forgotten here: its handler's late result finds it done and sends nothing.
         if (this.scope.calls.has(callId)) this.scope.cancel(callId, new GomsError("canceled by caller", Code.Canceled, { reason: "GOMS_ERR_CANCELED" }));
         return;
       case FrameType.GoAway:
-        this.draining = true;
-        this.scope.drain();
-        return;
+        return this.onGoAway(buf, start, end);
+      case FrameType.Hello:
+        return this.protocolError("duplicate HELLO");
       default:
         return this.protocolError(`unexpected frame type ${type} from client`);
     }
+  }
+
+  /**
+   * GOAWAY from the client. Code 0: it sends no more calls; those in flight are
+   * answered, then the connection closes. Any other code: the client is closing
+   * at once, so the calls in flight are aborted.
+   */
+  private onGoAway(buf: Buffer, start: number, end: number): void {
+    if (end - start < 5) return this.protocolError(`GOAWAY body of ${end - start} bytes (needs last_call_id and code)`);
+    const code = buf[start + 4]!;
+    if (code !== 0) {
+      this.destroy(new GomsError(`client closed the connection: ${buf.toString("utf8", start + 5, end)}`, Code.Unavailable, { reason: "GOMS_ERR_CONNECTION_LOST" }));
+      return;
+    }
+    this.draining = true;
+    this.peerDone = true;
+    this.scope.drain();
   }
 
   private onHello(buf: Buffer, start: number, end: number): void {
@@ -86,6 +113,8 @@ export class ServerConn extends Conn {
     } catch (err) {
       return this.protocolError(`malformed HELLO: ${(err as Error).message}`);
     }
+    const bad = helloProblem(hello);
+    if (bad !== undefined) return this.protocolError(bad);
     const refused = this.d.admit(hello, this.info);
     if (refused !== undefined) {
       this.sendGoAway(0, refused.code, refused.rawMessage);
@@ -100,7 +129,7 @@ export class ServerConn extends Conn {
     helloCodec.encodeInto(this.d.hello(), w);
     endFrame(w, rel);
     this.flush();
-    this.handshakeDone();
+    this.handshakeDone(hello.heartbeatMs);
     this.events.onHello(this);
   }
 
@@ -111,6 +140,7 @@ export class ServerConn extends Conn {
     const wire = buf[start + 4]!;
     const mlen = buf[start + 5]!;
     let p = start + 6;
+    if (mlen === 0) return this.protocolError("REQUEST with an empty method name");
     if (p + mlen + 2 > end) return this.protocolError("REQUEST method past frame end");
     const path = buf.toString("latin1", p, p + mlen);
     p += mlen;
@@ -124,8 +154,12 @@ export class ServerConn extends Conn {
       return this.protocolError((err as Error).message);
     }
     p += mdLen;
-    if (id === 0 || this.scope.calls.has(id)) return this.protocolError(`call id ${id} is zero or already in flight`);
-    if (id > this.lastCallId) this.lastCallId = id;
+    // Ids increase in 32-bit serial number arithmetic (RFC 1982), 0 never used:
+    // so "already in flight" cannot happen and GOAWAY's last_call_id splits calls cleanly.
+    if (!callIdAfter(id, this.lastCallId) || this.scope.calls.has(id)) {
+      return this.protocolError(id === 0 ? "call id 0 is not allowed" : `call id ${id} does not increase on ${this.lastCallId} (or is still in flight)`);
+    }
+    this.lastCallId = id;
     const startedAt = performance.now();
     const entry = this.scope.admit(path);
     if (entry instanceof GomsError) return this.reject(id, noReply, wire, entry);
@@ -162,13 +196,18 @@ export class ServerConn extends Conn {
       }
     }
     if (err !== undefined) this.putError(call, err);
-    const len = endFrame(w, rel);
+    let len = endFrame(w, rel);
     if (len > this.peerMaxFrame) {
       abortFrame(w, rel);
       rel = beginFrame(w, FrameType.Response, 0, call.id, 16);
       err = new GomsError(`response of ${len} bytes exceeds the caller's frame limit of ${this.peerMaxFrame}`, Code.ResourceExhausted, { reason: "GOMS_ERR_FRAME_TOO_LARGE" });
       this.putError(call, err);
-      endFrame(w, rel);
+      len = endFrame(w, rel);
+    }
+    if (!this.withinOutputBound(len + 4)) {
+      abortFrame(w, rel);
+      this.peerNotReading();
+      return err ?? new GomsError("response dropped: the caller is not reading", Code.ResourceExhausted, { reason: "GOMS_ERR_PEER_NOT_READING" });
     }
     this.frameWritten(this.scope.calls.size === 0);
     return err;
@@ -191,7 +230,11 @@ export class ServerConn extends Conn {
     const rel = beginFrame(w, FrameType.Response, 0, id, 16);
     putResponseHeader(w, err.code, wire === PayloadCodec.Json ? PayloadCodec.Json : PayloadCodec.Proto, err.ret, undefined);
     statusCodec.encodeInto({ code: err.code, message: err.rawMessage }, w);
-    endFrame(w, rel);
+    const len = endFrame(w, rel);
+    if (!this.withinOutputBound(len + 4)) {
+      abortFrame(w, rel);
+      return this.peerNotReading();
+    }
     this.frameWritten(this.scope.calls.size === 0);
   }
 
@@ -204,15 +247,45 @@ export class ServerConn extends Conn {
     this.scope.drain();
   }
 
+  /**
+   * The output bound, checked for every frame this connection answers with.
+   * `frameBytes` are already in the writer; the rest of bufferedBytes (socket
+   * buffer, frames queued before) is what the peer has not read yet. Past twice
+   * maxBufferedBytes the frame is refused, unless nothing else is waiting (a
+   * single large answer to a reading peer is fine): memory per connection stays
+   * under 2 x maxBufferedBytes + one frame, however many handlers finish.
+   */
+  private withinOutputBound(frameBytes: number): boolean {
+    const before = this.bufferedBytes - frameBytes;
+    return before === 0 || before + frameBytes <= 2 * this.opts.maxBufferedBytes;
+  }
+
+  /** The peer stopped reading while its answers piled up: tell it why, and close. */
+  private peerNotReading(): void {
+    if (this.closed) return;
+    const buffered = this.bufferedBytes;
+    // Frames not yet handed to the socket are dropped: the GOAWAY goes right behind what the socket holds.
+    this.writer.take();
+    this.sendGoAway(0, Code.ResourceExhausted, "peer not reading");
+    // Read (and ignore) what the peer still sends: unread input would turn the final close into a reset.
+    this.stream.resume();
+    // The socket keeps what it holds (<= the hard limit) for stallTimeoutMs, so a peer that reads late still sees why.
+    this.destroy(new GomsError(`peer not reading: ${buffered} bytes buffered`, Code.ResourceExhausted, { reason: "GOMS_ERR_PEER_NOT_READING" }), this.opts.stallTimeoutMs);
+  }
+
   protected override onBackpressure(): void {
-    if (this.paused || this.stream.writableLength <= this.opts.maxBufferedBytes) return;
+    if (this.paused || this.closed || this.stream.writableLength <= this.opts.maxBufferedBytes) return;
     // The peer is not reading its responses: stop reading its requests until the socket drains.
     // Pausing the socket alone is not enough: one read can hold thousands of pipelined
     // requests, so the parser stops dispatching too and keeps the rest for later.
     this.paused = true;
     this.parser.pause();
     this.stream.pause();
+    this.stallTimer = setTimeout(() => this.peerNotReading(), this.opts.stallTimeoutMs);
+    this.stallTimer.unref();
     this.stream.once("drain", () => {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
       this.paused = false;
       if (this.closed) return;
       this.resumeParsing();
@@ -221,7 +294,18 @@ export class ServerConn extends Conn {
   }
 
   protected onClosed(err: GomsError): void {
+    if (this.stallTimer !== undefined) clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
     this.scope.abortAll(new GomsError(`connection closed: ${err.rawMessage}`, Code.Canceled));
     this.events.onClose(this);
   }
+}
+
+/** Why a client HELLO is malformed (docs/protocol.md §4), or undefined when it is fine. */
+function helloProblem(hello: Hello): string | undefined {
+  const name = hello.node?.name ?? "";
+  if (name.length === 0) return "HELLO without node.name";
+  if (Buffer.byteLength(name, "utf8") > MAX_NODE_NAME_BYTES) return `HELLO node.name longer than ${MAX_NODE_NAME_BYTES} bytes`;
+  if (hello.maxFrameSize !== 0 && hello.maxFrameSize < MIN_MAX_FRAME_SIZE) return `HELLO max_frame_size ${hello.maxFrameSize} is below the minimum of ${MIN_MAX_FRAME_SIZE}`;
+  return undefined;
 }

@@ -39,6 +39,28 @@ export type PayloadCodec = (typeof PayloadCodec)[keyof typeof PayloadCodec];
 
 /** Default size limits, see docs/protocol.md "Limits". */
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+/**
+ * Frame limit until the handshake is complete: a peer that has not been
+ * accepted yet cannot make the other side hold more than this per frame.
+ */
+export const HANDSHAKE_FRAME_LIMIT = 16 * 1024;
+/** Smallest max_frame_size a HELLO may announce (0 means the default). */
+export const MIN_MAX_FRAME_SIZE = 64 * 1024;
+/** Longest node name in a HELLO, in UTF-8 bytes. */
+export const MAX_NODE_NAME_BYTES = 255;
+/** PING body size. */
+export const PING_BODY_SIZE = 8;
 export const MAX_METHOD_LENGTH = 255;
 export const MAX_METADATA_BYTES = 65535;
 export const MAX_TIMEOUT_MS = 0xffffffff;
+
+/**
+ * True when call id `a` comes after `b` in 32-bit serial number arithmetic
+ * (RFC 1982): 0 < (a - b) mod 2^32 < 2^31. Ids on a connection increase this
+ * way (after 0xFFFFFFFF comes 1); 0 is never an id and precedes every id.
+ */
+export function callIdAfter(a: number, b: number): boolean {
+  if (b === 0) return a !== 0;
+  const d = (a - b) >>> 0;
+  return d !== 0 && d < 0x80000000;
+}

@@ -1,8 +1,10 @@
+import { isUtf8 } from "node:buffer";
 import { MAX_METADATA_BYTES } from "./frame.js";
 
 /**
  * Metadata block: repeated { u8 keyLen, key (ASCII), u16 valueLen, value (UTF-8) }.
- * Keys are lower-case ASCII, 1..255 bytes.
+ * Keys are 1..255 bytes of [a-z0-9_.-] (an upper-case key is malformed); values
+ * are valid UTF-8. readMetadata refuses anything else: a protocol error.
  */
 export type Metadata = Record<string, string>;
 
@@ -52,6 +54,7 @@ export function readMetadata(buf: Buffer, start: number, end: number): Metadata 
     const vlen = buf.readUInt16BE(pos);
     pos += 2;
     if (pos + vlen > end) throw new RangeError("malformed metadata block");
+    if (vlen > 0 && !isUtf8(buf.subarray(pos, pos + vlen))) throw new RangeError(`metadata value of ${JSON.stringify(key)} is not valid UTF-8`);
     const value = buf.toString("utf8", pos, pos + vlen);
     // "__proto__" is a legal key: assigning it would hit the prototype setter and drop it.
     if (key === "__proto__") Object.defineProperty(md, key, { value, enumerable: true, writable: true, configurable: true });
