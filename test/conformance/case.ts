@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { T, describe, parseGoAway, type Frame, type GoAway, type HelloFields } from "./frames.js";
 import { RawConn, WAIT_MS, handshake, type Session, type Target } from "./raw-conn.js";
 
+
 /** What a case gets: the node under test, and connections that are closed when the case ends. */
 export interface CaseContext {
   readonly target: Target;
@@ -90,4 +91,17 @@ export function assertPing(f: Frame, ack: boolean): void {
   assert.equal(f.type, T.Ping, `expected PING, got ${describe(f)}`);
   assert.equal((f.flags & 1) === 1, ack, ack ? "PING has the ACK flag" : "PING has no ACK flag");
   assert.equal(f.body.length, 8, "PING body is 8 bytes (§9.4)");
+}
+
+/** A case that completes the handshake (with `fields`), sends `bytes` and expects a protocol error (§9.13). */
+export function protocolErrorCase(rule: string, name: string, bytes: Buffer | ((s: Session) => Buffer), fields: HelloFields = {}): Case {
+  return {
+    rule,
+    name,
+    async run(ctx) {
+      const s = await ctx.handshake(fields);
+      s.conn.write(typeof bytes === "function" ? bytes(s) : bytes);
+      await expectProtocolError(s.conn);
+    },
+  };
 }

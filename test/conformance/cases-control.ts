@@ -1,22 +1,12 @@
 // Cases for docs/protocol.md §9 (CANCEL, PING, GOAWAY, errors), except the timers (cases-timing.ts).
 import assert from "node:assert/strict";
-import { PingRequestSchema } from "../../src/gen/goms/v1/node_pb.js";
-import { assertPing, expectProtocolError, expectQuiet, type Case } from "./case.js";
-import { FLAG_ACK, PING, T, describe, frame, goAway, request } from "./frames.js";
-import { encode } from "./raw-conn.js";
+import { assertPing, expectQuiet, protocolErrorCase, type Case } from "./case.js";
+import { FLAG_ACK, T, describe, frame, goAway, request } from "./frames.js";
+import { ping } from "./raw-conn.js";
 
-const ping = (text = "hi"): { method: string; payload: Buffer } => ({ method: PING, payload: encode(PingRequestSchema, { payload: Buffer.from(text) }) });
 
 export const controlCases: Case[] = [
-  {
-    rule: "§9.1",
-    name: "a CANCEL with a non-empty body is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(frame(T.Cancel, 0, 1, Buffer.from([1])));
-      await expectProtocolError(conn);
-    },
-  },
+  protocolErrorCase("§9.1", "a CANCEL with a non-empty body is a protocol error", frame(T.Cancel, 0, 1, Buffer.from([1]))),
   {
     rule: "§9.3",
     name: "a CANCEL for an unknown id is ignored",
@@ -54,33 +44,9 @@ export const controlCases: Case[] = [
       await conn.closedWithin();
     },
   },
-  {
-    rule: "§9.4",
-    name: "a PING with a 7-byte body is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(frame(T.Ping, 0, 0, Buffer.alloc(7)));
-      await expectProtocolError(conn);
-    },
-  },
-  {
-    rule: "§9.4",
-    name: "a PING with a 9-byte body is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(frame(T.Ping, 0, 0, Buffer.alloc(9)));
-      await expectProtocolError(conn);
-    },
-  },
-  {
-    rule: "§9.4",
-    name: "a PING ACK with a wrong body length is a protocol error too",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(frame(T.Ping, FLAG_ACK, 0, Buffer.alloc(0)));
-      await expectProtocolError(conn);
-    },
-  },
+  protocolErrorCase("§9.4", "a PING with a 7-byte body is a protocol error", frame(T.Ping, 0, 0, Buffer.alloc(7))),
+  protocolErrorCase("§9.4", "a PING with a 9-byte body is a protocol error", frame(T.Ping, 0, 0, Buffer.alloc(9))),
+  protocolErrorCase("§9.4", "a PING ACK with a wrong body length is a protocol error too", frame(T.Ping, FLAG_ACK, 0, Buffer.alloc(0))),
   {
     rule: "§9.5",
     name: "a PING is answered with a PING ACK carrying the same 8 bytes",
@@ -102,24 +68,8 @@ export const controlCases: Case[] = [
       assert.equal((await conn.call(1, ping())).status, 0, "the next frame is the answer to call 1");
     },
   },
-  {
-    rule: "§9.8",
-    name: "a GOAWAY body shorter than 5 bytes is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(frame(T.GoAway, 0, 0, Buffer.from([0, 0, 0, 0])));
-      await expectProtocolError(conn);
-    },
-  },
-  {
-    rule: "§9.8",
-    name: "an empty GOAWAY body is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(frame(T.GoAway, 0, 0));
-      await expectProtocolError(conn);
-    },
-  },
+  protocolErrorCase("§9.8", "a GOAWAY body shorter than 5 bytes is a protocol error", frame(T.GoAway, 0, 0, Buffer.from([0, 0, 0, 0]))),
+  protocolErrorCase("§9.8", "an empty GOAWAY body is a protocol error", frame(T.GoAway, 0, 0)),
   {
     rule: "§9.9",
     name: "a client GOAWAY whose message is not UTF-8 is not an error",

@@ -1,11 +1,10 @@
 // Cases for docs/protocol.md §2 (preface) and §3 (frames).
 import assert from "node:assert/strict";
 import { PingRequestSchema } from "../../src/gen/goms/v1/node_pb.js";
-import { expectProtocolError, expectSilentClose, assertPing, type Case } from "./case.js";
+import { expectProtocolError, expectSilentClose, assertPing, protocolErrorCase, type Case } from "./case.js";
 import { DEFAULT_MAX_FRAME_SIZE, FLAG_ACK, PING, T, frame, helloBody, preface, requestBody } from "./frames.js";
-import { encode } from "./raw-conn.js";
+import { encode, ping } from "./raw-conn.js";
 
-const ping = (payload = "x"): { method: string; payload: Buffer } => ({ method: PING, payload: encode(PingRequestSchema, { payload: Buffer.from(payload) }) });
 
 function varintLength(n: number): number {
   let len = 1;
@@ -131,24 +130,8 @@ export const frameCases: Case[] = [
       assert.ok(r.status === 0 || r.status === 8, `status ${r.status}`);
     },
   },
-  {
-    rule: "§3.4",
-    name: "an unknown frame type is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(frame(9, 0, 0));
-      await expectProtocolError(conn);
-    },
-  },
-  {
-    rule: "§3.4",
-    name: "a RESPONSE from the client is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(frame(T.Response, 0, 1, Buffer.alloc(6)));
-      await expectProtocolError(conn);
-    },
-  },
+  protocolErrorCase("§3.4", "an unknown frame type is a protocol error", frame(9, 0, 0)),
+  protocolErrorCase("§3.4", "a RESPONSE from the client is a protocol error", frame(T.Response, 0, 1, Buffer.alloc(6))),
   {
     rule: "§3.5",
     name: "unknown flag bits on a REQUEST are ignored",

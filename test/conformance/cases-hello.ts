@@ -1,12 +1,12 @@
 // Cases for docs/protocol.md §4 (HELLO and the handshake).
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { HelloSchema, PingRequestSchema } from "../../src/gen/goms/v1/node_pb.js";
+import { HelloSchema } from "../../src/gen/goms/v1/node_pb.js";
 import { expectGoAway, expectProtocolError, expectSilentClose, type Case } from "./case.js";
-import { HANDSHAKE_FRAME_LIMIT, MIN_MAX_FRAME_SIZE, PING, T, frame, helloBody, preface, request, type HelloFields } from "./frames.js";
-import { RawConn, encode } from "./raw-conn.js";
+import { HANDSHAKE_FRAME_LIMIT, MIN_MAX_FRAME_SIZE, T, frame, helloBody, preface, request, type HelloFields } from "./frames.js";
+import { RawConn, ping } from "./raw-conn.js";
 
-const pingReq = (id: number): Buffer => request(id, { method: PING, payload: encode(PingRequestSchema, { payload: Buffer.from("hi") }) });
+const pingReq = (id: number): Buffer => request(id, ping());
 
 /** Sends preface + a HELLO with `fields` (plus the target's token) and reads the server preface. */
 async function sendHello(ctx: { open(): Promise<RawConn>; target: { token?: string } }, fields: HelloFields, body?: Buffer): Promise<RawConn> {

@@ -1,11 +1,10 @@
 // Cases for docs/protocol.md §5 (REQUEST), §6 (RESPONSE) and §10 (status codes).
 import assert from "node:assert/strict";
 import { PingRequestSchema, PingResponseSchema } from "../../src/gen/goms/v1/node_pb.js";
-import { expectProtocolError, type Case } from "./case.js";
-import { CODEC_JSON, CODEC_PROTO, FLAG_NO_REPLY, MIN_MAX_FRAME_SIZE, NODE_SERVICE, PING, T, decodeStatus, frame, request, type RequestFields, type Response } from "./frames.js";
-import { decode, encode, type RawConn } from "./raw-conn.js";
+import { expectProtocolError, protocolErrorCase, type Case } from "./case.js";
+import { CODEC_JSON, CODEC_PROTO, FLAG_NO_REPLY, MIN_MAX_FRAME_SIZE, NODE_SERVICE, PING, T, decodeStatus, frame, request, type Response } from "./frames.js";
+import { decode, encode, ping, type RawConn } from "./raw-conn.js";
 
-const ping = (text = "hi"): RequestFields => ({ method: PING, payload: encode(PingRequestSchema, { payload: Buffer.from(text) }) });
 
 /** An error RESPONSE: status as expected, payload a goms.v1.Status with the same code (§6.4). */
 function assertError(r: Response, status: number): void {
@@ -31,15 +30,7 @@ export const requestCases: Case[] = [
       assert.equal((await conn.response(2)).status, 0);
     },
   },
-  {
-    rule: "§5.2",
-    name: "call id 0 is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(request(0, ping()));
-      await expectProtocolError(conn);
-    },
-  },
+  protocolErrorCase("§5.2", "call id 0 is a protocol error", request(0, ping())),
   {
     rule: "§5.3",
     name: "ids 1, 2, 3, 10 increase: all are served",
@@ -66,15 +57,7 @@ export const requestCases: Case[] = [
       await expectProtocolError(conn);
     },
   },
-  {
-    rule: "§5.3",
-    name: "a first id of 2^31 is a protocol error (prev is 0)",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(request(0x80000000, ping()));
-      await expectProtocolError(conn);
-    },
-  },
+  protocolErrorCase("§5.3", "a first id of 2^31 is a protocol error (prev is 0)", request(0x80000000, ping())),
   {
     rule: "§5.3",
     name: "a jump of exactly 2^31 is a protocol error",
@@ -103,15 +86,7 @@ export const requestCases: Case[] = [
       assert.equal((await conn.call(2, ping())).status, 0, "the connection stays usable (§9.14)");
     },
   },
-  {
-    rule: "§5.6",
-    name: "method_len 0 is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(request(1, { method: "" }));
-      await expectProtocolError(conn);
-    },
-  },
+  protocolErrorCase("§5.6", "method_len 0 is a protocol error", request(1, { method: "" })),
   ...[
     ["a space", `${NODE_SERVICE}/Pi ng`],
     ["a byte 0x80", Buffer.concat([Buffer.from(`${NODE_SERVICE}/Ping`), Buffer.from([0x80])])],
@@ -145,15 +120,7 @@ export const requestCases: Case[] = [
       assertError(await conn.call(1, { method: `${NODE_SERVICE}/NoSuchMethod` }), 12);
     },
   },
-  {
-    rule: "§5.10",
-    name: "a REQUEST body shorter than 8 bytes is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(frame(T.Request, 0, 1, Buffer.from([0, 0, 0, 0, 0, 1, 0x61])));
-      await expectProtocolError(conn);
-    },
-  },
+  protocolErrorCase("§5.10", "a REQUEST body shorter than 8 bytes is a protocol error", frame(T.Request, 0, 1, Buffer.from([0, 0, 0, 0, 0, 1, 0x61]))),
   {
     rule: "§5.10",
     name: "a method running past the end of the frame is a protocol error",
@@ -164,15 +131,7 @@ export const requestCases: Case[] = [
       await expectProtocolError(conn);
     },
   },
-  {
-    rule: "§5.10",
-    name: "a metadata block running past the end of the frame is a protocol error",
-    async run(ctx) {
-      const { conn } = await ctx.handshake();
-      conn.write(request(1, { ...ping(), md: Buffer.alloc(0), mdLen: 500 }));
-      await expectProtocolError(conn);
-    },
-  },
+  protocolErrorCase("§5.10", "a metadata block running past the end of the frame is a protocol error", request(1, { ...ping(), md: Buffer.alloc(0), mdLen: 500 })),
   {
     rule: "§6.3",
     name: "a successful RESPONSE has status 0, codec 0, ret 0, no metadata and the response message",

@@ -1,9 +1,10 @@
 import net from "node:net";
 import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import type { Hello } from "../../src/gen/goms/v1/node_pb.js";
+import { PingRequestSchema, type Hello } from "../../src/gen/goms/v1/node_pb.js";
 import {
   CODEC_PROTO,
   FLAG_ACK,
+  PING,
   T,
   decodeHello,
   describe,
@@ -191,6 +192,11 @@ export function encode<D extends DescMessage>(schema: D, init: MessageInitShape<
 
 export function decode<D extends DescMessage>(schema: D, payload: Buffer): MessageShape<D> {
   return fromBinary(schema, payload);
+}
+
+/** A NodeService Ping call (§14.2): every node serves it, so cases use it as their ordinary call. */
+export function ping(text = "hi"): RequestFields {
+  return { method: PING, payload: encode(PingRequestSchema, { payload: Buffer.from(text) }) };
 }
 
 export { CODEC_PROTO };
