@@ -71,11 +71,17 @@ describe("§5 call ids increase (serial arithmetic)", () => {
     });
   });
 
-  it("ids wrap: 0xFFFFFFFF is followed by 1, and ids may skip", async () => {
+  it("ids wrap: 0xFFFFFFFF is followed by 1 or more, and ids may skip", async () => {
     const p = await RawPeer.handshake(port);
-    p.send(Buffer.concat([requestFrame(0xfffffffe, ADD, addRequestBytes(0, 1)), requestFrame(0xffffffff, ADD, addRequestBytes(0, 2)), requestFrame(1, ADD, addRequestBytes(0, 3)), requestFrame(1000, ADD, addRequestBytes(0, 4))]));
-    for (const id of [0xfffffffe, 0xffffffff, 1, 1000]) assert.equal((await p.waitResponse(id)).status, 0);
+    // The first id must be 1..2^31-1 (the previous id counts as 0); each later one within 2^31 of the last.
+    const ids = [1, 0x7fffffff, 0xfffffffe, 0xffffffff, 2, 1000];
+    p.send(Buffer.concat(ids.map((id, i) => requestFrame(id, ADD, addRequestBytes(0, i)))));
+    for (const id of ids) assert.equal((await p.waitResponse(id)).status, 0);
     assert.ok(!p.closed);
+  });
+
+  it("a first id of 2^31 or more is a protocol error", async () => {
+    await expectPE(requestFrame(0x80000000, ADD, addRequestBytes(0, 1)), /does not increase/);
   });
 
   it("a jump of 2^31 or more counts as going back: protocol error", async () => {

@@ -57,10 +57,10 @@ export const MAX_TIMEOUT_MS = 0xffffffff;
 /**
  * True when call id `a` comes after `b` in 32-bit serial number arithmetic
  * (RFC 1982): 0 < (a - b) mod 2^32 < 2^31. Ids on a connection increase this
- * way (after 0xFFFFFFFF comes 1); 0 is never an id and precedes every id.
+ * way (after 0xFFFFFFFF comes 1); 0 is never an id. Before the first REQUEST
+ * the previous id counts as 0, so a connection's first id is 1..2^31-1.
  */
 export function callIdAfter(a: number, b: number): boolean {
-  if (b === 0) return a !== 0;
   const d = (a - b) >>> 0;
   return d !== 0 && d < 0x80000000;
 }
