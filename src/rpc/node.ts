@@ -7,6 +7,8 @@ import type { NodeRegistration } from "../gen/goms/v1/registry_pb.js";
 import type { HandlerContext } from "../internal/conn/context.js";
 import type { CallObserver } from "../internal/conn/client-conn.js";
 import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.js";
+import { Admission } from "../internal/admission/admission.js";
+import { DEFAULT_CONCURRENCY_LIMIT } from "../internal/admission/limiter.js";
 import { tcpTransport } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
 import { VERSION } from "../version.js";
@@ -63,6 +65,7 @@ export class GomsNode {
   };
   private membership: Membership | undefined;
   private retries = 0;
+  private readonly admission: Admission;
 
   constructor(opts: NodeOptions) {
     if (!opts.identity?.name) throw new GomsError("node name (identity.name) is required", Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
@@ -101,12 +104,18 @@ export class GomsNode {
     const als = calls.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
     this.table = new ServiceTable(calls.serverInterceptors ?? [], als);
     this.reporter = new CallReporter(this.name, timingPolicy(calls.callTiming));
+    const concurrency = limits.adaptiveConcurrency;
+    this.admission = new Admission({
+      concurrency: concurrency === false ? false : { ...DEFAULT_CONCURRENCY_LIMIT, ...concurrency },
+      deadlineAware: limits.deadlineAdmission ?? true,
+    });
     this.server = new NodeServer({
       name: this.name,
       table: this.table,
       transport: this.transport,
       connOpts: this.connOpts,
       maxConcurrentCalls: limits.maxConcurrentCalls ?? 10_000,
+      admission: this.admission,
       token: auth.token,
       peerToken: auth.peerToken,
       identity: () => this.identity(),
@@ -159,6 +168,7 @@ export class GomsNode {
       servingCalls: this.server.inflight,
       outgoingCalls,
       retries: this.retries,
+      admission: this.admission.stats(),
       uptimeMs: Date.now() - this.startedAt,
     };
   }
