@@ -51,20 +51,27 @@ describe("GradientLimiter", () => {
     for (let i = 0; i < n; i++) l.sample(latency, service, inflight, (t.now += 100 / 19.5));
   }
 
-  it("shrinks when calls queue behind each other, grows back when they stop, and ignores windows it was not in use", () => {
+  it("shrinks after two slow windows in a row, from what was in use; grows back only while in use", () => {
     const l = new GradientLimiter(o);
     const t = { now: 0 };
-    window(l, t, 1, 1, 80); // learns a 1 ms run time; fine: grows
+    window(l, t, 1, 1, 80); // learns a 1 ms run time; fine and in use: grows
     const grown = l.limit;
     assert.ok(grown > 100, `grew: ${grown}`);
-    window(l, t, 40, 1, grown); // calls waited 40x their run time while the limit was in use
+    window(l, t, 40, 1, grown); // one slow window: a stall, not yet a queue
+    assert.equal(l.limit, grown);
+    window(l, t, 1.5, 1, grown); // fine again
+    window(l, t, 40, 1, grown);
+    window(l, t, 40, 1, grown); // calls waited 40x their run time, twice in a row
     const shrunk = l.limit;
     assert.ok(shrunk < grown, `shrank: ${shrunk}`);
     assert.ok(shrunk >= Math.floor(grown * 0.2), "at most to a fifth per window");
-    window(l, t, 40, 1, 1); // slow, but almost nothing in flight: not the calls' fault
-    assert.equal(l.limit, shrunk);
-    window(l, t, 1.5, 1, shrunk); // back within tolerance while in use
-    assert.ok(l.limit > shrunk, "grew back");
+    window(l, t, 40, 1, 10); // still slow with 10 in flight: down from 10, not from the limit
+    assert.ok(l.limit <= 10, `from what was in use: ${l.limit}`);
+    const low = l.limit;
+    window(l, t, 1.5, 1, 0); // fine, but nothing in flight: no growth
+    assert.equal(l.limit, low);
+    window(l, t, 1.5, 1, low); // fine and in use
+    assert.ok(l.limit > low, "grew back");
     assert.equal(Math.round(l.baseline * 10) / 10, 1);
   });
 

@@ -6,9 +6,10 @@
  * with their service time (their handler's own run time, a slow average: the
  * baseline). While latency stays within `tolerance` times the baseline the
  * limit may grow, by about its square root (the queue it allows); when calls
- * wait longer than that behind each other, the limit shrinks in proportion
- * (to a fifth at most per window). Either happens only in a window where at
- * least half the limit was in use. It settles where latency starts to rise: the
+ * wait longer than that behind each other (most calls of two windows in a
+ * row over `tolerance` x baseline + `slackMs`), the limit shrinks in proportion, from
+ * the concurrency that was in use (to a fifth at most per window). It grows
+ * only in windows where at least half of it was in use. It settles where latency starts to rise: the
  * most the node can run at once without every call slowing down.
  *
  * Measuring against the handlers' own time rather than the smallest latency
@@ -33,7 +34,7 @@ export interface ConcurrencyLimitOptions {
   /**
    * Latency below this many ms over `tolerance` times the run time never
    * shrinks the limit: for handlers of a few microseconds, waiting behind a
-   * few hundred others is still nothing worth refusing calls for. Default 2.
+   * few hundred others is still nothing worth refusing calls for. Default 3.
    */
   slackMs: number;
   /** The limit is recomputed once per window of this many ms (with at least 10 calls in it). Default 100. */
@@ -47,7 +48,7 @@ export const DEFAULT_CONCURRENCY_LIMIT: ConcurrencyLimitOptions = {
   minLimit: 2,
   maxLimit: 2000,
   tolerance: 2,
-  slackMs: 2,
+  slackMs: 3,
   windowMs: 100,
   baselineMs: 10_000,
 };
@@ -55,18 +56,24 @@ export const DEFAULT_CONCURRENCY_LIMIT: ConcurrencyLimitOptions = {
 const MIN_WINDOW_SAMPLES = 10;
 const FLOOR_MS = 0.01;
 const MIN_GRADIENT = 0.2;
+/** A slow window shrinks the limit by at least this factor. */
+const MAX_SHRINK = 0.9;
 
 export class GradientLimiter {
   /** The current limit (a whole number of calls). */
   limit: number;
   /** Service time the latency is compared with, ms; NaN before the first window. */
   baseline = Number.NaN;
+  /** Latency above which a call counts as slow: tolerance x baseline + slack (Infinity before the first window). */
+  private threshold = Infinity;
   private estimate: number;
   private windowStart = -1;
   private samples = 0;
+  private slow = 0;
   private latencySum = 0;
   private serviceSum = 0;
   private maxInflight = 0;
+  private lastSlow = false;
 
   constructor(readonly opts: ConcurrencyLimitOptions) {
     this.estimate = clamp(opts.initialLimit, opts.minLimit, opts.maxLimit);
@@ -80,6 +87,7 @@ export class GradientLimiter {
   sample(latencyMs: number, serviceMs: number, inflight: number, now: number): void {
     if (this.windowStart < 0) this.windowStart = now;
     this.samples++;
+    if (latencyMs > this.threshold) this.slow++;
     this.latencySum += latencyMs;
     this.serviceSum += serviceMs;
     if (inflight > this.maxInflight) this.maxInflight = inflight;
@@ -88,6 +96,7 @@ export class GradientLimiter {
     this.update(this.latencySum / this.samples, this.serviceSum / this.samples, elapsed);
     this.windowStart = now;
     this.samples = 0;
+    this.slow = 0;
     this.latencySum = 0;
     this.serviceSum = 0;
     this.maxInflight = 0;
@@ -95,17 +104,29 @@ export class GradientLimiter {
 
   private update(latency: number, service: number, elapsed: number): void {
     const o = this.opts;
+    // Most calls of the window slow, not just a few: one stalled turn (a GC
+    // pause, the process descheduled) slows the calls of that turn only.
+    // Two slow windows in a row: a process descheduled for a while on a busy
+    // machine is not a queue the limit can drain.
+    const slowWindow = this.slow * 2 > this.samples;
+    const sustained = slowWindow && this.lastSlow;
+    this.lastSlow = slowWindow;
+    let next = this.estimate;
+    if (sustained) {
+      // Shrink from what was in use, not from a limit far above it, so that
+      // the onset of overload is contained within a few windows.
+      const gradient = clamp(this.threshold / Math.max(latency, FLOOR_MS), MIN_GRADIENT, MAX_SHRINK);
+      next = Math.min(this.estimate, this.maxInflight) * gradient;
+    } else if (!slowWindow && this.maxInflight * 2 >= this.estimate) {
+      // Fine and in use: grow. An idle node says nothing about how much more it could take.
+      next = this.estimate + Math.sqrt(this.estimate);
+    }
+    this.estimate = clamp(next, o.minLimit, o.maxLimit);
+    this.limit = Math.floor(this.estimate);
     const b = this.baseline;
     if (Number.isNaN(b) || service < b) this.baseline = service;
     else this.baseline = b + (service - b) * Math.min(1, elapsed / o.baselineMs);
-    // Change the limit only when it was in use. Below half of it, calls are
-    // not what slows the node down (a GC pause, another process on the core,
-    // the node's own outgoing work), and a busier node may still need the room.
-    if (this.maxInflight * 2 < this.estimate) return;
-    const gradient = clamp((o.tolerance * this.baseline + o.slackMs) / Math.max(latency, FLOOR_MS), MIN_GRADIENT, 1);
-    const next = gradient < 1 ? this.estimate * gradient : this.estimate + Math.sqrt(this.estimate);
-    this.estimate = clamp(next, o.minLimit, o.maxLimit);
-    this.limit = Math.floor(this.estimate);
+    this.threshold = o.tolerance * this.baseline + o.slackMs;
   }
 }
 
