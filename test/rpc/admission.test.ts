@@ -75,6 +75,18 @@ describe("GradientLimiter", () => {
     assert.equal(Math.round(l.baseline * 10) / 10, 1);
   });
 
+  it("calls that used a small share of their deadline never count as slow", () => {
+    const l = new GradientLimiter(o);
+    let now = 0;
+    // 40 ms waits against 30 s deadlines (0.13%), for many windows: the limit stays.
+    for (let i = 0; i < 200; i++) l.sample(40, 1, 100, (now += 100 / 19.5), 30_000);
+    const kept = l.limit;
+    assert.ok(kept >= 100, `did not shrink: ${kept}`);
+    // The same waits against 200 ms deadlines (20%): it shrinks.
+    for (let i = 0; i < 200; i++) l.sample(40, 1, 100, (now += 100 / 19.5), 200);
+    assert.ok(l.limit < Math.min(kept, 100), `shrank: ${l.limit}`);
+  });
+
   it("never leaves [minLimit, maxLimit]", () => {
     const l = new GradientLimiter({ ...o, minLimit: 5, maxLimit: 120 });
     const t = { now: 0 };
@@ -205,7 +217,8 @@ describe("admission over TCP", () => {
     for (let round = 0; round < 20 && Date.now() < stop && srv.stats().admission.refusedLimit === 0; round++) {
       await Promise.all(
         Array.from({ length: 300 }, () =>
-          add.add({ a: 1, b: 2 }, { timeoutMs: 30_000 }).then(
+          // A 2 s deadline: waits of hundreds of ms use more than 5% of it (deadlineShare).
+          add.add({ a: 1, b: 2 }, { timeoutMs: 2000 }).then(
             () => void ok++,
             (e: unknown) => {
               const g = GomsError.from(e);

@@ -118,13 +118,14 @@ export class Admission {
 
   /**
    * An admitted call finished (`ok`: its handler succeeded) or was cut
-   * (`measured` false: canceled, connection lost, which say nothing about speed).
+   * (`measured` false: canceled, connection lost, which say nothing about
+   * speed). `remainingMs`: what is left of its deadline now.
    */
-  release(method: object, tickAt: number, runAt: number, counted: boolean, ok: boolean, measured: boolean, now: number): void {
+  release(method: object, tickAt: number, runAt: number, counted: boolean, ok: boolean, measured: boolean, now: number, remainingMs: number | undefined): void {
     if (counted) {
       if (tickAt === this.tickStart) this.settledInTick++;
       else this.active--;
-      if (measured) this.limiter?.sample(now - tickAt, now - runAt, this.active, now);
+      if (measured) this.limiter?.sample(now - tickAt, now - runAt, this.active, now, remainingMs === undefined ? 0 : Math.max(1e-3, now - tickAt + remainingMs));
     }
     if (!ok || !this.opts.deadlineAware) return;
     const ms = now - runAt;

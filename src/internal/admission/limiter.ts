@@ -7,7 +7,8 @@
  * baseline). While latency stays within `tolerance` times the baseline the
  * limit may grow, by about its square root (the queue it allows); when calls
  * wait longer than that behind each other (most calls of two windows in a
- * row over `tolerance` x baseline + `slackMs`), the limit shrinks in proportion, from
+ * row over `tolerance` x baseline + `slackMs`, and over `deadlineShare` of
+ * their deadline), the limit shrinks in proportion, from
  * the concurrency that was in use (to a fifth at most per window). It grows
  * only in windows where at least half of it was in use. It settles where latency starts to rise: the
  * most the node can run at once without every call slowing down.
@@ -37,6 +38,12 @@ export interface ConcurrencyLimitOptions {
    * few hundred others is still nothing worth refusing calls for. Default 3.
    */
   slackMs: number;
+  /**
+   * A call also counts as slow only when its wait used more than this share
+   * of its deadline: a node whose callers allow 30 s does not refuse calls
+   * to save them a few ms. Default 0.05.
+   */
+  deadlineShare: number;
   /** The limit is recomputed once per window of this many ms (with at least 10 calls in it). Default 100. */
   windowMs: number;
   /** Time constant of the baseline's average when run times grow, ms (it follows a drop at once). Default 10000. */
@@ -49,6 +56,7 @@ export const DEFAULT_CONCURRENCY_LIMIT: ConcurrencyLimitOptions = {
   maxLimit: 2000,
   tolerance: 2,
   slackMs: 3,
+  deadlineShare: 0.05,
   windowMs: 100,
   baselineMs: 10_000,
 };
@@ -81,13 +89,14 @@ export class GradientLimiter {
   }
 
   /**
-   * One finished call: its latency and its handler's own run time (ms), and
-   * the calls in flight when it finished.
+   * One finished call: its latency and its handler's own run time (ms), the
+   * calls in flight when it finished, and the time it had from the start of
+   * its wait to its deadline (0 without one).
    */
-  sample(latencyMs: number, serviceMs: number, inflight: number, now: number): void {
+  sample(latencyMs: number, serviceMs: number, inflight: number, now: number, deadlineMs = 0): void {
     if (this.windowStart < 0) this.windowStart = now;
     this.samples++;
-    if (latencyMs > this.threshold) this.slow++;
+    if (latencyMs > this.threshold && (deadlineMs <= 0 || latencyMs > this.opts.deadlineShare * deadlineMs)) this.slow++;
     this.latencySum += latencyMs;
     this.serviceSum += serviceMs;
     if (inflight > this.maxInflight) this.maxInflight = inflight;

@@ -130,7 +130,9 @@ export class CallScope<C extends ServerCall = ServerCall> {
 
   /** Tells admission that an admitted call ended (`measured`: its latency says something about the node's speed). */
   private released(call: C, ok: boolean, measured: boolean): void {
-    if (call.admitAt > 0) this.d.admission!.release(call.method, call.admitTick, call.admitAt, !call.peer.local, ok, measured, performance.now());
+    if (call.admitAt <= 0) return;
+    const now = performance.now();
+    this.d.admission!.release(call.method, call.admitTick, call.admitAt, !call.peer.local, ok, measured, now, call.remainingAt(now));
   }
 
   drain(): void {
