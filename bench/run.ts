@@ -6,6 +6,7 @@
  *   --rounds N          rounds, target order rotated each round (default 3)
  *   --targets a,b       subset of targets (rpc: raw,raw-codec,grpc,moleculer,nest,goms)
  *   --levels 1,64       calls in flight (default 1,64,256; gateway suite: connections, default 64)
+ *   --loads 0.5,2       overload suite: offered load as multiples of capacity (default 0.5,1,2,4)
  *   --bodies a,b        gateway suite: request bodies (small,bench; default both)
  *   --warmup MS         warmup per level (default 1000; quick 300)
  *   --duration MS       measured window per level (default 3000; quick 1000)
@@ -17,6 +18,7 @@
  */
 import { GATEWAY_BODY_NAMES, runGatewaySuite } from "./suites/gateway.js";
 import { runMonitorSuite } from "./suites/monitor.js";
+import { runOverloadSuite } from "./suites/overload.js";
 import { RPC_TARGET_NAMES, runRpcSuite } from "./suites/rpc.js";
 import { runRegistrySuite } from "./suites/registry.js";
 import { runGatewayScaling, runRpcScaling, type ScalingOptions } from "./suites/scaling.js";
@@ -32,6 +34,7 @@ interface ParsedArgs {
   rounds: number | undefined;
   targets: string[] | undefined;
   levels: number[] | undefined;
+  loads: number[] | undefined;
   bodies: string[] | undefined;
   warmupMs: number | undefined;
   durationMs: number | undefined;
@@ -110,6 +113,18 @@ const SUITES: Record<string, Suite> = {
       });
     },
   },
+  overload: {
+    description: "one node, a handler of fixed CPU cost, open-loop load at 0.5x-4x capacity: goodput, p99 and refusals with admission on and off",
+    run: (a) =>
+      runOverloadSuite({
+        factors: a.loads ?? [0.5, 1, 2, 4],
+        warmupMs: a.warmupMs ?? (a.quick ? 1000 : 2000),
+        durationMs: a.durationMs ?? (a.quick ? 2000 : 4000),
+        deadlineMs: 100,
+        costMs: 1,
+        verbose: a.verbose,
+      }),
+  },
 };
 /** Suites that have a slot but no implementation yet. */
 const PLANNED = ["codec"];
@@ -134,6 +149,7 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     rounds: undefined,
     targets: undefined,
     levels: undefined,
+    loads: undefined,
     bodies: undefined,
     warmupMs: undefined,
     durationMs: undefined,
@@ -158,6 +174,13 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         break;
       case "--targets":
         a.targets = list(flag, value());
+        break;
+      case "--loads":
+        a.loads = list(flag, value()).map((s) => {
+          const n = Number(s);
+          if (!(n > 0)) throw new UsageError(`${flag} needs positive numbers`);
+          return n;
+        });
         break;
       case "--levels":
         a.levels = list(flag, value()).map((s) => positiveInt(flag, s));

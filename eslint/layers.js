@@ -14,6 +14,7 @@ export const LAYERS = {
   "internal/wire": 2,
   "internal/transport": 2,
   "internal/http": 2,
+  "internal/admission": 2,
   "internal/conn": 3,
   rpc: 4,
   registry: 5,

@@ -54,6 +54,10 @@ export const REASONS = {
   GOMS_ERR_CORS_DENIED: { code: Code.PermissionDenied, message: (p: { why: string }) => `CORS: ${p.why}` },
   GOMS_ERR_GATEWAY_DRAINING: { code: Code.Unavailable, message: () => "the gateway is shutting down" },
 
+  // ---- overload: admission, ejection, circuit breaking (docs/resilience.md) -----
+  GOMS_ERR_OVERLOADED: { code: Code.ResourceExhausted, message: (p: { limit: number }) => `node is at its concurrency limit (${p.limit}): retry elsewhere` },
+  GOMS_ERR_DEADLINE_TOO_SHORT: { code: Code.DeadlineExceeded, message: (p: { leftMs: number; typicalMs: number }) => `${p.leftMs}ms left, but this method typically takes ${p.typicalMs}ms` },
+
   // ---- wire protocol and connection bounds --------------------------------------
   // (add connection/handshake/protocol reasons here)
   GOMS_ERR_PROTOCOL_ERROR: { code: Code.InvalidArgument, message: (p: { why: string }) => `protocol error: ${p.why}` },

@@ -1,5 +1,6 @@
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
+import { isRetryElsewhere } from "../internal/admission/admission.js";
 import type { ClientConn } from "../internal/conn/client-conn.js";
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { CallRequest } from "./call-request.js";
@@ -28,7 +29,7 @@ export interface CallRouterDeps {
  * The base of the call pipeline, below the client interceptors: where a call
  * goes. In-process when the service is hosted here, else a connection picked
  * by the peer table (waiting for one within the deadline), with budgeted
- * retries of idempotent calls on another node. One-way calls take the same
+ * retries on another node (refused calls, idempotent calls that failed). One-way calls take the same
  * route and resolve once sent.
  */
 export class CallRouter {
@@ -82,15 +83,22 @@ export class CallRouter {
     return this.waitAndRoute(req, full);
   }
 
-  /** Sends on `conn`; idempotent calls that fail unavailable are retried on another node. */
+  /**
+   * Sends on `conn`. Retried on another node, within the retry budget and the
+   * deadline: a call the node refused with the retry-elsewhere hint (no
+   * handler ran, so any method may go elsewhere), and an idempotent call that
+   * failed unavailable. `retry: false` and pinned calls are never retried.
+   */
   private callRemote(conn: ClientConn, req: CallRequest, timeoutMs: number, full: boolean): Promise<unknown> {
     const p = conn.call(req, timeoutMs, full);
-    const retry = req.retry ?? isIdempotent(req.method);
-    if (!retry || req.node !== undefined || req.oneWay) return p;
+    if (req.retry === false || req.node !== undefined || req.oneWay) return p;
+    const idempotent = req.retry ?? isIdempotent(req.method);
     this.d.budget.deposit();
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
     const again = (err: unknown, failed: ClientConn, attempt: number): Promise<unknown> => {
-      if (!GomsError.is(err) || err.code !== Code.Unavailable || attempt > this.d.budget.opts.maxRetries) throw err;
+      if (!GomsError.is(err) || attempt > this.d.budget.opts.maxRetries) throw err;
+      const refused = err.code === Code.ResourceExhausted && isRetryElsewhere(err);
+      if (!refused && !(idempotent && err.code === Code.Unavailable)) throw err;
       if (req.signal?.aborted) throw err;
       const left = deadline === undefined ? 0 : deadline - Date.now();
       if (deadline !== undefined && left <= 0) throw err;

@@ -1,4 +1,6 @@
 import type { ConnOptions } from "../internal/conn/options.js";
+import type { AdmissionStats } from "../internal/admission/admission.js";
+import type { ConcurrencyLimitOptions } from "../internal/admission/limiter.js";
 import type { TimingPolicy } from "./timing-sampler.js";
 import type { TlsClientOptions, TlsServerOptions } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
@@ -119,6 +121,17 @@ export interface NodeLimitsOptions {
    * past it, GOAWAY 8 past twice it; `stallTimeoutMs`) and write batching.
    */
   connection?: Partial<ConnOptions>;
+  /**
+   * The node's adaptive concurrency limit (docs/resilience.md): calls over it
+   * are refused at once with resource_exhausted and a retry-elsewhere hint.
+   * On by default; `false` turns it off (a node behind its own queue, tests).
+   */
+  adaptiveConcurrency?: Partial<ConcurrencyLimitOptions> | false;
+  /**
+   * Refuse, before its handler runs, a call whose deadline has passed or is
+   * shorter than a typical run of its method. Default true.
+   */
+  deadlineAdmission?: boolean;
 }
 
 export interface NodeOptions {
@@ -144,8 +157,10 @@ export interface NodeCounters {
   servingCalls: number;
   /** Calls this node has outstanding on its peer connections. */
   outgoingCalls: number;
-  /** Retries of idempotent calls on another node, since start. */
+  /** Retries on another node (idempotent calls that failed unavailable, calls refused with the retry-elsewhere hint), since start. */
   retries: number;
+  /** Admission of served calls: the adaptive limit, admitted and refused calls, queue time. */
+  admission: AdmissionStats;
   /** Milliseconds since the node was created. */
   uptimeMs: number;
 }

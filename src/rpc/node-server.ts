@@ -3,6 +3,7 @@ import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import type { Hello, NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import { makeHello } from "../internal/conn/client-conn.js";
+import type { Admission } from "../internal/admission/admission.js";
 import type { Dispatcher } from "../internal/conn/dispatcher.js";
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { ServerCall } from "../internal/conn/server-call.js";
@@ -20,6 +21,8 @@ export interface NodeServerOptions {
   readonly maxConcurrentCalls: number;
   /** Connections still in preface/HELLO at once; past it new connections are closed at once. */
   readonly maxPendingHandshakes: number;
+  /** Node-wide admission of served calls; undefined admits every call. */
+  readonly admission: Admission | undefined;
   /** Required from callers' HELLO when set. */
   readonly token: string | undefined;
   /** Sent in this node's HELLO. */
@@ -56,6 +59,7 @@ export class NodeServer {
     const accepting = o.accepting;
     this.dispatcher = {
       maxConcurrentCalls: o.maxConcurrentCalls,
+      admission: o.admission,
       lookup: (path) => o.table.lookup(path),
       missing: (path) => o.table.missing(path, o.name),
       hello: () => this.hello(),

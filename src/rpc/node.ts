@@ -7,6 +7,7 @@ import type { NodeRegistration } from "../gen/goms/v1/registry_pb.js";
 import type { HandlerContext } from "../internal/conn/context.js";
 import type { CallObserver } from "../internal/conn/client-conn.js";
 import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.js";
+import { admissionFromLimits, type Admission } from "../internal/admission/admission.js";
 import { tcpTransport } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
 import { VERSION } from "../version.js";
@@ -63,6 +64,7 @@ export class GomsNode {
   };
   private membership: Membership | undefined;
   private retries = 0;
+  private readonly admission: Admission;
 
   constructor(opts: NodeOptions) {
     if (!opts.identity?.name) throw new GomsError("node name (identity.name) is required", Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
@@ -101,6 +103,7 @@ export class GomsNode {
     const als = calls.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
     this.table = new ServiceTable(calls.serverInterceptors ?? [], als);
     this.reporter = new CallReporter(this.name, timingPolicy(calls.callTiming));
+    this.admission = admissionFromLimits(limits);
     this.server = new NodeServer({
       name: this.name,
       table: this.table,
@@ -108,6 +111,7 @@ export class GomsNode {
       connOpts: this.connOpts,
       maxConcurrentCalls: limits.maxConcurrentCalls ?? 10_000,
       maxPendingHandshakes: limits.maxPendingHandshakes ?? 64,
+      admission: this.admission,
       token: auth.token,
       peerToken: auth.peerToken,
       identity: () => this.identity(),
@@ -160,6 +164,7 @@ export class GomsNode {
       servingCalls: this.server.inflight,
       outgoingCalls,
       retries: this.retries,
+      admission: this.admission.stats(),
       uptimeMs: Date.now() - this.startedAt,
     };
   }

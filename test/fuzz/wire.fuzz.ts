@@ -83,6 +83,7 @@ const dispatcher: Dispatcher = {
   hello: () => hello,
   admit: () => undefined,
   finished: () => undefined,
+  admission: undefined,
 };
 const opts = { ...defaultConnOptions, handshakeTimeoutMs: 60_000 };
 const events = { onHello: () => undefined, onClose: () => undefined, onDrained: () => undefined };

@@ -17,7 +17,8 @@ export type Answer<C extends ServerCall> = (call: C, entry: ServerMethod, res: u
  * connection or was made in-process, is admitted, run and settled here, so the
  * concurrency limit, draining, the `ret` rule, server interceptors (inside
  * `entry.invoke`) and reporting hold for both. A scope is one connection, or
- * the node's in-process endpoint; the limit counts per scope.
+ * the node's in-process endpoint; `maxConcurrentCalls` counts per scope, the
+ * adaptive limit of `d.admission` per node.
  */
 export class CallScope<C extends ServerCall = ServerCall> {
   readonly calls = new CallTable<C>();
@@ -48,8 +49,27 @@ export class CallScope<C extends ServerCall = ServerCall> {
     return undefined;
   }
 
-  /** Runs an admitted call's handler; the outcome is settled (answered, reported) exactly once. */
+  /**
+   * Runs a call's handler, unless the node's admission refuses it now (over
+   * the concurrency limit, or its deadline too close): then it is answered
+   * with the refusal, which no handler saw. The outcome is settled (answered,
+   * reported) exactly once. Admission is decided here, just before the
+   * handler, rather than in admit(): a call that waited behind others in the
+   * same read is judged by the time left when its turn comes, and the refusal
+   * travels with its metadata (the retry-elsewhere hint) like any answer.
+   */
   run(call: C, entry: ServerMethod, req: unknown): void {
+    const adm = this.d.admission;
+    if (adm !== undefined) {
+      const now = performance.now();
+      const t = adm.admit(call.method, call.remainingAt(now), !call.peer.local, now);
+      if (typeof t !== "number") {
+        this.settle(call, entry, undefined, t);
+        return;
+      }
+      call.admitTick = t;
+      call.admitAt = now;
+    }
     this.calls.set(call.id, call);
     let out: unknown;
     try {
@@ -77,6 +97,7 @@ export class CallScope<C extends ServerCall = ServerCall> {
     call.done = true;
     call.clearTimer();
     this.calls.delete(call.id);
+    this.released(call, failure === undefined, true);
     const err = failure === undefined ? undefined : withCallRet(GomsError.from(failure), call.ret);
     const reported = this.answer(call, entry, res, err);
     this.d.finished(call, reported, call.startedAt);
@@ -89,6 +110,7 @@ export class CallScope<C extends ServerCall = ServerCall> {
     if (call === undefined) return;
     this.calls.delete(id);
     call.done = true;
+    this.released(call, false, false);
     call.abort(err);
     this.d.finished(call, err, call.startedAt);
     this.checkIdle();
@@ -100,9 +122,17 @@ export class CallScope<C extends ServerCall = ServerCall> {
     this.calls.clear();
     for (const c of calls) {
       c.done = true;
+      this.released(c, false, false);
       c.abort(err);
       this.d.finished(c, err, c.startedAt);
     }
+  }
+
+  /** Tells admission that an admitted call ended (`measured`: its latency says something about the node's speed). */
+  private released(call: C, ok: boolean, measured: boolean): void {
+    if (call.admitAt <= 0) return;
+    const now = performance.now();
+    this.d.admission!.release(call.method, call.admitTick, call.admitAt, !call.peer.local, ok, measured, now, call.remainingAt(now));
   }
 
   drain(): void {

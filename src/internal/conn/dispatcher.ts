@@ -1,6 +1,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { MessageCodec } from "../../codec/types.js";
 import type { GomsError } from "../../errors/goms-error.js";
+import type { Admission } from "../admission/admission.js";
 import type { Hello } from "../../gen/goms/v1/node_pb.js";
 import type { AcceptInfo } from "../transport/types.js";
 import type { ServerCall } from "./server-call.js";
@@ -20,6 +21,8 @@ export interface ServerMethod {
 /** What a server connection needs from its node. */
 export interface Dispatcher {
   readonly maxConcurrentCalls: number;
+  /** Node-wide admission (concurrency limit, deadline-aware refusal), shared by every scope; undefined = admit all. */
+  readonly admission: Admission | undefined;
   lookup(path: string): ServerMethod | undefined;
   /** The error for a path that lookup() did not find (not_found or unimplemented). */
   missing(path: string): GomsError;

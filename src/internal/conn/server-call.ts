@@ -13,6 +13,9 @@ function expire(call: ServerCall): void {
 export class ServerCall implements HandlerContext {
   ret = 0;
   done = false;
+  /** Set by admission (CallScope): the start of the event-loop turn it was admitted in, or -1; and when its handler started. */
+  admitTick = -1;
+  admitAt = 0;
   private ac: AbortController | undefined = undefined;
   private abortReason: GomsError | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
@@ -63,6 +66,11 @@ export class ServerCall implements HandlerContext {
 
   timeRemaining(): number | undefined {
     return this.due === Infinity ? undefined : Math.max(0, this.due - performance.now());
+  }
+
+  /** Like timeRemaining() for a clock value already read (performance.now()); negative once past. */
+  remainingAt(now: number): number | undefined {
+    return this.due === Infinity ? undefined : this.due - now;
   }
 
   get responseMetadata(): Metadata {

@@ -1,0 +1,116 @@
+/**
+ * The `overload` suite: one goms node whose handler costs a fixed amount of
+ * CPU, and an open-loop load generator in a process of its own offering a
+ * multiple of the node's measured capacity. For each offered load, with the
+ * node's admission on (defaults) and off: goodput (calls that succeeded within
+ * their deadline, per second), p99 of those calls, and the share refused.
+ * Each (mode, load) runs against a fresh server, after a warm-up at the same
+ * load (the figures are the steady state, not the onset). Both processes
+ * share the machine's cores.
+ */
+import { TargetProcess, getFreePort, installCleanupHooks } from "../lib/proc.js";
+import { fmtInt, fmtNum } from "../lib/stats.js";
+import { markdownTable } from "../lib/table.js";
+
+export interface OverloadOptions {
+  factors: number[];
+  warmupMs: number;
+  durationMs: number;
+  deadlineMs: number;
+  costMs: number;
+  verbose: boolean;
+}
+
+interface LoadResult {
+  sent: number;
+  ok: number;
+  late: number;
+  refused: number;
+  timedOut: number;
+  other: number;
+  firstOther: string;
+  seconds: number;
+  p50: number;
+  p99: number;
+}
+
+type Msg = { type: "ready" } | ({ type: "result" } & LoadResult) | { type: "stats"; admission: { limit: number } };
+
+const parse = (x: unknown): Msg | undefined => (typeof x === "object" && x !== null && "type" in x ? (x as Msg) : undefined);
+const EXEC = ["--import", "tsx"];
+const dir = new URL("../targets/overload/", import.meta.url).pathname;
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+async function runOne(mode: "on" | "off", rate: number, o: OverloadOptions): Promise<LoadResult & { limit: number }> {
+  const port = await getFreePort();
+  const env = { OVERLOAD_PORT: String(port), OVERLOAD_MODE: mode, OVERLOAD_COST_MS: String(o.costMs) };
+  const server = new TargetProcess<Msg, { type: string }>({ name: `overload-server-${mode}`, module: `${dir}server.ts`, env, execArgv: EXEC, verbose: o.verbose }, parse);
+  try {
+    await server.next(30_000, "server ready");
+    const gen = new TargetProcess<Msg, { type: string }>(
+      {
+        name: "overload-loadgen",
+        module: `${dir}loadgen.ts`,
+        env: {
+          ...env,
+          OVERLOAD_RATE: String(Math.round(rate)),
+          OVERLOAD_WARMUP_MS: String(o.warmupMs),
+          OVERLOAD_DURATION_MS: String(o.durationMs),
+          OVERLOAD_DEADLINE_MS: String(o.deadlineMs),
+        },
+        execArgv: EXEC,
+        verbose: o.verbose,
+      },
+      parse,
+    );
+    const r = await gen.next(60_000 + o.warmupMs + o.durationMs, "load result");
+    if (r.type !== "result") throw new Error(`unexpected message ${r.type}`);
+    server.send({ type: "stats" });
+    const s = await server.next(5000, "server stats");
+    return { ...r, limit: s.type === "stats" ? s.admission.limit : 0 };
+  } finally {
+    await server.stop({ type: "close" }, 2000);
+  }
+}
+
+export async function runOverloadSuite(o: OverloadOptions): Promise<number> {
+  installCleanupHooks();
+  log(`overload: handler ${o.costMs} ms of CPU, deadline ${o.deadlineMs} ms, warm-up ${o.warmupMs} ms + ${o.durationMs} ms per load`);
+  const cap = await runOne("off", 0, o);
+  const capacity = cap.ok / cap.seconds;
+  log(`capacity (closed loop, 8 in flight, admission off): ${fmtInt(capacity)} calls/s, p99 ${fmtNum(cap.p99, 2)} ms`);
+  const rows: string[][] = [];
+  let unloadedP99 = Number.NaN;
+  for (const mode of ["on", "off"] as const) {
+    for (const f of o.factors) {
+      const r = await runOne(mode, capacity * f, o);
+      const goodput = r.ok / r.seconds;
+      if (mode === "on" && f === Math.min(...o.factors)) unloadedP99 = r.p99;
+      const row = [
+        mode,
+        `${f}x`,
+        fmtInt(r.sent / r.seconds),
+        fmtInt(goodput),
+        `${fmtInt((100 * goodput) / capacity)}%`,
+        fmtNum(r.p50, 2),
+        fmtNum(r.p99, 2),
+        `${fmtNum((100 * r.refused) / Math.max(1, r.sent), 1)}%`,
+        `${fmtNum((100 * (r.timedOut + r.late)) / Math.max(1, r.sent), 1)}%`,
+        mode === "on" ? String(r.limit) : "-",
+      ];
+      if (r.other > 0) row.push(`${r.other} other errors: ${r.firstOther}`);
+      rows.push(row);
+      log(row.join(" | "));
+    }
+  }
+  process.stdout.write(
+    `\ncapacity ${fmtInt(capacity)} calls/s; unloaded p99 (admission on, lowest load) ${fmtNum(unloadedP99, 2)} ms; target at 2x and 4x: goodput >= 90% of capacity, p99 <= ${fmtNum(3 * unloadedP99, 2)} ms\n\n`,
+  );
+  process.stdout.write(
+    `${markdownTable(["admission", "offered", "sent/s", "goodput/s", "of capacity", "p50 ms", "p99 ms", "refused", "timed out", "limit at end"], rows)}\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,31 @@
+/**
+ * The overload bench's server: one goms node whose handler burns a fixed
+ * amount of CPU (a busy loop of COST_MS). OVERLOAD_MODE=on runs with the
+ * node's default admission (adaptive concurrency limit, deadline-aware
+ * refusal); off turns both off. Runs the built package (dist/).
+ */
+import { AddServer } from "../../../examples/gen/goms/examples/v1/add_pb.js";
+import { createNode } from "../../../dist/rpc/index.js";
+
+const port = Number(process.env.OVERLOAD_PORT);
+const costMs = Number(process.env.OVERLOAD_COST_MS ?? "1");
+const on = process.env.OVERLOAD_MODE !== "off";
+const node = createNode({
+  identity: { name: "overload-server" },
+  listen: { host: "127.0.0.1", port },
+  limits: on ? {} : { adaptiveConcurrency: false, deadlineAdmission: false },
+});
+node.service(AddServer, {
+  add(req: { a: number; b: number }) {
+    const end = performance.now() + costMs;
+    while (performance.now() < end);
+    return { sum: req.a + req.b };
+  },
+});
+await node.start();
+process.on("disconnect", () => process.exit(0));
+process.on("message", (m: { type?: string }) => {
+  if (m.type === "stats") process.send?.({ type: "stats", admission: node.stats().admission });
+  if (m.type === "close") void node.close({ graceMs: 0 }).then(() => process.exit(0));
+});
+process.send?.({ type: "ready" });
