@@ -66,6 +66,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   o.out(`  node db0  goms.examples.v1.DB, goms.examples.v1.AddServer on 127.0.0.1:${db.port}`);
   o.out(`  gateway   ${base}/api/{Service}/{Method}  (node gate0 -> db0 over TCP)`);
   o.out(`  admin     ${admin.url}  (one-time login for this run: admin / ${password})`);
+  o.out(`  monitor   node admin on 127.0.0.1:${adminNode.port} hosts goms.v1.MonitorService (pushes need this run's token)`);
   o.out("");
   o.out("Try:");
   o.out(`  curl -X POST -d '{"key":"123","value":"aaa"}' ${base}/api/DB/Update`);
