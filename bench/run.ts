@@ -12,11 +12,14 @@
  *   --json FILE         also write machine-readable results
  *   --cpu-prof          run goms server and client with --cpu-prof into .bench-results/prof
  *   --verbose           pass target process output through to stderr
+ *   --instances 1,2     rpc suite: scaling over `goms run --instances N` instead of the target comparison
+ *   --workers 1,2       gateway suite: scaling over `goms gateway --workers N` instead of bare vs gateway
  */
 import { GATEWAY_BODY_NAMES, runGatewaySuite } from "./suites/gateway.js";
 import { runMonitorSuite } from "./suites/monitor.js";
 import { RPC_TARGET_NAMES, runRpcSuite } from "./suites/rpc.js";
 import { runRegistrySuite } from "./suites/registry.js";
+import { runGatewayScaling, runRpcScaling, type ScalingOptions } from "./suites/scaling.js";
 
 interface Suite {
   description: string;
@@ -36,12 +39,22 @@ interface ParsedArgs {
   cpuProf: boolean;
   verbose: boolean;
   help: boolean;
+  /** --instances (rpc) / --workers (gateway): process counts for the scaling run. */
+  instances: number[] | undefined;
+  workers: number[] | undefined;
+}
+
+/** Options of a scaling run (--instances / --workers): one level, short windows by default. */
+function scaling(a: ParsedArgs, counts: number[], argv: string[], defaultLevel: number): ScalingOptions {
+  if (a.levels !== undefined && a.levels.length !== 1) throw new UsageError("a scaling run takes one --levels value");
+  return { counts, level: a.levels?.[0] ?? defaultLevel, warmupMs: a.warmupMs ?? (a.quick ? 300 : 1000), durationMs: a.durationMs ?? (a.quick ? 1000 : 3000), verbose: a.verbose, argv };
 }
 
 const SUITES: Record<string, Suite> = {
   rpc: {
     description: "unary echo of the 581-byte BenchmarkMessage: goms vs raw net, grpc-js, Moleculer, Nest",
     run: async (a, argv) => {
+      if (a.instances !== undefined) return runRpcScaling(scaling(a, a.instances, argv, 64));
       const targets = a.targets ?? [...RPC_TARGET_NAMES];
       for (const t of targets) {
         if (!RPC_TARGET_NAMES.includes(t)) throw new UsageError(`unknown target "${t}"; available: ${RPC_TARGET_NAMES.join(", ")}`);
@@ -66,6 +79,7 @@ const SUITES: Record<string, Suite> = {
   gateway: {
     description: "HTTP JSON -> goms RPC -> JSON through the gateway vs a bare node:http JSON echo (small and 1,050-byte bodies), autocannon",
     run: (a, argv) => {
+      if (a.workers !== undefined) return runGatewayScaling(scaling(a, a.workers, argv, 64));
       if (a.targets !== undefined) throw new UsageError("the gateway suite always runs bare and gateway side by side");
       for (const b of a.bodies ?? []) {
         if (!GATEWAY_BODY_NAMES.includes(b)) throw new UsageError(`unknown body "${b}"; available: ${GATEWAY_BODY_NAMES.join(", ")}`);
@@ -127,6 +141,8 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     cpuProf: false,
     verbose: false,
     help: false,
+    instances: undefined,
+    workers: undefined,
   };
   let sawSuite = false;
   for (let i = 0; i < argv.length; i++) {
@@ -161,6 +177,12 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         a.json = v;
         break;
       }
+      case "--instances":
+        a.instances = list(flag, value()).map((s) => positiveInt(flag, s));
+        break;
+      case "--workers":
+        a.workers = list(flag, value()).map((s) => positiveInt(flag, s));
+        break;
       case "--cpu-prof":
         a.cpuProf = true;
         break;
@@ -191,6 +213,7 @@ function usage(): string {
   return [
     "usage: npm run bench -- [suite] [--quick] [--rounds N] [--targets a,b] [--levels 1,64,256]",
     "                        [--bodies a,b] [--warmup MS] [--duration MS] [--json FILE] [--cpu-prof] [--verbose]",
+    "       npm run bench -- rpc --instances 1,2 | gateway --workers 1,2   (scaling over processes)",
     "",
     "suites:",
     suiteList(),
@@ -222,6 +245,8 @@ async function main(): Promise<number> {
   }
   try {
     if (args.bodies !== undefined && args.suite !== "gateway") throw new UsageError("--bodies applies to the gateway suite only");
+    if (args.workers !== undefined && args.suite !== "gateway") throw new UsageError("--workers applies to the gateway suite only");
+    if (args.instances !== undefined && args.suite !== "rpc") throw new UsageError("--instances applies to the rpc suite only");
     return await suite.run(args, argv);
   } catch (e) {
     if (e instanceof UsageError) {

@@ -22,6 +22,7 @@ export const LAYERS = {
   monitor: 5,
   gateway: 6,
   testing: 6,
+  instances: 6,
   admin: 7,
   cli: 8,
 };

@@ -9,6 +9,7 @@ const listeners = new Set<Listener>();
 let source: EventSource | undefined;
 let connected = false;
 const statusFns = new Set<(c: boolean) => void>();
+const endedFns = new Set<() => void>();
 
 function ensure(): void {
   if (source) return;
@@ -22,6 +23,14 @@ function ensure(): void {
   source.addEventListener("processes", (m) => {
     const v = JSON.parse((m as MessageEvent<string>).data) as ProcessesView;
     for (const l of listeners) l.processes?.(v);
+  });
+  // The server ends the stream with `event: error` when the session is revoked (logout
+  // elsewhere, password or role change, expiry): back to the login page.
+  source.addEventListener("error", (m) => {
+    if (!(m instanceof MessageEvent) || typeof m.data !== "string") return;
+    if ((JSON.parse(m.data) as { reason?: string }).reason !== "GOMS_ERR_SESSION_ENDED") return;
+    closeLive();
+    for (const f of endedFns) f();
   });
   source.addEventListener("audit", (m) => {
     const e = JSON.parse((m as MessageEvent<string>).data) as AuditEntry;
@@ -39,6 +48,12 @@ export function closeLive(): void {
   source?.close();
   source = undefined;
   setConnected(false);
+}
+
+/** Calls `fn` when the server ends the session's stream because the session was revoked. */
+export function onSessionEnded(fn: () => void): () => void {
+  endedFns.add(fn);
+  return () => void endedFns.delete(fn);
 }
 
 /** Subscribes to live events (one shared EventSource for the page). */

@@ -1,7 +1,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post, setCsrf, type Me } from "./api.js";
-import { closeLive, useLiveStatus } from "./live.js";
+import { closeLive, onSessionEnded, useLiveStatus } from "./live.js";
 import { Audit } from "./pages/audit.js";
 import { Login } from "./pages/login.js";
 import { NodeDetail, Nodes } from "./pages/nodes.js";
@@ -97,6 +97,10 @@ function App() {
         const s = await get<{ needed: boolean }>("/api/setup");
         setState(s.needed ? "setup" : "login");
       });
+    return onSessionEnded(() => {
+      setMe(undefined);
+      setState("login");
+    });
   }, []);
   if (state === "loading") return <div class="muted pad">Loading…</div>;
   if (state !== "in" || !me)

@@ -83,7 +83,8 @@ function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-function start(module: string, env: Record<string, string>, verbose: boolean): Promise<{ proc: ChildProcess; port: number }> {
+/** Forks a process of bench/targets/gateway; it reports its port over IPC. */
+export function startGatewayTarget(module: string, env: Record<string, string>, verbose: boolean): Promise<{ proc: ChildProcess; port: number }> {
   const proc = fork(path.join(here, "../targets/gateway", module), [], {
     execArgv: ["--import", "tsx"],
     env: { ...process.env, ...env },
@@ -99,7 +100,7 @@ function start(module: string, env: Record<string, string>, verbose: boolean): P
   });
 }
 
-function stop(p: ChildProcess): Promise<void> {
+export function stopGatewayTarget(p: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (p.exitCode !== null) return resolve();
     const t = setTimeout(() => p.kill("SIGKILL"), 3000);
@@ -130,17 +131,17 @@ async function runTarget(target: TargetName, round: number, bodies: readonly Bod
   try {
     let port: number;
     if (target === "bare") {
-      const b = await start("bare.ts", {}, o.verbose);
+      const b = await startGatewayTarget("bare.ts", {}, o.verbose);
       procs.push(b.proc);
       port = b.port;
     } else if (target === "gateway") {
-      const gw = await start("gateway.ts", {}, o.verbose);
+      const gw = await startGatewayTarget("gateway.ts", {}, o.verbose);
       procs.push(gw.proc);
       port = gw.port;
     } else {
-      const db = await start("db.ts", {}, o.verbose);
+      const db = await startGatewayTarget("db.ts", {}, o.verbose);
       procs.push(db.proc);
-      const gw = await start("gateway.ts", { BENCH_DB_PORT: String(db.port) }, o.verbose);
+      const gw = await startGatewayTarget("gateway.ts", { BENCH_DB_PORT: String(db.port) }, o.verbose);
       procs.push(gw.proc);
       port = gw.port;
     }
@@ -158,7 +159,7 @@ async function runTarget(target: TargetName, round: number, bodies: readonly Bod
     }
     return out;
   } finally {
-    await Promise.all(procs.reverse().map(stop));
+    await Promise.all(procs.reverse().map(stopGatewayTarget));
   }
 }
 

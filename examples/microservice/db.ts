@@ -1,22 +1,26 @@
 // Node db<id> of the microservice example: service DB (Update/Query) over an in-memory map.
 //   npm run example -- microservice/db [-- --id 1 --port 10003 --registry etcd://127.0.0.1:2379]
+//   npx goms run examples/microservice/db.ts --instances 2   (id and port from GOMS_NODE_ID / GOMS_PORT)
 import { parseArgs } from "node:util";
 import { createNode } from "../../src/rpc/index.js";
 import { DB } from "../gen/goms/examples/v1/db_pb.js";
 import { openRegistry, registryUrl } from "../shared/registry-arg.js";
 import { createMonitoring } from "../../src/monitor/index.js";
+import { instanceFromEnv } from "../../src/instances/index.js";
 
 const { values } = parseArgs({
   options: {
-    id: { type: "string", default: "0" },
+    id: { type: "string" },
     port: { type: "string" },
     host: { type: "string", default: "127.0.0.1" },
     registry: { type: "string" },
   },
 });
-const id = Number(values.id);
-const port = Number(values.port ?? 10001 + 2 * id);
-const { kv, registry } = await openRegistry(registryUrl(values.registry));
+// Flags win; under `goms run` the instance manager supplies id, port and registry.
+const inst = instanceFromEnv();
+const id = Number(values.id ?? inst?.nodeId ?? 0);
+const port = Number(values.port ?? inst?.port ?? 10001 + 2 * id);
+const { kv, registry } = await openRegistry(registryUrl(values.registry ?? inst?.registry));
 const data = new Map<string, string>();
 // GOMS_TOKEN: the admin node's token, so stats pushes to `goms admin` are accepted.
 const token = process.env["GOMS_TOKEN"];

@@ -3,17 +3,18 @@ import { mkdir } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { AuditLog } from "./audit.js";
 import type { AdminState, Req, Route } from "./context.js";
-import { gomsError } from "../errors/index.js";
-import { clientIp, IpSet } from "../internal/http/client-ip.js";
+import { gomsError, type GomsError } from "../errors/index.js";
+import { clientIp, forwardedHttps, IpSet } from "../internal/http/client-ip.js";
 import { sendError } from "../internal/http/json.js";
-import { closeHttp, httpUrl, listenHttp } from "../internal/http/server.js";
+import { closeHttp, httpServerOptions, httpUrl, listenHttp } from "../internal/http/server.js";
+import { decodeSegment, parseTarget } from "../internal/http/url.js";
 import { MethodCatalog } from "./methods.js";
 import type { AdminOptions } from "./options.js";
 import { ProcessControl } from "./processes.js";
 import { operatorRoutes, processRows, readRoutes } from "./routes-api.js";
 import { authRoutes } from "./routes-auth.js";
 import { COOKIE_NAME, Sessions, loadSecret, readCookie } from "./sessions.js";
-import { SseHub } from "./sse.js";
+import { LiveStreams } from "./sse.js";
 import { defaultUiDir, serveUi } from "./static.js";
 import { LoginThrottle } from "./throttle.js";
 import { allows, passwordProblem, UserStore, validUserName } from "./users.js";
@@ -28,41 +29,47 @@ const SECURITY_HEADERS: Record<string, string> = {
   "cache-control": "no-store",
 };
 
-async function dispatch(req: IncomingMessage, res: ServerResponse, s: AdminState, uiDir: string): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://admin");
-  const path = url.pathname;
-  if (path === "/metrics") {
-    if (s.opts.metricsHandler) return s.opts.metricsHandler(req, res);
-    throw gomsError("GOMS_ERR_NOT_CONFIGURED", { what: "/metrics" });
-  }
-  for (const k in SECURITY_HEADERS) res.setHeader(k, SECURITY_HEADERS[k]!);
-  if (!path.startsWith("/api/")) {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.setHeader("allow", "GET, HEAD");
-      throw gomsError("GOMS_ERR_METHOD_NOT_ALLOWED", { method: req.method ?? "", allow: "GET" });
-    }
-    return serveUi(uiDir, path, res);
-  }
-  let params: string[] | undefined;
-  let route: Route | undefined;
+/** The route for `method` and `path` (percent-encoded) and its parameters, or the 404/405 error. */
+export function matchRoute(method: string, path: string): { route: Route; params: string[] } {
   let pathMatched = false;
   for (const r of ROUTES) {
     const m = r.path.exec(path);
     if (!m) continue;
     pathMatched = true;
-    if (r.method !== req.method) continue;
-    route = r;
-    params = m.slice(1);
-    break;
+    if (r.method === method) return { route: r, params: m.slice(1) };
   }
-  if (!route) {
-    if (!pathMatched) throw gomsError("GOMS_ERR_NO_ROUTE", { path });
-    const allow = ROUTES.filter((x) => x.path.test(path)).map((x) => x.method).join(", ");
-    res.setHeader("allow", allow);
-    throw gomsError("GOMS_ERR_METHOD_NOT_ALLOWED", { method: req.method ?? "", allow });
+  if (!pathMatched) throw gomsError("GOMS_ERR_NO_ROUTE", { path });
+  const allow = ROUTES.filter((x) => x.path.test(path)).map((x) => x.method).join(", ");
+  throw gomsError("GOMS_ERR_METHOD_NOT_ALLOWED", { method, allow });
+}
+
+async function dispatch(req: IncomingMessage, res: ServerResponse, s: AdminState, uiDir: string): Promise<void> {
+  for (const k in SECURITY_HEADERS) res.setHeader(k, SECURITY_HEADERS[k]!);
+  const { path, query } = parseTarget(req.url);
+  if (path === "/metrics") {
+    if (s.opts.metricsHandler) return s.opts.metricsHandler(req, res);
+    throw gomsError("GOMS_ERR_NOT_CONFIGURED", { what: "/metrics" });
   }
-  const ip = clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], s.trusted);
-  const r: Req = { req, res, url, ip, params: params ?? [], session: undefined, user: "-", role: undefined };
+  if (!path.startsWith("/api/")) {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      throw gomsError("GOMS_ERR_METHOD_NOT_ALLOWED", { method: req.method ?? "", allow: "GET" });
+    }
+    return serveUi(uiDir, decodeSegment(path), res);
+  }
+  let matched: ReturnType<typeof matchRoute>;
+  try {
+    matched = matchRoute(req.method ?? "", path);
+  } catch (e) {
+    const allow = (e as GomsError).reason === "GOMS_ERR_METHOD_NOT_ALLOWED" ? ROUTES.filter((x) => x.path.test(path)).map((x) => x.method) : [];
+    if (allow.length > 0) res.setHeader("allow", allow.join(", "));
+    throw e;
+  }
+  const { route, params } = matched;
+  const peer = req.socket.remoteAddress;
+  const ip = clientIp(peer, req.headers["x-forwarded-for"], s.trusted);
+  const https = forwardedHttps(peer, req.headers["x-forwarded-proto"], s.trusted);
+  const r: Req = { req, res, path, query, ip, https, params, session: undefined, user: "-", role: undefined };
   if (route.access !== "public") {
     const session = s.sessions.verify(readCookie(req.headers.cookie, COOKIE_NAME));
     const role = session ? s.users.role(session.user) : undefined;
@@ -85,6 +92,18 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, s: AdminState
   await route.handle(r, s);
 }
 
+/** Positive integer options: a typo must fail at createAdmin(), not as a 0 ms lock or timeout. */
+function checkLimits(opts: AdminOptions): void {
+  const groups: Record<string, object | undefined> = { loginThrottle: opts.loginThrottle, sse: opts.sse, http: opts.http, "": { sessionTtlMs: opts.sessionTtlMs } };
+  for (const [group, values] of Object.entries(groups)) {
+    for (const [k, v] of Object.entries(values ?? {})) {
+      if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) throw gomsError("GOMS_ERR_INVALID_OPTION", { option: group ? `${group}.${k}` : k, problem: "must be a positive integer" });
+    }
+  }
+  const sc = opts.secureCookies;
+  if (sc !== undefined && sc !== true && sc !== false && sc !== "auto") throw gomsError("GOMS_ERR_INVALID_OPTION", { option: "secureCookies", problem: 'must be true, false or "auto"' });
+}
+
 /** Default for `close()`: admin requests are short (method calls have their own deadline). */
 const DEFAULT_GRACE_MS = 2000;
 
@@ -98,7 +117,7 @@ export class Admin {
   readonly server: Server;
   private readonly opts: AdminOptions;
   private readonly trusted: IpSet;
-  private readonly events = new SseHub();
+  private readonly streams: LiveStreams;
   private state: AdminState | undefined;
   private boundPort = 0;
   private readonly cleanups: (() => void)[] = [];
@@ -114,15 +133,16 @@ export class Admin {
     }
     this.opts = opts;
     this.trusted = new IpSet(typeof opts.trustProxy === "string" ? [opts.trustProxy] : (opts.trustProxy ?? []), "trustProxy");
+    checkLimits(opts);
+    this.streams = new LiveStreams(opts.sse);
     const uiDir = opts.uiDir ?? defaultUiDir();
-    this.server = createServer((req, res) => {
+    const timeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, ...opts.http };
+    this.server = createServer(httpServerOptions(timeouts), (req, res) => {
       // The server listens only once start() has set the state.
       const state = this.state;
       if (state === undefined) return sendError(res, gomsError("GOMS_ERR_BAD_STATE", { why: "the admin console is not started" }));
       dispatch(req, res, state, uiDir).catch((e: unknown) => sendError(res, e));
     });
-    this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = 60_000;
   }
 
   /** The port the console listens on (after start). */
@@ -161,27 +181,27 @@ export class Admin {
         setupToken = randomBytes(18).toString("base64url");
       }
     }
-    const events = this.events;
+    const streams = this.streams;
     const state: AdminState = {
       opts,
       trusted: this.trusted,
       users,
-      sessions: new Sessions(await loadSecret(opts.dataDir)),
-      throttle: new LoginThrottle(),
+      sessions: new Sessions(await loadSecret(opts.dataDir), (user) => users.generation(user), opts.sessionTtlMs),
+      throttle: new LoginThrottle(opts.loginThrottle),
       audit,
-      processes: new ProcessControl(opts.supervisors ?? [], () => events.size > 0 && events.send("processes", processRows(state)), opts.pollMs ?? 1000),
+      processes: new ProcessControl(opts.supervisors ?? [], () => streams.broadcasting > 0 && streams.broadcast("processes", processRows(state)), opts.pollMs ?? 1000),
       methods: new MethodCatalog(opts.node),
-      events,
+      streams,
       setupToken,
     };
     this.state = state;
     this.boundPort = await listenHttp(this.server, opts.listen?.port ?? 8092, opts.listen?.host ?? "127.0.0.1");
     this.cleanups.push(
       opts.store.subscribe((ev) => {
-        if (events.size > 0) events.send("monitor", ev);
+        streams.broadcast("monitor", ev);
       }),
       audit.onEntry((e) => {
-        if (events.size > 0) events.send("audit", e);
+        streams.broadcast("audit", e);
       }),
     );
     state.processes.start();
@@ -196,7 +216,7 @@ export class Admin {
     return (this.closing ??= (async () => {
       for (const f of this.cleanups.splice(0)) f();
       this.state?.processes.stop();
-      this.events.close();
+      this.streams.close();
       await closeHttp(this.server, options.graceMs ?? DEFAULT_GRACE_MS);
     })());
   }

@@ -5,7 +5,7 @@ import type { MethodCatalog } from "./methods.js";
 import type { AdminOptions } from "./options.js";
 import type { ProcessControl } from "./processes.js";
 import type { Session, Sessions } from "./sessions.js";
-import type { SseHub } from "./sse.js";
+import type { LiveStreams } from "./sse.js";
 import type { LoginThrottle } from "./throttle.js";
 import type { Role, UserStore } from "./users.js";
 
@@ -20,7 +20,8 @@ export interface AdminState {
   audit: AuditLog;
   processes: ProcessControl;
   methods: MethodCatalog;
-  events: SseHub;
+  /** Open event streams, each tied to its session. */
+  streams: LiveStreams;
   /** One-time setup token while no user exists (undefined afterwards). */
   setupToken: string | undefined;
 }
@@ -29,8 +30,12 @@ export interface AdminState {
 export interface Req {
   req: IncomingMessage;
   res: ServerResponse;
-  url: URL;
+  /** The request path, still percent-encoded (decode parameters with decodeSegment). */
+  path: string;
+  query: URLSearchParams;
   ip: string;
+  /** The client used https: a trusted proxy said so (X-Forwarded-Proto). */
+  https: boolean;
   params: string[];
   session: Session | undefined;
   user: string;

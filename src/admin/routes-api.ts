@@ -1,5 +1,6 @@
 import { Code, GomsError, codeToString, gomsError } from "../errors/index.js";
 import { errorBody, httpStatus, sendError, sendJson } from "../internal/http/json.js";
+import { decodeSegment } from "../internal/http/url.js";
 import type { ProcessesView } from "./api-types.js";
 import { nodeSummaries } from "./cluster.js";
 import type { AdminState, Req, Route } from "./context.js";
@@ -28,7 +29,7 @@ export const readRoutes: Route[] = [
     path: /^\/api\/nodes\/([^/]+)\/series$/,
     access: "viewer",
     handle(r, s) {
-      const name = decodeURIComponent(r.params[0]!);
+      const name = decodeSegment(r.params[0]!);
       if (!s.opts.store.node(name)) throw gomsError("GOMS_ERR_NO_MONITOR_DATA", { node: name });
       sendJson(r.res, 200, { node: name, points: s.opts.store.series(name) });
     },
@@ -47,7 +48,7 @@ export const readRoutes: Route[] = [
     access: "viewer",
     async handle(r, s) {
       if (!s.opts.registry) throw gomsError("GOMS_ERR_NOT_CONFIGURED", { what: "the registry" });
-      const prefix = r.url.searchParams.get("prefix") ?? "";
+      const prefix = r.query.get("prefix") ?? "";
       const { entries, revision } = await kvOf(s.opts.registry).range(prefix);
       const leases = [...new Set(entries.map((e) => e.lease).filter((l) => l !== ""))];
       sendJson(r.res, 200, { kind: kvOf(s.opts.registry).kind, prefix, revision, keys: entries.map(keyView), leases });
@@ -59,25 +60,20 @@ export const readRoutes: Route[] = [
     access: "viewer",
     handle(r, s) {
       if (!s.opts.registry) throw gomsError("GOMS_ERR_NOT_CONFIGURED", { what: "the registry" });
-      const prefix = r.url.searchParams.get("prefix") ?? "";
-      const from = Number(r.url.searchParams.get("from") ?? "");
+      const prefix = r.query.get("prefix") ?? "";
+      const from = Number(r.query.get("from") ?? "");
       const kv = kvOf(s.opts.registry);
+      const stream = s.streams.open(r.res, r.session!, false);
       const watch = Number.isInteger(from) && from > 0 ? kv.watch(prefix, from) : kv.watch(prefix);
-      const res = r.res;
-      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff" });
-      res.write("retry: 2000\n\n");
-      const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
-      res.on("close", () => {
-        clearInterval(ping);
-        watch.stop();
-      });
+      stream.onClose(() => watch.stop());
       void (async () => {
         try {
-          for await (const ev of watch) res.write(`event: kv\ndata: ${JSON.stringify(eventView(ev))}\n\n`);
+          // One event at a time: the watch stops polling while the client is behind.
+          for await (const ev of watch) if (!stream.send("kv", eventView(ev)) || !(await stream.writable())) break;
+          stream.end();
         } catch (e) {
-          res.write(`event: error\ndata: ${JSON.stringify(errorBody(GomsError.from(e)))}\n\n`);
+          stream.end({ name: "error", data: errorBody(GomsError.from(e)) });
         }
-        res.end();
       })();
     },
   },
@@ -95,14 +91,14 @@ export const readRoutes: Route[] = [
     path: /^\/api\/processes\/([^/]+)\/([^/]+)\/log$/,
     access: "viewer",
     async handle(r, s) {
-      const host = decodeURIComponent(r.params[0]!);
-      const name = decodeURIComponent(r.params[1]!);
+      const host = decodeSegment(r.params[0]!);
+      const name = decodeSegment(r.params[1]!);
       const c = s.processes.client(host);
       if (!c) throw gomsError("GOMS_ERR_UNKNOWN_SUPERVISOR", { host });
       await s.processes.poll();
       const row = s.processes.row(host, name);
       if (!row) throw gomsError("GOMS_ERR_UNKNOWN_PROCESS", { host, name });
-      const bytes = Math.min(Math.max(Number(r.url.searchParams.get("bytes") ?? 16384) || 16384, 256), 1 << 20);
+      const bytes = Math.min(Math.max(Number(r.query.get("bytes") ?? 16384) || 16384, 256), 1 << 20);
       sendJson(r.res, 200, await c.tail(row.fullName, bytes));
     },
   },
@@ -111,7 +107,7 @@ export const readRoutes: Route[] = [
     path: /^\/api\/audit$/,
     access: "viewer",
     async handle(r, s) {
-      const limit = Math.min(Math.max(Number(r.url.searchParams.get("limit") ?? 200) || 200, 1), 5000);
+      const limit = Math.min(Math.max(Number(r.query.get("limit") ?? 200) || 200, 1), 5000);
       sendJson(r.res, 200, { entries: await s.audit.tail(limit) });
     },
   },
@@ -120,8 +116,7 @@ export const readRoutes: Route[] = [
     path: /^\/api\/events$/,
     access: "viewer",
     handle(r, s) {
-      s.events.add(r.res);
-      s.events.send("processes", processRows(s), r.res);
+      s.streams.open(r.res, r.session!, true).send("processes", processRows(s));
     },
   },
 ];
@@ -154,8 +149,8 @@ export const operatorRoutes: Route[] = [
     path: /^\/api\/processes\/([^/]+)\/([^/]+)\/([a-z]+)$/,
     access: "operator",
     async handle(r, s) {
-      const host = decodeURIComponent(r.params[0]!);
-      const name = decodeURIComponent(r.params[1]!);
+      const host = decodeSegment(r.params[0]!);
+      const name = decodeSegment(r.params[1]!);
       const action = r.params[2]!;
       if (!isProcessAction(action)) throw gomsError("GOMS_ERR_UNKNOWN_ACTION", { action });
       if (!s.processes.client(host)) throw gomsError("GOMS_ERR_UNKNOWN_SUPERVISOR", { host });

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import type { Route } from "./context.js";
+import type { AdminState, Req, Route } from "./context.js";
 import { gomsError, type GomsError } from "../errors/index.js";
 import { sendJson } from "../internal/http/json.js";
 import { readJson, str } from "./request.js";
@@ -15,6 +15,22 @@ function sameToken(a: string, b: string): boolean {
 function badUserName(): GomsError {
   return gomsError("GOMS_ERR_BAD_FIELD", { field: "user", problem: "1-64 of A-Z a-z 0-9 _ . @ -" });
 }
+
+/** Whether this response's cookie is Secure (AdminOptions.secureCookies). */
+function secure(r: Req, s: AdminState): boolean {
+  const mode = s.opts.secureCookies ?? "auto";
+  return mode === "auto" ? r.https : mode;
+}
+
+/**
+ * A user name as the audit log and the throttle keep it: names longer than a
+ * valid one are cut, so a client cannot write kilobytes per attempt.
+ */
+function loggedName(user: string): string {
+  return user.length <= MAX_LOGGED_NAME ? user : `${user.slice(0, MAX_LOGGED_NAME)}…`;
+}
+
+const MAX_LOGGED_NAME = 64;
 
 /** The throttled answer; Retry-After is set on the response before the error is sent. */
 function tooManyAttempts(res: ServerResponse, what: string, waitMs: number): GomsError {
@@ -42,13 +58,13 @@ export const authRoutes: Route[] = [
       const user = str(body, "user");
       const password = str(body, "password");
       if (s.setupToken === undefined) throw gomsError("GOMS_ERR_SETUP_DONE");
-      const wait = s.throttle.retryAfterMs("#setup", r.ip);
-      if (wait > 0) throw tooManyAttempts(r.res, "setup", wait);
+      const attempt = s.throttle.reserve("#setup", r.ip);
+      if (!attempt.ok) throw tooManyAttempts(r.res, "setup", attempt.retryAfterMs);
       if (!sameToken(token, s.setupToken)) {
-        s.throttle.failure("#setup", r.ip);
-        await s.audit.record({ user: "-", ip: r.ip, action: "setup", target: user, outcome: "denied", detail: "bad setup token" });
+        await s.audit.record({ user: "-", ip: r.ip, action: "setup", target: loggedName(user), outcome: "denied", detail: "bad setup token" });
         throw gomsError("GOMS_ERR_BAD_SETUP_TOKEN");
       }
+      s.throttle.success(attempt.ticket);
       if (!validUserName(user)) throw badUserName();
       const problem = passwordProblem(password);
       if (problem) throw gomsError("GOMS_ERR_BAD_FIELD", { field: "password", problem });
@@ -56,7 +72,7 @@ export const authRoutes: Route[] = [
       await s.users.set(user, password, "admin");
       await s.audit.record({ user, ip: r.ip, action: "setup", target: user, outcome: "ok", detail: "first admin user created" });
       const { session, cookie } = s.sessions.issue(user);
-      sendJson(r.res, 200, { user, role: "admin", csrf: s.sessions.csrfToken(session) }, { "set-cookie": s.sessions.setCookieHeader(cookie, s.opts.secureCookies ?? false) });
+      sendJson(r.res, 200, { user, role: "admin", csrf: s.sessions.csrfToken(session) }, { "set-cookie": s.sessions.setCookieHeader(cookie, secure(r, s)) });
     },
   },
   {
@@ -64,24 +80,26 @@ export const authRoutes: Route[] = [
     path: /^\/api\/login$/,
     access: "public",
     async handle(r, s) {
-      const body = await readJson(r.req, 16 << 10);
+      const body = await readJson(r.req, 4 << 10);
       const user = str(body, "user");
       const password = str(body, "password");
-      const wait = s.throttle.retryAfterMs(user, r.ip);
-      if (wait > 0) {
-        await s.audit.record({ user, ip: r.ip, action: "login", target: user, outcome: "denied", detail: "throttled" });
-        throw tooManyAttempts(r.res, "login", wait);
+      const target = loggedName(user);
+      // The attempt is counted before the slow hash, so concurrent guesses cannot all be checked.
+      const attempt = s.throttle.reserve(target, r.ip);
+      if (!attempt.ok) {
+        await s.audit.record({ user: target, ip: r.ip, action: "login", target, outcome: "denied", detail: "throttled" });
+        throw tooManyAttempts(r.res, "login", attempt.retryAfterMs);
       }
-      const role = await s.users.verify(user, password);
+      // An invalid name is no user: it costs the same hash and counts as a failure.
+      const role = await s.users.verify(validUserName(user) ? user : "", password);
       if (role === undefined) {
-        s.throttle.failure(user, r.ip);
-        await s.audit.record({ user, ip: r.ip, action: "login", target: user, outcome: "denied", detail: "bad user or password" });
+        await s.audit.record({ user: target, ip: r.ip, action: "login", target, outcome: "denied", detail: "bad user or password" });
         throw gomsError("GOMS_ERR_BAD_CREDENTIALS");
       }
-      s.throttle.success(user, r.ip);
+      s.throttle.success(attempt.ticket);
       const { session, cookie } = s.sessions.issue(user);
       await s.audit.record({ user, ip: r.ip, action: "login", target: user, outcome: "ok" });
-      sendJson(r.res, 200, { user, role, csrf: s.sessions.csrfToken(session) }, { "set-cookie": s.sessions.setCookieHeader(cookie, s.opts.secureCookies ?? false) });
+      sendJson(r.res, 200, { user, role, csrf: s.sessions.csrfToken(session) }, { "set-cookie": s.sessions.setCookieHeader(cookie, secure(r, s)) });
     },
   },
   {
@@ -89,9 +107,12 @@ export const authRoutes: Route[] = [
     path: /^\/api\/logout$/,
     access: "viewer",
     async handle(r, s) {
-      if (r.session) s.sessions.revoke(r.session);
+      const session = r.session!;
+      // A full revocation table fails closed: every session of the user ends.
+      if (!s.sessions.revoke(session)) await s.users.bumpGeneration(session.user);
+      s.streams.endSession(session.sid, "logged out");
       await s.audit.record({ user: r.user, ip: r.ip, action: "logout", target: r.user, outcome: "ok" });
-      sendJson(r.res, 200, {}, { "set-cookie": s.sessions.clearCookieHeader(s.opts.secureCookies ?? false) });
+      sendJson(r.res, 200, {}, { "set-cookie": s.sessions.clearCookieHeader(secure(r, s)) });
     },
   },
   {
@@ -123,7 +144,10 @@ export const authRoutes: Route[] = [
       if (!isRole(role)) throw gomsError("GOMS_ERR_BAD_FIELD", { field: "role", problem: "must be viewer, operator or admin" });
       const problem = passwordProblem(password);
       if (problem) throw gomsError("GOMS_ERR_BAD_FIELD", { field: "password", problem });
+      const before = s.users.role(user);
       await s.users.set(user, password, role);
+      // set() moved the user's generation on: the sessions are void, end their streams now.
+      if (before !== undefined) s.streams.endUser(user, before === role ? "password changed" : `role changed to ${role}`);
       await s.audit.record({ user: r.user, ip: r.ip, action: "user.set", target: user, outcome: "ok", detail: `role ${role}` });
       sendJson(r.res, 200, { user, role });
     },

@@ -1,5 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
+import { gomsError } from "../errors/index.js";
+import { CappedMap } from "../internal/util/capped-map.js";
 import { readIfExists, writeFileAtomic } from "./fs-util.js";
 
 export const COOKIE_NAME = "goms_admin";
@@ -10,7 +12,19 @@ export interface Session {
   user: string;
   /** Unix ms. */
   exp: number;
+  /**
+   * The user's session generation when the session was issued
+   * (UserStore.generation). A password or role change moves it on, which ends
+   * every session issued before.
+   */
+  gen: number;
 }
+
+/** Default session lifetime: 12 h. */
+export const DEFAULT_SESSION_TTL_MS = 12 * 3600_000;
+
+/** Revoked session ids remembered until they expire; past this, a logout revokes all the user's sessions. */
+const MAX_REVOKED = 100_000;
 
 function b64u(b: Buffer | string): string {
   return Buffer.from(b).toString("base64url");
@@ -29,15 +43,18 @@ export async function loadSecret(dataDir: string): Promise<Buffer> {
 /**
  * Stateless sessions in a signed cookie (HMAC-SHA256 with the persisted secret):
  * `<base64url(JSON session)>.<base64url(mac)>`. Logout revokes the session id
- * in memory until it would have expired. The CSRF token is derived from the
- * session id, so it needs no storage either.
+ * in memory until it would have expired. A session is also void once its
+ * user's generation has moved on (password or role change, user removed). The
+ * CSRF token is derived from the session id, so it needs no storage either.
  */
 export class Sessions {
-  private readonly revoked = new Map<string, number>();
+  private readonly revoked = new CappedMap<string, number>(MAX_REVOKED, (limit) => gomsError("GOMS_ERR_BAD_STATE", { why: `more than ${limit} revoked sessions` }));
 
+  /** `generation(user)`: the user's current generation, undefined when there is no such user. */
   constructor(
     private readonly secret: Buffer,
-    readonly ttlMs = 12 * 3600_000,
+    private readonly generation: (user: string) => number | undefined,
+    readonly ttlMs = DEFAULT_SESSION_TTL_MS,
   ) {}
 
   private mac(data: string): Buffer {
@@ -45,9 +62,13 @@ export class Sessions {
   }
 
   issue(user: string): { session: Session; cookie: string } {
-    const session: Session = { sid: randomBytes(16).toString("base64url"), user, exp: Date.now() + this.ttlMs };
-    const body = b64u(JSON.stringify(session));
-    return { session, cookie: `${body}.${b64u(this.mac(body))}` };
+    const session: Session = { sid: randomBytes(16).toString("base64url"), user, exp: Date.now() + this.ttlMs, gen: this.generation(user) ?? 0 };
+    return { session, cookie: this.seal(b64u(JSON.stringify(session))) };
+  }
+
+  /** The cookie value for an encoded session body: the body and its signature. */
+  seal(body: string): string {
+    return `${body}.${b64u(this.mac(body))}`;
   }
 
   /** The session in a cookie value, when the signature holds and it is neither expired nor revoked. */
@@ -59,21 +80,31 @@ export class Sessions {
     const sig = Buffer.from(cookie.slice(dot + 1), "base64url");
     const want = this.mac(body);
     if (sig.length !== want.length || !timingSafeEqual(sig, want)) return undefined;
-    let s: Session;
+    let v: unknown;
     try {
-      s = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Session;
+      v = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
     } catch {
       return undefined;
     }
+    if (typeof v !== "object" || v === null) return undefined;
+    const s = v as Partial<Session>;
     if (typeof s.sid !== "string" || typeof s.user !== "string" || typeof s.exp !== "number") return undefined;
+    // Cookies issued before generations existed carry none: generation 0, like users stored before.
+    const gen = s.gen ?? 0;
+    if (typeof gen !== "number" || gen !== this.generation(s.user)) return undefined;
     if (s.exp <= Date.now() || this.revoked.has(s.sid)) return undefined;
-    return s;
+    return { sid: s.sid, user: s.user, exp: s.exp, gen };
   }
 
-  revoke(s: Session): void {
+  /**
+   * Revokes one session. False when the revocation table is full even after
+   * forgetting expired entries: the caller must then end all of the user's
+   * sessions (UserStore.bumpGeneration), failing closed.
+   */
+  revoke(s: Session): boolean {
     const now = Date.now();
-    for (const [sid, exp] of this.revoked) if (exp <= now) this.revoked.delete(sid);
-    this.revoked.set(s.sid, s.exp);
+    if (this.revoked.isFull) for (const [sid, exp] of this.revoked) if (exp <= now) this.revoked.delete(sid);
+    return this.revoked.trySet(s.sid, s.exp);
   }
 
   csrfToken(s: Session): string {
@@ -96,6 +127,7 @@ export class Sessions {
   }
 }
 
+/** The value of cookie `name` in a Cookie header (first one wins); never throws. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(";")) {

@@ -1,48 +1,84 @@
 import type { ServerResponse } from "node:http";
+import { gomsError } from "../errors/index.js";
+import { errorBody } from "../internal/http/json.js";
+import { SseStream, type SseLimits } from "../internal/http/sse.js";
+import { CappedMap } from "../internal/util/capped-map.js";
+import type { Session } from "./sessions.js";
 
-/** A set of Server-Sent-Events streams with a shared heartbeat. */
-export class SseHub {
-  private readonly clients = new Set<ServerResponse>();
-  private timer: NodeJS.Timeout | undefined;
+/** Admin event-stream settings (AdminOptions.sse). */
+export interface AdminSseLimits extends SseLimits {
+  /** Open streams (all users). Default 256; past it new streams get 429. */
+  maxStreams?: number;
+}
 
-  get size(): number {
-    return this.clients.size;
+interface Tracked {
+  session: Session;
+  /** Receives broadcasts (/api/events); registry watches do not. */
+  broadcast: boolean;
+  /** Ends the stream when the session expires. */
+  expiry: NodeJS.Timeout;
+}
+
+/**
+ * The admin's open event streams, each tied to the session that opened it:
+ * revoking a session (logout, password or role change, expiry) ends its
+ * streams at once, with a last `event: error` saying why
+ * (GOMS_ERR_SESSION_ENDED). Bounds come from SseStream (bytes held per
+ * client) and from maxStreams.
+ */
+export class LiveStreams {
+  private readonly streams: CappedMap<SseStream, Tracked>;
+  private readonly limits: SseLimits;
+
+  constructor(limits: AdminSseLimits = {}) {
+    const { maxStreams = 256, ...perStream } = limits;
+    this.limits = perStream;
+    this.streams = new CappedMap(maxStreams, (limit) => gomsError("GOMS_ERR_TOO_MANY_STREAMS", { limit }));
   }
 
-  /** Starts an SSE response; it leaves the hub when the client goes away. */
-  add(res: ServerResponse, onClose?: () => void): void {
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-      connection: "keep-alive",
+  /** Streams that receive broadcasts. */
+  get broadcasting(): number {
+    let n = 0;
+    for (const t of this.streams.values()) if (t.broadcast) n++;
+    return n;
+  }
+
+  /** Starts an SSE response for `session`; throws GOMS_ERR_TOO_MANY_STREAMS (before any byte is sent) when full. */
+  open(res: ServerResponse, session: Session, broadcast: boolean): SseStream {
+    if (this.streams.isFull) throw gomsError("GOMS_ERR_TOO_MANY_STREAMS", { limit: this.streams.limit });
+    const stream = new SseStream(res, this.limits);
+    // setTimeout's longest delay is about 24.8 days; sessions are far shorter.
+    const expiry = setTimeout(() => this.end(stream, "the session expired"), Math.min(Math.max(0, session.exp - Date.now()), 2 ** 31 - 1));
+    expiry.unref();
+    this.streams.set(stream, { session, broadcast, expiry });
+    stream.onClose(() => {
+      clearTimeout(expiry);
+      this.streams.delete(stream);
     });
-    res.write("retry: 2000\n\n");
-    this.clients.add(res);
-    res.on("close", () => {
-      this.clients.delete(res);
-      onClose?.();
-      if (this.clients.size === 0) this.stopHeartbeat();
-    });
-    this.timer ??= setInterval(() => {
-      for (const c of this.clients) c.write(": ping\n\n");
-    }, 15_000);
+    return stream;
   }
 
-  send(event: string, data: unknown, to?: ServerResponse): void {
-    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    if (to) to.write(frame);
-    else for (const c of this.clients) c.write(frame);
+  /** Sends an event to every broadcast stream. */
+  broadcast(event: string, data: unknown): void {
+    for (const [stream, t] of this.streams) if (t.broadcast) stream.send(event, data);
   }
 
+  /** Ends the streams of one session (logout). */
+  endSession(sid: string, why: string): void {
+    for (const [stream, t] of this.streams) if (t.session.sid === sid) this.end(stream, why);
+  }
+
+  /** Ends the streams of every session of `user` (password or role change, user removed). */
+  endUser(user: string, why: string): void {
+    for (const [stream, t] of this.streams) if (t.session.user === user) this.end(stream, why);
+  }
+
+  /** Ends every stream (shutdown). */
   close(): void {
-    for (const c of this.clients) c.end();
-    this.clients.clear();
-    this.stopHeartbeat();
+    for (const stream of [...this.streams.keys()]) stream.end();
   }
 
-  private stopHeartbeat(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+  private end(stream: SseStream, why: string): void {
+    stream.end({ name: "error", data: errorBody(gomsError("GOMS_ERR_SESSION_ENDED", { why })) });
   }
 }

@@ -27,6 +27,8 @@ interface StoredUser {
   N: number;
   r: number;
   p: number;
+  /** Session generation (Sessions): moves on with every change to the user. Absent in older files: 0. */
+  gen?: number;
 }
 
 interface UsersFile {
@@ -39,6 +41,14 @@ const PARAMS = { N: 16384, r: 8, p: 1 };
 
 function scryptAsync(password: BinaryLike, salt: BinaryLike, keylen: number, opts: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => scrypt(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
+/**
+ * A generation newer than `prev`. Based on the clock, so that a user removed
+ * and created again does not get back a generation its old sessions carry.
+ */
+function nextGeneration(prev: number | undefined): number {
+  return Math.max(Date.now(), (prev ?? 0) + 1);
 }
 
 const NAME_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
@@ -83,15 +93,33 @@ export class UserStore {
     return this.users.get(name)?.role;
   }
 
+  /** The user's session generation; undefined when there is no such user. */
+  generation(name: string): number | undefined {
+    const u = this.users.get(name);
+    return u === undefined ? undefined : (u.gen ?? 0);
+  }
+
+  /** Ends every session of the user issued so far (sessions carry the generation they were issued under). */
+  async bumpGeneration(name: string): Promise<void> {
+    const u = this.users.get(name);
+    if (u === undefined) return;
+    u.gen = nextGeneration(u.gen);
+    await this.save();
+  }
+
   list(): { name: string; role: Role }[] {
     return [...this.users.values()].map((u) => ({ name: u.name, role: u.role }));
   }
 
-  /** Creates or replaces a user. */
+  /**
+   * Creates or replaces a user. Replacing (a password reset, a role change)
+   * moves the generation on, so every session issued before ends.
+   */
   async set(name: string, password: string, role: Role): Promise<void> {
     const salt = randomBytes(16);
     const hash = await scryptAsync(password, salt, KEYLEN, { ...PARAMS, maxmem: 64 * 1024 * 1024 });
-    this.users.set(name, { name, role, salt: salt.toString("hex"), hash: hash.toString("hex"), ...PARAMS });
+    const gen = nextGeneration(this.users.get(name)?.gen);
+    this.users.set(name, { name, role, salt: salt.toString("hex"), hash: hash.toString("hex"), ...PARAMS, gen });
     await this.save();
   }
 

@@ -24,6 +24,11 @@ export function parseSupervisor(v: string, prev: SupervisorConfig[]): Supervisor
   return [...prev, { name, url }];
 }
 
+/** `--trust-proxy 10.0.0.1,10.1.0.0/16` (repeatable): the list grows. */
+function listOption(v: string, prev: string[]): string[] {
+  return [...prev, ...v.split(",").map((x) => x.trim()).filter((x) => x !== "")];
+}
+
 interface AdminCliOptions {
   port: number;
   host: string;
@@ -33,6 +38,8 @@ interface AdminCliOptions {
   supervisor: SupervisorConfig[];
   dataDir: string;
   adminUser: string;
+  secureCookies: boolean;
+  trustProxy: string[];
   token?: string;
   monitorMaxNodes?: number;
   monitorMaxMethods?: number;
@@ -58,6 +65,8 @@ export function registerAdminCommand(program: Command): Command {
     .option("--supervisor <[name=]url>", "a supervisord XML-RPC URL http://user:pass@host:9001 (repeatable)", parseSupervisor, [])
     .option("--data-dir <dir>", "users, session secret and audit log", "./goms-admin-data")
     .option("--admin-user <name>", "first user's name, created with GOMS_ADMIN_PASSWORD", "admin")
+    .option("--secure-cookies", "always mark the session cookie Secure (default: only when a trusted proxy says https)", false)
+    .option("--trust-proxy <ips>", "proxy IPs/CIDRs whose X-Forwarded-For/-Proto are believed (repeatable, comma-separated)", listOption, [])
     .option("--token <token>", "token nodes must send to push stats to the admin node (or GOMS_TOKEN; default: a random one, printed)")
     .option("--monitor-max-nodes <n>", "most nodes the monitor store tracks (default 500)", intOption)
     .option("--monitor-max-methods <n>", "most methods in one node's stats push (default 500)", intOption)
@@ -95,6 +104,8 @@ export function registerAdminCommand(program: Command): Command {
             metricsHandler: metricsHandler(metrics),
             dataDir: o.dataDir,
             listen: { port: o.port, host: o.host },
+            trustProxy: o.trustProxy,
+            ...(o.secureCookies ? { secureCookies: true } : {}),
             ...(password ? { bootstrapUser: { name: o.adminUser, password } } : {}),
           }).start(),
         )

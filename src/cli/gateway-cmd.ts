@@ -1,9 +1,12 @@
+import type { ServerResponse } from "node:http";
 import { Command, InvalidArgumentError } from "commander";
-import { createGateway, type GatewayOptions } from "../gateway/index.js";
+import { createGateway, type BucketOptions, type GatewayOptions, type RateLimitOptions } from "../gateway/index.js";
 import { Code, GomsError, codeToString } from "../errors/index.js";
 import { createNode, type PeerAddress, type RegistryLike } from "../rpc/index.js";
 import { createRegistry } from "../registry/index.js";
 import { kvFromUrl } from "./target.js";
+import cluster from "node:cluster";
+import { runGatewayPrimary, workerIndex, workerTokens } from "./gateway-workers.js";
 
 async function openRegistry(url: string): Promise<RegistryLike> {
   return createRegistry({ kv: await kvFromUrl(url) });
@@ -40,6 +43,21 @@ interface GatewayCliOptions {
   maxBody: number;
   timeout: number;
   maxTimeout: number;
+  workers: number;
+  ratePerIp?: BucketOptions;
+  ratePerRoute?: BucketOptions;
+}
+
+/** "100" or "100:200": tokens per second, and the burst (default: the rate). */
+function bucketOption(v: string): BucketOptions {
+  const [rate, burst, extra] = v.split(":").map(Number);
+  if (extra !== undefined || rate === undefined || !(rate > 0) || (burst !== undefined && !(burst >= 1))) throw new InvalidArgumentError("expected perSecond or perSecond:burst");
+  return burst === undefined ? { ratePerSec: rate } : { ratePerSec: rate, burst };
+}
+
+function rateLimitOf(o: GatewayCliOptions): RateLimitOptions | undefined {
+  if (o.ratePerIp === undefined && o.ratePerRoute === undefined) return undefined;
+  return { ...(o.ratePerIp !== undefined ? { perIp: o.ratePerIp } : {}), ...(o.ratePerRoute !== undefined ? { perRoute: o.ratePerRoute } : {}) };
 }
 
 /** `goms gateway`: the HTTP/JSON gateway (docs/gateway.md). */
@@ -59,9 +77,14 @@ export function registerGatewayCommand(program: Command): Command {
     .option("--max-body <bytes>", "largest request body", intOption, 1024 * 1024)
     .option("--timeout <ms>", "default call deadline", intOption, 10_000)
     .option("--max-timeout <ms>", "upper bound for x-goms-timeout-ms", intOption, 60_000)
+    // --workers and the rate limits: one port served by N processes, limits shared by all of them (gateway-workers.ts).
+    .option("--workers <n>", "serve the port from N worker processes (node:cluster), each a gate node named <name>-<i>", intOption, 1)
+    .option("--rate-per-ip <rate[:burst]>", "requests per second per client IP, shared by all workers", bucketOption)
+    .option("--rate-per-route <rate[:burst]>", "requests per second per route, shared by all workers", bucketOption)
     .action(async (o: GatewayCliOptions) => {
       try {
-        await runGateway(o);
+        if (o.workers > 1 && cluster.isPrimary) await runGatewayPrimary({ workers: o.workers, rateLimit: rateLimitOf(o), graceMs: 10_000 }, (line) => process.stdout.write(line + "\n"));
+        else await runGateway(o);
       } catch (err) {
         const e = GomsError.from(err);
         process.stderr.write(`error: ${codeToString(e.code)}: ${e.rawMessage}\n`);
@@ -75,8 +98,11 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
   const registry = o.registry !== undefined ? await openRegistry(o.registry) : undefined;
   if (peers.length === 0 && registry === undefined) throw new GomsError("give at least one --peer host:port or a --registry URL", Code.InvalidArgument);
   const token = o.token ?? process.env["GOMS_TOKEN"];
+  const worker = cluster.isWorker;
+  const name = worker ? `${o.name}-${workerIndex()}` : o.name;
+  const rateLimit = rateLimitOf(o);
   const node = createNode({
-    identity: { name: o.name },
+    identity: { name },
     peers: { addresses: peers },
     ...(registry !== undefined ? { discovery: { registry, connectAll: true } } : {}),
     ...(token !== undefined ? { auth: { peerToken: token } } : {}),
@@ -91,10 +117,13 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
     trustedProxies: o.trustedProxy,
     listen: { port: o.port, host: o.host },
     ...(o.corsOrigin.length > 0 ? { cors: { origins: o.corsOrigin } } : {}),
+    ...(rateLimit !== undefined ? { rateLimit: worker ? { ...rateLimit, tokens: workerTokens() } : rateLimit } : {}),
   };
   const gw = createGateway(opts);
   const port = (await gw.start()).port;
-  process.stdout.write(`gateway ${o.name} on http://${o.host}:${port} (POST /api/{Service}/{Method}, GET /healthz /readyz /openapi.json)\n`);
+  // Which worker answered (tests and benches check that every worker serves).
+  if (worker) gw.server?.prependListener("request", (_req, res: ServerResponse) => res.setHeader("x-goms-worker", `${name} ${process.pid}`));
+  process.stdout.write(`gateway ${name} on http://${o.host}:${port} (POST /api/{Service}/{Method}, GET /healthz /readyz /openapi.json)\n`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

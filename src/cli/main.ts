@@ -9,6 +9,7 @@ import { createRegistry } from "../registry/index.js";
 import { registerWatchCommand } from "./watch-cmd.js";
 import { registerGatewayCommand } from "./gateway-cmd.js";
 import { registerAdminCommand } from "./admin-cmd.js";
+import { registerRunCommand } from "./run-cmd.js";
 
 function intOption(v: string): number {
   const n = Number(v);
@@ -121,6 +122,7 @@ program
 registerWatchCommand(program);
 registerGatewayCommand(program);
 registerAdminCommand(program);
+registerRunCommand(program);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { GomsError, codeToString } from "../errors/index.js";
+import type { StoreLimits } from "../kv/limits.js";
 import { createWatchServer, type WatchServer } from "../watch/server.js";
 
 function portOption(v: string): number {
@@ -8,7 +9,24 @@ function portOption(v: string): number {
   return n;
 }
 
-export interface WatchCommandOptions {
+const UNITS: Record<string, number> = { "": 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** A byte size: "4096", "4KiB", "1.5MiB", "1GiB" (binary units). */
+function sizeOption(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
+  const unit = m === null ? undefined : UNITS[m[2]!.toLowerCase()];
+  const n = m === null || unit === undefined ? Number.NaN : Math.floor(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a size such as 4096, 4KiB, 1.5MiB");
+  return n;
+}
+
+function countOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+export interface WatchCommandOptions extends Partial<StoreLimits> {
   port: number;
   host: string;
   dir?: string;
@@ -22,6 +40,7 @@ export async function runWatchServer(o: WatchCommandOptions, out: (line: string)
   const server = createWatchServer({
     listen: { host: o.host, port: o.port },
     fsync: o.fsync,
+    store: { limits: pickLimits(o) },
     ...(o.dir === undefined ? {} : { dir: o.dir }),
     ...(token === undefined || token === "" ? {} : { auth: { token } }),
   });
@@ -47,6 +66,12 @@ export async function runWatchServer(o: WatchCommandOptions, out: (line: string)
   return server;
 }
 
+function pickLimits(o: Partial<StoreLimits>): Partial<StoreLimits> {
+  const { maxKeyBytes, maxValueBytes, historyBytes, maxLeases, maxLeasesPerClient } = o;
+  const all = { maxKeyBytes, maxValueBytes, historyBytes, maxLeases, maxLeasesPerClient };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+}
+
 /** Adds `goms watch`: the standalone watch (registry) server. */
 export function registerWatchCommand(program: Command): Command {
   return program
@@ -57,6 +82,11 @@ export function registerWatchCommand(program: Command): Command {
     .option("--dir <dir>", "persist non-leased keys in this directory (default: memory only)")
     .option("--token <token>", "token required from clients (or GOMS_TOKEN)")
     .option("--no-fsync", "do not fsync each change (faster, loses the last changes on a crash)")
+    .option("--max-key-bytes <size>", "longest key accepted (default 4KiB)", sizeOption)
+    .option("--max-value-bytes <size>", "largest value accepted (default 1.5MiB)", sizeOption)
+    .option("--history-bytes <size>", "bytes of keys and values the watch history keeps (default 64MiB)", sizeOption)
+    .option("--max-leases <n>", "live leases in total (default 10000)", countOption)
+    .option("--max-leases-per-client <n>", "live leases one client connection may hold (default 1000)", countOption)
     .action(async (o: WatchCommandOptions) => {
       try {
         await runWatchServer(o, (line) => process.stdout.write(line + "\n"));

@@ -59,6 +59,18 @@ export const REASONS = {
 
   // ---- watch, kv and leases ------------------------------------------------------
   // (add watch/kv/lease limit reasons here)
+  GOMS_ERR_KEY_TOO_LARGE: { code: Code.InvalidArgument, message: (p: { bytes: number; limit: number }) => `key of ${p.bytes} bytes exceeds the limit of ${p.limit} bytes (maxKeyBytes)` },
+  GOMS_ERR_VALUE_TOO_LARGE: { code: Code.InvalidArgument, message: (p: { bytes: number; limit: number }) => `value of ${p.bytes} bytes exceeds the limit of ${p.limit} bytes (maxValueBytes)` },
+  GOMS_ERR_TOO_MANY_LEASES: {
+    code: Code.ResourceExhausted,
+    message: (p: { limit: number; scope: "server" | "client" }) =>
+      p.scope === "server" ? `the server holds its limit of ${p.limit} leases (maxLeases); revoke unused leases or retry after some expire` : `this client holds its limit of ${p.limit} leases (maxLeasesPerClient); revoke or reuse leases`,
+  },
+  GOMS_ERR_WATCH_EVENT_TOO_LARGE: {
+    code: Code.ResourceExhausted,
+    message: (p: { revision: number; bytes: number; limit: number }) =>
+      `watch event at revision ${p.revision} is ${p.bytes} bytes, more than this client accepts in one answer (${p.limit} bytes): raise the client's maxFrameSize, or skip it by watching from revision ${p.revision + 1}`,
+  },
 
   // ---- monitoring ----------------------------------------------------------------
   // (add monitor push/store reasons here)
@@ -92,6 +104,9 @@ export const REASONS = {
   GOMS_ERR_UNKNOWN_PROCESS: { code: Code.NotFound, message: (p: { host: string; name: string }) => `no process ${p.name} on ${p.host}` },
   GOMS_ERR_UNKNOWN_ACTION: { code: Code.NotFound, message: (p: { action: string }) => `unknown action ${p.action}` },
   GOMS_ERR_SUPERVISOR_FAILED: { code: Code.Unavailable, status: 502, message: (p: { action: string; target: string; why: string }) => `${p.action} ${p.target}: ${p.why}` },
+  GOMS_ERR_BAD_URL: { code: Code.InvalidArgument, message: (p: { part: "path" | "query"; problem: string }) => `bad request ${p.part}: ${p.problem}` },
+  GOMS_ERR_TOO_MANY_STREAMS: { code: Code.ResourceExhausted, status: 429, message: (p: { limit: number }) => `too many open event streams (limit ${p.limit}); close one and retry` },
+  GOMS_ERR_SESSION_ENDED: { code: Code.Unauthenticated, message: (p: { why: string }) => `session ended: ${p.why}` },
 } as const satisfies Record<string, ReasonEntry>;
 
 /** A reason id from the catalog. */

@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Code, GomsError, gomsError } from "../errors/index.js";
 import type { Message } from "@bufbuild/protobuf";
 import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
@@ -9,11 +8,12 @@ import { CallBatch } from "./call-batch.js";
 import { readBodyThen } from "../internal/http/body.js";
 import { clientIp, IpSet } from "../internal/http/client-ip.js";
 import { sendError, sendJsonText } from "../internal/http/json.js";
+import { httpServerOptions, listenHttp } from "../internal/http/server.js";
 import { Cors } from "./cors.js";
 import { METADATA_KEY, requestMetadata, socketSignal } from "./request.js";
 import { buildOpenApi } from "./openapi.js";
-import { resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
-import { RateLimiter } from "./rate-limit.js";
+import { resolveOptions, type BucketOptions, type GatewayOptions, type ResolvedOptions, type TokenSource } from "./options.js";
+import { RateLimited, RateLimiter } from "./rate-limit.js";
 import { createJsonCaller, parseMethodName, type JsonCaller, type Route } from "../json-call/index.js";
 import { GatewayTracing } from "./tracing.js";
 
@@ -51,8 +51,8 @@ class GatewayImpl {
   private readonly auth: Auth;
   private readonly cors: Cors;
   private readonly trusted: IpSet;
-  private readonly ipLimit: RateLimiter | undefined;
-  private readonly routeLimit: RateLimiter | undefined;
+  private readonly ipLimit: TokenSource | undefined;
+  private readonly routeLimit: TokenSource | undefined;
   private readonly rpcPrefix: string;
   server: Server | undefined;
   inflight = 0;
@@ -74,8 +74,9 @@ class GatewayImpl {
     this.cors = new Cors(opts.cors, this.o.forwardHeaders);
     this.trusted = new IpSet(opts.trustedProxies ?? []);
     const rl = opts.rateLimit;
-    this.ipLimit = rl?.perIp ? new RateLimiter(rl.perIp, rl.maxKeys) : undefined;
-    this.routeLimit = rl?.perRoute ? new RateLimiter(rl.perRoute, rl.maxKeys) : undefined;
+    const buckets = rl?.tokens ?? ((_: string, o: BucketOptions) => new RateLimiter(o, rl?.maxKeys));
+    this.ipLimit = rl?.perIp ? buckets("perIp", rl.perIp) : undefined;
+    this.routeLimit = rl?.perRoute ? buckets("perRoute", rl.perRoute) : undefined;
     this.rpcPrefix = `${this.o.prefix}/`;
     for (const h of this.o.forwardHeaders) {
       if (!METADATA_KEY.test(h)) throw new GomsError(`forwardHeaders: ${h} is not a valid metadata key`, Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
@@ -197,8 +198,11 @@ class GatewayImpl {
     }
     const timeoutMs = this.timeout(req.headers[TIMEOUT_HEADER]);
     const ip = clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], this.trusted);
-    if (this.ipLimit !== undefined) this.limit(this.ipLimit, ip, "client");
+    if (this.ipLimit === undefined) this.routed(req, res, rest, parts, query, timeoutMs, ip);
+    else this.limit(this.ipLimit, ip, "client", res, () => this.routed(req, res, rest, parts, query, timeoutMs, ip));
+  }
 
+  private routed(req: IncomingMessage, res: ServerResponse, rest: string, parts: { service: string; method: string }, query: string, timeoutMs: number, ip: string): void {
     const r = this.json.route(parts.service, parts.method);
     if (!(r instanceof Promise) && !this.auth.enabled) {
       this.admitted(req, res, r, undefined, query, timeoutMs, ip);
@@ -237,7 +241,11 @@ class GatewayImpl {
    * while AsyncLocalStorage is on in the process.
    */
   private admitted(req: IncomingMessage, res: ServerResponse, route: Route, sub: string | undefined, query: string, timeoutMs: number, ip: string): void {
-    if (this.routeLimit !== undefined) this.limit(this.routeLimit, route.path, "route");
+    if (this.routeLimit !== undefined) this.limit(this.routeLimit, route.path, "route", res, () => this.read(req, res, route, sub, query, timeoutMs, ip));
+    else this.read(req, res, route, sub, query, timeoutMs, ip);
+  }
+
+  private read(req: IncomingMessage, res: ServerResponse, route: Route, sub: string | undefined, query: string, timeoutMs: number, ip: string): void {
     readBodyThen(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs, (err, body) => {
       if (err !== undefined) this.fail(res, err);
       else {
@@ -297,10 +305,17 @@ class GatewayImpl {
     return Math.min(n, this.o.maxTimeoutMs);
   }
 
-  private limit(l: RateLimiter, key: string, what: string): void {
+  /** Runs `next` once `l` gives a token for `key`: at once from local buckets, after an answer from shared ones (TokenSource). */
+  private limit(l: TokenSource, key: string, what: string, res: ServerResponse, next: () => void): void {
     const wait = l.take(key);
-    if (wait === 0) return;
-    throw new RateLimited(`${what} rate limit exceeded; retry in ${wait} s`, wait);
+    if (wait === 0) return next();
+    if (typeof wait === "number") throw new RateLimited(what, wait);
+    wait
+      .then((w) => {
+        if (w !== 0) throw new RateLimited(what, w);
+        next();
+      })
+      .catch((e: unknown) => this.fail(res, e));
   }
 
   // ---- lifecycle ------------------------------------------------------------
@@ -308,26 +323,9 @@ class GatewayImpl {
   start(): Promise<number> {
     if (this.server !== undefined) return Promise.reject(new GomsError("the gateway was already started", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" }));
     const { port = 0, host = "127.0.0.1" } = this.listenOn;
-    const requestTimeout = this.o.requestTimeoutMs;
-    const headersTimeout = Math.min(this.o.headersTimeoutMs, requestTimeout);
-    const server = createServer(
-      {
-        headersTimeout,
-        requestTimeout,
-        keepAliveTimeout: this.o.keepAliveTimeoutMs,
-        // How often node:http enforces headersTimeout/requestTimeout (default 30 s).
-        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 2))),
-      },
-      this.handler,
-    );
+    const server = createServer(httpServerOptions(this.o), this.handler);
     this.server = server;
-    return new Promise<number>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
+    return listenHttp(server, port, host);
   }
 
   close(graceMs = this.o.shutdownGraceMs): Promise<void> {
@@ -350,16 +348,6 @@ class GatewayImpl {
     }
     server?.closeAllConnections();
     await closed;
-  }
-}
-
-/** resource_exhausted with a Retry-After. */
-class RateLimited extends GomsError {
-  constructor(
-    message: string,
-    readonly retryAfterSec: number,
-  ) {
-    super(message, Code.ResourceExhausted);
   }
 }
 

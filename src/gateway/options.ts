@@ -52,6 +52,16 @@ export interface BucketOptions {
   burst?: number;
 }
 
+/**
+ * Where a limit takes its tokens. take() answers 0 when a token was taken,
+ * otherwise the seconds until the next one (Retry-After). It may answer with a
+ * promise when the buckets live in another process: `goms gateway --workers N`
+ * keeps them in the cluster's primary so that a limit holds across workers.
+ */
+export interface TokenSource {
+  take(key: string): number | Promise<number>;
+}
+
 export interface RateLimitOptions {
   /** Per client IP (after trusted-proxy resolution). */
   perIp?: BucketOptions;
@@ -59,6 +69,8 @@ export interface RateLimitOptions {
   perRoute?: BucketOptions;
   /** Buckets kept per limiter before the least recently used are dropped. Default 10000. */
   maxKeys?: number;
+  /** The buckets of each limit. Default: token buckets in this process (each process limits on its own). */
+  tokens?: (limit: "perIp" | "perRoute", bucket: BucketOptions) => TokenSource;
 }
 
 export interface GatewayOptions {

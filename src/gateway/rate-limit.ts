@@ -1,3 +1,4 @@
+import { Code, GomsError } from "../errors/index.js";
 import type { BucketOptions } from "./options.js";
 
 interface Bucket {
@@ -49,5 +50,15 @@ export class RateLimiter {
 
   get size(): number {
     return this.buckets.size;
+  }
+}
+
+/** resource_exhausted with a Retry-After (429). */
+export class RateLimited extends GomsError {
+  constructor(
+    what: string,
+    readonly retryAfterSec: number,
+  ) {
+    super(`${what} rate limit exceeded; retry in ${retryAfterSec} s`, Code.ResourceExhausted);
   }
 }

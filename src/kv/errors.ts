@@ -1,9 +1,23 @@
-import { Code, GomsError } from "../errors/index.js";
+import { Code, GomsError, gomsError } from "../errors/index.js";
 
 /** Metadata key carrying the revision a client should resume watching from. */
 export const RESUME_REVISION_KEY = "goms-watch-resume-revision";
 /** Metadata key carrying the oldest revision still in the history. */
 export const OLDEST_REVISION_KEY = "goms-watch-oldest-revision";
+
+/** Metadata key of a watch answer error: the revision of the event that does not fit the client's answer limit. */
+export const EVENT_TOO_LARGE_KEY = "goms-watch-event-too-large";
+
+/**
+ * One event does not fit the largest answer the client accepts, even without
+ * its previous value. Retrying cannot help, so the watch ends with this; the
+ * metadata says where to resume to skip the event.
+ */
+export function eventTooLargeError(revision: number, bytes: number, limit: number): GomsError {
+  return gomsError("GOMS_ERR_WATCH_EVENT_TOO_LARGE", { revision, bytes, limit }, {
+    metadata: { [RESUME_REVISION_KEY]: String(revision + 1), [EVENT_TOO_LARGE_KEY]: String(revision) },
+  });
+}
 
 /** The watch history no longer holds `requested`: the client must list, then watch. */
 export function compactedError(requested: number, oldest: number): GomsError {

@@ -7,8 +7,9 @@ import { hashKey, hashPrefix, topLevelName } from "./hash-keys.js";
 import { History } from "./history.js";
 import { Keyspace } from "./keyspace.js";
 import { parseLease, requireLease, type LeaseId } from "./lease.js";
-import { Leases } from "./leases.js";
-import type { LogRecord } from "./log-format.js";
+import { Leases, type LeaseStats } from "./leases.js";
+import { checkKeySize, checkValueSize, resolveStoreLimits, type StoreLimits } from "./limits.js";
+import { applyChange, type AppliedChange, type Change } from "./change.js";
 import type {
   DeleteOptions,
   DeleteResult,
@@ -18,14 +19,10 @@ import type {
   RangeResult,
   RecoveryReport,
   StoreOptions,
-  WatchEvent,
   WatchOptions,
 } from "./types.js";
 import { storeClosedError, StoreWatch, type WatchSource } from "./store-watch.js";
 
-type Change =
-  | { readonly type: "put"; readonly key: string; readonly value: Uint8Array; readonly lease: LeaseId | undefined }
-  | { readonly type: "delete"; readonly key: string };
 
 /**
  * The in-memory KV store with revisions, leases, watches and optional
@@ -34,6 +31,7 @@ type Change =
  */
 export class WatchStore implements WatchSource {
   readonly history: History;
+  readonly limits: StoreLimits;
   /** What opening the data directory found (undefined without `dir`). */
   readonly recovery: RecoveryReport | undefined;
   private rev: number;
@@ -50,13 +48,14 @@ export class WatchStore implements WatchSource {
 
   constructor(options: StoreOptions = {}) {
     const historySize = options.historySize ?? 10_000;
+    this.limits = resolveStoreLimits(options.limits);
     this.watchQueueSize = options.watchQueueSize ?? 1000;
     this.compactLogBytes = options.compactLogBytes ?? 64 * 1024 * 1024;
     checkRevision("historySize", historySize, 1);
     checkRevision("watchQueueSize", this.watchQueueSize, 1);
     const interval = options.leaseCheckIntervalMs ?? 250;
     if (!Number.isFinite(interval) || interval < 0) throw invalidArgument("leaseCheckIntervalMs must be >= 0");
-    this.leases = new Leases(options.now ?? Date.now);
+    this.leases = new Leases(options.now ?? Date.now, this.limits);
     if (options.dir !== undefined) {
       const opened = Durable.open(options.dir, options.fsync ?? true);
       this.durable = opened.durable;
@@ -68,7 +67,7 @@ export class WatchStore implements WatchSource {
       this.recovery = undefined;
       this.rev = 0;
     }
-    this.history = new History(historySize, this.rev);
+    this.history = new History(historySize, this.rev, this.limits.historyBytes);
     if (interval > 0) {
       this.timer = setInterval(() => {
         try {
@@ -97,11 +96,14 @@ export class WatchStore implements WatchSource {
   put(key: string, value: ValueInput, options: PutOptions = {}): number {
     this.begin();
     checkKey(key);
+    checkKeySize(key, this.limits);
+    const bytes = toBytes(value);
+    checkValueSize(bytes, this.limits);
     const cur = this.keys.get(key);
     checkPrev(key, cur, options.prevRevision);
     const lease = options.lease === undefined ? undefined : parseLease(options.lease);
     if (lease !== undefined && !this.leases.has(lease)) throw new GomsError(`lease ${lease} not found`, Code.NotFound);
-    this.commit([{ type: "put", key, value: toBytes(value), lease }]);
+    this.commit([{ type: "put", key, value: bytes, lease }]);
     return this.rev;
   }
 
@@ -198,6 +200,7 @@ export class WatchStore implements WatchSource {
     checkHash(key, field);
     if (!Number.isSafeInteger(n)) throw invalidArgument("hincrby increment must be a safe integer");
     const k = hashKey(key, field);
+    checkKeySize(k, this.limits);
     const cur = this.keys.get(k);
     const base = cur === undefined ? 0 : counterValue(field, text(cur.value));
     const next = base + n;
@@ -216,10 +219,19 @@ export class WatchStore implements WatchSource {
 
   // ---- leases -----------------------------------------------------------
 
-  /** Creates a lease; keys attached to it are deleted when it expires or is revoked. */
-  grant(ttlMs: number): LeaseId {
+  /**
+   * Creates a lease; keys attached to it are deleted when it expires or is
+   * revoked. `owner` (the watch server passes the caller's connection) counts
+   * it against `limits.maxLeasesPerClient`; every lease counts against `maxLeases`.
+   */
+  grant(ttlMs: number, options: { owner?: string } = {}): LeaseId {
     this.begin();
-    return this.leases.grant(ttlMs);
+    return this.leases.grant(ttlMs, options.owner);
+  }
+
+  /** Lease counters (live leases, owners, expiry checks made). */
+  get leaseStats(): LeaseStats {
+    return this.leases.stats;
   }
 
   /** Refreshes the lease; returns the remaining ttl in ms. NotFound if expired or unknown. */
@@ -244,7 +256,15 @@ export class WatchStore implements WatchSource {
   expireLeases(): number {
     this.checkOpen();
     const ids = this.leases.expired();
-    for (const id of ids) this.revokeLease(id);
+    for (let i = 0; i < ids.length; i++) {
+      try {
+        this.revokeLease(ids[i] as LeaseId);
+      } catch (err) {
+        // The log write failed: the rest stay leases, to be expired by the next check.
+        for (const id of ids.slice(i)) this.leases.requeue(id);
+        throw err;
+      }
+    }
     return ids.length;
   }
 
@@ -332,45 +352,9 @@ export class WatchStore implements WatchSource {
    * failed write changes nothing), then memory, history and watchers.
    */
   private commit(changes: readonly Change[]): void {
-    const records: LogRecord[] = [];
-    const next: { kv: KeyValue | undefined; prev: KeyValue | undefined; ev: WatchEvent }[] = [];
-    let revision = this.rev;
-    for (const c of changes) {
-      revision++;
-      const prev = this.keys.get(c.key);
-      if (c.type === "put") {
-        const kv: KeyValue = {
-          key: c.key,
-          value: c.value,
-          createRevision: prev?.createRevision ?? revision,
-          modRevision: revision,
-          version: (prev?.version ?? 0) + 1,
-          ...(c.lease === undefined ? {} : { lease: c.lease }),
-        };
-        // Leased keys are not persisted; a delete record drops any older durable value and keeps the revision.
-        records.push(
-          c.lease === undefined
-            ? { type: "put", revision, key: c.key, value: kv.value, createRevision: kv.createRevision, version: kv.version }
-            : { type: "delete", revision, key: c.key },
-        );
-        const ev: WatchEvent = {
-          type: "put",
-          key: c.key,
-          revision,
-          value: kv.value,
-          createRevision: kv.createRevision,
-          version: kv.version,
-          ...(prev === undefined ? {} : { prevValue: prev.value }),
-          ...(kv.lease === undefined ? {} : { lease: kv.lease }),
-        };
-        next.push({ kv, prev, ev });
-      } else {
-        records.push({ type: "delete", revision, key: c.key });
-        const ev: WatchEvent = { type: "delete", key: c.key, revision, ...(prev === undefined ? {} : { prevValue: prev.value }) };
-        next.push({ kv: undefined, prev, ev });
-      }
-    }
-    this.durable?.append(records);
+    const next: AppliedChange[] = [];
+    for (const c of changes) next.push(applyChange(c, this.keys.get(c.key), this.rev + next.length + 1));
+    this.durable?.append(next.map((n) => n.record));
     for (const { kv, prev, ev } of next) {
       if (prev?.lease !== undefined && prev.lease !== kv?.lease) this.leases.detach(prev.lease, ev.key);
       if (kv === undefined) this.keys.delete(ev.key);

@@ -1,4 +1,5 @@
 import type { LeaseId } from "./lease.js";
+import type { StoreLimits } from "./limits.js";
 
 /**
  * Public data types of the watch storage engine.
@@ -108,8 +109,10 @@ export interface StoreOptions {
    * `expireLeases()` and lazily at the start of every store call.
    */
   readonly leaseCheckIntervalMs?: number;
-  /** Events retained for resume (default 10_000). */
+  /** Events retained for resume (default 10_000); `limits.historyBytes` bounds their bytes too. */
   readonly historySize?: number;
+  /** Key/value sizes, history bytes and lease counts (see StoreLimits for the defaults). */
+  readonly limits?: Partial<StoreLimits>;
   /** Default live queue bound per watcher (default 1000). */
   readonly watchQueueSize?: number;
   /** Persist non-leased keys in this directory (snapshot + append-only log). */

@@ -19,6 +19,7 @@ import { AsyncQueue, consumerTooSlow } from "../internal/util/async-queue.js";
 import { fromEtcd } from "./etcd-errors.js";
 import type { KvBackend, KvEntry, KvEvent, KvWatch } from "../kv/backend.js";
 import type { LeaseId } from "../kv/lease.js";
+import { checkKeySize, checkValueSize, resolveStoreLimits, type StoreLimits } from "../kv/limits.js";
 
 export interface EtcdKvOptions {
   /** Client URLs, e.g. ["http://127.0.0.1:2379"]. */
@@ -29,6 +30,12 @@ export interface EtcdKvOptions {
   readonly watchQueueSize?: number;
   /** Passed through to the etcd3 client (TLS credentials, auth, grpc options). */
   readonly client?: Omit<IOptions, "hosts">;
+  /**
+   * Key and value sizes checked before a put, with the watch store's defaults
+   * and errors (4 KiB, 1.5 MiB). etcd itself also refuses requests above its
+   * --max-request-bytes (default 1.5 MiB, key + value + overhead).
+   */
+  readonly limits?: Partial<Pick<StoreLimits, "maxKeyBytes" | "maxValueBytes">>;
 }
 
 type CallOptions = NonNullable<Parameters<Etcd3["kv"]["put"]>[1]>;
@@ -77,9 +84,11 @@ class EtcdKv implements KvBackend {
   private readonly callTimeoutMs: number;
   private readonly watchQueueSize: number;
   private readonly watches = new Set<AsyncQueue<KvEvent>>();
+  private readonly limits: StoreLimits;
 
   constructor(opts: EtcdKvOptions) {
     if (opts.endpoints.length === 0) throw new GomsError("etcdKv needs at least one endpoint", Code.InvalidArgument);
+    this.limits = resolveStoreLimits(opts.limits);
     this.callTimeoutMs = opts.callTimeoutMs ?? 5000;
     this.watchQueueSize = opts.watchQueueSize ?? 10_000;
     const extra = opts.client ?? {};
@@ -100,6 +109,8 @@ class EtcdKv implements KvBackend {
   }
 
   async put(key: string, value: Uint8Array, options: { lease?: LeaseId } = {}): Promise<number> {
+    checkKeySize(key, this.limits);
+    checkValueSize(value, this.limits);
     try {
       const res = await this.client.kv.put(
         { key: Buffer.from(key), value: Buffer.from(value), lease: options.lease || "0" },

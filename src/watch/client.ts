@@ -5,11 +5,20 @@
 import { Code, GomsError } from "../errors/index.js";
 import { WatchService } from "../gen/goms/v1/watch_pb.js";
 import type { BackoffOptions } from "../internal/util/backoff.js";
-import { createNode, type Client, type GomsNode, type NodeAuthOptions, type NodeIdentityOptions, type TlsClientOptions, type Transport } from "../rpc/index.js";
+import {
+  createNode,
+  type Client,
+  type GomsNode,
+  type NodeAuthOptions,
+  type NodeIdentityOptions,
+  type NodeLimitsOptions,
+  type TlsClientOptions,
+  type Transport,
+} from "../rpc/index.js";
 import type { KvBackend, KvBackendFactory, KvEntry } from "../kv/backend.js";
 import type { LeaseId } from "../kv/lease.js";
 import { PollWatch } from "./poll-watch.js";
-import { own, wireToEntry } from "./wire.js";
+import { answerLimit, own, wireToEntry } from "./wire.js";
 
 export interface WatchClientOptions {
   /** "watch://host:port". */
@@ -30,6 +39,12 @@ export interface WatchClientOptions {
   retry?: Partial<BackoffOptions>;
   /** How to reach the server (default TCP); the testing harness passes an in-memory transport. */
   transport?: Transport;
+  /**
+   * The client node's connection limits. `connection.maxFrameSize` (default
+   * 16 MiB) also sets the largest poll answer the client asks for, so a watch
+   * never receives an answer it would refuse.
+   */
+  limits?: NodeLimitsOptions;
 }
 
 /** Parses "watch://host:port" (IPv6 in brackets). */
@@ -51,6 +66,7 @@ export class WatchClient implements KvBackend {
   private readonly watches = new Set<PollWatch>();
   private readonly pollWaitMs: number;
   private readonly pollMaxEvents: number;
+  private readonly pollMaxBytes: number;
   private readonly retry: BackoffOptions;
   private closed = false;
 
@@ -59,12 +75,14 @@ export class WatchClient implements KvBackend {
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.pollWaitMs = o.pollWaitMs ?? 25_000;
     this.pollMaxEvents = o.pollMaxEvents ?? 1000;
+    this.pollMaxBytes = answerLimit(o.limits?.connection?.maxFrameSize);
     this.retry = { initialMs: 50, maxMs: 2000, ...o.retry };
     this.node = createNode({
       identity: { ...o.identity, name: o.identity?.name ?? `watch-client-${String(process.pid)}-${Math.random().toString(36).slice(2, 8)}` },
       peers: { addresses: [peer], reconnect: this.retry, ...(o.tls === undefined ? {} : { tls: o.tls }) },
       ...(o.auth === undefined ? {} : { auth: o.auth }),
       ...(o.transport === undefined ? {} : { transport: o.transport }),
+      ...(o.limits === undefined ? {} : { limits: o.limits }),
     });
     this.rpc = this.node.client(WatchService);
   }
@@ -232,7 +250,7 @@ export class WatchClient implements KvBackend {
           throw this.explain(e);
         });
       },
-      { waitMs: this.pollWaitMs, maxEvents: this.pollMaxEvents, backoff: this.retry },
+      { waitMs: this.pollWaitMs, maxEvents: this.pollMaxEvents, maxBytes: this.pollMaxBytes, backoff: this.retry },
       (x) => this.watches.delete(x),
     );
     if (this.closed) w.stop();

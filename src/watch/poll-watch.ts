@@ -13,6 +13,7 @@ import { backoffDelay, type BackoffOptions } from "../internal/util/backoff.js";
 import { AsyncQueue } from "../internal/util/async-queue.js";
 import { sleep } from "../internal/util/sleep.js";
 import type { KvEvent, KvWatch } from "../kv/backend.js";
+import { EVENT_TOO_LARGE_KEY } from "../kv/errors.js";
 import { wireToKvEvent } from "./wire.js";
 
 export type PollFn = (req: MessageInitShape<typeof WatchPollRequestSchema>, signal: AbortSignal) => Promise<WatchPollResponse>;
@@ -22,12 +23,23 @@ export interface PollWatchOptions {
   readonly waitMs: number;
   /** Events per poll. */
   readonly maxEvents: number;
+  /** Largest answer accepted, bytes (WatchPollRequest.max_bytes; from the client's frame limit). */
+  readonly maxBytes: number;
   /** Retry delays while the server is unreachable. */
   readonly backoff: BackoffOptions;
 }
 
 /** Codes that retrying cannot fix: the watch ends with the error. */
 const FATAL = new Set<Code>([Code.OutOfRange, Code.InvalidArgument, Code.Unauthenticated, Code.PermissionDenied, Code.Unimplemented, Code.NotFound]);
+
+/**
+ * Errors a retry from the same revision would only repeat. Besides the fatal
+ * codes: an event too large for this client (ResourceExhausted, marked in the
+ * metadata), which must not be confused with an overloaded server.
+ */
+function isFatal(err: GomsError): boolean {
+  return FATAL.has(err.code) || err.metadata[EVENT_TOO_LARGE_KEY] !== undefined;
+}
 
 /**
  * The consumer side is an AsyncQueue. It is unbounded on purpose: the loop
@@ -98,13 +110,14 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
             fromRevision: BigInt(this.nextRevision),
             maxEvents: this.o.maxEvents,
             waitMs: this.o.waitMs,
+            maxBytes: this.o.maxBytes,
           },
           this.ac.signal,
         );
       } catch (e) {
         if (this.queue.closed) return;
         const err = GomsError.from(e);
-        if (FATAL.has(err.code)) {
+        if (isFatal(err)) {
           this.queue.fail(err);
           return;
         }

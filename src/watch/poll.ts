@@ -9,11 +9,12 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, GomsError } from "../errors/index.js";
 import type { WatchPollRequest, WatchPollResponseSchema } from "../gen/goms/v1/watch_pb.js";
 import type { HandlerContext } from "../rpc/index.js";
-import { aheadError, compactedError } from "../kv/errors.js";
+import { aheadError, compactedError, eventTooLargeError } from "../kv/errors.js";
+import { eventBytes } from "../kv/limits.js";
 import type { WatchStore } from "../kv/store.js";
 import type { WatchEvent } from "../kv/types.js";
 import type { StoreWatch } from "../kv/store-watch.js";
-import { eventToWire, toSafe } from "./wire.js";
+import { answerLimit, EVENT_OVERHEAD, eventToWire, toSafe } from "./wire.js";
 
 export interface PollLimits {
   /** Longest wait a poll may ask for, ms. */
@@ -22,7 +23,10 @@ export interface PollLimits {
   readonly maxEvents: number;
   /** Events per answer when the request says 0. */
   readonly defaultMaxEvents: number;
-  /** Stop adding events once keys + values in the answer exceed this many bytes. */
+  /**
+   * Keys and values one answer may carry when it holds several events. A lone
+   * event may be larger, up to the client's own limit (max_bytes).
+   */
   readonly maxBytes: number;
   /** Concurrent polls on one connection. */
   readonly maxPollsPerConnection: number;
@@ -42,7 +46,8 @@ export const defaultPollLimits: PollLimits = {
 type PollAnswer = MessageInitShape<typeof WatchPollResponseSchema>;
 
 interface Scan {
-  readonly events: WatchEvent[];
+  /** The events, each with or without its previous value. */
+  readonly events: { readonly ev: WatchEvent; readonly withPrev: boolean }[];
   /** First revision not examined. */
   readonly next: number;
 }
@@ -103,11 +108,13 @@ export class Poller {
     const left = ctx.timeRemaining();
     if (left !== undefined) wait = Math.min(wait, Math.max(0, left - this.limits.deadlineMarginMs));
     const until = Date.now() + wait;
+    const hard = answerLimit(req.maxBytes);
+    const soft = Math.min(this.limits.maxBytes, hard);
 
     const release = this.admit(ctx);
     try {
       for (;;) {
-        const scan = this.scan(from, match, maxEvents);
+        const scan = this.scan(from, match, maxEvents, soft, hard);
         from = scan.next;
         const remaining = until - Date.now();
         if (scan.events.length > 0 || remaining <= 0 || this.closed) return this.answer(scan);
@@ -121,29 +128,49 @@ export class Poller {
 
   private answer(scan: Scan): PollAnswer {
     return {
-      events: scan.events.map(eventToWire),
+      events: scan.events.map((e) => eventToWire(e.ev, e.withPrev)),
       nextRevision: BigInt(scan.next),
       revision: BigInt(this.store.revision),
       oldestRevision: BigInt(this.store.oldestRevision),
     };
   }
 
-  /** Reads matching events from history, starting at `from`. */
-  private scan(from: number, match: (key: string) => boolean, maxEvents: number): Scan {
+  /**
+   * Reads matching events from history, starting at `from`, keeping the answer
+   * within the client's limit so that a watcher always gets past an event:
+   * events are added while they fit `soft` bytes; a first event that does not
+   * goes alone if it fits `hard` (the client's max_bytes), else without its
+   * previous value; if even that does not fit, the poll fails with a resume
+   * revision past it, and the client's watch ends instead of retrying.
+   */
+  private scan(from: number, match: (key: string) => boolean, maxEvents: number, soft: number, hard: number): Scan {
     const { store } = this;
     const rev = store.revision;
     if (from > rev + 1) throw aheadError(from, rev, store.oldestRevision);
     if (from < store.oldestRevision) throw compactedError(from, store.oldestRevision);
-    const events: WatchEvent[] = [];
+    const events: Scan["events"] = [];
     let bytes = 0;
     let r = from;
-    while (r <= rev && events.length < maxEvents && bytes < this.limits.maxBytes) {
+    while (r <= rev && events.length < maxEvents) {
       const ev = store.history.at(r);
       if (ev === undefined) throw compactedError(r, store.oldestRevision);
+      if (!match(ev.key)) {
+        r++;
+        continue;
+      }
+      const full = eventBytes(ev) + EVENT_OVERHEAD;
+      if (bytes + full <= soft || (events.length === 0 && full <= hard)) {
+        events.push({ ev, withPrev: true });
+        bytes += full;
+        r++;
+        continue;
+      }
+      if (events.length > 0) break; // the next answer starts with it
+      const bare = eventBytes(ev, false) + EVENT_OVERHEAD;
+      if (bare > hard) throw eventTooLargeError(ev.revision, bare, hard);
+      events.push({ ev, withPrev: false });
       r++;
-      if (!match(ev.key)) continue;
-      events.push(ev);
-      bytes += ev.key.length + (ev.value?.length ?? 0) + (ev.prevValue?.length ?? 0);
+      break;
     }
     return { events, next: r };
   }

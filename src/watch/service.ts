@@ -66,9 +66,11 @@ export function watchServiceImpl(store: WatchStore, poller: Poller): ServiceImpl
     keyPrefix(req) {
       return { keys: store.keyPrefix(req.prefix) };
     },
-    grant(req) {
+    grant(req, ctx) {
       const ttlMs = toSafe("ttl_ms", req.ttlMs, 1);
-      return { lease: store.grant(ttlMs), ttlMs: BigInt(ttlMs) };
+      // A lease counts against its connection's cap (maxLeasesPerClient); in-process callers only against the global one.
+      const owner = ctx.peer.local ? undefined : ctx.peer.address;
+      return { lease: store.grant(ttlMs, owner === undefined ? {} : { owner }), ttlMs: BigInt(ttlMs) };
     },
     keepAlive(req) {
       return { ttlMs: BigInt(store.keepAlive(requireLease(req.lease))) };

@@ -34,13 +34,27 @@ export function kvToWire(kv: KeyValue): MessageInitShape<typeof WatchKeyValueSch
   };
 }
 
-export function eventToWire(ev: WatchEvent): MessageInitShape<typeof WatchEventSchema> {
+/** The protocol's default frame limit (a HELLO's max_frame_size when a node sets none). */
+const DEFAULT_FRAME_BYTES = 16 * 1024 * 1024;
+/** Room for the frame and response headers and the fields around keys and values. */
+const ANSWER_HEADROOM = 64 * 1024;
+/** Wire bytes of one event beyond its key and values (tags, revisions, lease), rounded up. */
+export const EVENT_OVERHEAD = 64;
+
+/** The poll answer limit (WatchPollRequest.max_bytes) a client with this frame limit asks for; 0 = the protocol default. */
+export function answerLimit(maxFrameBytes = 0): number {
+  const frame = maxFrameBytes > 0 ? maxFrameBytes : DEFAULT_FRAME_BYTES;
+  return Math.max(1, frame - ANSWER_HEADROOM);
+}
+
+/** An event on the wire; `withPrev` false leaves prev_value out and says so (prev_value_omitted). */
+export function eventToWire(ev: WatchEvent, withPrev = true): MessageInitShape<typeof WatchEventSchema> {
   return {
     type: ev.type === "put" ? WatchEventType.PUT : WatchEventType.DELETE,
     key: ev.key,
     revision: BigInt(ev.revision),
     ...(ev.value === undefined ? {} : { value: ev.value }),
-    ...(ev.prevValue === undefined ? {} : { prevValue: ev.prevValue }),
+    ...(ev.prevValue === undefined ? {} : withPrev ? { prevValue: ev.prevValue } : { prevValueOmitted: true }),
     createRevision: BigInt(ev.createRevision ?? 0),
     version: BigInt(ev.version ?? 0),
     lease: ev.lease ?? "0",

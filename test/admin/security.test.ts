@@ -7,35 +7,8 @@ import { after, before, describe, it } from "node:test";
 import { createAdmin, type Admin } from "../../src/admin/index.js";
 import { createNode, type GomsNode } from "../../src/rpc/index.js";
 import { type GomsError } from "../../src/errors/index.js";
+import { failure, http, login } from "./client.js";
 import { FakeStore } from "./store-double.js";
-
-interface Res {
-  status: number;
-  body: Record<string, unknown>;
-  cookie: string | undefined;
-}
-
-async function http(base: string, method: string, path: string, opts: { body?: unknown; cookie?: string; csrf?: string; contentType?: string; headers?: Record<string, string> } = {}): Promise<Res> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
-  if (opts.cookie) headers["cookie"] = opts.cookie;
-  if (opts.csrf) headers["x-csrf-token"] = opts.csrf;
-  const r = await fetch(base + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
-  const text = await r.text();
-  const setCookie = r.headers.get("set-cookie");
-  return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, cookie: setCookie ? setCookie.split(";")[0] : undefined };
-}
-
-/** The status and reason id of an error answer ({code, message, reason}). */
-function failure(r: Res): [number, unknown] {
-  return [r.status, r.body["reason"]];
-}
-
-async function login(base: string, user: string, password: string): Promise<{ cookie: string; csrf: string }> {
-  const r = await http(base, "POST", "/api/login", { body: { user, password } });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return { cookie: r.cookie!, csrf: r.body["csrf"] as string };
-}
 
 describe("admin security (real HTTP)", () => {
   let dir: string;

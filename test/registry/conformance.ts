@@ -105,6 +105,14 @@ export function kvConformance(name: string, start: () => Promise<BackendHarness>
         assert.deepEqual((await kv.range(p)).entries.map((e) => e.key), [`${p}b`]);
       });
 
+      it("a key over 4 KiB or a value over 1.5 MiB is refused with InvalidArgument, nothing written", async () => {
+        const kv = await connect();
+        const p = uniquePrefix();
+        await rejectsWith(kv.put(`${p}${"k".repeat(4097)}`, enc.encode("v")), Code.InvalidArgument);
+        await rejectsWith(kv.put(`${p}v`, new Uint8Array(1.5 * 1024 * 1024 + 1)), Code.InvalidArgument);
+        assert.deepEqual((await kv.range(p)).entries, []);
+      });
+
       it("lease expiry removes its keys; keepAlive and revoke of a dead lease give NotFound", async () => {
         const kv = await connect();
         const p = uniquePrefix();

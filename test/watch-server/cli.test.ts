@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { Code, GomsError } from "../../src/errors/index.js";
 import { createWatchClient } from "../../src/watch/index.js";
-import { dec, enc } from "./helpers.js";
+import { dec, enc, startWatchProcess, type WatchProcess } from "./helpers.js";
 
 const SCRIPT = "test/watch-server/fixtures/watch-cli.ts";
 const children: ChildProcess[] = [];
@@ -17,26 +17,8 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts `goms watch ...`; resolves with the process, its address and its output so far. */
-async function startWatch(args: string[]): Promise<{ p: ChildProcess; url: string; out: () => string }> {
-  const p = spawn(process.execPath, ["--import", "tsx", SCRIPT, "watch", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GOMS_TOKEN: "" } });
-  children.push(p);
-  let out = "";
-  p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  p.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`goms watch did not start: ${out}`)), 15_000);
-    const check = (): void => {
-      const m = /listening on \S+ \((watch:\/\/[^)]+)\)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    p.stdout!.on("data", check);
-    p.once("exit", () => reject(new Error(`goms watch exited: ${out}`)));
-  });
-  return { p, url, out: () => out };
+function startWatch(args: string[]): Promise<WatchProcess> {
+  return startWatchProcess(args, children);
 }
 
 describe("goms watch", () => {

@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { after } from "node:test";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KvEvent, KvWatch } from "../../src/kv/backend.js";
@@ -61,4 +63,60 @@ export async function take(w: KvWatch, n: number, timeoutMs = 3000): Promise<KvE
 /** "rev:type:key=value" summaries. */
 export function brief(e: KvEvent): string {
   return `${String(e.revision)}:${e.type}:${e.key}=${dec(e.value) ?? ""}`;
+}
+
+const WATCH_CLI = "test/watch-server/fixtures/watch-cli.ts";
+
+/** A `goms watch` child process: its process, URL and output so far. */
+export interface WatchProcess {
+  p: ChildProcess;
+  url: string;
+  out: () => string;
+}
+
+/** Starts `goms watch <args>` as a child process; resolves once it listens. Kill it with `p.kill()`. */
+export async function startWatchProcess(args: string[], children: ChildProcess[]): Promise<WatchProcess> {
+  const p = spawn(process.execPath, ["--import", "tsx", WATCH_CLI, "watch", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GOMS_TOKEN: "" } });
+  children.push(p);
+  let out = "";
+  p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  p.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`goms watch did not start: ${out}`)), 15_000);
+    const check = (): void => {
+      const m = /listening on \S+ \((watch:\/\/[^)]+)\)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    p.stdout!.on("data", check);
+    p.once("exit", () => reject(new Error(`goms watch exited: ${out}`)));
+  });
+  return { p, url, out: () => out };
+}
+
+/** Resident memory of a process in MiB (Linux /proc). */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, "utf8"));
+  if (m === null) throw new Error(`no VmRSS for pid ${String(pid)}`);
+  return Number(m[1]) / 1024;
+}
+
+/** Child processes and clients of one test file: killed and closed after it. */
+export function processFixture(defaults: Partial<WatchClientOptions> = {}): { children: ChildProcess[]; client(url: string, o?: Partial<WatchClientOptions>): WatchClient } {
+  const children: ChildProcess[] = [];
+  const clients: WatchClient[] = [];
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  });
+  return {
+    children,
+    client(url, o = {}) {
+      const c = createWatchClient({ url, ...defaults, ...o });
+      clients.push(c);
+      return c;
+    },
+  };
 }

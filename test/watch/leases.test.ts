@@ -83,3 +83,52 @@ test("internal timer expires leases and close() clears it", async () => {
   s.close();
   // the test runner would hang on a leaked, ref'd timer; the interval is also unref'd
 });
+
+test("expiry reads a deadline heap: one check per command, however many leases exist", () => {
+  const clock = fakeClock();
+  const s = createStore({ now: clock.now, leaseCheckIntervalMs: 0, limits: { maxLeases: 20_000, maxLeasesPerClient: 20_000 } });
+  for (let i = 0; i < 10_000; i++) s.grant(3_600_000 + i);
+  const before = s.leaseStats.expiryChecks;
+  for (let i = 0; i < 1000; i++) s.get("k");
+  // A scan of every lease per command would look at 10 000 x 1000 leases; the heap looks at the earliest one.
+  assert.equal(s.leaseStats.expiryChecks - before, 1000);
+  // Expiry order follows deadlines, including those moved by keepAlive.
+  const a = s.grant(150);
+  const b = s.grant(200);
+  s.put("a", "1", { lease: a });
+  s.put("b", "1", { lease: b });
+  clock.advance(100);
+  s.keepAlive(a); // a now ends at 250, after b
+  clock.advance(110);
+  assert.equal(s.expireLeases(), 1);
+  assert.equal(s.get("b"), undefined);
+  assert.equal(s.getText("a"), "1");
+  clock.advance(50);
+  assert.equal(s.get("a"), undefined);
+  assert.equal(s.leaseStats.leases, 10_000);
+  s.close();
+});
+
+test("lease caps: global and per owner, with the reason's message; revoke and expiry free a slot", () => {
+  const clock = fakeClock();
+  const s = createStore({ now: clock.now, leaseCheckIntervalMs: 0, limits: { maxLeases: 5, maxLeasesPerClient: 2 } });
+  const tooMany = (re: RegExp) => (e: unknown) => GomsError.is(e) && e.code === Code.ResourceExhausted && e.reason === "GOMS_ERR_TOO_MANY_LEASES" && re.test(e.rawMessage);
+  const a1 = s.grant(1000, { owner: "a" });
+  s.grant(5000, { owner: "a" });
+  assert.throws(() => s.grant(1000, { owner: "a" }), tooMany(/this client holds its limit of 2 leases/));
+  s.grant(1000, { owner: "b" });
+  s.grant(1000);
+  s.grant(1000);
+  assert.throws(() => s.grant(1000, { owner: "c" }), tooMany(/the server holds its limit of 5 leases/));
+  s.revoke(a1);
+  s.grant(1000, { owner: "a" });
+  assert.deepEqual(s.leaseStats, { leases: 5, owners: 2, expiryChecks: s.leaseStats.expiryChecks });
+  clock.advance(1000);
+  assert.equal(s.expireLeases(), 4);
+  assert.equal(s.leaseStats.leases, 1);
+  assert.equal(s.leaseStats.owners, 1);
+  s.grant(1000, { owner: "a" });
+  assert.throws(() => s.grant(1000, { owner: "a" }), tooMany(/limit of 2/));
+  assert.throws(() => createStore({ limits: { maxLeases: 0 } }), (e: unknown) => GomsError.is(e) && e.reason === "GOMS_ERR_INVALID_OPTION");
+  s.close();
+});

@@ -55,3 +55,14 @@ export function clientIp(socketIp: string | undefined, xff: string | string[] | 
   }
   return hops[0] ?? peer;
 }
+
+/**
+ * True when the request reached the first proxy over TLS: the socket peer is
+ * a trusted proxy and the last X-Forwarded-Proto value (the one the nearest
+ * proxy set) is `https`. From anyone else the header is ignored.
+ */
+export function forwardedHttps(socketIp: string | undefined, xfp: string | string[] | undefined, trusted: IpSet): boolean {
+  if (xfp === undefined || !trusted.has(normalizeIp(socketIp ?? ""))) return false;
+  const values = (Array.isArray(xfp) ? xfp.join(",") : xfp).split(",");
+  return values[values.length - 1]!.trim().toLowerCase() === "https";
+}

@@ -1,5 +1,33 @@
-import type { Server } from "node:http";
+import type { Server, ServerOptions } from "node:http";
 import type { AddressInfo } from "node:net";
+
+/** The node:http timeouts of a goms HTTP server (gateway, admin). */
+export interface HttpTimeouts {
+  /** Time to receive the request headers (slow-header clients are cut after it). */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+}
+
+/**
+ * node:http server options enforcing `t`. node:http checks headersTimeout and
+ * requestTimeout only every `connectionsCheckingInterval` (default 30 s), so
+ * without a shorter interval a 10 s header timeout really cuts a slow client
+ * after 30-40 s. The interval is half the header timeout, within 50 ms - 1 s.
+ */
+export function httpServerOptions(t: HttpTimeouts): ServerOptions {
+  const requestTimeout = t.requestTimeoutMs;
+  // node:http refuses a header timeout above the request timeout.
+  const headersTimeout = Math.min(t.headersTimeoutMs, requestTimeout);
+  return {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: t.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 2))),
+  };
+}
 
 /** Where an HTTP component listens. */
 export interface HttpListen {

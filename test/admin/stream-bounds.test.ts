@@ -1,0 +1,82 @@
+// An event-stream client that stops reading (issue 10, defect 8): the admin,
+// in its own process, holds a bounded number of bytes for it and drops it,
+// however many registry changes are made meanwhile.
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createWatchServer, type WatchServer } from "../../src/watch/index.js";
+import { Procs } from "../procs.js";
+import { login, rssBytes, startAdminProc, within, type AdminProc } from "./client.js";
+
+const MiB = 1 << 20;
+/** Registry changes made while the client is stalled, each shown as a ~4 KiB event. */
+const EVENTS = 30_000;
+/** Unbounded, the admin queued all ~120 MiB of them (RSS +84 MiB at 20k changes); bounded it holds a few. */
+const MAX_RSS_GROWTH = 40 * MiB;
+
+/** Sends a GET for `path` on a raw socket, waits for the response head, then stops reading. */
+async function stalledGet(a: AdminProc, path: string, cookie: string): Promise<{ socket: Socket; head: string }> {
+  const u = new URL(a.url);
+  const socket = connect(Number(u.port), u.hostname);
+  socket.write(`GET ${path} HTTP/1.1\r\nhost: ${u.host}\r\ncookie: ${cookie}\r\n\r\n`);
+  const head = await new Promise<string>((resolve, reject) => {
+    socket.once("data", (d: Buffer) => resolve(d.toString("latin1")));
+    socket.once("error", reject);
+  });
+  socket.pause();
+  return { socket, head };
+}
+
+describe("admin event streams are bounded (admin in its own process)", () => {
+  const procs = new Procs();
+  let dir: string;
+  let watch: WatchServer;
+  let admin: AdminProc;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "goms-admin-sse-"));
+    watch = createWatchServer({ listen: { port: 0 } });
+    await watch.start();
+    admin = await startAdminProc(procs, dir, { sse: { heartbeatMs: 1000, maxQueuedBytes: 256 * 1024 } }, watch.url);
+  });
+  after(async () => {
+    procs.killAll();
+    await watch.close({ graceMs: 0 });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(`a stalled /api/registry/watch client: RSS grows < ${MAX_RSS_GROWTH / MiB} MiB over ${EVENTS} changes, and the stream is ended`, async () => {
+    const s = await login(admin.url, "root", "correct horse battery");
+    const { socket, head } = await stalledGet(admin, "/api/registry/watch?prefix=big/", s.cookie);
+    assert.match(head, /^HTTP\/1\.1 200/);
+    let closed = false;
+    socket.on("close", () => (closed = true));
+    const base = await rssBytes(admin.pid);
+    let peak = base;
+    const sampler = setInterval(() => void rssBytes(admin.pid).then((r) => (peak = Math.max(peak, r)), () => undefined), 100);
+    const value = "v".repeat(4000);
+    const deadline = Date.now() + 60_000;
+    for (let i = 0; i < EVENTS && Date.now() < deadline; i++) {
+      watch.store.put(`big/${i % 100}`, `${i}:${value}`);
+      // Let the watch server answer the admin's polls between batches.
+      if (i % 200 === 199) await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    clearInterval(sampler);
+    peak = Math.max(peak, await rssBytes(admin.pid));
+    const growth = peak - base;
+    process.stdout.write(`# admin RSS ${(base / MiB).toFixed(1)} MiB -> peak ${(peak / MiB).toFixed(1)} MiB (+${(growth / MiB).toFixed(1)} MiB)\n`);
+    assert.ok(growth < MAX_RSS_GROWTH, `RSS grew ${(growth / MiB).toFixed(1)} MiB`);
+    // Reading again shows what the admin kept for the client: a bounded part, then the end.
+    let received = 0;
+    socket.on("data", (d: Buffer) => (received += d.length));
+    socket.resume();
+    const ended = new Promise<void>((r) => socket.once("close", () => r()));
+    assert.ok(closed || (await within(ended, 20_000)), `the stalled stream was ended (received ${received} bytes)`);
+    assert.ok(received < 20 * MiB, `received ${(received / MiB).toFixed(1)} MiB of ~${Math.round((EVENTS * 4100) / MiB)} MiB`);
+    socket.destroy();
+  });
+});
