@@ -29,9 +29,12 @@ export interface DemoOptions {
  */
 export async function runDemo(o: DemoOptions): Promise<void> {
   const kv = embeddedKv();
+  // The admin node accepts only nodes that present this token (stats pushes are authenticated);
+  // db0 and gate0 send it to their peers. db0 itself asks for none, so `goms call` works as printed.
+  const pushToken = randomBytes(18).toString("base64url");
   const registry = createRegistry({ kv, ttlMs: 3000 });
   const data = new Map<string, string>();
-  const db = createNode({ identity: { name: "db0", id: 0 }, listen: { host: "127.0.0.1", port: o.port }, discovery: { registry } });
+  const db = createNode({ identity: { name: "db0", id: 0 }, listen: { host: "127.0.0.1", port: o.port }, discovery: { registry }, auth: { peerToken: pushToken } });
   db.service(DB, {
     update(req) {
       data.set(req.key, req.value);
@@ -41,15 +44,16 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   });
   db.service(AddServer, { add: (req) => ({ sum: req.a + req.b }) });
   await db.start();
-  const gate = createNode({ identity: { name: "gate0", id: 1 }, discovery: { registry, connectAll: true } });
+  const gate = createNode({ identity: { name: "gate0", id: 1 }, discovery: { registry, connectAll: true }, auth: { peerToken: pushToken } });
   await gate.start();
   const gateway = await createGateway({ node: gate, listen: { port: o.httpPort } }).start();
   const httpPort = gateway.port;
   const base = `http://127.0.0.1:${httpPort}`;
 
   // The admin console: node "admin" hosts MonitorService; db0 and gate0 push their stats to it.
-  const store = createMonitorStore({});
-  const adminNode = createNode({ identity: { name: "admin", id: 2 }, listen: { host: "127.0.0.1", port: 0 }, discovery: { registry } });
+  const adminNode = createNode({ identity: { name: "admin", id: 2 }, listen: { host: "127.0.0.1", port: 0 }, discovery: { registry }, auth: { token: pushToken } });
+  // A push is only accepted for the pushing node itself, at its registered address.
+  const store = createMonitorStore({ registered: (name) => adminNode.discovered().get(name)?.node });
   adminNode.service(MonitorService, store.service());
   await adminNode.start();
   const dataDir = await mkdtemp(join(tmpdir(), "goms-demo-admin-"));
@@ -76,6 +80,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   o.out(`  gateway   ${base}/api/{Service}/{Method}  (node gate0 -> db0 over TCP)`);
   o.out(`  admin     ${admin.url}  (one-time login for this run: admin / ${password})`);
   o.out(`  metrics   ${admin.url}/metrics  (Prometheus: db0's calls, every node's admission)`);
+  o.out(`  monitor   node admin on 127.0.0.1:${adminNode.port} hosts goms.v1.MonitorService (pushes need this run's token)`);
   o.out("");
   o.out("Try:");
   o.out(`  curl -X POST -d '{"key":"123","value":"aaa"}' ${base}/api/DB/Update`);

@@ -22,7 +22,9 @@ const id = Number(values.id ?? inst?.nodeId ?? 0);
 const port = Number(values.port ?? inst?.port ?? 10001 + 2 * id);
 const { kv, registry } = await openRegistry(registryUrl(values.registry ?? inst?.registry));
 const data = new Map<string, string>();
-const node = createNode({ identity: { name: `db${id}`, id }, listen: { host: values.host, port }, discovery: { registry } });
+// GOMS_TOKEN: the admin node's token, so stats pushes to `goms admin` are accepted.
+const token = process.env["GOMS_TOKEN"];
+const node = createNode({ identity: { name: `db${id}`, id }, listen: { host: values.host, port }, discovery: { registry }, ...(token ? { auth: { peerToken: token } } : {}) });
 node.service(DB, {
   update(req) {
     data.set(req.key, req.value);

@@ -18,7 +18,9 @@ const { values } = parseArgs({
 });
 const intervalMs = Number(values.interval ?? process.env["GOMS_QUERY_INTERVAL_MS"] ?? 10_000);
 const { kv, registry } = await openRegistry(registryUrl(values.registry));
-const node = createNode({ identity: { name: "query0", id: 1 }, listen: { host: values.host, port: Number(values.port) }, discovery: { registry } });
+// GOMS_TOKEN: the admin node's token, so stats pushes to `goms admin` are accepted.
+const token = process.env["GOMS_TOKEN"];
+const node = createNode({ identity: { name: "query0", id: 1 }, listen: { host: values.host, port: Number(values.port) }, discovery: { registry }, ...(token ? { auth: { peerToken: token } } : {}) });
 await node.start();
 // Push stats to the admin console (goms admin) every 5 s, when one is running.
 const monitoring = await createMonitoring({ node, intervalMs: Number(process.env["GOMS_MONITOR_INTERVAL_MS"] ?? 5000) }).start();

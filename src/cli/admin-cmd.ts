@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Command, InvalidArgumentError } from "commander";
 import type { SupervisorConfig } from "../admin/supervisor.js";
 
@@ -39,6 +40,10 @@ interface AdminCliOptions {
   adminUser: string;
   secureCookies: boolean;
   trustProxy: string[];
+  token?: string;
+  monitorMaxNodes?: number;
+  monitorMaxMethods?: number;
+  monitorMaxStatsBytes?: number;
 }
 
 function fail(msg: string): never {
@@ -62,6 +67,10 @@ export function registerAdminCommand(program: Command): Command {
     .option("--admin-user <name>", "first user's name, created with GOMS_ADMIN_PASSWORD", "admin")
     .option("--secure-cookies", "always mark the session cookie Secure (default: only when a trusted proxy says https)", false)
     .option("--trust-proxy <ips>", "proxy IPs/CIDRs whose X-Forwarded-For/-Proto are believed (repeatable, comma-separated)", listOption, [])
+    .option("--token <token>", "token nodes must send to push stats to the admin node (or GOMS_TOKEN; default: a random one, printed)")
+    .option("--monitor-max-nodes <n>", "most nodes the monitor store tracks (default 500)", intOption)
+    .option("--monitor-max-methods <n>", "most methods in one node's stats push (default 500)", intOption)
+    .option("--monitor-max-stats-bytes <bytes>", "largest stats push (default 131072)", intOption)
     .action(async (o: AdminCliOptions) => {
       const { createAdmin } = await import("../admin/index.js");
       const { createNode } = await import("../rpc/index.js");
@@ -70,9 +79,16 @@ export function registerAdminCommand(program: Command): Command {
       const { createMonitorStore, createMetrics, createCollector, metricsHandler, MonitorService } = await import("../monitor/index.js");
       const url = o.registry ?? process.env["GOMS_REGISTRY"];
       const kv = url ? await kvFromUrl(url).catch((e: unknown) => fail(`--registry ${url}: ${(e as Error).message}`)) : undefined;
-      const node = createNode({ identity: { name: o.name }, listen: { host: o.host, port: o.nodePort }, ...(kv ? { discovery: { registry: createRegistry({ kv }) } } : {}) });
+      // Pushes are authenticated: only nodes that send this token in their HELLO reach the admin node.
+      const given = o.token ?? process.env["GOMS_TOKEN"];
+      const token = given || randomBytes(18).toString("base64url");
+      const node = createNode({ identity: { name: o.name }, listen: { host: o.host, port: o.nodePort }, auth: { token }, ...(kv ? { discovery: { registry: createRegistry({ kv }) } } : {}) });
       // The admin node hosts goms.v1.MonitorService: every node's pusher finds it through the registry.
-      const store = createMonitorStore({});
+      const limits = { maxNodes: o.monitorMaxNodes, maxMethodsPerNode: o.monitorMaxMethods, maxStatsBytes: o.monitorMaxStatsBytes };
+      const store = createMonitorStore({
+        limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
+        ...(kv ? { registered: (name: string) => node.discovered().get(name)?.node } : {}),
+      });
       node.service(MonitorService, store.service());
       await node.start();
       const metrics = createMetrics({ node, collector: createCollector({ node }) });
@@ -96,6 +112,7 @@ export function registerAdminCommand(program: Command): Command {
         .catch((e: unknown) => fail((e as Error).message));
       process.stdout.write(`goms admin on ${admin.url} (node ${o.name} on ${o.host}:${node.port}${url ? `, registry ${url}` : ""})\n`);
       for (const s of o.supervisor) process.stdout.write(`  supervisord ${s.name}: ${new URL(s.url).host}\n`);
+      if (!given) process.stdout.write(`  push token (no --token or GOMS_TOKEN given, random for this run): ${token}\n  nodes push stats with createNode({ auth: { peerToken } }) set to it\n`);
       if (admin.setupToken) {
         process.stdout.write(`\nNo users yet. Open ${admin.url}/#/setup and use this one-time setup token:\n\n    ${admin.setupToken}\n\n(or restart with GOMS_ADMIN_PASSWORD set to create user "${o.adminUser}")\n`);
       }

@@ -83,6 +83,21 @@ export const REASONS = {
 
   // ---- monitoring ----------------------------------------------------------------
   // (add monitor push/store reasons here)
+  GOMS_ERR_MONITOR_ANONYMOUS_PUSH: { code: Code.Unauthenticated, message: () => "stats push refused: the connection has no node identity (its HELLO named no node)" },
+  GOMS_ERR_MONITOR_IDENTITY_MISMATCH: {
+    code: Code.PermissionDenied,
+    message: (p: { peer: string; pushed: string; why: string }) => `stats push refused: node ${p.peer} may only push its own stats, not ${p.pushed} (${p.why})`,
+  },
+  GOMS_ERR_MONITOR_NOT_REGISTERED: { code: Code.PermissionDenied, message: (p: { node: string; why: string }) => `stats push refused for node ${p.node}: ${p.why}` },
+  GOMS_ERR_MONITOR_TOO_MANY_NODES: { code: Code.ResourceExhausted, message: (p: { node: string; limit: number }) => `stats of node ${p.node} refused: the monitor store already tracks its limit of ${p.limit} nodes` },
+  GOMS_ERR_MONITOR_TOO_MANY_METHODS: {
+    code: Code.ResourceExhausted,
+    message: (p: { node: string; methods: number; limit: number }) => `stats of node ${p.node} refused: ${p.methods} methods, at most ${p.limit} per node`,
+  },
+  GOMS_ERR_MONITOR_STATS_TOO_LARGE: {
+    code: Code.ResourceExhausted,
+    message: (p: { node: string; bytes: number; limit: number }) => `stats of node ${p.node} refused: ${p.bytes} bytes, at most ${p.limit} per push`,
+  },
 
   // ---- admin console ----------------------------------------------------------
   GOMS_ERR_NOT_LOGGED_IN: { code: Code.Unauthenticated, message: () => "not logged in" },

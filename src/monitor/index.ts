@@ -1,6 +1,7 @@
 export { createCollector, type Collector, type CollectorOptions } from "./collector.js";
 export { createMonitoring, type Monitoring, type MonitoringOptions, type PushCounters } from "./pusher.js";
-export { createMonitorStore, type MonitorStore, type MonitorStoreOptions } from "./store.js";
+export { createMonitorStore, DEFAULT_MONITOR_LIMITS, type MonitorStore, type MonitorStoreLimits, type MonitorStoreOptions } from "./store.js";
+export type { RegisteredIdentity } from "./push-identity.js";
 export type { MonitorEvent, MonitorStoreView, NodeView, SeriesPoint } from "./store-types.js";
 export { seriesPoint, mergedP99 } from "./series.js";
 export { BUCKET_BOUNDS_MS, quantileFromBuckets } from "./buckets.js";

@@ -6,6 +6,12 @@ import type { Client } from "../rpc/types.js";
 import { createCollector, type Collector } from "./collector.js";
 
 export interface MonitoringOptions {
+  /**
+   * The node whose stats are pushed, over its own connections. The node
+   * hosting MonitorService requires a token (or mTLS): give this node
+   * `auth: { peerToken }` (or `token`) set to it. Pushes describe this node
+   * only; the receiver refuses stats about any other identity.
+   */
   node: GomsNode;
   /** Push period in ms. Default 5000. The admin may change it (PushResponse.interval_ms). */
   intervalMs?: number;
@@ -33,6 +39,7 @@ const MIN_INTERVAL_MS = 100;
 export class Monitoring {
   readonly collector: Collector;
   private readonly ownsCollector: boolean;
+  private readonly node: GomsNode;
   private readonly monitor: Client<typeof MonitorService>;
   private readonly target: string | undefined;
   private period: number;
@@ -45,6 +52,7 @@ export class Monitoring {
   constructor(opts: MonitoringOptions) {
     this.collector = opts.collector ?? createCollector({ node: opts.node });
     this.ownsCollector = opts.collector === undefined;
+    this.node = opts.node;
     this.monitor = opts.node.client(MonitorService);
     this.target = opts.target;
     this.period = Math.max(MIN_INTERVAL_MS, opts.intervalMs ?? 5000);
@@ -106,9 +114,16 @@ export class Monitoring {
       return true;
     } catch (e) {
       this.pushes.failures++;
-      this.pushes.lastError = e instanceof Error ? e.message : String(e);
+      this.pushes.lastError = this.explain(e instanceof Error ? e.message : String(e));
       return false;
     }
+  }
+
+  /** A push that found no node often means the admin node refused our HELLO: say so. */
+  private explain(message: string): string {
+    const refused = this.node.peerList().find((p) => p.state !== "ready" && p.lastError?.code === Code.Unauthenticated);
+    if (refused === undefined) return message;
+    return `${message} (${refused.name || refused.address} refused this node: ${refused.lastError!.rawMessage}; set auth.peerToken to its token)`;
   }
 
   private schedule(): void {

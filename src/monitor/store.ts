@@ -1,7 +1,11 @@
+import { getCodec } from "../codec/codec.js";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
-import type { MonitorService, NodeStats } from "../gen/goms/v1/monitor_pb.js";
+import { gomsError } from "../errors/reasons.js";
+import { NodeStatsSchema, type MonitorService, type NodeStats } from "../gen/goms/v1/monitor_pb.js";
+import { CappedMap } from "../internal/util/capped-map.js";
 import type { ServiceImpl } from "../rpc/types.js";
+import { checkPushIdentity, cut, type RegisteredIdentity } from "./push-identity.js";
 import { Ring } from "./ring.js";
 import { seriesPoint } from "./series.js";
 import type { MonitorEvent, MonitorStoreView, NodeView, SeriesPoint } from "./store-types.js";
@@ -19,10 +23,30 @@ export interface MonitorStoreOptions {
   pushIntervalMs?: number;
   /** Series capacity per node. Default max(720, windowMs / 1 s). Never below 720. */
   maxPoints?: number;
+  /** Bounds on what pushes may make the store hold; the excess is refused, nothing is evicted. */
+  limits?: MonitorStoreLimits;
+  /**
+   * The registrations to check pushed identities against, when the cluster
+   * uses a registry: `(name) => node.discovered().get(name)?.node` of the
+   * hosting node. Without it only the connection's HELLO identity is checked.
+   */
+  registered?: RegisteredIdentity;
 }
 
+/** Defaults: docs/monitoring.md "Limits". */
+export interface MonitorStoreLimits {
+  /** Nodes tracked at once (stale ones count until forgotten). Default 500. */
+  maxNodes?: number;
+  /** MethodStats entries in one push. Default 500. */
+  maxMethodsPerNode?: number;
+  /** Encoded size of one push's NodeStats, bytes. Default 128 KiB. */
+  maxStatsBytes?: number;
+}
+
+export const DEFAULT_MONITOR_LIMITS: Required<MonitorStoreLimits> = { maxNodes: 500, maxMethodsPerNode: 500, maxStatsBytes: 128 * 1024 };
+
 export interface MonitorStore extends MonitorStoreView {
-  /** Records one push (what the Push handler does). */
+  /** Records one push (what the Push handler does after checking the pusher's identity); throws past the limits. */
   push(stats: NodeStats): void;
   /** The goms.v1.MonitorService implementation to host on the admin node. */
   service(): ServiceImpl<typeof MonitorService>;
@@ -47,7 +71,9 @@ export function createMonitorStore(opts: MonitorStoreOptions = {}): MonitorStore
   const windowMs = opts.windowMs ?? 3_600_000;
   const now = opts.now ?? Date.now;
   const capacity = Math.max(MIN_POINTS, opts.maxPoints ?? Math.ceil(windowMs / 1000));
-  const entries = new Map<string, Entry>();
+  const limits = { ...DEFAULT_MONITOR_LIMITS, ...opts.limits };
+  const entries = new CappedMap<string, Entry>(limits.maxNodes, () => new GomsError("monitor store full", Code.ResourceExhausted));
+  const statsCodec = getCodec(NodeStatsSchema);
   const subscribers = new Set<(ev: MonitorEvent) => void>();
 
   const emit = (ev: MonitorEvent): void => {
@@ -80,9 +106,14 @@ export function createMonitorStore(opts: MonitorStoreOptions = {}): MonitorStore
 
   const push = (stats: NodeStats): void => {
     const name = stats.node?.name;
-    if (!name) throw new GomsError("NodeStats.node.name is required", Code.InvalidArgument);
-    const t = now();
+    if (!name) throw gomsError("GOMS_ERR_BAD_FIELD", { field: "NodeStats.node.name", problem: "required" });
     let e = entries.get(name);
+    // Checked before anything is kept: the cheap count first, then the encoded size.
+    if (e === undefined && entries.isFull) throw gomsError("GOMS_ERR_MONITOR_TOO_MANY_NODES", { node: cut(name), limit: limits.maxNodes });
+    if (stats.methods.length > limits.maxMethodsPerNode) throw gomsError("GOMS_ERR_MONITOR_TOO_MANY_METHODS", { node: cut(name), methods: stats.methods.length, limit: limits.maxMethodsPerNode });
+    const bytes = statsCodec.encode(stats).length;
+    if (bytes > limits.maxStatsBytes) throw gomsError("GOMS_ERR_MONITOR_STATS_TOO_LARGE", { node: cut(name), bytes, limit: limits.maxStatsBytes });
+    const t = now();
     const prev = e?.latest;
     const point = seriesPoint(stats, prev, t);
     if (e === undefined) {
@@ -130,9 +161,11 @@ export function createMonitorStore(opts: MonitorStoreOptions = {}): MonitorStore
     },
     service(): ServiceImpl<typeof MonitorService> {
       return {
-        push(req) {
-          if (req.stats === undefined) throw new GomsError("PushRequest.stats is required", Code.InvalidArgument);
-          push(req.stats);
+        push(req, ctx) {
+          const stats = req.stats;
+          if (stats?.node === undefined) throw gomsError("GOMS_ERR_BAD_FIELD", { field: "PushRequest.stats.node", problem: "required" });
+          checkPushIdentity(stats.node, ctx.peer, opts.registered);
+          push(stats);
           return { intervalMs: opts.pushIntervalMs ?? 0 };
         },
       };

@@ -33,15 +33,35 @@ describe("pusher", () => {
 
     await until(() => store.node("worker") !== undefined && store.node("caller") !== undefined, 5000, "pushes from both nodes");
     await until(() => (store.node("worker")?.latest.methods.find((m) => m.service === "goms.examples.v1.AddServer")?.calls ?? 0n) === 5n, 5000, "worker's counts");
+    // The caller pushes on its own timer: its latest snapshot may predate the last call.
+    await until(() => store.node("caller")?.latest.methods.find((m) => m.side === "client" && m.method === "Add")?.calls === 5n, 5000, "caller's counts");
     const w = store.node("worker")!;
     assert.equal(w.stale, false);
     assert.equal(w.latest.node?.name, "worker");
     assert.ok(w.latest.intervalMs > 0);
     assert.ok(store.series("worker").length >= 1);
     const c = store.node("caller")!.latest.methods.find((m) => m.side === "client" && m.method === "Add");
-    assert.equal(c?.calls, 5n);
-    assert.equal(mon.counters().failures, 0);
+    assert.equal(c?.calls, 5n, JSON.stringify(mon.counters()));
+    assert.equal(mon.counters().failures, 0, mon.counters().lastError);
     assert.ok(mon.counters().pushes >= 1);
+  });
+
+  it("a node without the admin node's token: the push fails and lastError says the admin refused it; with the token it lands", async () => {
+    const store = track(createMonitorStore({ sweepMs: 0 }));
+    const admin = await nodes.start({ identity: { name: "admin" }, listen: { port: 0 }, auth: { token: "s3cret" } }, (n) => n.service(MonitorService, store.service()));
+    const peers = { addresses: [{ host: "127.0.0.1", port: admin.port }], reconnect: { initialMs: 50, maxMs: 100 } };
+    const stranger = await nodes.start({ identity: { name: "stranger" }, peers });
+    const mon = track(createMonitoring({ node: stranger, intervalMs: 100 }));
+    await until(() => stranger.peerList().some((p) => p.lastError !== undefined), 5000, "HELLO refused");
+    assert.equal(await mon.pushNow(), false);
+    assert.match(mon.counters().lastError ?? "", /refused this node: .*invalid or missing token; set auth.peerToken/);
+    const member = await nodes.start({ identity: { name: "member" }, peers, auth: { peerToken: "s3cret" } });
+    await member.waitForPeer(5000);
+    assert.equal(await track(createMonitoring({ node: member })).pushNow(), true);
+    assert.deepEqual(
+      store.nodes().map((n) => n.name),
+      ["member"],
+    );
   });
 
   it("pins pushes to `target`, honours PushResponse.interval_ms, counts failures without throwing", async () => {
