@@ -4,7 +4,7 @@ import { createGateway } from "../../src/gateway/index.js";
 import { createRegistry, embeddedKv } from "../../src/registry/index.js";
 import { createNode } from "../../src/rpc/index.js";
 import { createAdmin } from "../../src/admin/index.js";
-import { createMonitorStore, MonitorService, createMonitoring } from "../../src/monitor/index.js";
+import { createCollector, createMetrics, createMonitorStore, createMonitoring, metricsHandler, MonitorService } from "../../src/monitor/index.js";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -58,7 +58,20 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   await adminNode.start();
   const dataDir = await mkdtemp(join(tmpdir(), "goms-demo-admin-"));
   const password = randomBytes(12).toString("base64url");
-  const admin = await createAdmin({ node: adminNode, store, registry: kv, supervisors: [], dataDir, listen: { port: o.adminPort, host: "127.0.0.1" }, bootstrapUser: { name: "admin", password } }).start();
+  // Prometheus /metrics on the console's port, as `goms admin` serves it: db0's calls, and the
+  // admission (concurrency limit, admitted and refused calls, queue time) of every node of the demo.
+  const collector = createCollector({ node: db });
+  const metrics = createMetrics({ node: db, collector, admissionNodes: [db, gate, adminNode] });
+  const admin = await createAdmin({
+    node: adminNode,
+    store,
+    registry: kv,
+    supervisors: [],
+    dataDir,
+    metricsHandler: metricsHandler(metrics),
+    listen: { port: o.adminPort, host: "127.0.0.1" },
+    bootstrapUser: { name: "admin", password },
+  }).start();
   const pushers = await Promise.all([db, gate].map((node) => createMonitoring({ node, intervalMs: 2000 }).start()));
 
   o.out("goms demo (examples/demo): everything on the embedded default, in one process");
@@ -66,6 +79,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   o.out(`  node db0  goms.examples.v1.DB, goms.examples.v1.AddServer on 127.0.0.1:${db.port}`);
   o.out(`  gateway   ${base}/api/{Service}/{Method}  (node gate0 -> db0 over TCP)`);
   o.out(`  admin     ${admin.url}  (one-time login for this run: admin / ${password})`);
+  o.out(`  metrics   ${admin.url}/metrics  (Prometheus: db0's calls, every node's admission)`);
   o.out(`  monitor   node admin on 127.0.0.1:${adminNode.port} hosts goms.v1.MonitorService (pushes need this run's token)`);
   o.out("");
   o.out("Try:");
@@ -78,6 +92,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const shutdown = async (): Promise<void> => {
     for (const p of pushers) await p.close();
     await admin.close();
+    collector.close();
     store.close();
     await adminNode.close({ graceMs: 500 });
     await rm(dataDir, { recursive: true, force: true });

@@ -46,6 +46,7 @@ interface GatewayCliOptions {
   workers: number;
   ratePerIp?: BucketOptions;
   ratePerRoute?: BucketOptions;
+  maxInflightPerRoute?: number;
 }
 
 /** "100" or "100:200": tokens per second, and the burst (default: the rate). */
@@ -81,6 +82,7 @@ export function registerGatewayCommand(program: Command): Command {
     .option("--workers <n>", "serve the port from N worker processes (node:cluster), each a gate node named <name>-<i>", intOption, 1)
     .option("--rate-per-ip <rate[:burst]>", "requests per second per client IP, shared by all workers", bucketOption)
     .option("--rate-per-route <rate[:burst]>", "requests per second per route, shared by all workers", bucketOption)
+    .option("--max-inflight-per-route <n>", "answer 503 + Retry-After at once past N requests in flight per route (per worker)", intOption)
     .action(async (o: GatewayCliOptions) => {
       try {
         if (o.workers > 1 && cluster.isPrimary) await runGatewayPrimary({ workers: o.workers, rateLimit: rateLimitOf(o), graceMs: 10_000 }, (line) => process.stdout.write(line + "\n"));
@@ -117,6 +119,7 @@ async function runGateway(o: GatewayCliOptions): Promise<void> {
     trustedProxies: o.trustedProxy,
     listen: { port: o.port, host: o.host },
     ...(o.corsOrigin.length > 0 ? { cors: { origins: o.corsOrigin } } : {}),
+    ...(o.maxInflightPerRoute !== undefined ? { shed: { maxInflightPerRoute: o.maxInflightPerRoute } } : {}),
     ...(rateLimit !== undefined ? { rateLimit: worker ? { ...rateLimit, tokens: workerTokens() } : rateLimit } : {}),
   };
   const gw = createGateway(opts);

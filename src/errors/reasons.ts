@@ -53,6 +53,8 @@ export const REASONS = {
   GOMS_ERR_RATE_LIMITED: { code: Code.ResourceExhausted, status: 429, message: (p: { what: string; retryAfterSec: number }) => `${p.what} rate limit exceeded; retry in ${p.retryAfterSec} s` },
   GOMS_ERR_CORS_DENIED: { code: Code.PermissionDenied, message: (p: { why: string }) => `CORS: ${p.why}` },
   GOMS_ERR_GATEWAY_DRAINING: { code: Code.Unavailable, message: () => "the gateway is shutting down" },
+  GOMS_ERR_BACKENDS_BUSY: { code: Code.Unavailable, message: (p: { service: string; why: string }) => `every node serving ${p.service} refused the call: ${p.why}` },
+  GOMS_ERR_ROUTE_BUSY: { code: Code.Unavailable, message: (p: { route: string; limit: number }) => `${p.route} already has ${p.limit} requests in flight at this gateway` },
 
   // ---- overload: admission, ejection, circuit breaking (docs/resilience.md) -----
   GOMS_ERR_OVERLOADED: { code: Code.ResourceExhausted, message: (p: { limit: number }) => `node is at its concurrency limit (${p.limit}): retry elsewhere` },

@@ -13,7 +13,9 @@ import { Cors } from "./cors.js";
 import { METADATA_KEY, requestMetadata, socketSignal } from "./request.js";
 import { buildOpenApi } from "./openapi.js";
 import { resolveOptions, type BucketOptions, type GatewayOptions, type ResolvedOptions, type TokenSource } from "./options.js";
-import { RateLimited, RateLimiter } from "./rate-limit.js";
+import { RateLimited, RateLimiter, RetryLater } from "./rate-limit.js";
+import { readiness } from "./readiness.js";
+import { Shedder } from "./shed.js";
 import { createJsonCaller, parseMethodName, type JsonCaller, type Route } from "../json-call/index.js";
 import { GatewayTracing } from "./tracing.js";
 
@@ -53,6 +55,7 @@ class GatewayImpl {
   private readonly trusted: IpSet;
   private readonly ipLimit: TokenSource | undefined;
   private readonly routeLimit: TokenSource | undefined;
+  private readonly shed: Shedder;
   private readonly rpcPrefix: string;
   server: Server | undefined;
   inflight = 0;
@@ -77,6 +80,7 @@ class GatewayImpl {
     const buckets = rl?.tokens ?? ((_: string, o: BucketOptions) => new RateLimiter(o, rl?.maxKeys));
     this.ipLimit = rl?.perIp ? buckets("perIp", rl.perIp) : undefined;
     this.routeLimit = rl?.perRoute ? buckets("perRoute", rl.perRoute) : undefined;
+    this.shed = new Shedder(opts.shed);
     this.rpcPrefix = `${this.o.prefix}/`;
     for (const h of this.o.forwardHeaders) {
       if (!METADATA_KEY.test(h)) throw new GomsError(`forwardHeaders: ${h} is not a valid metadata key`, Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
@@ -112,8 +116,8 @@ class GatewayImpl {
   }
 
   private fail(res: ServerResponse, e: unknown): void {
-    if (e instanceof RateLimited) {
-      sendError(res, e, 429, { "retry-after": String(e.retryAfterSec) });
+    if (e instanceof RetryLater) {
+      sendError(res, e, undefined, { "retry-after": String(e.retryAfterSec) });
       return;
     }
     sendError(res, e);
@@ -144,16 +148,9 @@ class GatewayImpl {
     sendError(res, new GomsError(`no route for ${path}`, Code.NotFound, { reason: "GOMS_ERR_NO_ROUTE" }));
   }
 
-  private backends(): number {
-    const names = new Set<string>(this.node.discovered().keys());
-    for (const p of this.node.peerList()) if (p.state === "ready" && p.identity !== undefined) names.add(p.identity.name);
-    return names.size;
-  }
-
   private readyz(res: ServerResponse): void {
-    const nodes = this.backends();
-    const ready = nodes > 0 && !this.draining;
-    sendJsonText(res, ready ? 200 : 503, JSON.stringify({ status: ready ? "ready" : "not_ready", nodes }));
+    const r = readiness(this.node, this.draining);
+    sendJsonText(res, r.status === "ready" ? 200 : 503, JSON.stringify(r));
   }
 
   private async openapi(res: ServerResponse): Promise<void> {
@@ -241,6 +238,7 @@ class GatewayImpl {
    * while AsyncLocalStorage is on in the process.
    */
   private admitted(req: IncomingMessage, res: ServerResponse, route: Route, sub: string | undefined, query: string, timeoutMs: number, ip: string): void {
+    if (this.shed.limited) this.shed.admit(route, res);
     if (this.routeLimit !== undefined) this.limit(this.routeLimit, route.path, "route", res, () => this.read(req, res, route, sub, query, timeoutMs, ip));
     else this.read(req, res, route, sub, query, timeoutMs, ip);
   }
@@ -265,7 +263,7 @@ class GatewayImpl {
     const opts = { timeoutMs, metadata: md, signal };
     const failed = (e: unknown): void => {
       span.end(0, e);
-      if (!signal.aborted) this.fail(res, e); // else the client is gone: nobody to answer
+      if (!signal.aborted) this.fail(res, this.shed.answerFor(e, route)); // else the client is gone: nobody to answer
     };
     const answer = (out: CallResult<unknown>): void => {
       this.calls--;

@@ -73,6 +73,23 @@ export interface RateLimitOptions {
   tokens?: (limit: "perIp" | "perRoute", bucket: BucketOptions) => TokenSource;
 }
 
+/**
+ * Shedding at the edge (docs/gateway.md): the gateway answers 503 with
+ * Retry-After at once, rather than letting requests wait for a timeout.
+ */
+export interface ShedOptions {
+  /** Requests in flight per route at this gateway process past which new ones get 503 at once. Default: no limit. */
+  maxInflightPerRoute?: number;
+  /**
+   * Limits for some routes, overriding maxInflightPerRoute. Keys: "pkg.Service/Method",
+   * "Service/Method", or a service ("pkg.Service" or "Service") for all its methods;
+   * the most specific key wins. 0 refuses every request to the route.
+   */
+  routes?: Record<string, number>;
+  /** Retry-After (seconds) on the gateway's 503 answers: shed requests and calls every backend refused. Default 1. */
+  retryAfterSec?: number;
+}
+
 export interface GatewayOptions {
   /** The goms node the gateway calls through (started by you). */
   node: GomsNode;
@@ -103,6 +120,8 @@ export interface GatewayOptions {
   /** CORS allow list. Default: deny every cross-origin request. */
   cors?: CorsOptions;
   rateLimit?: RateLimitOptions;
+  /** Per-route concurrency limits and the Retry-After of shed requests. */
+  shed?: ShedOptions;
   /** Descriptor fetch timeout for static peers, in ms. Default 3000. */
   descriptorTimeoutMs?: number;
   /** How long close() waits for in-flight requests before cutting connections. Default 10000. */

@@ -1,4 +1,4 @@
-import { Code, GomsError } from "../errors/index.js";
+import { GomsError, gomsError } from "../errors/index.js";
 import type { BucketOptions } from "./options.js";
 
 interface Bucket {
@@ -53,12 +53,22 @@ export class RateLimiter {
   }
 }
 
-/** resource_exhausted with a Retry-After (429). */
-export class RateLimited extends GomsError {
+/**
+ * An error the gateway answers with a Retry-After header: its status comes
+ * from its reason (429 for rate limits, 503 for shedding, see shed.ts).
+ */
+export class RetryLater extends GomsError {
   constructor(
-    what: string,
+    e: GomsError,
     readonly retryAfterSec: number,
   ) {
-    super(`${what} rate limit exceeded; retry in ${retryAfterSec} s`, Code.ResourceExhausted);
+    super(e.rawMessage, e.code, e.reason === undefined ? {} : { reason: e.reason });
+  }
+}
+
+/** resource_exhausted with a Retry-After (429). */
+export class RateLimited extends RetryLater {
+  constructor(what: string, retryAfterSec: number) {
+    super(gomsError("GOMS_ERR_RATE_LIMITED", { what, retryAfterSec }), retryAfterSec);
   }
 }

@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import { codeToString, type Code } from "../errors/code.js";
 import { closeHttp, listenHttp, type HttpListen } from "../internal/http/server.js";
 import type { GomsNode } from "../rpc/node.js";
+import { admissionMetrics } from "./admission-metrics.js";
 import { BUCKET_BOUNDS_MS } from "./buckets.js";
 import type { Collector } from "./collector.js";
 
@@ -10,6 +11,11 @@ export interface MetricsOptions {
   node: GomsNode;
   /** Source of the per-method counters (the same collector the pusher uses). */
   collector: Collector;
+  /**
+   * Nodes whose admission (goms_admission_*, label `node`) is exposed: the
+   * nodes of this process that serve calls. Default: `node` alone.
+   */
+  admissionNodes?: readonly GomsNode[];
   /** Add Node.js process metrics (prom-client collectDefaultMetrics). Default true. */
   processMetrics?: boolean;
 }
@@ -76,8 +82,9 @@ class CollectorHistogram extends Histogram<CallLabels> {
 }
 
 /**
- * A prom-client Registry (not the global one) with the node's RPC metrics,
- * read from the collector and the node at scrape time, plus process metrics.
+ * A prom-client Registry (not the global one) with the node's RPC metrics and
+ * admission (concurrency limit, admitted and refused calls, queue time), read
+ * from the collector and the node at scrape time, plus process metrics.
  */
 export function createMetrics(opts: MetricsOptions): Registry {
   const { node, collector } = opts;
@@ -147,6 +154,7 @@ export function createMetrics(opts: MetricsOptions): Registry {
       },
     }),
   );
+  for (const m of admissionMetrics(opts.admissionNodes ?? [node])) registry.registerMetric(m);
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;
 }

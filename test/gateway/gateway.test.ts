@@ -131,7 +131,7 @@ describe("gateway: routes and transcoding", () => {
     assert.deepEqual((await request(port, "GET", "/healthz")).json, { status: "ok" });
     const ready = await request(port, "GET", "/readyz");
     assert.equal(ready.status, 200);
-    assert.deepEqual(ready.json, { status: "ready", nodes: 1 });
+    assert.deepEqual(ready.json, { status: "ready", nodes: 1, services: { "goms.examples.v1.DB": 1 } });
     const o = await request(port, "GET", "/openapi.json");
     assert.equal(o.status, 200);
     const doc = o.json as {

@@ -9,6 +9,7 @@ import { Code, GomsError } from "../../src/errors/index.js";
 import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { createCollector, createMetrics, createMetricsServer, type Collector } from "../../src/monitor/index.js";
 import { NodeSet } from "../helpers.js";
+import { parseExposition } from "./exposition.js";
 
 const nodes = new NodeSet();
 const collectors: Collector[] = [];
@@ -16,35 +17,6 @@ afterEach(async () => {
   for (const c of collectors.splice(0)) c.close();
   await nodes.closeAll();
 });
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** A strict-enough parser of the Prometheus text format (0.0.4); NaN/Inf case-insensitive, as Go's ParseFloat (prom-client writes "Nan"). */
-function parseExposition(text: string): { samples: Sample[]; types: Map<string, string> } {
-  const samples: Sample[] = [];
-  const types = new Map<string, string>();
-  const line = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*)\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|[+-]?Inf|NaN))$/i;
-  for (const l of text.split("\n")) {
-    if (l === "") continue;
-    const t = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(l);
-    if (t) {
-      assert.ok(!types.has(t[1]!), `duplicate TYPE for ${t[1]}`);
-      types.set(t[1]!, t[2]!);
-      continue;
-    }
-    if (/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$/.test(l)) continue;
-    const m = line.exec(l);
-    assert.ok(m, `invalid exposition line: ${l}`);
-    const labels: Record<string, string> = {};
-    for (const kv of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[kv[1]!] = kv[2]!;
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return { samples, types };
-}
 
 function hasPromtool(): boolean {
   return spawnSync("promtool", ["--version"], { stdio: "ignore" }).status === 0;
