@@ -79,7 +79,7 @@ export class PeerHealth {
   ejections = 0;
   /** Ejections in the current run, for the growing backoff; decays while healthy. */
   streak = 0;
-  /** performance.now() when the ejection ends, or when it last closed. */
+  /** performance.now() when the ejection ends; when the breaker last closed. */
   until = 0;
   closedAt = 0;
   answered = 0;
