@@ -15,6 +15,7 @@ export const LAYERS = {
   "internal/transport": 2,
   "internal/http": 2,
   "internal/admission": 2,
+  "internal/health": 2,
   "internal/conn": 3,
   rpc: 4,
   registry: 5,

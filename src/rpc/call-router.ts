@@ -1,11 +1,11 @@
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import { isRetryElsewhere } from "../internal/admission/admission.js";
-import type { ClientConn } from "../internal/conn/client-conn.js";
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { CallRequest } from "./call-request.js";
 import type { CallReporter } from "./call-reporting.js";
 import type { Discovery } from "./discovery.js";
+import type { Peer } from "./peer.js";
 import type { LocalEndpoint } from "./local-endpoint.js";
 import type { RetryBudget } from "./retry-budget.js";
 import type { PeerTable } from "./peer-table.js";
@@ -78,9 +78,26 @@ export class CallRouter {
       }
       if (node === this.d.name) return Promise.reject(this.d.table.missing(rm.pathString, this.d.name));
     }
-    const conn = node === undefined ? this.d.peers.pick(rm.service, req.shardKey) : this.d.peers.pickNode(node);
-    if (conn !== undefined) return this.callRemote(conn, req, req.timeoutMs, full);
+    const peer = node === undefined ? this.d.peers.pick(rm.service, req.shardKey) : this.d.peers.pickNode(node);
+    if (peer !== undefined) return this.callRemote(peer, req, req.timeoutMs, full);
     return this.waitAndRoute(req, full);
+  }
+
+  /**
+   * Sends on the peer's connection and tells its health record how the call
+   * ended (one-way calls excepted: they end when sent). One call in a few is
+   * timed for the record's latency.
+   */
+  private send(peer: Peer, req: CallRequest, timeoutMs: number, full: boolean): Promise<unknown> {
+    const p = peer.conn!.call(req, timeoutMs, full);
+    if (req.oneWay) return p;
+    const h = peer.health;
+    const t0 = h.sent();
+    if (t0 < 0) return p.then(h.onAnswer, h.onError);
+    return p.then((v) => {
+      h.sample(performance.now() - t0);
+      return h.onAnswer(v);
+    }, h.onError);
   }
 
   /**
@@ -89,13 +106,13 @@ export class CallRouter {
    * handler ran, so any method may go elsewhere), and an idempotent call that
    * failed unavailable. `retry: false` and pinned calls are never retried.
    */
-  private callRemote(conn: ClientConn, req: CallRequest, timeoutMs: number, full: boolean): Promise<unknown> {
-    const p = conn.call(req, timeoutMs, full);
+  private callRemote(peer: Peer, req: CallRequest, timeoutMs: number, full: boolean): Promise<unknown> {
+    const p = this.send(peer, req, timeoutMs, full);
     if (req.retry === false || req.node !== undefined || req.oneWay) return p;
     const idempotent = req.retry ?? isIdempotent(req.method);
     this.d.budget.deposit();
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
-    const again = (err: unknown, failed: ClientConn, attempt: number): Promise<unknown> => {
+    const again = (err: unknown, failed: Peer, attempt: number): Promise<unknown> => {
       if (!GomsError.is(err) || attempt > this.d.budget.opts.maxRetries) throw err;
       const refused = err.code === Code.ResourceExhausted && isRetryElsewhere(err);
       if (!refused && !(idempotent && err.code === Code.Unavailable)) throw err;
@@ -105,9 +122,9 @@ export class CallRouter {
       const next = this.d.peers.pick(req.route.service, req.shardKey, failed);
       if (next === undefined || !this.d.budget.withdraw()) throw err;
       this.d.onRetry();
-      return next.call(req, left, full).catch((e: unknown) => again(e, next, attempt + 1));
+      return this.send(next, req, left, full).catch((e: unknown) => again(e, next, attempt + 1));
     };
-    return p.catch((e: unknown) => again(e, conn, 1));
+    return p.catch((e: unknown) => again(e, peer, 1));
   }
 
   /** No ready target: wait for a connecting peer within the deadline, else fail unavailable. */
@@ -122,11 +139,11 @@ export class CallRouter {
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Date.now() + this.d.connOpts.handshakeTimeoutMs * 2;
     await this.awaitDiscovery(timeoutMs > 0 ? deadline - Date.now() : 0);
     for (;;) {
-      const conn = node === undefined ? this.d.peers.pick(rm.service, req.shardKey) : this.d.peers.pickNode(node);
-      if (conn !== undefined) {
+      const peer = node === undefined ? this.d.peers.pick(rm.service, req.shardKey) : this.d.peers.pickNode(node);
+      if (peer !== undefined) {
         const left = timeoutMs > 0 ? deadline - Date.now() : 0;
         if (timeoutMs > 0 && left <= 0) throw fail(new GomsError("deadline exceeded while waiting for a node", Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" }));
-        return this.callRemote(conn, req, timeoutMs > 0 ? left : 0, full);
+        return this.callRemote(peer, req, timeoutMs > 0 ? left : 0, full);
       }
       if (node === undefined) this.d.discovery()?.want(rm.service);
       else this.d.discovery()?.wantNode(node);

@@ -1,6 +1,7 @@
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { AdmissionStats } from "../internal/admission/admission.js";
 import type { ConcurrencyLimitOptions } from "../internal/admission/limiter.js";
+import type { OutlierOptions, OutlierStats } from "../internal/health/outlier.js";
 import type { TimingPolicy } from "./timing-sampler.js";
 import type { TlsClientOptions, TlsServerOptions } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
@@ -82,6 +83,13 @@ export interface NodeCallsOptions {
    * Default `{ hotCallsPerSec: 1000, every: 8 }`.
    */
   callTiming?: Partial<TimingPolicy> | "all";
+  /**
+   * Per-peer outlier ejection and circuit breaker (docs/resilience.md): a peer
+   * that fails calls in a row, stops answering, or whose error rate or latency
+   * stands out from the others' is taken out of routing for a growing period,
+   * and comes back once a probe answers. On by default; `false` turns it off.
+   */
+  outlierDetection?: Partial<OutlierOptions> | false;
 }
 
 /** Registration and peer discovery through a registry. */
@@ -161,6 +169,8 @@ export interface NodeCounters {
   retries: number;
   /** Admission of served calls: the adaptive limit, admitted and refused calls, queue time. */
   admission: AdmissionStats;
+  /** Outlier ejection and breakers of the peers this node calls: ejections, probes, and each peer's state. */
+  outliers: OutlierStats;
   /** Milliseconds since the node was created. */
   uptimeMs: number;
 }

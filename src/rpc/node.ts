@@ -14,7 +14,6 @@ import { VERSION } from "../version.js";
 import { defaultBackoff } from "../internal/util/backoff.js";
 import { introspection } from "./introspection.js";
 import type { CloseOptions, NodeCounters, NodeOptions } from "./node-options.js";
-
 export type { CloseOptions, NodeCounters } from "./node-options.js";
 import type { Peer, PeerAddress } from "./peer.js";
 import { PeerSet, type PeerView } from "./peer-set.js";
@@ -83,6 +82,7 @@ export class GomsNode {
     this.peers = new PeerTable({
       balancer: calls.balancer ?? "round-robin",
       region: calls.preferSameRegion === false ? undefined : (opts.identity.region ?? 0),
+      outliers: calls.outlierDetection,
     });
     this.peerSet = new PeerSet({
       node: this.name,
@@ -165,6 +165,7 @@ export class GomsNode {
       outgoingCalls,
       retries: this.retries,
       admission: this.admission.stats(),
+      outliers: this.peers.outliers.stats(),
       uptimeMs: Date.now() - this.startedAt,
     };
   }

@@ -44,7 +44,7 @@ export class PeerSet {
     const existing = this.o.table.peers.get(`${address.host}:${address.port}`);
     if (existing) return existing;
     const o = this.o;
-    const peer = new Peer(
+    const peer: Peer = new Peer(
       address,
       o.transport,
       o.connOpts,
@@ -63,6 +63,7 @@ export class PeerSet {
         },
       },
       o.observer,
+      o.table.track((): string => peer.name),
     );
     o.table.add(peer);
     if (o.started()) peer.start();
@@ -110,6 +111,7 @@ export class PeerSet {
 
   /** Drops every peer connection at once. */
   kill(): void {
+    this.o.table.outliers.stop();
     for (const p of this.o.table.peers.values()) p.close(true);
     this.o.table.rebuild();
   }

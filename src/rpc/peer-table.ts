@@ -1,8 +1,10 @@
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
-import type { ClientConn } from "../internal/conn/client-conn.js";
+import { defaultOutlierOptions, OutlierDetector, type OutlierOptions } from "../internal/health/outlier.js";
+import type { PeerHealth } from "../internal/health/peer-health.js";
 import { HashRing } from "./hash-ring.js";
 import type { Peer } from "./peer.js";
+import { probePeer } from "./peer-probe.js";
 
 /**
  * How a call picks among the ready nodes hosting its service:
@@ -17,6 +19,14 @@ export interface PeerTableOptions {
   balancer: Balancer;
   /** Prefer nodes of this region when any is ready; undefined disables. */
   region: number | undefined;
+  /** Outlier ejection and per-peer breakers (over the defaults); `false` turns them off. */
+  outliers?: Partial<OutlierOptions> | false | undefined;
+}
+
+/** Ready, not `exclude`, and (when `healthy`) not ejected. */
+function usable(p: Peer, exclude: Peer | undefined, healthy: boolean): boolean {
+  const c = p.conn;
+  return c !== undefined && c.ready && p !== exclude && (!healthy || p.health.routable);
 }
 
 /**
@@ -34,19 +44,42 @@ export class PeerTable {
   private readonly cursor = new Map<string, number>();
   private waiters: Array<() => void> = [];
   private readonly opts: PeerTableOptions;
+  /** Decides which peers are routable (ejection, breakers): the health records live there. */
+  readonly outliers: OutlierDetector;
+  /** The peer of each health record, for probes. */
+  private readonly byHealth = new Map<PeerHealth, Peer>();
 
   constructor(opts: PeerTableOptions = { balancer: "round-robin", region: undefined }) {
     this.opts = opts;
+    this.outliers = new OutlierDetector(opts.outliers === false ? undefined : { ...defaultOutlierOptions, ...opts.outliers }, {
+      ready: () => {
+        let n = 0;
+        for (const p of this.peers.values()) if (p.state === "ready") n++;
+        return n;
+      },
+      probe: (h, timeoutMs) => {
+        const p = this.byHealth.get(h);
+        return p === undefined ? Promise.resolve(false) : probePeer(p, timeoutMs);
+      },
+    });
+  }
+
+  /** A health record for a new peer (see add()). */
+  track(name: () => string): PeerHealth {
+    return this.outliers.track(name);
   }
 
   add(peer: Peer): void {
     this.peers.set(peer.key, peer);
+    this.byHealth.set(peer.health, peer);
   }
 
   remove(key: string): Peer | undefined {
     const p = this.peers.get(key);
     if (p) {
       this.peers.delete(key);
+      this.byHealth.delete(p.health);
+      this.outliers.untrack(p.health);
       this.rebuild();
     }
     return p;
@@ -81,70 +114,73 @@ export class PeerTable {
   }
 
   /**
-   * A ready connection to a node hosting `service` (undefined if none), chosen
-   * by the balancer, or by consistent hashing on `shardKey`. `exclude` skips a
-   * connection that already failed this call.
+   * A ready peer hosting `service` (undefined if none), chosen by the
+   * balancer, or by consistent hashing on `shardKey`. `exclude` skips a peer
+   * that already failed this call. Ejected peers (outlier detection, open
+   * breakers) are skipped while any other can take the call; when none can,
+   * they are used anyway: ejection never leaves a service without a node.
    */
-  pick(service: string, shardKey?: string, exclude?: ClientConn): ClientConn | undefined {
+  pick(service: string, shardKey?: string, exclude?: Peer): Peer | undefined {
     const list = this.byService.get(service);
     if (list === undefined) return undefined;
-    if (shardKey !== undefined) return this.pickShard(service, shardKey, exclude);
+    if (shardKey !== undefined) return this.pickShard(service, shardKey, exclude, true) ?? this.pickShard(service, shardKey, exclude, false);
+    return this.pickFrom(service, list, exclude, true) ?? this.pickFrom(service, list, exclude, false);
+  }
+
+  private pickFrom(service: string, list: readonly Peer[], exclude: Peer | undefined, healthy: boolean): Peer | undefined {
     const n = list.length;
-    if (n === 1) {
-      const c = list[0]!.conn;
-      return c !== undefined && c.ready && c !== exclude ? c : this.fallback(service, exclude);
-    }
+    if (n === 1) return usable(list[0]!, exclude, healthy) ? list[0] : this.fallback(service, exclude, healthy);
     switch (this.opts.balancer) {
       case "random":
-        return this.scan(list, Math.floor(Math.random() * n), exclude) ?? this.fallback(service, exclude);
+        return this.scan(list, Math.floor(Math.random() * n), exclude, healthy) ?? this.fallback(service, exclude, healthy);
       case "least-inflight": {
-        const a = list[Math.floor(Math.random() * n)]!.conn;
-        const b = list[Math.floor(Math.random() * n)]!.conn;
-        const okA = a !== undefined && a.ready && a !== exclude;
-        const okB = b !== undefined && b.ready && b !== exclude;
-        if (okA && okB) return a.inflight <= b.inflight ? a : b;
+        const a = list[Math.floor(Math.random() * n)]!;
+        const b = list[Math.floor(Math.random() * n)]!;
+        const okA = usable(a, exclude, healthy);
+        const okB = usable(b, exclude, healthy);
+        if (okA && okB) return a.conn!.inflight <= b.conn!.inflight ? a : b;
         if (okA) return a;
         if (okB) return b;
-        return this.scan(list, 0, exclude) ?? this.fallback(service, exclude);
+        return this.scan(list, 0, exclude, healthy) ?? this.fallback(service, exclude, healthy);
       }
       default: {
         const start = (this.cursor.get(service) ?? 0) % n;
         this.cursor.set(service, start + 1);
-        return this.scan(list, start, exclude) ?? this.fallback(service, exclude);
+        return this.scan(list, start, exclude, healthy) ?? this.fallback(service, exclude, healthy);
       }
     }
   }
 
-  private scan(list: readonly Peer[], start: number, exclude: ClientConn | undefined): ClientConn | undefined {
+  private scan(list: readonly Peer[], start: number, exclude: Peer | undefined, healthy: boolean): Peer | undefined {
     const n = list.length;
     for (let i = 0; i < n; i++) {
-      const c = list[(start + i) % n]!.conn;
-      if (c !== undefined && c.ready && c !== exclude) return c;
+      const p = list[(start + i) % n]!;
+      if (usable(p, exclude, healthy)) return p;
     }
     return undefined;
   }
 
   /** Other regions, when every preferred node is unusable. */
-  private fallback(service: string, exclude: ClientConn | undefined): ClientConn | undefined {
+  private fallback(service: string, exclude: Peer | undefined, healthy: boolean): Peer | undefined {
     const all = this.allByService.get(service);
     if (all === undefined || all === this.byService.get(service)) return undefined;
-    return this.scan(all, 0, exclude);
+    return this.scan(all, 0, exclude, healthy);
   }
 
-  private pickShard(service: string, key: string, exclude: ClientConn | undefined): ClientConn | undefined {
+  private pickShard(service: string, key: string, exclude: Peer | undefined, healthy: boolean): Peer | undefined {
     let ring = this.rings.get(service);
     if (ring === undefined) {
       const all = this.allByService.get(service) ?? [];
       ring = new HashRing(all.map((p) => ({ id: p.identity!.name, value: p })));
       this.rings.set(service, ring);
     }
-    return ring.lookup(key, (p) => p.conn !== undefined && p.conn.ready && p.conn !== exclude)?.conn;
+    return ring.lookup(key, (p) => usable(p, exclude, healthy));
   }
 
-  /** The ready connection of the node named `name`. */
-  pickNode(name: string): ClientConn | undefined {
-    const c = this.byName.get(name)?.conn;
-    return c !== undefined && c.ready ? c : undefined;
+  /** The ready peer named `name` (a pinned call: taken even when ejected). */
+  pickNode(name: string): Peer | undefined {
+    const p = this.byName.get(name);
+    return p !== undefined && p.conn !== undefined && p.conn.ready ? p : undefined;
   }
 
   /** Every ready peer hosting `service`. */

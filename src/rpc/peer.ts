@@ -5,6 +5,7 @@ import { ClientConn, type CallObserver } from "../internal/conn/client-conn.js";
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { Transport } from "../internal/transport/types.js";
 import { backoffDelay, type BackoffOptions } from "../internal/util/backoff.js";
+import type { PeerHealth } from "../internal/health/peer-health.js";
 
 export interface PeerAddress {
   host: string;
@@ -44,7 +45,9 @@ export class Peer {
     private readonly hello: Hello,
     private readonly backoff: BackoffOptions,
     private readonly events: PeerEvents,
-    private readonly observer?: CallObserver,
+    private readonly observer: CallObserver | undefined,
+    /** Its health record (outlier ejection, breaker): kept across reconnections. */
+    readonly health: PeerHealth,
   ) {
     this.address = address;
   }

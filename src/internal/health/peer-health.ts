@@ -1,0 +1,167 @@
+import { Code } from "../../errors/code.js";
+import { GomsError } from "../../errors/goms-error.js";
+
+/**
+ * Where a peer stands for routing, as a circuit breaker:
+ * - "closed": routable;
+ * - "open": ejected, until its backoff period ends;
+ * - "half-open": the backoff ended and one probe is on its way; still not
+ *   routable until the probe answers.
+ */
+export type BreakerState = "closed" | "open" | "half-open";
+
+/** Why a peer was last ejected. */
+export type EjectReason = "consecutive-failures" | "error-rate" | "latency" | "stalled";
+
+/** A peer's health as node.stats() shows it. */
+export interface PeerHealthView {
+  /** The peer's node name (or address before its HELLO). */
+  node: string;
+  state: BreakerState;
+  /** Why it was last ejected, if it ever was. */
+  reason: EjectReason | undefined;
+  /** Times ejected since it was added. */
+  ejections: number;
+  /** Calls that reached an answer (any code but a node failure) since it was added. */
+  answered: number;
+  /** Calls that failed as the node's fault (see isNodeFailure) since it was added. */
+  failed: number;
+  /** Node failures in a row now. */
+  consecutiveFailures: number;
+  /** Smoothed latency of sampled answered calls, ms (undefined before the first sample). */
+  latencyMs: number | undefined;
+  /** Calls sent to it that have not settled yet. */
+  outstanding: number;
+}
+
+/**
+ * True when `err` says the node failed the call, rather than the call itself:
+ * it did not answer in time (a local deadline), the connection failed, or it
+ * stopped reading. An application error is an answer; a refusal
+ * (resource_exhausted with the retry-elsewhere hint) or a draining node is a
+ * busy or leaving node, not a broken one; a cancelled call says nothing.
+ * Reasons do not travel, so a reason here was set on this side.
+ */
+export function isNodeFailure(err: GomsError): boolean {
+  switch (err.code) {
+    case Code.Unavailable:
+      return err.reason !== "GOMS_ERR_NODE_DRAINING";
+    case Code.DeadlineExceeded:
+      return err.reason === "GOMS_ERR_DEADLINE_EXCEEDED";
+    case Code.ResourceExhausted:
+      return err.reason === "GOMS_ERR_PEER_NOT_READING";
+    default:
+      return false;
+  }
+}
+
+/** What a record tells its detector. */
+export interface HealthSink {
+  /** `consecutiveFailures` in a row: the breaker trips (subject to the ejection cap). */
+  tripped(h: PeerHealth): void;
+}
+
+/** Sampled latencies: one call in this many is timed. */
+const SAMPLE_EVERY = 4;
+/** Weight of a new latency sample in the smoothed latency. */
+const ALPHA = 0.2;
+
+/**
+ * One peer's health record: what its calls did, and its breaker state. The
+ * router tells it about every call it sends to the peer; the detector
+ * (OutlierDetector) reads it, ejects and probes. `routable` is the one flag
+ * routing reads.
+ */
+export class PeerHealth {
+  state: BreakerState = "closed";
+  routable = true;
+  reason: EjectReason | undefined = undefined;
+  ejections = 0;
+  /** Ejections in the current run, for the growing backoff; decays while healthy. */
+  streak = 0;
+  /** performance.now() when the ejection ends; when the breaker last closed. */
+  until = 0;
+  closedAt = 0;
+  answered = 0;
+  failed = 0;
+  /** Counts of the detector's current window. */
+  winAnswered = 0;
+  winFailed = 0;
+  consecutive = 0;
+  outstanding = 0;
+  /** performance.now() of the last answer, and of the moment calls started to be outstanding. */
+  lastAnswerAt = 0;
+  busySince = 0;
+  latencyMs = Number.NaN;
+  private tick = 0;
+
+  constructor(
+    readonly name: () => string,
+    private readonly sink: HealthSink,
+    private readonly consecutiveLimit: number,
+  ) {}
+
+  /**
+   * A call goes to the peer. Returns the performance.now() start when this
+   * call is sampled for latency, else -1.
+   */
+  sent(): number {
+    if (this.outstanding++ === 0) this.busySince = performance.now();
+    return ++this.tick % SAMPLE_EVERY === 0 ? performance.now() : -1;
+  }
+
+  /** The call got an answer (a response of any code). Bound, so routing passes it without a closure. */
+  readonly onAnswer = <T>(v: T): T => {
+    this.answer(performance.now());
+    return v;
+  };
+
+  /** The call failed: rethrows after recording it. */
+  readonly onError = (e: unknown): never => {
+    this.error(e);
+    throw e;
+  };
+
+  /** A sampled call answered after `ms`. */
+  sample(ms: number): void {
+    this.latencyMs = Number.isNaN(this.latencyMs) ? ms : this.latencyMs + ALPHA * (ms - this.latencyMs);
+  }
+
+  error(e: unknown): void {
+    const err = GomsError.from(e);
+    if (err.code === Code.Canceled) {
+      this.outstanding--;
+      return;
+    }
+    if (!isNodeFailure(err)) {
+      this.answer(performance.now());
+      return;
+    }
+    this.outstanding--;
+    this.failed++;
+    this.winFailed++;
+    if (++this.consecutive >= this.consecutiveLimit && this.consecutiveLimit > 0 && this.state === "closed") this.sink.tripped(this);
+  }
+
+  private answer(now: number): void {
+    this.outstanding--;
+    this.answered++;
+    this.winAnswered++;
+    this.consecutive = 0;
+    this.lastAnswerAt = now;
+  }
+
+  view(): PeerHealthView {
+    return {
+      node: this.name(),
+      state: this.state,
+      reason: this.reason,
+      ejections: this.ejections,
+      answered: this.answered,
+      failed: this.failed,
+      consecutiveFailures: this.consecutive,
+      latencyMs: Number.isNaN(this.latencyMs) ? undefined : Math.round(this.latencyMs * 100) / 100,
+      outstanding: this.outstanding,
+    };
+  }
+}
