@@ -70,11 +70,11 @@ export class ClientStreams {
     endFrame(w, rel);
     h.frameDone();
     const res = c.route.res;
-    let s!: ClientStream;
-    const inbox = new StreamInbox(id, h.window, h.maxMessageBytes, (b, st, e) => res.decode(b, st, e), h, () =>
-      this.cancel(s, new GomsError("stream canceled by the caller", Code.Canceled, { reason: "GOMS_ERR_CANCELED" })),
-    );
-    s = new ClientStream(id, inbox, new StreamOutbox(id, h.peerWindow(), h.peerMaxFrame(), h));
+    const inbox = new StreamInbox(id, h.window, h.maxMessageBytes, (b, st, e) => res.decode(b, st, e), h, () => {
+      const open = this.open.get(id);
+      if (open !== undefined) this.cancel(open, new GomsError("stream canceled by the caller", Code.Canceled, { reason: "GOMS_ERR_CANCELED" }));
+    });
+    const s = new ClientStream(id, inbox, new StreamOutbox(id, h.peerWindow(), h.peerMaxFrame(), h));
     this.open.set(id, s);
     if (timeoutMs > 0) {
       s.timer = setTimeout(() => this.cancel(s, new GomsError(`deadline of ${timeoutMs}ms exceeded`, Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" })), timeoutMs);
