@@ -158,6 +158,8 @@ export class StreamOutbox {
   private waiter: { resolve(): void; reject(e: Error): void } | undefined;
   private failed: Error | undefined;
   private readonly maxChunk: number;
+  /** Bytes sent since the event loop last got a turn. */
+  private sinceTurn = 0;
 
   constructor(
     private readonly id: number,
@@ -205,8 +207,13 @@ export class StreamOutbox {
       this.wire.writeStreamChunk(this.id, bytes, off, n, more);
       this.credit -= chunkCost(n);
       off += n;
-      // Between the chunks of a big message, other calls' frames get their turn.
-      if (more) await nextTurn();
+      this.sinceTurn += chunkCost(n);
+      // Every 64 KiB (a chunk of a big message, or many small messages) the event loop gets a turn:
+      // other calls' frames go out in between, and a producer never starves socket I/O and timers.
+      if (this.sinceTurn >= STREAM_CHUNK_SIZE) {
+        this.sinceTurn = 0;
+        await nextTurn();
+      }
     } while (off < bytes.length);
   }
 
