@@ -1,6 +1,7 @@
 import { NodeSet, withNodeOptions, type NodeOptionsPatch } from "../helpers.js";
 import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
 import type { GomsNode, ServiceImpl } from "../../src/rpc/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 
 /** What the stream handlers did, for assertions by count (never by time). */
 export interface Probe {
@@ -23,7 +24,7 @@ export function streamImpl(probe: Probe): ServiceImpl<typeof StreamTest> {
         for (let i = 0; i < req.count; i++) {
           if (req.failAfter > 0 && i === req.failAfter) {
             ctx.ret = 77;
-            throw new (await import("../../src/errors/index.js")).GomsError("failed on purpose", 9);
+            throw new GomsError("failed on purpose", Code.FailedPrecondition);
           }
           probe.produced++;
           yield { n: i, payload: new Uint8Array(req.size) };
