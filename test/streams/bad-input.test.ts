@@ -6,7 +6,8 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code } from "../../src/errors/index.js";
 import { CountRequestSchema, StreamTest } from "../gen/goms/test/v1/streams_pb.js";
 import { FLAG_MORE, FrameType } from "../../src/internal/wire/frame.js";
-import { frame, RawPeer, requestBody, requestFrame } from "../rpc/raw-peer.js";
+import { frame, preface, RawPeer, requestBody, requestFrame } from "../rpc/raw-peer.js";
+import { HelloSchema, NodeIdentitySchema } from "../../src/gen/goms/v1/node_pb.js";
 import { NodeSet } from "../helpers.js";
 import type { GomsNode } from "../../src/rpc/index.js";
 import { newProbe, streamImpl } from "./fixture.js";
@@ -43,8 +44,20 @@ function bigCountRequest(): Uint8Array {
   return Buffer.concat([head, Buffer.from([0xa2, 0x06, 0xe0, 0xd4, 0x03]), Buffer.alloc(60_000)]);
 }
 
+/**
+ * A raw client that announces a 16-byte stream window: the streams it opens
+ * can send it next to nothing, so what it reads stays small.
+ */
+async function handshake(): Promise<RawPeer> {
+  const p = await RawPeer.connect(server.port);
+  const hello = create(HelloSchema, { node: create(NodeIdentitySchema, { name: "attacker" }), streamWindow: 16 });
+  p.send(Buffer.concat([preface(), frame(FrameType.Hello, 0, 0, toBinary(HelloSchema, hello))]));
+  await p.waitFrame((f) => f.type === FrameType.Hello, 2000);
+  return p;
+}
+
 async function expectProtocolError(bytes: Buffer, match: RegExp): Promise<void> {
-  const p = await RawPeer.handshake(server.port);
+  const p = await handshake();
   p.send(bytes);
   const g = await p.waitGoAway();
   assert.equal(g.code, Code.InvalidArgument);
@@ -81,7 +94,7 @@ describe("stream frames that break the protocol", () => {
 
 describe("stream-scoped refusals", () => {
   it("more streams than announced: STREAM_END status 8, the connection stays", async () => {
-    const p = await RawPeer.handshake(server.port);
+    const p = await handshake();
     const req = toBinary(CountRequestSchema, create(CountRequestSchema, { count: 1_000_000, size: 1 }));
     p.send(Buffer.concat([open(1, COUNT), message(1, req), open(2, COUNT), message(2, req), open(3, COUNT)]));
     const end = await p.waitFrame((f) => f.type === FrameType.StreamEnd && f.callId === 3);
@@ -90,7 +103,7 @@ describe("stream-scoped refusals", () => {
   });
 
   it("a REQUEST to a streaming method, and a STREAM_OPEN to a unary one, are unimplemented", async () => {
-    const p = await RawPeer.handshake(server.port);
+    const p = await handshake();
     p.send(requestFrame(1, COUNT, new Uint8Array(0)));
     const r = await p.waitResponse(1);
     assert.equal(r.status, Code.Unimplemented);
