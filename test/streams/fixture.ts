@@ -1,5 +1,6 @@
 import { NodeSet, withNodeOptions, type NodeOptionsPatch } from "../helpers.js";
 import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
+import assert from "node:assert/strict";
 import type { GomsNode, ServiceImpl } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
 
@@ -68,4 +69,14 @@ export async function pair(nodes: NodeSet, probe: Probe, patch: NodeOptionsPatch
   const server = await nodes.start(withNodeOptions({ identity: { name: "stream-server" }, listen: { port: 0 } }, patch), (n) => n.service(StreamTest, streamImpl(probe)));
   const client = await nodes.start(withNodeOptions({ identity: { name: "stream-client" }, peers: { addresses: [{ host: "127.0.0.1", port: server.port }] } }, patch));
   return { server, client };
+}
+
+/** Reads `it` to its end and expects the end to be a GomsError with `code`. */
+export async function expectEndsWith(it: AsyncIterator<unknown>, code: Code): Promise<void> {
+  await assert.rejects(
+    (async () => {
+      for (;;) if ((await it.next()).done === true) break;
+    })(),
+    (e: unknown) => GomsError.is(e) && e.code === code,
+  );
 }
