@@ -294,7 +294,7 @@ export class GomsNode {
 
   /** A typed client for a service: load-balanced, or pinned with `{ node }` in call options. */
   client<Desc extends DescService>(desc: Desc): Client<Desc> {
-    return makeClients(desc, (m, req, o) => this.caller.call(routedMethod(m), req, o, false, false)) as Client<Desc>;
+    return makeClients(desc, (m, req, o) => this.caller.call(routedMethod(m), req, o, false, false), true) as Client<Desc>;
   }
 
   /** Like client(), but each call resolves with { message, ret, metadata }. */
