@@ -56,8 +56,7 @@ export class CallRouter {
 
   /** Hedges sent and won since start (zeros when hedging is off). */
   get hedges(): HedgeStats {
-    const s = this.host.hedger?.stats;
-    return s === undefined ? { sent: 0, won: 0 } : { ...s };
+    return this.host.hedger?.stats() ?? { sent: 0, won: 0, delays: [] };
   }
 
   /** Drops the calls waiting for their hedge time (the node is closing). */

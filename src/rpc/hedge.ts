@@ -119,19 +119,27 @@ export interface HedgeStats {
   sent: number;
   /** Calls the second copy answered first. */
   won: number;
+  /** The hedge delay of each method called since start, ms (undefined: not hedged yet, e.g. too few samples). */
+  delays: { method: string; delayMs: number | undefined }[];
 }
 
 /** The hedge state of every method this node calls (keyed by the routed method: bounded by the descriptors in use). */
 export class Hedger {
-  private readonly methods = new Map<object, MethodHedge>();
-  readonly stats: HedgeStats = { sent: 0, won: 0 };
+  private readonly methods = new Map<{ readonly pathString: string }, MethodHedge>();
+  sent = 0;
+  won = 0;
 
   constructor(readonly opts: HedgeOptions) {}
 
-  of(method: object): MethodHedge {
+  of(method: { readonly pathString: string }): MethodHedge {
     let m = this.methods.get(method);
     if (m === undefined) this.methods.set(method, (m = new MethodHedge(this.opts)));
     return m;
+  }
+
+  stats(): HedgeStats {
+    const delays = [...this.methods].map(([k, m]) => ({ method: k.pathString, delayMs: m.delay() }));
+    return { sent: this.sent, won: this.won, delays };
   }
 
   stop(): void {

@@ -185,7 +185,7 @@ export class RemoteCall implements Hedgeable {
     if (next === undefined || this.attempt > host.budget.opts.maxRetries || !host.budget.withdraw()) return;
     this.hedged = true;
     this.attempt++;
-    host.hedger!.stats.sent++;
+    host.hedger!.sent++;
     const { copy: b, p } = sendCopy(next, this.req, left, this.full);
     this.backup = b;
     this.backupChain = p.then(
@@ -200,7 +200,7 @@ export class RemoteCall implements Hedgeable {
     this.done = true;
     if (this.primaryFailed) return v;
     this.value = v;
-    this.host.hedger!.stats.won++;
+    this.host.hedger!.won++;
     const c = this.primary;
     c.conn.abandon(c.id, LOST);
     return undefined;
