@@ -20,24 +20,16 @@ export interface RemoteCallHost {
 const LOST = new GomsError("the other copy of a hedged call answered first", Code.Canceled);
 
 /**
- * The id ClientConn.call() gives the next call, so that one copy of a hedged
- * call can be cancelled alone (conn.abandon sends its CANCEL frame).
- * ClientConn has no public accessor for it yet.
- */
-function nextCallId(conn: ClientConn): number {
-  return (conn as unknown as { nextId: number }).nextId;
-}
-
-/**
  * Sends `req` on `conn` and returns the copy and its promise. A call refused
  * before it got an id (closed connection...) keeps id 0, which abandon() ignores:
  * the id it would have had belongs to the next call.
  */
 function sendCopy(peer: Peer, req: CallRequest, timeoutMs: number, full: boolean): { copy: Copy; p: Promise<unknown> } {
   const conn = peer.conn!;
-  const id = nextCallId(conn);
+  // The id the call gets, so that this copy alone can be cancelled (conn.abandon sends its CANCEL).
+  const id = conn.nextCallId;
   const p = conn.call(req, timeoutMs, full);
-  const copy: Copy = { peer, conn, id: nextCallId(conn) === id ? 0 : id, t0: peer.health.sent() };
+  const copy: Copy = { peer, conn, id: conn.nextCallId === id ? 0 : id, t0: peer.health.sent() };
   return { copy, p };
 }
 

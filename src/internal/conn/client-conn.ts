@@ -188,6 +188,11 @@ export class ClientConn extends Conn {
     return p.promise;
   }
 
+  /** The id the next call or stream opened on this connection gets (a hedging caller cancels one copy by it). */
+  get nextCallId(): number {
+    return this.nextId;
+  }
+
   private allocId(): number {
     const id = this.nextId;
     this.nextId = id === 0xffffffff ? 1 : id + 1;
