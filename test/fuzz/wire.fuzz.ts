@@ -20,7 +20,7 @@ import { ServerConn } from "../../src/internal/conn/server-conn.js";
 import type { Dispatcher } from "../../src/internal/conn/dispatcher.js";
 import { FrameParser } from "../../src/internal/wire/parser.js";
 import { FRAME_MIN_LENGTH, FrameType, HANDSHAKE_FRAME_LIMIT, MAGIC } from "../../src/internal/wire/frame.js";
-import type { FuzzTarget } from "./target.js";
+import { assertInBatches, type FuzzTarget } from "./target.js";
 import { ServiceTable } from "../../src/rpc/services.js";
 import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
 import { newProbe, streamImpl } from "../streams/fixture.js";
@@ -193,11 +193,12 @@ export const wireTargets: FuzzTarget[] = [
   {
     name: "wire-streams",
     check(runs) {
-      fc.assert(
-        fc.property(streamInput, fc.array(fc.nat(), { maxLength: 4 }), (bytes, cuts) => {
-          driveHandshake(cut(bytes, cuts), streamDispatcher);
-        }),
-        { numRuns: runs },
+      return assertInBatches(
+        () =>
+          fc.property(streamInput, fc.array(fc.nat(), { maxLength: 4 }), (bytes, cuts) => {
+            driveHandshake(cut(bytes, cuts), streamDispatcher);
+          }),
+        runs,
       );
     },
   },
@@ -218,11 +219,12 @@ export const wireTargets: FuzzTarget[] = [
   {
     name: "wire-handshake",
     check(runs) {
-      fc.assert(
-        fc.property(handshakeInput, fc.array(fc.nat(), { maxLength: 4 }), (bytes, cuts) => {
-          driveHandshake(cut(bytes, cuts));
-        }),
-        { numRuns: runs },
+      return assertInBatches(
+        () =>
+          fc.property(handshakeInput, fc.array(fc.nat(), { maxLength: 4 }), (bytes, cuts) => {
+            driveHandshake(cut(bytes, cuts));
+          }),
+        runs,
       );
     },
   },
