@@ -18,6 +18,7 @@ import { readiness } from "./readiness.js";
 import { Shedder } from "./shed.js";
 import { createJsonCaller, parseMethodName, type JsonCaller, type Route } from "../json-call/index.js";
 import { GatewayTracing } from "./tracing.js";
+import { relayServerStream, streamFormat } from "./server-stream.js";
 
 export interface Gateway {
   /** node:http request listener: mount it in your own server (or fastify: rq.raw, rp.raw). */
@@ -258,6 +259,10 @@ class GatewayImpl {
 
   private call(req: IncomingMessage, res: ServerResponse, route: Route, md: Metadata, timeoutMs: number, body: string): void {
     const message = this.json.request(route, body);
+    if (route.method.methodKind !== "unary") {
+      this.stream(req, res, route, md, timeoutMs, message);
+      return;
+    }
     const signal = socketSignal(req.socket);
     const span = this.tracing.start(req, route, md);
     const opts = { timeoutMs, metadata: md, signal };
@@ -291,6 +296,31 @@ class GatewayImpl {
     };
     if (++this.calls > 1) this.batch.submit(send);
     else send();
+  }
+
+  /** A server stream over SSE or NDJSON (server-stream.ts). Client and bidi streams need a WebSocket. */
+  private stream(req: IncomingMessage, res: ServerResponse, route: Route, md: Metadata, timeoutMs: number, message: Message): void {
+    if (route.method.methodKind !== "server_streaming") {
+      throw gomsError("GOMS_ERR_STREAM_NEEDS_WEBSOCKET", { route: route.path });
+    }
+    // One controller per stream (not socketSignal): the response may end while the connection stays open.
+    const ac = new AbortController();
+    const cancel = (): void => ac.abort(gomsError("GOMS_ERR_CLIENT_GONE", { why: "the stream's response closed" }));
+    res.once("close", cancel);
+    const span = this.tracing.start(req, route, md);
+    const opts = { timeoutMs, metadata: md, signal: ac.signal };
+    span.run(() => this.node.invoke(route.method, message, opts)).then(
+      (open) => {
+        relayServerStream(res, streamFormat(req), this.o.streams, open, (m) => this.json.response(route, m), cancel).then(
+          () => span.end(200, undefined),
+          (e: unknown) => span.end(0, e),
+        );
+      },
+      (e: unknown) => {
+        span.end(0, e);
+        if (!ac.signal.aborted) this.fail(res, this.shed.answerFor(e, route));
+      },
+    );
   }
 
   private timeout(h: string | string[] | undefined): number {

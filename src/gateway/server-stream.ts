@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Message } from "@bufbuild/protobuf";
+import { GomsError } from "../errors/index.js";
+import { errorBody } from "../internal/http/json.js";
+import { SseStream, type SseLimits, type StreamFormat } from "../internal/http/sse.js";
+import type { CallResult } from "../rpc/index.js";
+
+/** The final event of a stream that ended well (a failed one carries errorBody()). */
+const OK_END = '{"code":"ok","message":""}';
+
+/** "ndjson" when the client asks for application/x-ndjson, else SSE. */
+export function streamFormat(req: IncomingMessage): StreamFormat {
+  const accept = req.headers.accept;
+  return accept !== undefined && /\bapplication\/x-ndjson\b/i.test(accept) ? "ndjson" : "sse";
+}
+
+/**
+ * Relays an open server stream to the HTTP client: one `message` event per
+ * response (proto3 JSON), then one `end` event with the status ({code,
+ * message, reason?, ret?}). The next response is pulled from upstream only
+ * once the client has taken the previous one (SseStream.writable()), so a
+ * client that stops reading leaves the upstream stream's window full and its
+ * producer suspended; what the gateway holds is one event plus node:http's
+ * buffer. A client that goes away aborts `cancel`, which cancels upstream.
+ */
+export async function relayServerStream(
+  res: ServerResponse,
+  format: StreamFormat,
+  limits: SseLimits,
+  open: CallResult<unknown>,
+  toJson: (m: Message) => string,
+  cancel: () => void,
+): Promise<void> {
+  const it = (open.message as AsyncIterable<Message>)[Symbol.asyncIterator]();
+  const out = new SseStream(res, limits, {}, format);
+  out.onClose((why) => {
+    if (why !== "ended") cancel();
+  });
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done === true) break;
+      if (!out.sendJson("message", toJson(r.value)) || !(await out.writable())) return;
+    }
+    out.end({ name: "end", json: OK_END });
+  } catch (e) {
+    // The stream failed upstream (or its deadline passed): the status goes in the last event, the HTTP status was 200 already.
+    out.end({ name: "end", data: errorBody(GomsError.from(e)) });
+  }
+}
