@@ -1,0 +1,6 @@
+// goms/web: a typed client for browsers (and any runtime with fetch) that
+// calls goms services through the HTTP gateway. No Node built-ins: lint
+// keeps this folder to web APIs, @bufbuild/protobuf and goms/errors.
+export { createWebClient, statusError } from "./client.js";
+export type { WebCallOptions, WebClient, WebClientMethodOf, WebClientOptions } from "./client.js";
+export { Code, GomsError } from "../errors/index.js";
