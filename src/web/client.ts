@@ -13,7 +13,8 @@ import {
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import { Code, codeFromString, GomsError } from "../errors/index.js";
+import { Code, codeFromString } from "../errors/code.js";
+import { GomsError } from "../errors/goms-error.js";
 import { ndjsonEvents, type StreamEvent } from "./ndjson.js";
 
 /** Options of one call from the browser. */
@@ -156,6 +157,8 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
           } catch (e) {
             throw fetchError(e, ac.signal);
           }
+          // Lines already read stay unread once the caller aborted: the abort ends the iteration at once.
+          if (ac.signal.aborted) throw fetchError(undefined, ac.signal);
           if (r.done === true) throw new GomsError("the stream was cut before its end", Code.Unavailable);
           const ev = r.value;
           if (ev.end !== undefined) {

@@ -3,4 +3,6 @@
 // keeps this folder to web APIs, @bufbuild/protobuf and goms/errors.
 export { createWebClient, statusError } from "./client.js";
 export type { WebCallOptions, WebClient, WebClientMethodOf, WebClientOptions } from "./client.js";
-export { Code, GomsError } from "../errors/index.js";
+// Straight from the files, not errors/index: the reason catalog would triple the bundle.
+export { Code, codeToString } from "../errors/code.js";
+export { GomsError } from "../errors/goms-error.js";

@@ -1,4 +1,5 @@
-import { Code, GomsError } from "../errors/index.js";
+import { Code } from "../errors/code.js";
+import { GomsError } from "../errors/goms-error.js";
 
 /** One line of a gateway stream (docs/gateway.md "Streams"): a response, or the final status. */
 export interface StreamEvent {

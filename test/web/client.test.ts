@@ -82,6 +82,7 @@ describe("goms/web in Node", () => {
       })(),
       isCode(Code.Canceled),
     );
+    assert.equal(n, 5, "no message after the abort");
     await until(() => probe.finallyRan === 1, 5000, "server generator ended");
   });
 
