@@ -1,9 +1,45 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Message } from "@bufbuild/protobuf";
-import { GomsError } from "../errors/index.js";
+import { GomsError, gomsError } from "../errors/index.js";
 import { errorBody } from "../internal/http/json.js";
 import { SseStream, type SseLimits, type StreamFormat } from "../internal/http/sse.js";
-import type { CallResult } from "../rpc/index.js";
+import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
+import type { JsonCaller, Route } from "../json-call/index.js";
+import type { GatewayTracing } from "./tracing.js";
+
+/** What the gateway's stream paths need from it. */
+export interface StreamDeps {
+  readonly node: GomsNode;
+  readonly json: JsonCaller;
+  readonly tracing: GatewayTracing;
+  readonly limits: Required<SseLimits>;
+  /** Largest WebSocket message (the gateway's maxBodyBytes). */
+  readonly maxMessageBytes: number;
+  /** Answers an error before the stream opened (the gateway's usual JSON error). */
+  fail(res: ServerResponse, e: unknown, route: Route): void;
+}
+
+/** Opens a server stream and relays it (relayServerStream); a failure to open is a plain JSON error. */
+export function serveServerStream(d: StreamDeps, req: IncomingMessage, res: ServerResponse, route: Route, md: Metadata, timeoutMs: number, message: Message): void {
+  // One controller per stream (not the socket's signal): the response may end while the connection stays open.
+  const ac = new AbortController();
+  const cancel = (): void => ac.abort(gomsError("GOMS_ERR_CLIENT_GONE", { why: "the stream's response closed" }));
+  res.once("close", cancel);
+  const span = d.tracing.start(req, route, md);
+  const opts = { timeoutMs, metadata: md, signal: ac.signal };
+  span.run(() => d.node.invoke(route.method, message, opts)).then(
+    (open) => {
+      relayServerStream(res, streamFormat(req), d.limits, open, (m) => d.json.response(route, m), cancel).then(
+        () => span.end(200, undefined),
+        (e: unknown) => span.end(0, e),
+      );
+    },
+    (e: unknown) => {
+      span.end(0, e);
+      if (!ac.signal.aborted) d.fail(res, e, route);
+    },
+  );
+}
 
 /** The final event of a stream that ended well (a failed one carries errorBody()). */
 const OK_END = '{"code":"ok","message":""}';
