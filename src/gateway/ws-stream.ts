@@ -66,6 +66,8 @@ function run(d: StreamDeps, ws: WebSocket, route: Route, md: Metadata, timeoutMs
     if (closed) return;
     closed = true;
     requests.stop();
+    // A paused socket would never read the client's half of the close handshake.
+    ws.resume();
     ws.close(e === undefined ? CLOSE_OK : CLOSE_ERROR_BASE + e.code, closeReason(e));
   };
   ws.on("message", (data, isBinary) => {
@@ -76,6 +78,8 @@ function run(d: StreamDeps, ws: WebSocket, route: Route, md: Metadata, timeoutMs
     const t = isBinary ? null : text(data);
     if (t === "") {
       requests.end();
+      // The queue no longer drains into onDrain once ended: reading goes on (for the close, or a stray message).
+      ws.resume();
       return;
     }
     try {

@@ -16,6 +16,7 @@ import {
 import { Code, codeFromString } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import { ndjsonEvents, type StreamEvent } from "./ndjson.js";
+import { webSocketStream, type WebSocketFactory } from "./ws.js";
 
 /** Options of one call from the browser. */
 export interface WebCallOptions {
@@ -34,15 +35,17 @@ export interface WebClientOptions {
   prefix?: string;
   /** fetch to use (default globalThis.fetch), e.g. one that adds credentials. */
   fetch?: typeof globalThis.fetch;
-  /** Headers sent with every call (e.g. authorization); a call's own headers win. */
+  /** Headers sent with every call (e.g. authorization); a call's own headers win. Not on WebSockets: browsers cannot set them. */
   headers?: Record<string, string>;
+  /** WebSocket to use for client and bidi streams (default globalThis.WebSocket; in Node 20, pass `ws`'s). */
+  WebSocket?: WebSocketFactory;
 }
 
 /**
  * The typed client shape of goms/rpc's Client: a unary method resolves with
- * the response, a server stream returns an AsyncIterable of responses. Client
- * and bidi streams are typed the same way but not carried yet (they reject
- * with unimplemented).
+ * the response, a server stream returns an AsyncIterable of responses, a
+ * client stream takes an AsyncIterable of requests and resolves with the
+ * response, bidi takes one and returns one.
  */
 export type WebClientMethodOf<M> =
   M extends DescMethodUnary<infer I, infer O>
@@ -87,7 +90,7 @@ function fetchError(e: unknown, signal: AbortSignal | undefined): GomsError {
 /**
  * A typed client for `desc` (protoc-gen-es output) that calls through a goms
  * gateway with fetch: JSON for unary calls, a streamed NDJSON body for server
- * streams. Uses only web APIs (fetch, streams, TextDecoder, AbortController),
+ * streams, a WebSocket for client and bidi streams. Uses only web APIs (fetch, streams, TextDecoder, AbortController),
  * so it runs in a browser bundle, in Node and in workers. Every failure is a
  * GomsError with the code the gateway sent.
  */
@@ -179,8 +182,21 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
     }
   }
 
-  const unsupported = (m: DescMethod): GomsError =>
-    new GomsError(`${desc.typeName}/${m.name}: client and bidi streams are not carried by goms/web yet`, Code.Unimplemented);
+  const socketStream = (m: DescMethod, requests: AsyncIterable<unknown>, o: WebCallOptions | undefined): AsyncGenerator<unknown> => {
+    const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
+    if (Ctor === undefined) throw new GomsError("no WebSocket in this runtime: pass options.WebSocket", Code.Unimplemented);
+    const page = (globalThis as { location?: { href: string } }).location?.href;
+    const url = new URL(base + m.name, page).href.replace(/^http/, "ws");
+    const encode = (r: unknown): string => toJsonString(m.input, create(m.input, r as MessageInitShape<DescMessage>));
+    return webSocketStream(Ctor, url, requests, encode, (json) => decode(m, json), o?.signal, o?.timeoutMs);
+  };
+
+  const single = async (it: AsyncIterable<unknown>): Promise<unknown> => {
+    let res: unknown;
+    for await (const r of it) res = r;
+    if (res === undefined) throw new GomsError("the client stream ended without a response", Code.Internal);
+    return res;
+  };
 
   const out: Record<string, unknown> = {};
   for (const m of desc.methods) {
@@ -192,12 +208,10 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
         out[m.localName] = (req: unknown, o?: WebCallOptions) => serverStream(m, req, o);
         break;
       case "client_streaming":
-        out[m.localName] = () => Promise.reject(unsupported(m));
+        out[m.localName] = (reqs: AsyncIterable<unknown>, o?: WebCallOptions) => single(socketStream(m, reqs, o));
         break;
       case "bidi_streaming":
-        out[m.localName] = () => {
-          throw unsupported(m);
-        };
+        out[m.localName] = (reqs: AsyncIterable<unknown>, o?: WebCallOptions) => socketStream(m, reqs, o);
         break;
     }
   }

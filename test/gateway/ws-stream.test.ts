@@ -52,6 +52,14 @@ describe("gateway: WebSocket streams", () => {
     assert.deepEqual(r, { messages: [{ n: 1 }, { n: 2 }, { n: 3, payload: "AAE=" }], code: 1000, reason: { code: "ok", message: "" } });
   });
 
+  it("more requests than the gateway reads ahead (it pauses the socket): all answered, then the close", async () => {
+    const port = await wsEnv(newProbe());
+    const send = Array.from({ length: 50 }, (_, i) => JSON.stringify({ n: i + 1 }));
+    const r = await exchange(port, "/api/StreamTest/Echo", send);
+    assert.equal(r.messages.length, 50);
+    assert.equal(r.code, 1000);
+  });
+
   it("client streaming: the one response after the half-close", async () => {
     const port = await wsEnv(newProbe());
     const r = await exchange(port, "/api/StreamTest/Sum", ['{"n":1}', '{"n":2}', '{"n":3}']);

@@ -1,7 +1,8 @@
 // goms/web in real headless Chromium (Debian's, never downloaded): a page
 // bundled with esbuild from test/web/page/main.ts, served from its own origin,
 // calls a real gateway (CORS) in front of a real node over TCP. A unary call,
-// a server stream, a stream error, and an abort that ends the server handler.
+// a server stream, a stream error, a bidi exchange and a client stream over
+// WebSocket, and an abort that ends the server handler.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import http from "node:http";
@@ -17,6 +18,7 @@ const CHROMIUM = "/usr/bin/chromium";
 interface PageApi {
   unary(baseUrl: string, key: string, value: string): Promise<string>;
   stream(baseUrl: string, count: number, failAfter: number): Promise<{ got: number[]; error?: { code: string; ret: number; message: string } }>;
+  bidi(baseUrl: string, n: number): Promise<{ echoed: number[]; sum: string }>;
   abortAfter(baseUrl: string, n: number): Promise<{ got: number; error: { code: string; ret: number; message: string } | undefined }>;
 }
 type PageWindow = { gomsWeb: PageApi };
@@ -66,6 +68,11 @@ describe("goms/web in headless Chromium", () => {
   it("a server stream that fails: the GomsError's code and ret reach the page", async () => {
     const r = await page.evaluate(([u]) => (globalThis as unknown as PageWindow).gomsWeb.stream(u!, 25, 4), [env.baseUrl]);
     assert.deepEqual(r, { got: [0, 1, 2, 3], error: { code: "9", ret: 77, message: "failed on purpose" } });
+  });
+
+  it("a bidi exchange and a client stream over the browser's WebSocket", async () => {
+    const r = await page.evaluate(([u]) => (globalThis as unknown as PageWindow).gomsWeb.bidi(u!, 30), [env.baseUrl]);
+    assert.deepEqual(r, { echoed: Array.from({ length: 30 }, (_, i) => i + 1), sum: "465" });
   });
 
   it("aborting a stream in the page ends the server's handler", async () => {

@@ -3,7 +3,8 @@
 // reaching the server's handler, deadlines.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { createWebClient, Code, GomsError } from "../../src/web/index.js";
+import WebSocket from "ws";
+import { createWebClient, Code, GomsError, type WebSocketFactory } from "../../src/web/index.js";
 import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
 import { NodeSet, until } from "../helpers.js";
@@ -96,5 +97,27 @@ describe("goms/web in Node", () => {
       isCode(Code.DeadlineExceeded),
     );
     await until(() => probe.finallyRan === 1, 5000, "server generator ended");
+  });
+
+  it("bidi and client streams over a WebSocket; leaving early ends the handler", async () => {
+    const { baseUrl, probe } = await env();
+    const st = createWebClient(StreamTest, { baseUrl, WebSocket: WebSocket as unknown as WebSocketFactory });
+    async function* items(n: number) {
+      for (let i = 1; i <= n; i++) yield { n: i };
+    }
+    const got: number[] = [];
+    for await (const r of st.echo(items(20))) got.push(r.n);
+    assert.deepEqual(
+      got,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(await st.sum(items(4)), { $typeName: "goms.test.v1.SumResponse", total: 10n, messages: 4 });
+    // Leaving a bidi stream early closes the socket: the handler ends.
+    const endless = async function* () {
+      for (let i = 0; ; i++) yield { n: i };
+    };
+    const before = probe.finallyRan;
+    for await (const _ of st.echo(endless())) break;
+    await until(() => probe.finallyRan === before + 1, 5000, "the bidi handler ended");
   });
 });

@@ -35,6 +35,16 @@ const api = {
       return { got, error: errorOf(e) };
     }
   },
+  async bidi(baseUrl: string, n: number): Promise<{ echoed: number[]; sum: string }> {
+    const st = createWebClient(StreamTest, { baseUrl });
+    async function* items() {
+      for (let i = 1; i <= n; i++) yield { n: i };
+    }
+    const echoed: number[] = [];
+    for await (const r of st.echo(items())) echoed.push(r.n);
+    const s = await st.sum(items());
+    return { echoed, sum: s.total.toString() };
+  },
 };
 
 (globalThis as unknown as { gomsWeb: typeof api }).gomsWeb = api;
