@@ -20,6 +20,14 @@ export default tseslint.config(
     rules: { "goms/layers": "error" },
   },
   {
+    // goms/web runs in browsers: web APIs only (docs/gateway.md "goms/web").
+    files: ["src/web/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["node:*"], message: "goms/web runs in browsers: no Node built-ins" }] }],
+      "no-restricted-globals": ["error", "Buffer", "process", "setImmediate", "require"],
+    },
+  },
+  {
     files: ["src/cli/**", "examples/**", "bench/**", "scripts/**", "test/**"],
     rules: { "no-console": "off" },
   },

@@ -54,6 +54,7 @@ export const REASONS = {
   GOMS_ERR_CORS_DENIED: { code: Code.PermissionDenied, message: (p: { why: string }) => `CORS: ${p.why}` },
   GOMS_ERR_GATEWAY_DRAINING: { code: Code.Unavailable, message: () => "the gateway is shutting down" },
   GOMS_ERR_BACKENDS_BUSY: { code: Code.Unavailable, message: (p: { service: string; why: string }) => `every node serving ${p.service} refused the call: ${p.why}` },
+  GOMS_ERR_STREAM_NEEDS_WEBSOCKET: { code: Code.InvalidArgument, status: 400, message: (p: { route: string }) => `${p.route} is a client or bidi stream: open a WebSocket on this path` },
   GOMS_ERR_ROUTE_BUSY: { code: Code.Unavailable, message: (p: { route: string; limit: number }) => `${p.route} already has ${p.limit} requests in flight at this gateway` },
 
   // ---- overload: admission, ejection, circuit breaking (docs/resilience.md) -----

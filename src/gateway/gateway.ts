@@ -1,8 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, ServerResponse, type IncomingMessage, type Server } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { Code, GomsError, gomsError } from "../errors/index.js";
 import type { Message } from "@bufbuild/protobuf";
 import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
-import { VERSION } from "../version.js";
 import { Auth } from "./auth.js";
 import { CallBatch } from "./call-batch.js";
 import { readBodyThen } from "../internal/http/body.js";
@@ -11,17 +12,20 @@ import { sendError, sendJsonText } from "../internal/http/json.js";
 import { httpServerOptions, listenHttp } from "../internal/http/server.js";
 import { Cors } from "./cors.js";
 import { METADATA_KEY, requestMetadata, socketSignal } from "./request.js";
-import { buildOpenApi } from "./openapi.js";
+import { serveBuiltin } from "./builtin.js";
 import { resolveOptions, type BucketOptions, type GatewayOptions, type ResolvedOptions, type TokenSource } from "./options.js";
 import { RateLimited, RateLimiter, RetryLater } from "./rate-limit.js";
-import { readiness } from "./readiness.js";
 import { Shedder } from "./shed.js";
 import { createJsonCaller, parseMethodName, type JsonCaller, type Route } from "../json-call/index.js";
 import { GatewayTracing } from "./tracing.js";
+import { serveServerStream, type StreamDeps } from "./server-stream.js";
+import { serveWebSocket, type Upgrade } from "./ws-stream.js";
 
 export interface Gateway {
   /** node:http request listener: mount it in your own server (or fastify: rq.raw, rp.raw). */
   handler(req: IncomingMessage, res: ServerResponse): void;
+  /** node:http "upgrade" listener (WebSocket streams): add it to your own server when you mount `handler`. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Starts an HTTP server with the gateway's timeouts on `listen` (default 127.0.0.1, a free port). */
   start(): Promise<Gateway>;
   /** The bound port once started, else 0. */
@@ -39,7 +43,6 @@ export interface Gateway {
 }
 
 const RPC_ALLOW = "POST, OPTIONS";
-const GET_ALLOW = "GET, HEAD";
 const TIMEOUT_HEADER = "x-goms-timeout-ms";
 /** What `curl -d` sends by default; the body is still parsed as JSON (see acceptCurlForm). */
 const FORM_TYPE = "application/x-www-form-urlencoded";
@@ -65,6 +68,9 @@ class GatewayImpl {
   /** RPCs in flight (for send batching). */
   private calls = 0;
   private readonly batch = new CallBatch();
+  /** Requests that asked for a WebSocket, with their socket, until they end. */
+  private readonly upgrades = new WeakMap<IncomingMessage, Upgrade>();
+  private readonly streamDeps: StreamDeps;
 
   private readonly listenOn: { port?: number | undefined; host?: string | undefined };
 
@@ -86,6 +92,15 @@ class GatewayImpl {
       if (!METADATA_KEY.test(h)) throw new GomsError(`forwardHeaders: ${h} is not a valid metadata key`, Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
     }
     this.handler = this.handler.bind(this);
+    this.upgrade = this.upgrade.bind(this);
+    this.streamDeps = {
+      node: this.node,
+      json: this.json,
+      tracing: this.tracing,
+      limits: this.o.streams,
+      maxMessageBytes: this.o.maxBodyBytes,
+      fail: (res, e, route) => this.fail(res, this.shed.answerFor(e, route)),
+    };
   }
 
   /** A response's "close" (emitted once per response): the request is no longer in flight. */
@@ -123,40 +138,10 @@ class GatewayImpl {
     sendError(res, e);
   }
 
-  // ---- built-in endpoints --------------------------------------------------
+  // ---- built-in endpoints (builtin.ts) ----------------------------------------
 
   private builtin(req: IncomingMessage, res: ServerResponse, path: string): void {
-    const get = (): boolean => {
-      if (req.method === "GET" || req.method === "HEAD") return true;
-      sendError(res, new GomsError(`${req.method ?? ""} is not allowed on ${path}`, Code.InvalidArgument, { reason: "GOMS_ERR_METHOD_NOT_ALLOWED" }), 405, { allow: GET_ALLOW });
-      return false;
-    };
-    switch (path) {
-      case "/healthz":
-        if (get()) sendJsonText(res, 200, '{"status":"ok"}');
-        return;
-      case "/readyz":
-        if (get()) this.readyz(res);
-        return;
-      case "/openapi.json":
-        if (this.o.openapi) {
-          if (get()) void this.openapi(res).catch((e: unknown) => this.fail(res, e));
-          return;
-        }
-        break;
-    }
-    sendError(res, new GomsError(`no route for ${path}`, Code.NotFound, { reason: "GOMS_ERR_NO_ROUTE" }));
-  }
-
-  private readyz(res: ServerResponse): void {
-    const r = readiness(this.node, this.draining);
-    sendJsonText(res, r.status === "ready" ? 200 : 503, JSON.stringify(r));
-  }
-
-  private async openapi(res: ServerResponse): Promise<void> {
-    await this.json.catalog.sync(true);
-    const doc = buildOpenApi(this.json.catalog.services(), this.o.prefix, `goms gateway (${this.node.name})`, VERSION);
-    sendJsonText(res, 200, JSON.stringify(doc));
+    serveBuiltin({ node: this.node, json: this.json, o: this.o, draining: this.draining, fail: (e) => this.fail(res, e) }, req, res, path);
   }
 
   // ---- RPC routes -----------------------------------------------------------
@@ -174,7 +159,7 @@ class GatewayImpl {
       return;
     }
     if (this.cors.check(req, res) === "denied") throw new GomsError("CORS: origin not allowed", Code.PermissionDenied, { reason: "GOMS_ERR_CORS_DENIED" });
-    if (method !== "POST") {
+    if (method !== "POST" && !(method === "GET" && this.upgrades.has(req))) {
       sendError(res, new GomsError(`${method ?? ""} is not allowed; use POST`, Code.InvalidArgument, { reason: "GOMS_ERR_METHOD_NOT_ALLOWED" }), 405, { allow: RPC_ALLOW });
       return;
     }
@@ -244,6 +229,11 @@ class GatewayImpl {
   }
 
   private read(req: IncomingMessage, res: ServerResponse, route: Route, sub: string | undefined, query: string, timeoutMs: number, ip: string): void {
+    if (this.upgrades.has(req)) {
+      // A WebSocket's messages come after the upgrade: no body to read.
+      this.call(req, res, route, requestMetadata(req, this.o.forwardHeaders, query, ip, this.node.name, sub), timeoutMs, "");
+      return;
+    }
     readBodyThen(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs, (err, body) => {
       if (err !== undefined) this.fail(res, err);
       else {
@@ -258,6 +248,10 @@ class GatewayImpl {
 
   private call(req: IncomingMessage, res: ServerResponse, route: Route, md: Metadata, timeoutMs: number, body: string): void {
     const message = this.json.request(route, body);
+    if (route.method.methodKind !== "unary" || this.upgrades.has(req)) {
+      this.stream(req, res, route, md, timeoutMs, message);
+      return;
+    }
     const signal = socketSignal(req.socket);
     const span = this.tracing.start(req, route, md);
     const opts = { timeoutMs, metadata: md, signal };
@@ -293,6 +287,31 @@ class GatewayImpl {
     else send();
   }
 
+  /** Streams: a server stream over SSE or NDJSON (server-stream.ts), client and bidi streams over a WebSocket (ws-stream.ts). */
+  private stream(req: IncomingMessage, res: ServerResponse, route: Route, md: Metadata, timeoutMs: number, message: Message): void {
+    const up = this.upgrades.get(req);
+    if (up !== undefined) serveWebSocket(this.streamDeps, req, up, route, md, timeoutMs);
+    else if (route.method.methodKind === "server_streaming") serveServerStream(this.streamDeps, req, res, route, md, timeoutMs, message);
+    else throw gomsError("GOMS_ERR_STREAM_NEEDS_WEBSOCKET", { route: route.path });
+  }
+
+  /**
+   * A WebSocket upgrade on an RPC route takes the same path as a POST (CORS,
+   * rate limits, auth, shedding, deadline) with a ServerResponse on the raw
+   * socket, so that a refusal is the usual JSON error; once admitted, the
+   * socket goes to `ws` (ws-stream.ts) and the response's "close" (the
+   * socket's) still marks the end of the request.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    // A refusal (the JSON error) ends the request: nothing else comes on this socket.
+    res.once("finish", () => socket.end());
+    this.upgrades.set(req, { socket, head });
+    this.handler(req, res);
+  }
+
   private timeout(h: string | string[] | undefined): number {
     if (h === undefined) return Math.min(this.o.defaultTimeoutMs, this.o.maxTimeoutMs);
     const v = Array.isArray(h) ? h[0] : h;
@@ -322,6 +341,7 @@ class GatewayImpl {
     if (this.server !== undefined) return Promise.reject(new GomsError("the gateway was already started", Code.FailedPrecondition, { reason: "GOMS_ERR_BAD_STATE" }));
     const { port = 0, host = "127.0.0.1" } = this.listenOn;
     const server = createServer(httpServerOptions(this.o), this.handler);
+    server.on("upgrade", this.upgrade);
     this.server = server;
     return listenHttp(server, port, host);
   }
@@ -355,6 +375,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let port = 0;
   const gateway: Gateway = {
     handler: g.handler,
+    upgrade: g.upgrade,
     start: async () => {
       port = await g.start();
       return gateway;

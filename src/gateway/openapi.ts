@@ -116,8 +116,21 @@ const ERROR_SCHEMA: Schema = {
   },
 };
 
+/** A server stream's 200: SSE by default, NDJSON with Accept: application/x-ndjson (docs/gateway.md "Streams"). */
+function streamResponse(item: Schema): Schema {
+  return {
+    description:
+      "a server stream: one `message` event per response (proto3 JSON, x-goms-item-schema), then one `end` event with the status {code, message, reason?, ret?}; " +
+      'with Accept: application/x-ndjson, one line per event instead: {"message": ...} or {"end": ...}',
+    content: {
+      "text/event-stream": { schema: { type: "string", "x-goms-item-schema": item } },
+      "application/x-ndjson": { schema: { type: "string", "x-goms-item-schema": item } },
+    },
+  };
+}
+
 /**
- * OpenAPI 3.1 for the routable services: one POST path per unary method at
+ * OpenAPI 3.1 for the routable services: one POST path per unary and server-streaming method at
  * `<prefix>/<Service>/<Method>` (short service name when unique, else the
  * fully-qualified one), request/response schemas in proto3 JSON terms.
  */
@@ -134,7 +147,8 @@ export function buildOpenApi(services: ReadonlyMap<string, ServiceEntry>, prefix
     const svc = e.service;
     const name = shortCount.get(svc.name) === 1 ? svc.name : svc.typeName;
     for (const m of svc.methods) {
-      if (m.methodKind !== "unary") continue;
+      // Client and bidi streams take a WebSocket, which OpenAPI cannot describe.
+      if (m.methodKind !== "unary" && m.methodKind !== "server_streaming") continue;
       paths[`${prefix}/${name}/${m.name}`] = {
         post: {
           operationId: `${svc.typeName}.${m.name}`,
@@ -145,7 +159,7 @@ export function buildOpenApi(services: ReadonlyMap<string, ServiceEntry>, prefix
           ],
           requestBody: { required: false, content: { "application/json": { schema: b.messageSchema(m.input) } } },
           responses: {
-            "200": { description: "success", headers: { "x-goms-ret": retHeader }, content: { "application/json": { schema: b.messageSchema(m.output) } } },
+            "200": m.methodKind === "unary" ? { description: "success", headers: { "x-goms-ret": retHeader }, content: { "application/json": { schema: b.messageSchema(m.output) } } } : streamResponse(b.messageSchema(m.output)),
             default: errorResponse,
           },
         },

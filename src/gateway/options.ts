@@ -1,5 +1,6 @@
 import type { JWK } from "jose";
 import type { GomsNode } from "../rpc/index.js";
+import { DEFAULT_SSE_LIMITS, type SseLimits } from "../internal/http/sse.js";
 
 /** JWT verification for a route prefix (jose): HS256 with a shared secret, or RS256/ES256 with a JWKS. */
 export interface JwtAuth {
@@ -134,6 +135,15 @@ export interface GatewayOptions {
    * requests are still refused unless their Origin is allowed.
    */
   acceptCurlForm?: boolean;
+  /**
+   * Bounds of server streams answered as SSE or NDJSON (docs/gateway.md
+   * "Streams"): bytes held for a client that reads too slowly (default 4 MiB,
+   * more than one message of the node's default frame limit would need, as
+   * the gateway holds one message beyond what the socket took) and the
+   * heartbeat period (default 15000; a client that took nothing over a whole
+   * period while bytes waited is dropped).
+   */
+  streams?: SseLimits;
 }
 
 export interface ResolvedOptions {
@@ -150,6 +160,7 @@ export interface ResolvedOptions {
   shutdownGraceMs: number;
   openapi: boolean;
   acceptCurlForm: boolean;
+  streams: Required<SseLimits>;
 }
 
 export function resolveOptions(o: GatewayOptions): ResolvedOptions {
@@ -168,5 +179,6 @@ export function resolveOptions(o: GatewayOptions): ResolvedOptions {
     shutdownGraceMs: o.shutdownGraceMs ?? 10_000,
     openapi: o.openapi ?? true,
     acceptCurlForm: o.acceptCurlForm ?? true,
+    streams: { maxQueuedBytes: o.streams?.maxQueuedBytes ?? 4 * 1024 * 1024, heartbeatMs: o.streams?.heartbeatMs ?? DEFAULT_SSE_LIMITS.heartbeatMs },
   };
 }

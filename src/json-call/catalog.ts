@@ -170,7 +170,8 @@ export interface Route {
 /**
  * Finds `service`/`method` in the catalog. The service may be fully-qualified or
  * a short name; the first letter of each part may be lower case (people type
- * `/api/db/query` too). Returns undefined when not found; throws invalid_argument when a
+ * `/api/db/query` too). Streaming methods are found too (route.method.methodKind
+ * tells). Returns undefined when not found; throws invalid_argument when a
  * short name is ambiguous.
  */
 export function findRoute(services: ReadonlyMap<string, ServiceEntry>, service: string, method: string): Route | undefined {
@@ -187,7 +188,7 @@ export function findRoute(services: ReadonlyMap<string, ServiceEntry>, service: 
   if (entry === undefined) return undefined;
   const up = upperFirst(method);
   const m = entry.service.methods.find((x) => x.name === method || x.name === up || x.localName === method);
-  if (m === undefined || m.methodKind !== "unary") return undefined;
+  if (m === undefined) return undefined;
   return { entry, method: m, path: `${entry.service.typeName}/${m.name}` };
 }
 

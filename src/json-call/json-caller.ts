@@ -39,7 +39,7 @@ export interface JsonCaller {
   request(route: Route, json: string): Message;
   /** Response message -> proto3 JSON. */
   response(route: Route, message: Message, prettySpaces?: number): string;
-  /** JSON in, JSON out. */
+  /** JSON in, JSON out; unary methods only (invalid_argument for a stream). */
   call(route: Route | string, json: string, options?: CallOptions, prettySpaces?: number): Promise<JsonCallResult>;
 }
 
@@ -61,6 +61,7 @@ export function createJsonCaller(node: GomsNode, options: JsonCallerOptions = {}
     response,
     async call(r, json, o, prettySpaces) {
       const route = typeof r === "string" ? await routeByName(r) : r;
+      if (route.method.methodKind !== "unary") throw new GomsError(`${route.path} is a streaming method; call() makes unary calls`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_FIELD" });
       const out = await node.invoke(route.method, request(route, json), o);
       return { json: response(route, out.message as Message, prettySpaces), ret: out.ret, metadata: out.metadata };
     },

@@ -18,6 +18,14 @@ export interface SseLimits {
 
 export const DEFAULT_SSE_LIMITS: Required<SseLimits> = { maxQueuedBytes: 1 << 20, heartbeatMs: 15_000 };
 
+/**
+ * How events are written. "sse": text/event-stream (`event:` and `data:`
+ * lines, comment heartbeats). "ndjson": application/x-ndjson, one JSON object
+ * `{"<event>":<data>}` per line, an empty line as heartbeat (NDJSON readers
+ * skip blank lines). Both share the one bound on what is held for a client.
+ */
+export type StreamFormat = "sse" | "ndjson";
+
 /** Why a stream ended: the server ended it, the client went away, or it was dropped for falling behind. */
 export type SseEnd = "ended" | "closed" | "too-slow";
 
@@ -43,11 +51,12 @@ export class SseStream {
     readonly res: ServerResponse,
     limits: SseLimits = {},
     headers: Readonly<Record<string, string>> = {},
+    private readonly format: StreamFormat = "sse",
   ) {
     this.limits = { ...DEFAULT_SSE_LIMITS, ...limits };
     res.writeHead(200, {
       ...headers,
-      "content-type": "text/event-stream; charset=utf-8",
+      "content-type": format === "sse" ? "text/event-stream; charset=utf-8" : "application/x-ndjson; charset=utf-8",
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
       connection: "keep-alive",
@@ -59,7 +68,9 @@ export class SseStream {
     });
     this.heartbeat = setInterval(() => this.beat(), this.limits.heartbeatMs);
     this.heartbeat.unref();
-    this.write("retry: 2000\n\n");
+    if (format === "sse") this.write("retry: 2000\n\n");
+    // Sent at once so that the client sees the response (and fetch() resolves) before the first event.
+    else res.flushHeaders();
   }
 
   /** True until the stream has ended, for whatever reason. */
@@ -80,7 +91,12 @@ export class SseStream {
 
   /** Sends one event (data as JSON); false when the stream has ended (or was just dropped). */
   send(event: string, data: unknown): boolean {
-    return this.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    return this.sendJson(event, JSON.stringify(data));
+  }
+
+  /** send() with `json` already serialized (one line: compact JSON never holds a raw newline). */
+  sendJson(event: string, json: string): boolean {
+    return this.write(this.format === "sse" ? `event: ${event}\ndata: ${json}\n\n` : `{${JSON.stringify(event)}:${json}}\n`);
   }
 
   /**
@@ -95,10 +111,10 @@ export class SseStream {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
-  /** Ends the stream normally (after `event`, if given). */
-  end(event?: { name: string; data: unknown }): void {
+  /** Ends the stream normally (after `event`, if given: `data`, or `json` already serialized). */
+  end(event?: { name: string; data?: unknown; json?: string }): void {
     if (!this.open) return;
-    if (event) this.send(event.name, event.data);
+    if (event) this.sendJson(event.name, event.json ?? JSON.stringify(event.data));
     this.finish("ended");
     this.res.end();
   }
@@ -122,7 +138,7 @@ export class SseStream {
       }
       this.stalled = true;
     }
-    this.write(": ping\n\n");
+    this.write(this.format === "sse" ? ": ping\n\n" : "\n");
   }
 
   /** Cuts the connection: ending it politely would queue still more bytes behind the ones the client is not reading. */

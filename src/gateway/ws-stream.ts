@@ -1,0 +1,114 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Message } from "@bufbuild/protobuf";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { Code, GomsError, gomsError } from "../errors/index.js";
+import { errorBody } from "../internal/http/json.js";
+import { AsyncQueue } from "../internal/util/async-queue.js";
+import type { Metadata } from "../rpc/index.js";
+import type { Route } from "../json-call/index.js";
+import type { StreamDeps } from "./server-stream.js";
+
+/** A request that asked for a WebSocket: its socket and the bytes read past its headers. */
+export interface Upgrade {
+  readonly socket: Duplex;
+  readonly head: Buffer;
+}
+
+/** Requests read from the client while upstream has not taken them; past it the socket is paused. */
+const PAUSE_AT = 8;
+/** Close codes: 1000 for a stream that ended well, 4000 + the goms code for one that failed. */
+const CLOSE_OK = 1000;
+const CLOSE_ERROR_BASE = 4000;
+/** A WebSocket close reason is at most 123 bytes. */
+const MAX_REASON = 123;
+
+const servers = new WeakMap<StreamDeps, WebSocketServer>();
+
+/** The status as a close reason: the JSON error body, its message shortened to fit. */
+export function closeReason(e: GomsError | undefined): string {
+  const body = e === undefined ? { code: "ok", message: "" } : errorBody(e);
+  let text = JSON.stringify(body);
+  while (Buffer.byteLength(text) > MAX_REASON && body.message.length > 0) {
+    body.message = body.message.slice(0, Math.max(0, body.message.length - Math.max(1, Buffer.byteLength(text) - MAX_REASON)));
+    text = JSON.stringify(body);
+  }
+  return Buffer.byteLength(text) <= MAX_REASON ? text : JSON.stringify({ code: body.code, message: "" });
+}
+
+function text(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data as ArrayBuffer).toString("utf8");
+}
+
+/**
+ * A client-streaming or bidi call over a WebSocket (docs/gateway.md
+ * "WebSocket streams"). Each text message from the client is one request in
+ * proto3 JSON; an empty message is the half-close. Each response goes out as
+ * one message; the close carries the status (1000, or 4000 + code, with the
+ * JSON status as reason). Back-pressure both ways: the socket stops being
+ * read while PAUSE_AT requests wait for upstream, and the next response is
+ * taken from upstream only once the previous one was written to the socket.
+ * A message over maxBodyBytes closes the socket with 1009 (ws). The socket
+ * closing cancels the call upstream.
+ */
+export function serveWebSocket(d: StreamDeps, req: IncomingMessage, up: Upgrade, route: Route, md: Metadata, timeoutMs: number): void {
+  let wss = servers.get(d);
+  if (wss === undefined) servers.set(d, (wss = new WebSocketServer({ noServer: true, maxPayload: d.maxMessageBytes, perMessageDeflate: false })));
+  wss.handleUpgrade(req, up.socket, up.head, (ws) => run(d, ws, route, md, timeoutMs));
+}
+
+function run(d: StreamDeps, ws: WebSocket, route: Route, md: Metadata, timeoutMs: number): void {
+  const ac = new AbortController();
+  const requests = new AsyncQueue<Message>({ onDrain: () => ws.resume() });
+  let closed = false;
+  const close = (e: GomsError | undefined): void => {
+    if (closed) return;
+    closed = true;
+    requests.stop();
+    // A paused socket would never read the client's half of the close handshake.
+    ws.resume();
+    ws.close(e === undefined ? CLOSE_OK : CLOSE_ERROR_BASE + e.code, closeReason(e));
+  };
+  ws.on("message", (data, isBinary) => {
+    if (requests.closed) {
+      if (!closed) close(new GomsError("a message after the half-close", Code.InvalidArgument, { reason: "GOMS_ERR_BAD_JSON" }));
+      return;
+    }
+    const t = isBinary ? null : text(data);
+    if (t === "") {
+      requests.end();
+      // The queue no longer drains into onDrain once ended: reading goes on (for the close, or a stray message).
+      ws.resume();
+      return;
+    }
+    try {
+      if (t === null) throw new GomsError("binary WebSocket messages are not accepted; send proto3 JSON as text", Code.InvalidArgument, { reason: "GOMS_ERR_UNSUPPORTED_MEDIA_TYPE" });
+      requests.push(d.json.request(route, t));
+    } catch (e) {
+      ac.abort(e);
+      close(GomsError.from(e));
+      return;
+    }
+    if (requests.length >= PAUSE_AT) ws.pause();
+  });
+  ws.on("error", () => undefined); // "close" follows
+  ws.on("close", () => {
+    closed = true;
+    requests.stop();
+    ac.abort(gomsError("GOMS_ERR_CLIENT_GONE", { why: "the WebSocket closed" }));
+  });
+  const send = (json: string): Promise<void> => new Promise((resolve, reject) => ws.send(json, (err) => (err ? reject(err) : resolve())));
+  void (async () => {
+    try {
+      const open = await d.node.invoke(route.method, requests, { timeoutMs, metadata: md, signal: ac.signal });
+      for await (const m of open.message as AsyncIterable<Message>) {
+        if (closed) return;
+        await send(d.json.response(route, m));
+      }
+      close(undefined);
+    } catch (e) {
+      close(GomsError.from(e));
+    }
+  })();
+}

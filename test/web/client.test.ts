@@ -1,0 +1,123 @@
+// goms/web in Node against a real gateway and a real node over TCP: unary
+// calls, server streams, errors with code and ret, abort and early exit
+// reaching the server's handler, deadlines.
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import WebSocket from "ws";
+import { createWebClient, Code, GomsError, type WebSocketFactory } from "../../src/web/index.js";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
+import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
+import { NodeSet, until } from "../helpers.js";
+import { startWebEnv, type WebEnv } from "./env.js";
+
+const nodes = new NodeSet();
+const gateways: WebEnv["gw"][] = [];
+afterEach(async () => {
+  await Promise.all(gateways.splice(0).map((g) => g.close()));
+  await nodes.closeAll();
+});
+
+async function env(): Promise<WebEnv> {
+  const e = await startWebEnv(nodes);
+  gateways.push(e.gw);
+  return e;
+}
+
+const isCode = (code: Code, ret = 0) => (e: unknown) => GomsError.is(e) && e.code === code && e.ret === ret;
+
+describe("goms/web in Node", () => {
+  it("unary calls: the typed response, and errors with their code and ret", async () => {
+    const { baseUrl } = await env();
+    const db = createWebClient(DB, { baseUrl });
+    await db.update({ key: "a", value: "1" });
+    assert.equal((await db.query({ key: "a" })).value, "1");
+    await assert.rejects(db.query({ key: "fail" }), isCode(Code.FailedPrecondition, 9));
+    const other = createWebClient(DB, { baseUrl, prefix: "/nope" });
+    await assert.rejects(other.query({ key: "a" }), isCode(Code.NotFound));
+    await assert.rejects(createWebClient(DB, { baseUrl: "http://127.0.0.1:1" }).query({ key: "a" }), isCode(Code.Unavailable));
+  });
+
+  it("server streams: every message in order, then the end", async () => {
+    const { baseUrl } = await env();
+    const st = createWebClient(StreamTest, { baseUrl });
+    const got: number[] = [];
+    for await (const item of st.count({ count: 50, size: 3 })) {
+      assert.equal(item.payload.length, 3);
+      got.push(item.n);
+    }
+    assert.deepEqual(
+      got,
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+  });
+
+  it("a server error ends the iteration with its GomsError (code, message, ret)", async () => {
+    const { baseUrl } = await env();
+    const st = createWebClient(StreamTest, { baseUrl });
+    const got: number[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const item of st.count({ count: 10, failAfter: 3 })) got.push(item.n);
+      })(),
+      (e: unknown) => isCode(Code.FailedPrecondition, 77)(e) && (e as GomsError).rawMessage === "failed on purpose",
+    );
+    assert.deepEqual(got, [0, 1, 2]);
+  });
+
+  it("breaking out of for-await ends the server's generator", async () => {
+    const { baseUrl, probe } = await env();
+    const st = createWebClient(StreamTest, { baseUrl });
+    let n = 0;
+    for await (const _ of st.count({ count: 100_000_000 })) if (++n === 5) break;
+    await until(() => probe.finallyRan === 1 && probe.aborted === 1, 5000, "server generator ended");
+  });
+
+  it("aborting the signal rejects with canceled and ends the server's generator", async () => {
+    const { baseUrl, probe } = await env();
+    const st = createWebClient(StreamTest, { baseUrl });
+    const ac = new AbortController();
+    let n = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const _ of st.count({ count: 100_000_000 }, { signal: ac.signal })) if (++n === 5) ac.abort();
+      })(),
+      isCode(Code.Canceled),
+    );
+    assert.equal(n, 5, "no message after the abort");
+    await until(() => probe.finallyRan === 1, 5000, "server generator ended");
+  });
+
+  it("timeoutMs covers the stream: deadline_exceeded", async () => {
+    const { baseUrl, probe } = await env();
+    const st = createWebClient(StreamTest, { baseUrl });
+    await assert.rejects(
+      (async () => {
+        for await (const _ of st.count({ count: 100_000_000 }, { timeoutMs: 150 }));
+      })(),
+      isCode(Code.DeadlineExceeded),
+    );
+    await until(() => probe.finallyRan === 1, 5000, "server generator ended");
+  });
+
+  it("bidi and client streams over a WebSocket; leaving early ends the handler", async () => {
+    const { baseUrl, probe } = await env();
+    const st = createWebClient(StreamTest, { baseUrl, WebSocket: WebSocket as unknown as WebSocketFactory });
+    async function* items(n: number) {
+      for (let i = 1; i <= n; i++) yield { n: i };
+    }
+    const got: number[] = [];
+    for await (const r of st.echo(items(20))) got.push(r.n);
+    assert.deepEqual(
+      got,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(await st.sum(items(4)), { $typeName: "goms.test.v1.SumResponse", total: 10n, messages: 4 });
+    // Leaving a bidi stream early closes the socket: the handler ends.
+    const endless = async function* () {
+      for (let i = 0; ; i++) yield { n: i };
+    };
+    const before = probe.finallyRan;
+    for await (const _ of st.echo(endless())) break;
+    await until(() => probe.finallyRan === before + 1, 5000, "the bidi handler ended");
+  });
+});
