@@ -4,6 +4,7 @@ import { codeToString, type Code } from "../errors/code.js";
 import { closeHttp, listenHttp, type HttpListen } from "../internal/http/server.js";
 import type { GomsNode } from "../rpc/node.js";
 import { admissionMetrics } from "./admission-metrics.js";
+import { outlierMetrics } from "./outlier-metrics.js";
 import { BUCKET_BOUNDS_MS } from "./buckets.js";
 import type { Collector } from "./collector.js";
 
@@ -12,8 +13,9 @@ export interface MetricsOptions {
   /** Source of the per-method counters (the same collector the pusher uses). */
   collector: Collector;
   /**
-   * Nodes whose admission (goms_admission_*, label `node`) is exposed: the
-   * nodes of this process that serve calls. Default: `node` alone.
+   * Nodes whose admission (goms_admission_*) and outlier ejection
+   * (goms_outlier_*) are exposed, label `node`: the nodes of this process.
+   * Default: `node` alone.
    */
   admissionNodes?: readonly GomsNode[];
   /** Add Node.js process metrics (prom-client collectDefaultMetrics). Default true. */
@@ -154,7 +156,7 @@ export function createMetrics(opts: MetricsOptions): Registry {
       },
     }),
   );
-  for (const m of admissionMetrics(opts.admissionNodes ?? [node])) registry.registerMetric(m);
+  for (const m of [...admissionMetrics(opts.admissionNodes ?? [node]), ...outlierMetrics(opts.admissionNodes ?? [node])]) registry.registerMetric(m);
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;
 }
