@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { closeHttp, listenHttp, type HttpListen } from "../internal/http/server.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HttpListen } from "../internal/http/server.js";
 import { sendJsonText } from "../internal/http/json.js";
 import type { GomsNode } from "../rpc/node.js";
+import { HttpPort } from "./http-port.js";
 
 export interface HealthServerOptions {
   /** The node whose health the probes read (`node.health`). */
@@ -27,32 +28,12 @@ const TEXT = { "content-type": "text/plain; charset=utf-8", "cache-control": "no
  * between probes. Its lifecycle is its own: close it after node.close(), so
  * that probes see "draining" for the whole shutdown.
  */
-export class HealthServer {
-  readonly server: Server;
+export class HealthServer extends HttpPort {
   private readonly node: GomsNode;
-  private readonly listenOn: HttpListen;
-  private boundPort = 0;
-  private closing: Promise<void> | undefined;
 
   constructor(opts: HealthServerOptions) {
+    super((req, res) => this.handle(req, res), opts.listen);
     this.node = opts.node;
-    this.listenOn = opts.listen ?? {};
-    this.server = createServer((req, res) => this.handle(req, res));
-  }
-
-  /** The bound port (after start). */
-  get port(): number {
-    return this.boundPort;
-  }
-
-  async start(): Promise<this> {
-    this.boundPort = await listenHttp(this.server, this.listenOn.port ?? 0, this.listenOn.host ?? "127.0.0.1");
-    return this;
-  }
-
-  /** Lets probes in flight finish within `graceMs` (default 1000), then closes every connection. */
-  close(options: { graceMs?: number } = {}): Promise<void> {
-    return (this.closing ??= closeHttp(this.server, options.graceMs ?? 1000));
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
