@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Metric } from "prom-client";
 import type { GomsNode } from "../rpc/node.js";
+import { eachNode } from "./admission-metrics.js";
 
 /**
  * The breakers and outlier ejection of the peers each node calls
@@ -7,9 +8,7 @@ import type { GomsNode } from "../rpc/node.js";
  * series per node (label `node`).
  */
 export function outlierMetrics(nodes: readonly GomsNode[]): Metric[] {
-  const each = (f: (node: GomsNode, o: ReturnType<GomsNode["stats"]>["outliers"]) => void): void => {
-    for (const n of nodes) f(n, n.stats().outliers);
-  };
+  const each = eachNode(nodes, "outliers");
   return [
     new Gauge<"node">({
       name: "goms_outlier_ejected_peers",

@@ -4,27 +4,18 @@
 // ejections. Real nodes on loopback: a node with a limit of 2 refuses calls; a
 // caller ejects a peer whose handler hangs.
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { MonitorService, NodeStatsSchema, OutlierStatsSchema } from "../../src/gen/goms/v1/monitor_pb.js";
 import { NodeIdentitySchema } from "../../src/gen/goms/v1/node_pb.js";
-import { createCollector, createMetrics, createMonitorStore, createMonitoring, type Monitoring, type MonitorStore } from "../../src/monitor/index.js";
+import { createCollector, createMetrics, createMonitorStore, createMonitoring } from "../../src/monitor/index.js";
 import { nodeSummaries } from "../../src/admin/cluster.js";
-import { NodeSet, until } from "../helpers.js";
+import { until } from "../helpers.js";
+import { afterEachCleanup } from "./push-helpers.js";
 import { parseExposition, sampleValue } from "./exposition.js";
 
-const nodes = new NodeSet();
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  await nodes.closeAll();
-});
-
-function track<T extends Monitoring | MonitorStore>(x: T): T {
-  cleanups.push(() => x.close());
-  return x;
-}
+const { nodes, cleanups, track } = afterEachCleanup();
 
 describe("capacity figures in monitor pushes", () => {
   it("a refusing node pushes its admission, a caller its ejected peer; the store and the console summary keep them", async () => {
