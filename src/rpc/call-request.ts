@@ -1,6 +1,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { Metadata } from "../internal/conn/context.js";
 import type { OutgoingCall } from "../internal/conn/pending.js";
+import type { StreamKind } from "../internal/conn/stream-driver.js";
 import type { RoutedMethod } from "./client-method.js";
 import type { UnaryRequest } from "./types.js";
 
@@ -15,6 +16,7 @@ export class CallRequest implements UnaryRequest, OutgoingCall {
   readonly method: DescMethod;
   readonly route: RoutedMethod;
   readonly raw: boolean;
+  readonly stream: StreamKind | undefined;
 
   constructor(
     route: RoutedMethod,
@@ -31,5 +33,6 @@ export class CallRequest implements UnaryRequest, OutgoingCall {
     this.method = route.desc;
     this.service = route.desc.parent;
     this.raw = route.raw;
+    this.stream = route.stream;
   }
 }

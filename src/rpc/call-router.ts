@@ -1,6 +1,5 @@
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
-import { isRetryElsewhere } from "../internal/admission/admission.js";
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { CallRequest } from "./call-request.js";
 import type { CallReporter } from "./call-reporting.js";
@@ -8,8 +7,19 @@ import type { Discovery } from "./discovery.js";
 import type { Peer } from "./peer.js";
 import type { LocalEndpoint } from "./local-endpoint.js";
 import type { RetryBudget } from "./retry-budget.js";
+import { defaultHedge, Hedger, type HedgeOptions, type HedgeStats } from "./hedge.js";
+import { RemoteCall, type RemoteCallHost } from "./remote-call.js";
 import type { PeerTable } from "./peer-table.js";
 import { isIdempotent, type ServiceTable } from "./services.js";
+
+/** The options as given (either field set), else the defaults; a bad `afterMs` throws. */
+function hedgeOptions(o: HedgeOptions | undefined): HedgeOptions {
+  if (o === undefined || (o.afterMs === undefined && o.percentile === undefined)) return defaultHedge;
+  if (o.afterMs !== undefined && !(o.afterMs >= 0 && Number.isFinite(o.afterMs))) {
+    throw new GomsError(`invalid calls.hedge.afterMs ${String(o.afterMs)}`, Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
+  }
+  return o;
+}
 
 /** What call routing needs from its node. */
 export interface CallRouterDeps {
@@ -18,6 +28,8 @@ export interface CallRouterDeps {
   readonly local: LocalEndpoint;
   readonly peers: PeerTable;
   readonly budget: RetryBudget;
+  /** Hedged requests (over the defaults); `false` turns them off. */
+  readonly hedge: HedgeOptions | false | undefined;
   readonly connOpts: ConnOptions;
   /** The node's discovery, once start() created it. */
   discovery(): Discovery | undefined;
@@ -29,11 +41,28 @@ export interface CallRouterDeps {
  * The base of the call pipeline, below the client interceptors: where a call
  * goes. In-process when the service is hosted here, else a connection picked
  * by the peer table (waiting for one within the deadline), with budgeted
- * retries on another node (refused calls, idempotent calls that failed). One-way calls take the same
- * route and resolve once sent.
+ * retries on another node (refused calls, idempotent calls that failed) and
+ * hedges of idempotent calls (RemoteCall). One-way calls take the same route
+ * and resolve once sent.
  */
 export class CallRouter {
-  constructor(private readonly d: CallRouterDeps) {}
+  /** What a RemoteCall needs (the deps, and the hedger). */
+  private readonly host: RemoteCallHost;
+
+  constructor(private readonly d: CallRouterDeps) {
+    const hedger = d.hedge === false ? undefined : new Hedger(hedgeOptions(d.hedge));
+    this.host = { peers: d.peers, budget: d.budget, hedger, onRetry: () => d.onRetry() };
+  }
+
+  /** Hedges sent and won since start (zeros when hedging is off). */
+  get hedges(): HedgeStats {
+    return this.host.hedger?.stats() ?? { sent: 0, won: 0, delays: [] };
+  }
+
+  /** Drops the calls waiting for their hedge time (the node is closing). */
+  stop(): void {
+    this.host.hedger?.stop();
+  }
 
   /** Before the registry's first list arrived, nothing can be routed: wait for it (bounded). */
   async awaitDiscovery(timeoutMs: number): Promise<void> {
@@ -84,47 +113,31 @@ export class CallRouter {
   }
 
   /**
-   * Sends on the peer's connection and tells its health record how the call
-   * ended (one-way calls excepted: they end when sent). One call in a few is
-   * timed for the record's latency.
-   */
-  private send(peer: Peer, req: CallRequest, timeoutMs: number, full: boolean): Promise<unknown> {
-    const p = peer.conn!.call(req, timeoutMs, full);
-    if (req.oneWay) return p;
-    const h = peer.health;
-    const t0 = h.sent();
-    if (t0 < 0) return p.then(h.onAnswer, h.onError);
-    return p.then((v) => {
-      h.sample(performance.now() - t0);
-      return h.onAnswer(v);
-    }, h.onError);
-  }
-
-  /**
-   * Sends on `conn`. Retried on another node, within the retry budget and the
-   * deadline: a call the node refused with the retry-elsewhere hint (no
-   * handler ran, so any method may go elsewhere), and an idempotent call that
-   * failed unavailable. `retry: false` and pinned calls are never retried.
+   * Sends on the peer's connection. A pinned call, a one-way call or one with
+   * `retry: false` is sent as is, its outcome told to the peer's health record
+   * (one-way calls excepted: they end when sent). Any other call is a
+   * RemoteCall: retried on another node within the retry budget and the
+   * deadline (refused with the retry-elsewhere hint, or idempotent and failed
+   * unavailable), and hedged when its method is idempotent. Either way one
+   * continuation per attempt records the outcome.
    */
   private callRemote(peer: Peer, req: CallRequest, timeoutMs: number, full: boolean): Promise<unknown> {
-    const p = this.send(peer, req, timeoutMs, full);
-    if (req.retry === false || req.node !== undefined || req.oneWay) return p;
-    const idempotent = req.retry ?? isIdempotent(req.method);
+    if (req.retry === false || req.node !== undefined || req.oneWay) {
+      const p = peer.conn!.call(req, timeoutMs, full);
+      if (req.oneWay) return p;
+      const h = peer.health;
+      const t0 = h.sent();
+      if (t0 < 0) return p.then(h.onAnswer, h.onError);
+      return p.then((v) => {
+        h.sample(performance.now() - t0);
+        return h.onAnswer(v);
+      }, h.onError);
+    }
+    const idempotent = isIdempotent(req.method);
     this.d.budget.deposit();
-    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
-    const again = (err: unknown, failed: Peer, attempt: number): Promise<unknown> => {
-      if (!GomsError.is(err) || attempt > this.d.budget.opts.maxRetries) throw err;
-      const refused = err.code === Code.ResourceExhausted && isRetryElsewhere(err);
-      if (!refused && !(idempotent && err.code === Code.Unavailable)) throw err;
-      if (req.signal?.aborted) throw err;
-      const left = deadline === undefined ? 0 : deadline - Date.now();
-      if (deadline !== undefined && left <= 0) throw err;
-      const next = this.d.peers.pick(req.route.service, req.shardKey, failed);
-      if (next === undefined || !this.d.budget.withdraw()) throw err;
-      this.d.onRetry();
-      return this.send(next, req, left, full).catch((e: unknown) => again(e, next, attempt + 1));
-    };
-    return p.catch((e: unknown) => again(e, peer, 1));
+    const now = Date.now();
+    const c = new RemoteCall(this.host, req, full, timeoutMs > 0 ? now + timeoutMs : 0, req.retry ?? idempotent, idempotent);
+    return c.start(peer, timeoutMs, now);
   }
 
   /** No ready target: wait for a connecting peer within the deadline, else fail unavailable. */

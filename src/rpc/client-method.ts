@@ -1,6 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { getCodec } from "../codec/index.js";
 import type { ClientMethod } from "../internal/conn/client-conn.js";
+import type { StreamKind } from "../internal/conn/stream-driver.js";
 import { protoDecoder, protoEncoder, rawDecoder, rawEncoder } from "../internal/conn/payload.js";
 
 /** A method ready to call: its descriptor, wire path, codecs and the service it routes by. */
@@ -14,6 +15,8 @@ export interface RoutedMethod extends ClientMethod {
   readonly method: string;
   /** Protobuf bytes in and out instead of messages. */
   readonly raw: boolean;
+  /** Undefined for a unary method, else its streaming kind. */
+  readonly stream: StreamKind | undefined;
 }
 
 // Memo caches keyed by descriptor: pure functions of their keys, safe to share
@@ -40,6 +43,7 @@ export function routedMethod(method: DescMethod, bytes = false): RoutedMethod {
       req: bytes ? rawEncoder : protoEncoder(getCodec(method.input)),
       res: bytes ? rawDecoder : protoDecoder(getCodec(method.output)),
       raw: bytes,
+      stream: method.methodKind === "unary" ? undefined : method.methodKind,
     };
     cache.set(method, m);
   }

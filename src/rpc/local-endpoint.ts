@@ -1,4 +1,3 @@
-import { clone, create, isMessage, type DescMessage } from "@bufbuild/protobuf";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import { CallScope } from "../internal/conn/call-scope.js";
@@ -8,6 +7,7 @@ import { ServerCall } from "../internal/conn/server-call.js";
 import { PayloadCodec } from "../internal/wire/frame.js";
 import { emptyMetadata } from "../internal/wire/metadata.js";
 import type { CallRequest } from "./call-request.js";
+import { LocalStreamIO, own } from "./local-stream.js";
 
 const LOCAL_PEER: PeerInfo = { address: "local", node: undefined, local: true };
 
@@ -60,7 +60,7 @@ export class LocalEndpoint {
     if (refused !== undefined) return Promise.reject(refused);
     let input: unknown;
     try {
-      input = req.raw ? entry.input.decode(req.message as Uint8Array) : own(entry.method.input, req.message);
+      input = req.stream !== undefined ? undefined : req.raw ? entry.input.decode(req.message as Uint8Array) : own(entry.method.input, req.message);
     } catch (e) {
       return Promise.reject(new GomsError(`cannot decode ${entry.method.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_PAYLOAD", cause: e }));
     }
@@ -71,6 +71,14 @@ export class LocalEndpoint {
     const p = new Promise<unknown>((resolve, reject) => {
       call = new LocalCall(id, entry, req, timeoutMs, startedAt, full, req.raw, resolve, reject);
     });
+    // A stream answers at once with the iterable of responses; its end settles `p`, which only unhooks the listeners.
+    const io =
+      req.stream === undefined
+        ? undefined
+        : new LocalStreamIO(req.stream, entry.method.input, entry.method.output, req.message, () =>
+            this.abort(call, entry, new GomsError("stream canceled by the caller", Code.Canceled, { reason: "GOMS_ERR_CANCELED" })),
+          );
+    call.stream = io;
     if (timeoutMs > 0) {
       call.deadlineTimer = setTimeout(() => this.abort(call, entry, new GomsError(`deadline of ${timeoutMs}ms exceeded`, Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" })), timeoutMs);
     }
@@ -83,6 +91,7 @@ export class LocalEndpoint {
       );
     }
     this.scope.run(call, entry, input);
+    if (io !== undefined) return Promise.resolve(full ? { message: io.output, ret: 0, metadata: {} } : io.output);
     return req.oneWay ? Promise.resolve(undefined) : p;
   }
 
@@ -95,6 +104,11 @@ export class LocalEndpoint {
 
   private answer(call: LocalCall, entry: ServerMethod, res: unknown, err: GomsError | undefined): GomsError | undefined {
     if (call.deadlineTimer !== undefined) clearTimeout(call.deadlineTimer);
+    if (call.stream !== undefined) {
+      (call.stream as LocalStreamIO).finish(err);
+      call.resolve(undefined);
+      return err;
+    }
     if (err === undefined && call.oneWay) {
       // Nobody reads a one-way response (over the network it is never encoded either).
       call.resolve(undefined);
@@ -115,9 +129,4 @@ export class LocalEndpoint {
     else call.reject(err);
     return err;
   }
-}
-
-/** A copy the receiving side owns: a clone of a message, or a new message from an init shape. */
-function own(desc: DescMessage, value: unknown): unknown {
-  return isMessage(value, desc) ? clone(desc, value) : create(desc, value as never);
 }

@@ -3,6 +3,7 @@ import type { AdmissionStats } from "../internal/admission/admission.js";
 import type { ConcurrencyLimitOptions } from "../internal/admission/limiter.js";
 import type { OutlierOptions, OutlierStats } from "../internal/health/outlier.js";
 import type { TimingPolicy } from "./timing-sampler.js";
+import type { HedgeOptions, HedgeStats } from "./hedge.js";
 import type { TlsClientOptions, TlsServerOptions } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
 import type { BackoffOptions } from "../internal/util/backoff.js";
@@ -90,6 +91,15 @@ export interface NodeCallsOptions {
    * and comes back once a probe answers. On by default; `false` turns it off.
    */
   outlierDetection?: Partial<OutlierOptions> | false;
+  /**
+   * Hedged requests (docs/resilience.md): a call of an idempotent method with
+   * no answer after `afterMs`, or after the method's observed p95 with
+   * `percentile: "p95"` (then `afterMs` is the least delay), is sent once more
+   * to another routable node; the first answer wins and the other copy is
+   * cancelled. Hedges draw from `retryBudget`. Default `{ percentile: "p95" }`;
+   * `false` turns hedging off.
+   */
+  hedge?: HedgeOptions | false;
 }
 
 /** Registration and peer discovery through a registry. */
@@ -169,6 +179,8 @@ export interface NodeCounters {
   retries: number;
   /** Admission of served calls: the adaptive limit, admitted and refused calls, queue time. */
   admission: AdmissionStats;
+  /** Hedged requests: second copies sent, and calls they answered first, since start. */
+  hedges: HedgeStats;
   /** Outlier ejection and breakers of the peers this node calls: ejections, probes, and each peer's state. */
   outliers: OutlierStats;
   /** Milliseconds since the node was created. */

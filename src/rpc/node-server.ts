@@ -51,7 +51,13 @@ export class NodeServer {
    * Connections whose HELLO was not accepted yet. Each may hold one frame of at
    * most HANDSHAKE_FRAME_LIMIT bytes, so this bounds what unauthenticated peers cost.
    */
-  private handshaking = 0;
+  /**
+   * Connections still in preface/HELLO, oldest first. Past the bound the oldest
+   * is closed to make room: an attacker who parks idle sockets then has to keep
+   * opening them faster than an honest client completes its handshake, instead
+   * of holding every slot with a handful of sockets per handshake timeout.
+   */
+  private readonly handshaking = new Set<ServerConn>();
   /** Wakes close() when the last connection or in-process call is gone. */
   private onIdle: (() => void) | undefined;
 
@@ -104,15 +110,19 @@ export class NodeServer {
 
   async listen(host: string, port: number): Promise<void> {
     this.listener = await this.o.transport.listen(host, port, (stream, info) => {
-      if (this.closing || this.handshaking >= this.o.maxPendingHandshakes) {
+      if (this.closing) {
         stream.destroy();
         return;
       }
-      this.handshaking++;
+      if (this.handshaking.size >= this.o.maxPendingHandshakes) {
+        const oldest = this.handshaking.values().next().value!;
+        this.handshaking.delete(oldest);
+        oldest.destroy(new GomsError("handshake not completed: slot taken by a newer connection", Code.Unavailable));
+      }
       const conn: ServerConn = new ServerConn(stream, this.o.connOpts, this.dispatcher, info, {
-        onHello: () => void this.handshaking--,
+        onHello: (c) => void this.handshaking.delete(c),
         onClose: (c) => {
-          if (c.remote === undefined) this.handshaking--;
+          this.handshaking.delete(c);
           this.conns.delete(c);
           this.checkIdle();
         },
@@ -120,6 +130,7 @@ export class NodeServer {
           if (this.closing) c.destroy(new GomsError("node closed", Code.Unavailable), true);
         },
       });
+      this.handshaking.add(conn);
       this.conns.add(conn);
     });
     this.helloCache = undefined;

@@ -29,16 +29,7 @@ import { Caller } from "./caller.js";
 import { makeClients } from "./clients.js";
 import { Membership } from "./membership.js";
 import { NodeServer } from "./node-server.js";
-import type {
-  BroadcastClient,
-  CallOptions,
-  CallResult,
-  Client,
-  DetailedClient,
-  OneWayClient,
-  ServiceImpl,
-  ServiceOptions,
-} from "./types.js";
+import type { BroadcastClient, CallOptions, CallResult, Client, DetailedClient, OneWayClient, ServiceImpl, ServiceOptions } from "./types.js";
 
 /** A goms node: hosts services, calls other nodes. Create with createNode(). */
 export class GomsNode {
@@ -128,6 +119,7 @@ export class GomsNode {
       local: this.server.local,
       peers: this.peers,
       budget: new RetryBudget({ ...defaultRetryBudget, ...calls.retryBudget }),
+      hedge: calls.hedge,
       connOpts: this.connOpts,
       discovery: () => this.membership?.discovery,
       onRetry: () => void this.retries++,
@@ -169,6 +161,7 @@ export class GomsNode {
       servingCalls: this.server.inflight,
       outgoingCalls,
       retries: this.retries,
+      hedges: this.router.hedges,
       admission: this.admission.stats(),
       outliers: this.peers.outliers.stats(),
       uptimeMs: Date.now() - this.startedAt,
@@ -299,7 +292,7 @@ export class GomsNode {
 
   /** A typed client for a service: load-balanced, or pinned with `{ node }` in call options. */
   client<Desc extends DescService>(desc: Desc): Client<Desc> {
-    return makeClients(desc, (m, req, o) => this.caller.call(routedMethod(m), req, o, false, false)) as Client<Desc>;
+    return makeClients(desc, (m, req, o) => this.caller.call(routedMethod(m), req, o, false, false), true) as Client<Desc>;
   }
 
   /** Like client(), but each call resolves with { message, ret, metadata }. */
@@ -369,6 +362,7 @@ export class GomsNode {
     this.membership?.abandon();
     const killed = this.server.kill();
     this.peerSet.kill();
+    this.router.stop();
     await killed;
   }
 
@@ -388,6 +382,7 @@ export class GomsNode {
     await this.membership?.close();
     await this.server.drain(deadline);
     await this.peerSet.close(deadline);
+    this.router.stop();
     if (wasRunning) for (const s of this.table.services.values()) await s.hooks.onStop?.();
     this.state = "closed";
   }

@@ -127,6 +127,18 @@ export class PeerTable {
     return this.pickFrom(service, list, exclude, true) ?? this.pickFrom(service, list, exclude, false);
   }
 
+  /**
+   * Like pick(), but never an ejected peer, and undefined rather than `exclude`:
+   * where a hedge goes (a second copy is only worth sending to a node that is
+   * routable and not the one already holding the call).
+   */
+  pickRoutable(service: string, shardKey: string | undefined, exclude: Peer): Peer | undefined {
+    const list = this.byService.get(service);
+    if (list === undefined) return undefined;
+    if (shardKey !== undefined) return this.pickShard(service, shardKey, exclude, true);
+    return this.pickFrom(service, list, exclude, true);
+  }
+
   private pickFrom(service: string, list: readonly Peer[], exclude: Peer | undefined, healthy: boolean): Peer | undefined {
     const n = list.length;
     if (n === 1) return usable(list[0]!, exclude, healthy) ? list[0] : this.fallback(service, exclude, healthy);

@@ -7,6 +7,7 @@ import { GomsError } from "../errors/goms-error.js";
 import { gomsError } from "../errors/reasons.js";
 import type { ServerMethod } from "../internal/conn/dispatcher.js";
 import type { ServerCall } from "../internal/conn/server-call.js";
+import { driveStream } from "../internal/conn/stream-driver.js";
 import { composeServer } from "./interceptors.js";
 import type { AsyncLocalStorage } from "node:async_hooks";
 import type { HandlerContext } from "../internal/conn/context.js";
@@ -64,19 +65,22 @@ export class ServiceTable {
       const fn = impl[method.localName];
       if (fn === undefined) continue;
       if (typeof fn !== "function") throw new GomsError(`handler for ${method.name} is not a function`, Code.InvalidArgument);
-      if (method.methodKind !== "unary") {
-        throw new GomsError(`${desc.typeName}.${method.name} is a ${method.methodKind} method; goms serves unary methods`, Code.Unimplemented);
-      }
       const bound: HandlerFn = (req, ctx) => (fn as HandlerFn).call(impl, req, ctx);
       const composed = this.interceptors.length ? composeServer(this.interceptors, bound) : bound;
       const als = this.als;
-      const invoke: HandlerFn = als === undefined ? composed : (req, ctx) => als.run(ctx, composed, req, ctx);
+      const handler: HandlerFn = als === undefined ? composed : (req, ctx) => als.run(ctx, composed, req, ctx);
+      const stream = method.methodKind === "unary" ? undefined : method.methodKind;
+      // A streaming handler (interceptors included) runs inside driveStream, which feeds it and sends what it
+      // yields; the generator's body runs in driveStream's turns, so that is what runs inside the context.
+      const drive: HandlerFn = (_req, ctx) => driveStream(composed, ctx as ServerCall);
+      const invoke: HandlerFn = stream === undefined ? handler : als === undefined ? drive : (req, ctx) => als.run(ctx, drive, req, ctx);
       this.methods.set(methodPath(method), {
         service: desc,
         method,
         input: getCodec(method.input),
         output: getCodec(method.output),
         json: jsonOf(method),
+        stream,
         invoke: invoke as (req: unknown, call: ServerCall) => unknown,
       });
     }

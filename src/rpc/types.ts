@@ -1,4 +1,14 @@
-import type { DescMethod, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type {
+  DescMethod,
+  DescMethodBiDiStreaming,
+  DescMethodClientStreaming,
+  DescMethodServerStreaming,
+  DescMethodUnary,
+  DescService,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
+import type { StreamKind } from "../internal/conn/stream-driver.js";
 import type { HandlerContext, Metadata, ParentContext } from "../internal/conn/context.js";
 
 /** Options every call takes. */
@@ -30,11 +40,26 @@ import type { CallResult } from "../internal/conn/pending.js";
 type UnaryIn<M> = M extends DescMethodUnary<infer I, infer _O> ? I : never;
 type UnaryOut<M> = M extends DescMethodUnary<infer _I, infer O> ? O : never;
 
-/** A typed client: one async function per unary method of the service. */
+/**
+ * A typed client method (docs/streams.md): unary resolves with the response;
+ * a server stream returns the responses as an AsyncIterable; a client stream
+ * takes an AsyncIterable of requests and resolves with the response; bidi
+ * takes an AsyncIterable and returns one.
+ */
+export type ClientMethodOf<M> =
+  M extends DescMethodUnary<infer I, infer O>
+    ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
+    : M extends DescMethodServerStreaming<infer I, infer O>
+      ? (request: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+      : M extends DescMethodClientStreaming<infer I, infer O>
+        ? (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => Promise<MessageShape<O>>
+        : M extends DescMethodBiDiStreaming<infer I, infer O>
+          ? (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+          : never;
+
+/** A typed client: one function per method of the service. */
 export type Client<Desc extends DescService> = {
-  [P in keyof Desc["method"]]: Desc["method"][P] extends DescMethodUnary
-    ? (request: MessageInitShape<UnaryIn<Desc["method"][P]>>, options?: CallOptions) => Promise<MessageShape<UnaryOut<Desc["method"][P]>>>
-    : never;
+  [P in keyof Desc["method"]]: ClientMethodOf<Desc["method"][P]>;
 };
 
 /** Like Client, but each method resolves with message, ret and metadata. */
@@ -63,10 +88,23 @@ export type BroadcastClient<Desc extends DescService> = {
     : never;
 };
 
-/** A handler for one unary method. Set ctx.ret for an application return code. */
-export type MethodImpl<M> = M extends DescMethodUnary<infer I, infer O>
-  ? (request: MessageShape<I>, ctx: HandlerContext) => MessageInitShape<O> | Promise<MessageInitShape<O>>
-  : never;
+/**
+ * A handler for one method. Set ctx.ret for an application return code.
+ * Streams (docs/streams.md): a server-streaming handler is `async *m(req, ctx)`
+ * (or returns an AsyncIterable); a client-streaming one takes the requests as
+ * an AsyncIterable and returns the response; a bidi one takes an AsyncIterable
+ * and yields (or returns an AsyncIterable of) responses.
+ */
+export type MethodImpl<M> =
+  M extends DescMethodUnary<infer I, infer O>
+    ? (request: MessageShape<I>, ctx: HandlerContext) => MessageInitShape<O> | Promise<MessageInitShape<O>>
+    : M extends DescMethodServerStreaming<infer I, infer O>
+      ? (request: MessageShape<I>, ctx: HandlerContext) => AsyncIterable<MessageInitShape<O>> | Promise<AsyncIterable<MessageInitShape<O>>>
+      : M extends DescMethodClientStreaming<infer I, infer O>
+        ? (requests: AsyncIterable<MessageShape<I>>, ctx: HandlerContext) => MessageInitShape<O> | Promise<MessageInitShape<O>>
+        : M extends DescMethodBiDiStreaming<infer I, infer O>
+          ? (requests: AsyncIterable<MessageShape<I>>, ctx: HandlerContext) => AsyncIterable<MessageInitShape<O>> | Promise<AsyncIterable<MessageInitShape<O>>>
+          : never;
 
 /** A service implementation: handlers keyed by method local name. Missing ones answer unimplemented. */
 export type ServiceImpl<Desc extends DescService> = {
@@ -115,6 +153,13 @@ export interface UnaryRequest {
   readonly oneWay: boolean;
   /** `message` (and the response message) are protobuf bytes (rawCall). */
   readonly raw: boolean;
+  /**
+   * Set for a stream (its kind): `message` is then the one request (server
+   * streaming) or an AsyncIterable of requests, and the response's `message`
+   * an AsyncIterable of responses. An interceptor observes a stream's messages
+   * by wrapping these iterables.
+   */
+  readonly stream: StreamKind | undefined;
 }
 
 /** What the next function of a client interceptor resolves with; `message` is undefined for one-way calls. */

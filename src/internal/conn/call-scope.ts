@@ -32,11 +32,18 @@ export class CallScope<C extends ServerCall = ServerCall> {
     private readonly onIdle: () => void,
   ) {}
 
-  /** The method to run for `path`, or why the call is refused before any handler runs. */
-  admit(path: string): ServerMethod | GomsError {
+  /**
+   * The method to run for `path`, or why the call is refused before any handler
+   * runs. `stream`: opened as a stream (STREAM_OPEN); a unary method opened as a
+   * stream, or a streaming method called with a REQUEST, is refused.
+   */
+  admit(path: string, stream: boolean): ServerMethod | GomsError {
     if (this.draining || !this.d.accepting) return new GomsError("node is shutting down", Code.Unavailable, { reason: "GOMS_ERR_NODE_DRAINING" });
     const entry = this.d.lookup(path);
     if (entry === undefined) return this.d.missing(path);
+    if ((entry.stream !== undefined) !== stream) {
+      return new GomsError(`${path} is a ${entry.method.methodKind} method: ${stream ? "call it with a REQUEST" : "open it as a stream"}`, Code.Unimplemented, { reason: "GOMS_ERR_UNKNOWN_METHOD" });
+    }
     return this.refusal() ?? entry;
   }
 

@@ -5,10 +5,12 @@ import { Pending, type CallObserver, type CallResult, type OutgoingCall } from "
 export type { CallObserver, CallResult, ClientMethod, OutgoingCall } from "./pending.js";
 import { create } from "@bufbuild/protobuf";
 import { Code, isCode } from "../../errors/code.js";
+import { decodeStatusError } from "./status.js";
+import { ClientStreams } from "./client-streams.js";
 import { GomsError } from "../../errors/goms-error.js";
 import { getCodec } from "../../codec/index.js";
-import { HelloSchema, StatusSchema, type Hello, type NodeIdentity } from "../../gen/goms/v1/node_pb.js";
-import { callIdAfter, FrameType, FLAG_NO_REPLY, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_TIMEOUT_MS } from "../wire/frame.js";
+import { HelloSchema, type Hello, type NodeIdentity } from "../../gen/goms/v1/node_pb.js";
+import { callIdAfter, DEFAULT_STREAM_WINDOW, FrameType, FLAG_NO_REPLY, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_TIMEOUT_MS } from "../wire/frame.js";
 import { abortFrame, beginFrame, endFrame, putRequestHeader } from "../wire/headers.js";
 import { type Metadata, readMetadata } from "../wire/metadata.js";
 import type { Stream } from "../transport/types.js";
@@ -16,7 +18,6 @@ import { Conn } from "./conn.js";
 import type { ConnOptions } from "./options.js";
 
 const helloCodec = getCodec(HelloSchema);
-const statusCodec = getCodec(StatusSchema);
 
 /**
  * The listener holds the connection weakly: a long-lived signal (an app-wide
@@ -63,10 +64,33 @@ export class ClientConn extends Conn {
   private armedAt = Infinity;
   /** Call ids wrapped around at least once; until then an id >= nextId was never issued. */
   private idsWrapped = false;
+  /** Streams opened on this connection (docs/protocol.md §15); they share the call-id space. */
+  private readonly streams: ClientStreams;
 
   constructor(stream: Stream, opts: ConnOptions, hello: Hello, events: ClientConnEvents) {
     super(stream, opts);
     this.events = events;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the stream host's getter reads the live flag
+    const conn = this;
+    this.streams = new ClientStreams({
+      window: opts.streamWindow,
+      maxMessageBytes: opts.maxFrameSize,
+      peerWindow: () => this.remote?.streamWindow || DEFAULT_STREAM_WINDOW,
+      peerMaxFrame: () => this.peerMaxFrame,
+      allocId: () => this.allocId(),
+      writer: this.writer,
+      frameDone: () => this.frameWritten(false),
+      neverIssued: (id) => id === 0 || (!this.idsWrapped && id >= this.nextId),
+      protocolError: (m) => this.protocolError(m),
+      settled: () => this.afterSettle(),
+      writeEmptyFrame: (type, id) => this.writeEmptyFrame(type, id),
+      writeStreamChunk: (id, b, o, n, more) => this.writeStreamChunk(id, b, o, n, more),
+      writeWindowUpdate: (id, n) => this.writeWindowUpdate(id, n),
+      whenWritable: () => this.whenWritable(),
+      get closed() {
+        return conn.closed;
+      },
+    });
     this.writePreface(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION);
     const w = this.writer;
     const rel = beginFrame(w, FrameType.Hello, 0, 0, 128);
@@ -108,11 +132,10 @@ export class ClientConn extends Conn {
     if (this.bufferedBytes > this.opts.maxBufferedBytes) {
       return Promise.reject(new GomsError(`peer is not reading: ${this.bufferedBytes} bytes buffered`, Code.ResourceExhausted, { reason: "GOMS_ERR_PEER_NOT_READING" }));
     }
+    if (c.stream !== undefined) return this.streams.start(c, c.stream, timeoutMs, full);
     const m = c.route;
     const noReply = c.oneWay;
-    const id = this.nextId;
-    this.nextId = id === 0xffffffff ? 1 : id + 1;
-    if (id === 0xffffffff) this.idsWrapped = true;
+    const id = this.allocId();
     const w = this.writer;
     const idle = this.pending.size === 0;
     if (timeoutMs > MAX_TIMEOUT_MS) timeoutMs = MAX_TIMEOUT_MS;
@@ -165,6 +188,18 @@ export class ClientConn extends Conn {
     return p.promise;
   }
 
+  /** The id the next call or stream opened on this connection gets (a hedging caller cancels one copy by it). */
+  get nextCallId(): number {
+    return this.nextId;
+  }
+
+  private allocId(): number {
+    const id = this.nextId;
+    this.nextId = id === 0xffffffff ? 1 : id + 1;
+    if (id === 0xffffffff) this.idsWrapped = true;
+    return id;
+  }
+
   private arm(deadline: number): void {
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     this.armedAt = deadline;
@@ -202,12 +237,7 @@ export class ClientConn extends Conn {
     if (!p) return;
     this.pending.delete(id);
     p.cleanup();
-    if (!this.closed) {
-      const w = this.writer;
-      const rel = beginFrame(w, FrameType.Cancel, 0, id, 0);
-      endFrame(w, rel);
-      this.frameWritten(false);
-    }
+    this.writeEmptyFrame(FrameType.Cancel, id);
     p.fail(err);
     this.afterSettle();
   }
@@ -216,6 +246,7 @@ export class ClientConn extends Conn {
     if (type === FrameType.Response) return this.onResponse(callId, buf, start, end);
     if (type === FrameType.Hello) return this.onHello(buf, start, end);
     if (type === FrameType.GoAway) return this.onGoAway(buf, start, end);
+    if (type === FrameType.StreamMessage || type === FrameType.StreamEnd || type === FrameType.WindowUpdate) return this.streams.onFrame(type, _flags, callId, buf, start, end);
     this.protocolError(`unexpected frame type ${type} from server`);
   }
 
@@ -252,12 +283,15 @@ export class ClientConn extends Conn {
         reason: cutOff ? "GOMS_ERR_PEER_NOT_READING" : "GOMS_ERR_CONNECTION_LOST",
       });
       this.failPending(() => true, failed);
+      this.streams.fail(() => true, failed);
       this.destroy(isCode(code) && !cutOff ? new GomsError(`server closed the connection: ${message}`, code) : failed);
       return;
     }
-    this.failPending((id) => callIdAfter(id, last), new GomsError(`server is going away: ${message}`, Code.Unavailable, { reason: "GOMS_ERR_NODE_DRAINING" }));
+    const gone = new GomsError(`server is going away: ${message}`, Code.Unavailable, { reason: "GOMS_ERR_NODE_DRAINING" });
+    this.failPending((id) => callIdAfter(id, last), gone);
+    this.streams.fail((id) => callIdAfter(id, last), gone);
     this.events.onGoAway(this);
-    if (this.pending.size === 0) this.destroy(new GomsError("server is going away", Code.Unavailable));
+    if (this.pending.size === 0 && this.streams.size === 0) this.destroy(new GomsError("server is going away", Code.Unavailable));
   }
 
   private failPending(which: (id: number) => boolean, err: GomsError): void {
@@ -306,7 +340,7 @@ export class ClientConn extends Conn {
   }
 
   private afterSettle(): void {
-    if (this.draining && this.pending.size === 0 && !this.closed) {
+    if (this.draining && this.pending.size === 0 && this.streams.size === 0 && !this.closed) {
       this.destroy(new GomsError("server is going away", Code.Unavailable));
     }
   }
@@ -332,25 +366,12 @@ export class ClientConn extends Conn {
     this.deadlineTimer = undefined;
     const pending = this.pending.values();
     this.pending.clear();
+    this.streams.fail(() => true, err);
     for (const p of pending) {
       p.cleanup();
       p.fail(err);
     }
     this.events.onClose(this, err);
-  }
-}
-
-function decodeStatusError(status: number, buf: Buffer, start: number, end: number, ret: number, metadata: Metadata): GomsError {
-  const code = isCode(status) ? status : Code.Unknown;
-  try {
-    const st = statusCodec.decode(buf, start, end);
-    return new GomsError(st.message, code, {
-      ret,
-      metadata,
-      details: st.details.map((d) => ({ type: d.typeUrl, value: d.value })),
-    });
-  } catch {
-    return new GomsError("error response with undecodable status", code, { ret, metadata });
   }
 }
 
@@ -360,6 +381,8 @@ export function makeHello(node: NodeIdentity, opts: ConnOptions, maxConcurrentCa
     maxFrameSize: opts.maxFrameSize,
     maxConcurrentCalls,
     heartbeatMs: opts.heartbeatMs,
+    streamWindow: opts.streamWindow,
+    maxConcurrentStreams: opts.maxConcurrentStreams,
     ...(token !== undefined ? { token } : {}),
   });
 }

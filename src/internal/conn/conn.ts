@@ -3,7 +3,7 @@ import { GomsError } from "../../errors/goms-error.js";
 import { gomsError } from "../../errors/reasons.js";
 import { Writer } from "../../codec/writer.js";
 import { FrameParser, type FrameSink } from "../wire/parser.js";
-import { FLAG_ACK, FrameType, HANDSHAKE_FRAME_LIMIT, MAGIC, PING_BODY_SIZE, PREFACE_SIZE } from "../wire/frame.js";
+import { FLAG_ACK, FLAG_MORE, FrameType, HANDSHAKE_FRAME_LIMIT, MAGIC, PING_BODY_SIZE, PREFACE_SIZE } from "../wire/frame.js";
 import { beginFrame, endFrame } from "../wire/headers.js";
 import type { Stream } from "../transport/types.js";
 import type { ConnOptions } from "./options.js";
@@ -214,6 +214,53 @@ export abstract class Conn implements FrameSink {
     w.pos += 8;
     endFrame(w, start);
     this.frameWritten(false);
+  }
+
+  /** Queues one STREAM_MESSAGE frame carrying bytes[off, off + n) of a message (`more`: the message continues). */
+  writeStreamChunk(id: number, bytes: Uint8Array, off: number, n: number, more: boolean): void {
+    const w = this.writer;
+    const rel = beginFrame(w, FrameType.StreamMessage, more ? FLAG_MORE : 0, id, n);
+    w.buf.set(bytes.subarray(off, off + n), w.pos);
+    w.pos += n;
+    endFrame(w, rel);
+    this.frameWritten(false);
+  }
+
+  /** Queues a WINDOW_UPDATE granting `increment` more bytes on stream `id`. */
+  writeWindowUpdate(id: number, increment: number): void {
+    const w = this.writer;
+    const rel = beginFrame(w, FrameType.WindowUpdate, 0, id, 4);
+    w.buf.writeUInt32BE(increment >>> 0, w.pos);
+    w.pos += 4;
+    endFrame(w, rel);
+    this.frameWritten(false);
+  }
+
+  /** Queues a frame without a body (CANCEL, HALF_CLOSE). */
+  writeEmptyFrame(type: number, id: number): void {
+    if (this.closed) return;
+    endFrame(this.writer, beginFrame(this.writer, type, 0, id, 0));
+    this.frameWritten(false);
+  }
+
+  /**
+   * Streams wait here between messages while the peer is not reading at all:
+   * undefined while the output is under maxBufferedBytes, else a promise that
+   * resolves once the socket drained (or closed). Per-stream windows bound one
+   * stream; this bounds all of them together.
+   */
+  whenWritable(): Promise<void> | undefined {
+    if (this.closed || this.bufferedBytes <= this.opts.maxBufferedBytes) return undefined;
+    this.flush();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.stream.off("drain", done);
+        this.stream.off("close", done);
+        resolve();
+      };
+      this.stream.on("drain", done);
+      this.stream.on("close", done);
+    });
   }
 
   /** Queues a GOAWAY frame. Call flush() to send it now. */

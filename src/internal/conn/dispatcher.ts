@@ -5,6 +5,7 @@ import type { Admission } from "../admission/admission.js";
 import type { Hello } from "../../gen/goms/v1/node_pb.js";
 import type { AcceptInfo } from "../transport/types.js";
 import type { ServerCall } from "./server-call.js";
+import type { StreamKind } from "./stream-driver.js";
 
 /** A hosted method, ready to serve. */
 export interface ServerMethod {
@@ -14,6 +15,8 @@ export interface ServerMethod {
   readonly output: MessageCodec;
   /** proto3 JSON of the input and output, for requests sent with the JSON payload codec. */
   readonly json: { fromJson(text: string): unknown; toJson(res: unknown): string };
+  /** Undefined for a unary method, else its streaming kind (the handler then runs through driveStream). */
+  readonly stream: StreamKind | undefined;
   /** The handler wrapped in server interceptors. Returns the response or a promise of it. */
   readonly invoke: (req: unknown, call: ServerCall) => unknown;
 }

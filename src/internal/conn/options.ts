@@ -21,6 +21,10 @@ export interface ConnOptions {
   maxBufferedBytes: number;
   /** A server connection whose output stays past maxBufferedBytes this long is closed (GOAWAY 8), ms. Default 30000. */
   stallTimeoutMs: number;
+  /** Initial per-stream receive window in bytes, announced in HELLO as stream_window. Default 256 KiB. */
+  streamWindow: number;
+  /** Streams served at once on one connection, announced in HELLO; past it a STREAM_OPEN is answered status 8. Default 100. */
+  maxConcurrentStreams: number;
   /** A write batch is flushed once it holds this many frames. Default 32. */
   maxBatchFrames: number;
   /** ... or this many bytes. Default 64 KiB. */
@@ -34,6 +38,8 @@ export const defaultConnOptions: ConnOptions = {
   handshakeTimeoutMs: 5000,
   maxBufferedBytes: 8 * 1024 * 1024,
   stallTimeoutMs: 30_000,
+  streamWindow: 256 * 1024,
+  maxConcurrentStreams: 100,
   maxBatchFrames: 32,
   maxBatchBytes: 64 * 1024,
 };

@@ -2,6 +2,7 @@ import type { GomsError } from "../../errors/goms-error.js";
 import type { Metadata } from "../wire/metadata.js";
 import type { PayloadDecoder, PayloadEncoder } from "./payload.js";
 import type { SignalWatch, SignalMember } from "./signal-watch.js";
+import type { StreamKind } from "./stream-driver.js";
 
 /** A method as the client side sees it: its wire path and payload codecs. */
 export interface ClientMethod {
@@ -25,6 +26,12 @@ export interface OutgoingCall {
   readonly signal: AbortSignal | undefined;
   /** No response: the call resolves once its frame is queued. */
   readonly oneWay: boolean;
+  /**
+   * Undefined for a unary call. For a stream, its kind: `message` is then the
+   * one request (server streaming) or an iterable of requests, and the call
+   * resolves with the iterable of responses.
+   */
+  readonly stream: StreamKind | undefined;
 }
 
 /** The outcome of a call with everything that came back beside the message. */

@@ -4,6 +4,7 @@ import { GomsError } from "../../errors/goms-error.js";
 import type { HandlerContext, PeerInfo } from "./context.js";
 import type { PayloadCodec } from "../wire/frame.js";
 import type { Metadata } from "../wire/metadata.js";
+import type { StreamIO } from "./stream-driver.js";
 
 function expire(call: ServerCall): void {
   call.abort(new GomsError("deadline exceeded", Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" }));
@@ -16,6 +17,8 @@ export class ServerCall implements HandlerContext {
   /** Set by admission (CallScope): the start of the event-loop turn it was admitted in, or -1; and when its handler started. */
   admitTick = -1;
   admitAt = 0;
+  /** Set for a streaming call: its two directions. */
+  stream: StreamIO | undefined = undefined;
   private ac: AbortController | undefined = undefined;
   private abortReason: GomsError | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
@@ -87,6 +90,7 @@ export class ServerCall implements HandlerContext {
     this.abortReason = reason;
     this.ac?.abort(reason);
     this.clearTimer();
+    this.stream?.stop(reason);
   }
 
   clearTimer(): void {

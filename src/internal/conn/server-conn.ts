@@ -3,15 +3,16 @@ import { GomsError } from "../../errors/goms-error.js";
 import { getCodec } from "../../codec/index.js";
 import { HelloSchema, StatusSchema, type Hello } from "../../gen/goms/v1/node_pb.js";
 import type { PeerInfo } from "./context.js";
-import { callIdAfter, FLAG_NO_REPLY, FrameType, MAX_NODE_NAME_BYTES, MIN_MAX_FRAME_SIZE, MIN_PROTOCOL_VERSION, PayloadCodec, PROTOCOL_VERSION } from "../wire/frame.js";
-import { abortFrame, beginFrame, endFrame, putResponseHeader } from "../wire/headers.js";
-import { emptyMetadata, type Metadata, readMetadata } from "../wire/metadata.js";
+import { callIdAfter, DEFAULT_STREAM_WINDOW, FLAG_NO_REPLY, FrameType, MAX_NODE_NAME_BYTES, MIN_MAX_FRAME_SIZE, MIN_PROTOCOL_VERSION, PayloadCodec, PROTOCOL_VERSION } from "../wire/frame.js";
+import { abortFrame, beginFrame, endFrame, putResponseHeader, readCallHeader, type CallHeader } from "../wire/headers.js";
+import { emptyMetadata } from "../wire/metadata.js";
 import type { AcceptInfo, Stream } from "../transport/types.js";
 import { CallScope } from "./call-scope.js";
 import { Conn } from "./conn.js";
 import type { Dispatcher, ServerMethod } from "./dispatcher.js";
 import type { ConnOptions } from "./options.js";
 import { ServerCall } from "./server-call.js";
+import { putStreamEnd, ServerStreams } from "./server-streams.js";
 
 const helloCodec = getCodec(HelloSchema);
 const statusCodec = getCodec(StatusSchema);
@@ -40,17 +41,43 @@ export class ServerConn extends Conn {
   private readonly events: ServerConnEvents;
   private readonly info: AcceptInfo;
   private paused = false;
+  /** The streams served on this connection (docs/protocol.md §15). */
+  private readonly streams: ServerStreams;
+  /** Reused by every REQUEST and STREAM_OPEN header read. */
+  private readonly hdr: CallHeader = { timeoutMs: 0, codec: 0, path: "", metadata: emptyMetadata(), payloadStart: 0 };
 
   constructor(stream: Stream, opts: ConnOptions, d: Dispatcher, info: AcceptInfo, events: ServerConnEvents) {
     super(stream, opts);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the stream host's getter reads the live flag
+    const conn = this;
     this.d = d;
     this.info = info;
     this.events = events;
     this.peer = { address: info.remoteAddress, node: undefined, local: false, certificateCN: info.peerCertificateCN };
-    this.scope = new CallScope(d, (call, entry, res, err) => this.answer(call, entry, res, err), () => {
+    this.scope = new CallScope(d, (call, entry, res, err) => (call.stream === undefined ? this.answer(call, entry, res, err) : this.streams.end(call, err)), () => {
       if (this.peerDone) this.destroy(new GomsError("client finished (GOAWAY)", Code.Unavailable), true);
       else events.onDrained(this);
     });
+    this.streams = new ServerStreams(
+      {
+        writer: this.writer,
+        window: opts.streamWindow,
+        maxMessageBytes: opts.maxFrameSize,
+        maxStreams: opts.maxConcurrentStreams,
+        peerWindow: () => this.remote?.streamWindow || DEFAULT_STREAM_WINDOW,
+        peerMaxFrame: () => this.peerMaxFrame,
+        frameDone: () => this.frameWritten(false),
+        neverOpened: (id) => callIdAfter(id, this.lastCallId),
+        protocolError: (m) => this.protocolError(m),
+        writeStreamChunk: (id, b, o, n, more) => this.writeStreamChunk(id, b, o, n, more),
+        writeWindowUpdate: (id, n) => this.writeWindowUpdate(id, n),
+        whenWritable: () => this.whenWritable(),
+        get closed() {
+          return conn.closed;
+        },
+      },
+      this.scope,
+    );
   }
 
   /** Calls being served on this connection. */
@@ -74,7 +101,13 @@ export class ServerConn extends Conn {
     }
     switch (type) {
       case FrameType.Request:
-        return this.onRequest(flags, callId, buf, start, end);
+        return this.onRequest(flags, callId, buf, start, end, false);
+      case FrameType.StreamOpen:
+        return this.onRequest(flags, callId, buf, start, end, true);
+      case FrameType.StreamMessage:
+      case FrameType.HalfClose:
+      case FrameType.WindowUpdate:
+        return this.streams.onFrame(type, flags, callId, buf, start, end);
       case FrameType.Cancel:
         if (end !== start) return this.protocolError(`CANCEL with a ${end - start}-byte body (must be empty)`);
         // The call is forgotten here: its handler's late result finds it done and sends nothing.
@@ -133,27 +166,14 @@ export class ServerConn extends Conn {
     this.events.onHello(this);
   }
 
-  private onRequest(flags: number, id: number, buf: Buffer, start: number, end: number): void {
-    const noReply = (flags & FLAG_NO_REPLY) !== 0;
-    if (end - start < 8) return this.protocolError("short REQUEST header");
-    const timeoutMs = buf.readUInt32BE(start);
-    const wire = buf[start + 4]!;
-    const mlen = buf[start + 5]!;
-    let p = start + 6;
-    if (mlen === 0) return this.protocolError("REQUEST with an empty method name");
-    if (p + mlen + 2 > end) return this.protocolError("REQUEST method past frame end");
-    const path = buf.toString("latin1", p, p + mlen);
-    p += mlen;
-    const mdLen = buf.readUInt16BE(p);
-    p += 2;
-    if (p + mdLen > end) return this.protocolError("REQUEST metadata past frame end");
-    let md: Metadata;
-    try {
-      md = mdLen === 0 ? emptyMetadata() : readMetadata(buf, p, p + mdLen);
-    } catch (err) {
-      return this.protocolError((err as Error).message);
-    }
-    p += mdLen;
+  /** A REQUEST, or (with `stream`) a STREAM_OPEN: the same header, admission and id rules. */
+  private onRequest(flags: number, id: number, buf: Buffer, start: number, end: number, stream: boolean): void {
+    const noReply = !stream && (flags & FLAG_NO_REPLY) !== 0;
+    const h = this.hdr;
+    const bad = readCallHeader(buf, start, end, h, stream ? "STREAM_OPEN" : "REQUEST");
+    if (bad !== undefined) return this.protocolError(bad);
+    const wire = h.codec;
+    const p = h.payloadStart;
     // Ids increase in 32-bit serial number arithmetic (RFC 1982), 0 never used:
     // so "already in flight" cannot happen and GOAWAY's last_call_id splits calls cleanly.
     if (!callIdAfter(id, this.lastCallId) || this.scope.calls.has(id)) {
@@ -161,10 +181,14 @@ export class ServerConn extends Conn {
     }
     this.lastCallId = id;
     const startedAt = performance.now();
-    const entry = this.scope.admit(path);
-    if (entry instanceof GomsError) return this.reject(id, noReply, wire, entry);
+    const entry = this.scope.admit(h.path, stream);
+    if (entry instanceof GomsError) return this.reject(id, noReply, wire, entry, stream);
     if (wire !== PayloadCodec.Proto && wire !== PayloadCodec.Json) {
-      return this.reject(id, noReply, PayloadCodec.Proto, new GomsError(`unknown payload codec ${wire}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_PAYLOAD" }));
+      return this.reject(id, noReply, PayloadCodec.Proto, new GomsError(`unknown payload codec ${wire}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_PAYLOAD" }), stream);
+    }
+    if (stream) {
+      if (p !== end) return this.protocolError(`STREAM_OPEN with ${end - p} payload bytes (messages follow as STREAM_MESSAGE)`);
+      return this.streams.start(new ServerCall(id, entry.service, entry.method, h.timeoutMs, h.metadata, this.peer, false, wire as PayloadCodec, startedAt), entry);
     }
     let req: unknown;
     try {
@@ -172,7 +196,7 @@ export class ServerConn extends Conn {
     } catch (err) {
       return this.reject(id, noReply, wire, new GomsError(`cannot decode ${entry.method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_PAYLOAD", cause: err }));
     }
-    this.scope.run(new ServerCall(id, entry.service, entry.method, timeoutMs, md, this.peer, noReply, wire as PayloadCodec, startedAt), entry, req);
+    this.scope.run(new ServerCall(id, entry.service, entry.method, h.timeoutMs, h.metadata, this.peer, noReply, wire as PayloadCodec, startedAt), entry, req);
   }
 
   /** Writes the RESPONSE frame of a settled call (the CallScope's answer). */
@@ -223,14 +247,19 @@ export class ServerConn extends Conn {
     );
   }
 
-  /** Answers a call that never reached a handler. */
-  private reject(id: number, noReply: boolean, wire: number, err: GomsError): void {
+  /** Answers a call (or, with `stream`, a stream) that never reached a handler. */
+  private reject(id: number, noReply: boolean, wire: number, err: GomsError, stream = false): void {
     if (noReply) return;
     const w = this.writer;
-    const rel = beginFrame(w, FrameType.Response, 0, id, 16);
-    putResponseHeader(w, err.code, wire === PayloadCodec.Json ? PayloadCodec.Json : PayloadCodec.Proto, err.ret, undefined);
-    statusCodec.encodeInto({ code: err.code, message: err.rawMessage }, w);
-    const len = endFrame(w, rel);
+    const rel = w.pos - w.start;
+    if (stream) putStreamEnd(w, id, err, 0, undefined);
+    else {
+      const frame = beginFrame(w, FrameType.Response, 0, id, 16);
+      putResponseHeader(w, err.code, wire === PayloadCodec.Json ? PayloadCodec.Json : PayloadCodec.Proto, err.ret, undefined);
+      statusCodec.encodeInto({ code: err.code, message: err.rawMessage }, w);
+      endFrame(w, frame);
+    }
+    const len = w.pos - w.start - rel - 4;
     if (!this.withinOutputBound(len + 4)) {
       abortFrame(w, rel);
       return this.peerNotReading();

@@ -139,6 +139,7 @@ export class OutlierDetector {
     }
     this.ejections++;
     h.ejections++;
+    h.ejectedAt = Date.now();
     h.streak++;
     h.state = "open";
     h.routable = false;

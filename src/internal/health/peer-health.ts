@@ -22,6 +22,8 @@ export interface PeerHealthView {
   reason: EjectReason | undefined;
   /** Times ejected since it was added. */
   ejections: number;
+  /** When it was last ejected, epoch ms (undefined if never). */
+  ejectedAt: number | undefined;
   /** Calls that reached an answer (any code but a node failure) since it was added. */
   answered: number;
   /** Calls that failed as the node's fault (see isNodeFailure) since it was added. */
@@ -77,6 +79,8 @@ export class PeerHealth {
   routable = true;
   reason: EjectReason | undefined = undefined;
   ejections = 0;
+  /** Date.now() of the last ejection, 0 if never. */
+  ejectedAt = 0;
   /** Ejections in the current run, for the growing backoff; decays while healthy. */
   streak = 0;
   /** performance.now() when the ejection ends; when the breaker last closed. */
@@ -157,6 +161,7 @@ export class PeerHealth {
       state: this.state,
       reason: this.reason,
       ejections: this.ejections,
+      ejectedAt: this.ejectedAt === 0 ? undefined : this.ejectedAt,
       answered: this.answered,
       failed: this.failed,
       consecutiveFailures: this.consecutive,

@@ -23,6 +23,12 @@ export const FrameType = {
   Cancel: 4,
   Ping: 5,
   GoAway: 6,
+  /** Streams (docs/protocol.md §15). */
+  StreamOpen: 7,
+  StreamMessage: 8,
+  HalfClose: 9,
+  StreamEnd: 10,
+  WindowUpdate: 11,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -30,6 +36,17 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 export const FLAG_NO_REPLY = 0x01;
 /** PING flag: this PING is the acknowledgement of a received PING. */
 export const FLAG_ACK = 0x01;
+/** STREAM_MESSAGE flag: the message continues in the next STREAM_MESSAGE of the same stream. */
+export const FLAG_MORE = 0x02;
+
+/** Largest STREAM_MESSAGE body a sender writes: a big message never holds up small frames of other calls. */
+export const STREAM_CHUNK_SIZE = 64 * 1024;
+/** Initial per-stream window, per direction, when HELLO announces 0. */
+export const DEFAULT_STREAM_WINDOW = 256 * 1024;
+/** Streams served at once per connection when HELLO announces 0. */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+/** A window never grows past this (a WINDOW_UPDATE that would is a protocol error). */
+export const MAX_STREAM_WINDOW = 0x7fffffff;
 
 export const PayloadCodec = {
   Proto: 0,

@@ -1,6 +1,6 @@
 import type { Writer } from "../../codec/writer.js";
 import { FRAME_HEADER_SIZE, MAX_METADATA_BYTES, PayloadCodec } from "./frame.js";
-import { type Metadata, metadataBound, writeMetadata } from "./metadata.js";
+import { emptyMetadata, type Metadata, metadataBound, readMetadata, writeMetadata } from "./metadata.js";
 
 /**
  * Starts a frame in `w`: writes the 10-byte header with a length placeholder.
@@ -83,6 +83,55 @@ export function putResponseHeader(w: Writer, status: number, codec: PayloadCodec
   buf.writeUInt16BE(ret, p + 2);
   w.pos = p + 4;
   putMetadata(w, md);
+}
+
+/**
+ * STREAM_END header after the frame header:
+ *   u8 status | u16 ret | u16 mdLen | metadata
+ */
+export function putStreamEndHeader(w: Writer, status: number, ret: number, md: Metadata | undefined): void {
+  w.ensure(3);
+  w.buf[w.pos] = status;
+  w.buf.writeUInt16BE(ret, w.pos + 1);
+  w.pos += 3;
+  putMetadata(w, md);
+}
+
+/** What readCallHeader() found; one object per connection, overwritten by each frame. */
+export interface CallHeader {
+  timeoutMs: number;
+  codec: number;
+  path: string;
+  metadata: Metadata;
+  /** Offset of the payload (REQUEST) or of the end of the header (STREAM_OPEN). */
+  payloadStart: number;
+}
+
+/**
+ * Reads the header shared by REQUEST and STREAM_OPEN into `out`:
+ *   u32 timeoutMs | u8 codec | u8 methodLen | method | u16 mdLen | metadata
+ * Returns why it is malformed (a protocol error), or undefined.
+ */
+export function readCallHeader(buf: Buffer, start: number, end: number, out: CallHeader, frame: string): string | undefined {
+  if (end - start < 8) return `short ${frame} header`;
+  out.timeoutMs = buf.readUInt32BE(start);
+  out.codec = buf[start + 4]!;
+  const mlen = buf[start + 5]!;
+  let p = start + 6;
+  if (mlen === 0) return `${frame} with an empty method name`;
+  if (p + mlen + 2 > end) return `${frame} method past frame end`;
+  out.path = buf.toString("latin1", p, p + mlen);
+  p += mlen;
+  const mdLen = buf.readUInt16BE(p);
+  p += 2;
+  if (p + mdLen > end) return `${frame} metadata past frame end`;
+  try {
+    out.metadata = mdLen === 0 ? emptyMetadata() : readMetadata(buf, p, p + mdLen);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  out.payloadStart = p + mdLen;
+  return undefined;
 }
 
 export function putBytes(w: Writer, bytes: Uint8Array): void {

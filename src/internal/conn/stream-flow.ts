@@ -1,0 +1,228 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { Code } from "../../errors/code.js";
+import { GomsError } from "../../errors/goms-error.js";
+import { AsyncQueue } from "../util/async-queue.js";
+import { MAX_STREAM_WINDOW, STREAM_CHUNK_SIZE } from "../wire/frame.js";
+
+/**
+ * Per-stream credit flow control (docs/protocol.md §15), one half per
+ * direction. Each STREAM_MESSAGE body costs its length in bytes of window, and
+ * at least 1, so a stream of empty messages is flow-controlled too.
+ */
+export function chunkCost(bodyBytes: number): number {
+  return bodyBytes === 0 ? 1 : bodyBytes;
+}
+
+/** What a stream half needs from its connection. */
+export interface StreamWire {
+  readonly closed: boolean;
+  writeStreamChunk(id: number, bytes: Uint8Array, off: number, n: number, more: boolean): void;
+  writeWindowUpdate(id: number, increment: number): void;
+  whenWritable(): Promise<void> | undefined;
+}
+
+interface Item {
+  readonly value: unknown;
+  readonly cost: number;
+}
+
+/**
+ * The receiving half: reassembles chunked messages, refuses bytes past the
+ * window (the caller turns the returned text into a protocol error), hands
+ * decoded messages to one consumer and grants the window back as the consumer
+ * takes them (once half of it was taken, in one WINDOW_UPDATE). What it holds
+ * is therefore at most one window of complete messages plus one message being
+ * assembled (whose chunks are granted back at once, since no consumer can take
+ * half a message); `maxMessageBytes` bounds that one.
+ */
+export class StreamInbox implements AsyncIterableIterator<unknown> {
+  private readonly queue: AsyncQueue<Item>;
+  /** Bytes the peer may still send before it needs a WINDOW_UPDATE. */
+  private remaining: number;
+  /** Bytes taken by the consumer and not yet granted back. */
+  private taken = 0;
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+
+  constructor(
+    private readonly id: number,
+    private readonly window: number,
+    private readonly maxMessageBytes: number,
+    private readonly decode: (buf: Buffer, start: number, end: number) => unknown,
+    private readonly wire: StreamWire,
+    /** The consumer stopped (a `for await` that breaks): the stream is canceled. */
+    onStop: () => void,
+  ) {
+    this.remaining = window;
+    let ended = false;
+    this.queue = new AsyncQueue<Item>({
+      onClose: () => {
+        if (!ended) onStop();
+      },
+    });
+    this.markEnded = () => void (ended = true);
+  }
+
+  private readonly markEnded: () => void;
+
+  /** Messages waiting for the consumer. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** One STREAM_MESSAGE body. Returns why it breaks the protocol, or undefined. */
+  onChunk(buf: Buffer, start: number, end: number, more: boolean): string | undefined {
+    const n = end - start;
+    const cost = chunkCost(n);
+    if (cost > this.remaining) return `stream ${this.id}: ${cost} bytes sent past the window (${this.remaining} left)`;
+    if (more && n === 0) return `stream ${this.id}: empty STREAM_MESSAGE with MORE`;
+    this.remaining -= cost;
+    if (this.partBytes + n > this.maxMessageBytes) return `stream ${this.id}: message larger than ${this.maxMessageBytes} bytes`;
+    if (more) {
+      this.parts.push(Buffer.from(buf.subarray(start, end)));
+      this.partBytes += n;
+      // No consumer can take half a message: its chunks are granted back as they arrive.
+      this.grant(cost);
+      return undefined;
+    }
+    let whole = buf;
+    if (this.parts.length > 0) {
+      this.parts.push(buf.subarray(start, end));
+      whole = Buffer.concat(this.parts, this.partBytes + n);
+      start = 0;
+      end = whole.length;
+      this.parts = [];
+      this.partBytes = 0;
+    }
+    let value: unknown;
+    try {
+      value = this.decode(whole, start, end);
+    } catch (err) {
+      this.fail(new GomsError(`undecodable stream message: ${(err as Error).message}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_PAYLOAD", cause: err }));
+      return undefined;
+    }
+    // A consumer that already stopped takes nothing: the bytes are granted back at once.
+    if (!this.queue.push({ value, cost })) this.grant(cost);
+    return undefined;
+  }
+
+  /** The peer sends nothing more: the consumer gets the queued messages, then the end. */
+  end(): void {
+    this.markEnded();
+    this.queue.end();
+  }
+
+  /** The stream failed: the consumer gets the queued messages, then `err`. */
+  fail(err: Error): void {
+    this.markEnded();
+    this.queue.fail(err);
+  }
+
+  /** Ends now, dropping what is queued (the stream is over for both sides). */
+  drop(): void {
+    this.markEnded();
+    this.queue.stop();
+  }
+
+  async next(): Promise<IteratorResult<unknown>> {
+    const r = await this.queue.next();
+    if (r.done === true) return r;
+    this.grant(r.value.cost);
+    return { done: false, value: r.value.value };
+  }
+
+  return(): Promise<IteratorResult<unknown>> {
+    return this.queue.return();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private grant(cost: number): void {
+    this.taken += cost;
+    if (this.taken * 2 < this.window || this.wire.closed) return;
+    this.wire.writeWindowUpdate(this.id, this.taken);
+    this.remaining += this.taken;
+    this.taken = 0;
+  }
+}
+
+/**
+ * The sending half: writes each message in chunks of at most 64 KiB (and the
+ * peer's frame limit), never past the credit the peer granted. send() resolves
+ * once the whole message is written, so a producer awaiting it is suspended
+ * while the window is full: the sender holds at most the message it is sending.
+ */
+export class StreamOutbox {
+  private waiter: { resolve(): void; reject(e: Error): void } | undefined;
+  private failed: Error | undefined;
+  private readonly maxChunk: number;
+  /** Bytes sent since the event loop last got a turn. */
+  private sinceTurn = 0;
+
+  constructor(
+    private readonly id: number,
+    private credit: number,
+    peerMaxFrame: number,
+    private readonly wire: StreamWire,
+  ) {
+    this.maxChunk = Math.min(STREAM_CHUNK_SIZE, peerMaxFrame - 6);
+  }
+
+  /** Bytes the peer currently lets this side send. */
+  get window(): number {
+    return this.credit;
+  }
+
+  /** A WINDOW_UPDATE body. Returns why it breaks the protocol, or undefined. */
+  onWindowUpdate(buf: Buffer, start: number, end: number): string | undefined {
+    if (end - start !== 4) return `WINDOW_UPDATE body of ${end - start} bytes (must be 4)`;
+    const inc = buf.readUInt32BE(start);
+    if (inc === 0) return `stream ${this.id}: WINDOW_UPDATE of 0`;
+    if (this.credit + inc > MAX_STREAM_WINDOW) return `stream ${this.id}: WINDOW_UPDATE overflows the window (${this.credit} + ${inc})`;
+    this.credit += inc;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.resolve();
+    return undefined;
+  }
+
+  /** Sends one encoded message. Rejects once the stream is over (see fail()). */
+  async send(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    do {
+      if (this.failed !== undefined) throw this.failed;
+      const full = this.wire.whenWritable();
+      if (full !== undefined) {
+        await full;
+        continue;
+      }
+      if (this.credit < 1) {
+        await new Promise<void>((resolve, reject) => (this.waiter = { resolve, reject }));
+        continue;
+      }
+      const n = Math.min(bytes.length - off, this.credit, this.maxChunk);
+      const more = off + n < bytes.length;
+      this.wire.writeStreamChunk(this.id, bytes, off, n, more);
+      this.credit -= chunkCost(n);
+      off += n;
+      this.sinceTurn += chunkCost(n);
+      // Every 64 KiB (a chunk of a big message, or many small messages) the event loop gets a turn:
+      // other calls' frames go out in between, and a producer never starves socket I/O and timers.
+      if (this.sinceTurn >= STREAM_CHUNK_SIZE) {
+        this.sinceTurn = 0;
+        await nextTurn();
+      }
+    } while (off < bytes.length);
+  }
+
+  /** The stream is over: a send waiting for credit, and every later one, rejects with `err`. */
+  fail(err: Error): void {
+    if (this.failed !== undefined) return;
+    this.failed = err;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(err);
+  }
+}
