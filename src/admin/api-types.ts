@@ -23,6 +23,34 @@ export interface NodeSummary {
   latest: SeriesPoint | undefined;
   callsInFlight: number;
   serverConnections: number;
+  /**
+   * The program the node is a copy of: its identity's `type` when set, else
+   * its name without the instance number (`db0`, `db1` -> `db`; `gate0-1` ->
+   * `gate0`). `goms run --instances N` copies share it.
+   */
+  program: string;
+  /** Admission of served calls at the last push (undefined: not monitored, or a node that does not report it). */
+  admission: AdmissionSummary | undefined;
+  /** Peers this node has ejected from its routing, at the last push. */
+  outliers: OutlierSummary | undefined;
+}
+
+/** node.stats().admission as the console shows it (counters since the node started). */
+export interface AdmissionSummary {
+  limit: number;
+  inflight: number;
+  admitted: number;
+  refusedLimit: number;
+  refusedDeadline: number;
+  /** Mean time admitted calls waited before their handler ran, since start, ms. */
+  meanQueueMs: number;
+}
+
+export interface OutlierSummary {
+  ejectedNow: number;
+  ejections: number;
+  /** The ejected peers (at most 64 per push). */
+  ejected: { node: string; state: string; reason: string }[];
 }
 
 /** One field of a request message, enough to build a form input. */

@@ -1,15 +1,42 @@
+import type { NodeStats } from "../gen/goms/v1/monitor_pb.js";
 import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import type { MonitorStoreView, NodeView } from "../monitor/store-types.js";
-import type { NodeSummary } from "./api-types.js";
+import type { GomsNode } from "../rpc/index.js";
+import type { AdmissionSummary, NodeSummary, OutlierSummary } from "./api-types.js";
 
 export type { NodeSummary };
-import type { GomsNode } from "../rpc/index.js";
-
 
 const HIDDEN_PREFIX = "goms.v1.";
 
 function userServices(id: NodeIdentity | undefined): string[] {
   return (id?.services ?? []).filter((s) => !s.startsWith(HIDDEN_PREFIX));
+}
+
+/** See NodeSummary.program. */
+export function programOf(name: string, type: string): string {
+  if (type !== "") return type;
+  const m = /^(.+)-\d+$/.exec(name) ?? /^(.*\D)\d+$/.exec(name);
+  return m?.[1] ?? name;
+}
+
+function admissionOf(s: NodeStats): AdmissionSummary | undefined {
+  const a = s.admission;
+  if (a === undefined) return undefined;
+  const admitted = Number(a.admitted);
+  return {
+    limit: a.limit,
+    inflight: a.inflight,
+    admitted,
+    refusedLimit: Number(a.refusedLimit),
+    refusedDeadline: Number(a.refusedDeadline),
+    meanQueueMs: admitted > 0 ? a.queueMsTotal / admitted : 0,
+  };
+}
+
+function outliersOf(s: NodeStats): OutlierSummary | undefined {
+  const o = s.outliers;
+  if (o === undefined) return undefined;
+  return { ejectedNow: o.ejectedNow, ejections: Number(o.ejections), ejected: o.ejected.map((p) => ({ node: p.node, state: p.state, reason: p.reason })) };
 }
 
 function fromView(v: NodeView, store: MonitorStoreView, registered: NodeIdentity | undefined): NodeSummary {
@@ -31,6 +58,9 @@ function fromView(v: NodeView, store: MonitorStoreView, registered: NodeIdentity
     latest: series[series.length - 1],
     callsInFlight: v.latest.callsInFlight,
     serverConnections: v.latest.serverConnections,
+    program: programOf(v.name, id?.type ?? ""),
+    admission: admissionOf(v.latest),
+    outliers: outliersOf(v.latest),
   };
 }
 
@@ -58,6 +88,9 @@ export function nodeSummaries(node: GomsNode, store: MonitorStoreView): NodeSumm
       latest: undefined,
       callsInFlight: 0,
       serverConnections: 0,
+      program: programOf(name, id.type),
+      admission: undefined,
+      outliers: undefined,
     });
   }
   return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -10,6 +10,7 @@ import { registerWatchCommand } from "./watch-cmd.js";
 import { registerGatewayCommand } from "./gateway-cmd.js";
 import { registerAdminCommand } from "./admin-cmd.js";
 import { registerRunCommand } from "./run-cmd.js";
+import { registerHealthCommand } from "./health-cmd.js";
 
 function intOption(v: string): number {
   const n = Number(v);
@@ -123,6 +124,7 @@ registerWatchCommand(program);
 registerGatewayCommand(program);
 registerAdminCommand(program);
 registerRunCommand(program);
+registerHealthCommand(program, intOption, fail);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -95,6 +95,10 @@ export const REASONS = {
     code: Code.ResourceExhausted,
     message: (p: { node: string; methods: number; limit: number }) => `stats of node ${p.node} refused: ${p.methods} methods, at most ${p.limit} per node`,
   },
+  GOMS_ERR_MONITOR_TOO_MANY_PEERS: {
+    code: Code.ResourceExhausted,
+    message: (p: { node: string; peers: number; limit: number }) => `stats of node ${p.node} refused: ${p.peers} ejected peers, at most ${p.limit} per node`,
+  },
   GOMS_ERR_MONITOR_STATS_TOO_LARGE: {
     code: Code.ResourceExhausted,
     message: (p: { node: string; bytes: number; limit: number }) => `stats of node ${p.node} refused: ${p.bytes} bytes, at most ${p.limit} per push`,

@@ -1,6 +1,15 @@
 import { Counter, Gauge, type Metric } from "prom-client";
 import type { GomsNode } from "../rpc/node.js";
 
+type Stats = ReturnType<GomsNode["stats"]>;
+
+/** Calls `f` with each node and one group of its stats, read now (at scrape time): the per-node series of a collect(). */
+export function eachNode<K extends keyof Stats>(nodes: readonly GomsNode[], group: K): (f: (node: GomsNode, s: Stats[K]) => void) => void {
+  return (f) => {
+    for (const n of nodes) f(n, n.stats()[group]);
+  };
+}
+
 /**
  * The admission of served calls (adaptive concurrency limit and
  * deadline-aware admission, docs/resilience.md), read from
@@ -8,9 +17,7 @@ import type { GomsNode } from "../rpc/node.js";
  * `node`: several nodes may share a process, as in the demo).
  */
 export function admissionMetrics(nodes: readonly GomsNode[]): Metric[] {
-  const each = (f: (node: GomsNode, a: ReturnType<GomsNode["stats"]>["admission"]) => void): void => {
-    for (const n of nodes) f(n, n.stats().admission);
-  };
+  const each = eachNode(nodes, "admission");
   return [
     new Counter<"node">({
       name: "goms_admission_admitted_total",

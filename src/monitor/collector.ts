@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { NodeStatsSchema, type NodeStats } from "../gen/goms/v1/monitor_pb.js";
 import type { GomsNode } from "../rpc/node.js";
+import { admissionOf, outliersOf } from "./capacity-stats.js";
 import { MethodCounter } from "./method-counter.js";
 import { ProcessSampler } from "./process-stats.js";
 
@@ -79,6 +80,8 @@ export function createCollector(opts: CollectorOptions): Collector {
         callsInFlight: n.servingCalls + n.outgoingCalls,
         retries: BigInt(n.retries),
         methods: all.map((m) => m.snapshot()),
+        admission: admissionOf(n),
+        outliers: outliersOf(n),
       });
       lastSnapshot = now;
       return s;

@@ -6,6 +6,7 @@ export type { MonitorEvent, MonitorStoreView, NodeView, SeriesPoint } from "./st
 export { seriesPoint, mergedP99 } from "./series.js";
 export { BUCKET_BOUNDS_MS, quantileFromBuckets } from "./buckets.js";
 export type { MethodCounter } from "./method-counter.js";
+export { createHealthServer, HealthServer, type HealthServerOptions } from "./health-server.js";
 export { createMetrics, createMetricsServer, metricsHandler, type MetricsOptions, type MetricsServer, type MetricsServerOptions } from "./prometheus.js";
 export {
   setupTracing,

@@ -1,10 +1,12 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { codeToString, type Code } from "../errors/code.js";
-import { closeHttp, listenHttp, type HttpListen } from "../internal/http/server.js";
+import type { HttpListen } from "../internal/http/server.js";
 import type { GomsNode } from "../rpc/node.js";
 import { admissionMetrics } from "./admission-metrics.js";
+import { outlierMetrics } from "./outlier-metrics.js";
 import { BUCKET_BOUNDS_MS } from "./buckets.js";
+import { HttpPort } from "./http-port.js";
 import type { Collector } from "./collector.js";
 
 export interface MetricsOptions {
@@ -12,8 +14,9 @@ export interface MetricsOptions {
   /** Source of the per-method counters (the same collector the pusher uses). */
   collector: Collector;
   /**
-   * Nodes whose admission (goms_admission_*, label `node`) is exposed: the
-   * nodes of this process that serve calls. Default: `node` alone.
+   * Nodes whose admission (goms_admission_*) and outlier ejection
+   * (goms_outlier_*) are exposed, label `node`: the nodes of this process.
+   * Default: `node` alone.
    */
   admissionNodes?: readonly GomsNode[];
   /** Add Node.js process metrics (prom-client collectDefaultMetrics). Default true. */
@@ -154,7 +157,7 @@ export function createMetrics(opts: MetricsOptions): Registry {
       },
     }),
   );
-  for (const m of admissionMetrics(opts.admissionNodes ?? [node])) registry.registerMetric(m);
+  for (const m of [...admissionMetrics(opts.admissionNodes ?? [node]), ...outlierMetrics(opts.admissionNodes ?? [node])]) registry.registerMetric(m);
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;
 }
@@ -186,30 +189,9 @@ export interface MetricsServerOptions {
 }
 
 /** Serves a registry on http://host:port/metrics. Create with createMetricsServer(). */
-export class MetricsServer {
-  readonly server: Server;
-  private readonly listenOn: HttpListen;
-  private boundPort = 0;
-  private closing: Promise<void> | undefined;
-
+export class MetricsServer extends HttpPort {
   constructor(opts: MetricsServerOptions) {
-    this.server = createServer(metricsHandler(opts.registry));
-    this.listenOn = opts.listen ?? {};
-  }
-
-  /** The bound port (after start). */
-  get port(): number {
-    return this.boundPort;
-  }
-
-  async start(): Promise<this> {
-    this.boundPort = await listenHttp(this.server, this.listenOn.port ?? 0, this.listenOn.host ?? "127.0.0.1");
-    return this;
-  }
-
-  /** Lets scrapes in flight finish within `graceMs` (default 1000), then closes every connection. */
-  close(options: { graceMs?: number } = {}): Promise<void> {
-    return (this.closing ??= closeHttp(this.server, options.graceMs ?? 1000));
+    super(metricsHandler(opts.registry), opts.listen);
   }
 }
 

@@ -16,6 +16,11 @@ function errorsOf(m: MethodStats): number {
   return n;
 }
 
+function refusedOf(s: NodeStats): number {
+  const a = s.admission;
+  return a === undefined ? 0 : Number(a.refusedLimit + a.refusedDeadline);
+}
+
 function key(m: MethodStats): string {
   return `${m.side}\u0000${m.service}\u0000${m.method}`;
 }
@@ -79,6 +84,8 @@ export function seriesPoint(cur: NodeStats, prev: NodeStats | undefined, receive
     }
   }
   const per = (n: number): number => (seconds > 0 ? Math.max(0, n) / seconds : 0);
+  // Refusals are cumulative only: the first push after a start counts none (no interval figure to spread).
+  const refused = restarted ? 0 : refusedOf(cur) - refusedOf(prev);
   return {
     t: receivedAt,
     qps: per(calls),
@@ -87,5 +94,8 @@ export function seriesPoint(cur: NodeStats, prev: NodeStats | undefined, receive
     cpuPercent: cur.cpuPercent,
     rssBytes: Number(cur.rssBytes),
     eventLoopLagMs: cur.eventLoopLagP99Ms,
+    refusedPerSec: per(refused),
+    admissionLimit: cur.admission?.limit ?? 0,
+    ejectedPeers: cur.outliers?.ejectedNow ?? 0,
   };
 }

@@ -20,6 +20,12 @@ export interface SeriesPoint {
   cpuPercent: number;
   rssBytes: number;
   eventLoopLagMs: number;
+  /** Calls the node refused before their handler ran (over its limit or by deadline), per second. */
+  refusedPerSec: number;
+  /** The node's adaptive concurrency limit at the push (0: off, or not reported). */
+  admissionLimit: number;
+  /** Peers this node had ejected from its routing at the push. */
+  ejectedPeers: number;
 }
 
 export type MonitorEvent = { type: "stats"; node: string; point: SeriesPoint } | { type: "stale"; node: string } | { type: "fresh"; node: string };

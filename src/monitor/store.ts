@@ -4,6 +4,7 @@ import { GomsError } from "../errors/goms-error.js";
 import { gomsError } from "../errors/reasons.js";
 import { NodeStatsSchema, type MonitorService, type NodeStats } from "../gen/goms/v1/monitor_pb.js";
 import { CappedMap } from "../internal/util/capped-map.js";
+import { MAX_EJECTED_PUSHED } from "./capacity-stats.js";
 import type { ServiceImpl } from "../rpc/types.js";
 import { checkPushIdentity, cut, type RegisteredIdentity } from "./push-identity.js";
 import { Ring } from "./ring.js";
@@ -41,9 +42,11 @@ export interface MonitorStoreLimits {
   maxMethodsPerNode?: number;
   /** Encoded size of one push's NodeStats, bytes. Default 128 KiB. */
   maxStatsBytes?: number;
+  /** Ejected peers (NodeStats.outliers.ejected) in one push. Default 64, what a goms node sends at most. */
+  maxEjectedPerNode?: number;
 }
 
-export const DEFAULT_MONITOR_LIMITS: Required<MonitorStoreLimits> = { maxNodes: 500, maxMethodsPerNode: 500, maxStatsBytes: 128 * 1024 };
+export const DEFAULT_MONITOR_LIMITS: Required<MonitorStoreLimits> = { maxNodes: 500, maxMethodsPerNode: 500, maxStatsBytes: 128 * 1024, maxEjectedPerNode: MAX_EJECTED_PUSHED };
 
 export interface MonitorStore extends MonitorStoreView {
   /** Records one push (what the Push handler does after checking the pusher's identity); throws past the limits. */
@@ -111,6 +114,8 @@ export function createMonitorStore(opts: MonitorStoreOptions = {}): MonitorStore
     // Checked before anything is kept: the cheap count first, then the encoded size.
     if (e === undefined && entries.isFull) throw gomsError("GOMS_ERR_MONITOR_TOO_MANY_NODES", { node: cut(name), limit: limits.maxNodes });
     if (stats.methods.length > limits.maxMethodsPerNode) throw gomsError("GOMS_ERR_MONITOR_TOO_MANY_METHODS", { node: cut(name), methods: stats.methods.length, limit: limits.maxMethodsPerNode });
+    const ejected = stats.outliers?.ejected.length ?? 0;
+    if (ejected > limits.maxEjectedPerNode) throw gomsError("GOMS_ERR_MONITOR_TOO_MANY_PEERS", { node: cut(name), peers: ejected, limit: limits.maxEjectedPerNode });
     const bytes = statsCodec.encode(stats).length;
     if (bytes > limits.maxStatsBytes) throw gomsError("GOMS_ERR_MONITOR_STATS_TOO_LARGE", { node: cut(name), bytes, limit: limits.maxStatsBytes });
     const t = now();

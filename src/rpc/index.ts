@@ -38,6 +38,7 @@ export type { HandlerFn, Interceptor, ServerInterceptor, UnaryFn, UnaryRequest, 
 export { channels } from "./diagnostics.js";
 export type { CallEvent, PeerEvent } from "./diagnostics.js";
 export { isInternalService } from "./services.js";
+export { healthStatus, type HealthReport, type HealthStatus, type NodeHealth } from "./health.js";
 export { tcpTransport } from "../internal/transport/tcp.js";
 export type { TcpTransportOptions } from "../internal/transport/tcp.js";
 export type { Transport, Listener, Stream } from "../internal/transport/types.js";

@@ -3,6 +3,7 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { NodeService } from "../gen/goms/v1/node_pb.js";
 import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import { gomsError } from "../errors/index.js";
+import type { NodeHealth } from "./health.js";
 import { isIdempotent, type ServiceTable } from "./services.js";
 import type { ServiceImpl } from "./types.js";
 
@@ -12,9 +13,10 @@ export interface IntrospectionSource {
   readonly startedAt: number;
   connections(): number;
   callsInFlight(): number;
+  readonly health: NodeHealth;
 }
 
-/** The built-in goms.v1.NodeService every node hosts: ping, info, descriptors. */
+/** The built-in goms.v1.NodeService every node hosts: ping, info, descriptors, health. */
 export function introspection(src: IntrospectionSource): ServiceImpl<typeof NodeService> {
   return {
     ping(req) {
@@ -45,6 +47,9 @@ export function introspection(src: IntrospectionSource): ServiceImpl<typeof Node
         if (found === undefined || !published.includes(found.typeName)) throw gomsError("GOMS_ERR_UNKNOWN_SERVICE", { service: name });
       }
       return { files: create(FileDescriptorSetSchema, { file: src.table.files(req.services).map((f) => f.proto) }) };
+    },
+    health(req) {
+      return src.health.answer(req.service);
     },
   };
 }

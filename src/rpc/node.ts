@@ -13,6 +13,7 @@ import type { Transport } from "../internal/transport/types.js";
 import { VERSION } from "../version.js";
 import { defaultBackoff } from "../internal/util/backoff.js";
 import { introspection } from "./introspection.js";
+import { NodeHealth } from "./health.js";
 import type { CloseOptions, NodeCounters, NodeOptions } from "./node-options.js";
 export type { CloseOptions, NodeCounters } from "./node-options.js";
 import type { Peer, PeerAddress } from "./peer.js";
@@ -55,6 +56,8 @@ export class GomsNode {
   private membership: Membership | undefined;
   private retries = 0;
   private readonly admission: Admission;
+  /** Serving, not serving or draining, per service: what Health and HTTP probes report; setServing() marks a service down. */
+  readonly health: NodeHealth;
 
   constructor(opts: NodeOptions) {
     if (!opts.identity?.name) throw new GomsError("node name (identity.name) is required", Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
@@ -93,6 +96,7 @@ export class GomsNode {
     });
     const als = calls.inheritContext === false ? undefined : new AsyncLocalStorage<HandlerContext>();
     this.table = new ServiceTable(calls.serverInterceptors ?? [], als);
+    this.health = new NodeHealth(() => this.state, this.table);
     this.reporter = new CallReporter(this.name, timingPolicy(calls.callTiming));
     this.admission = admissionFromLimits(limits);
     this.server = new NodeServer({
@@ -137,6 +141,7 @@ export class GomsNode {
         connections: () => this.server.conns.size,
         // Besides the Info call asking (it is served, so counted, like any other).
         callsInFlight: () => this.server.inflight - 1,
+        health: this.health,
       }) as Record<string, unknown>,
       {},
     );
@@ -349,11 +354,7 @@ export class GomsNode {
 
   // ---- shutdown -----------------------------------------------------------
 
-  /**
-   * Simulates a crash, for tests: every connection drops at once, nothing is
-   * drained, hooks do not run and the registration is abandoned (it expires
-   * with its lease instead of being removed).
-   */
+  /** Simulates a crash, for tests: connections drop at once, nothing drains, no hooks, the registration expires with its lease. */
   async kill(): Promise<void> {
     if (this.state === "closed") return;
     this.state = "closed";
@@ -366,10 +367,8 @@ export class GomsNode {
   }
 
   /**
-   * Graceful shutdown: leave the registry, stop accepting, send GOAWAY, let
-   * in-flight calls (network and in-process) finish within the grace period,
-   * then cancel them; the same for this node's own outgoing calls; run onStop
-   * hooks.
+   * Graceful shutdown (health: draining): leave the registry, stop accepting, send GOAWAY, let in-flight
+   * calls (network and in-process, then this node's own outgoing ones) finish within the grace period; run onStop hooks.
    */
   close(options: CloseOptions = {}): Promise<void> {
     return (this.closing ??= this.doClose(options.graceMs ?? this.opts.limits?.shutdownGraceMs ?? 10_000));

@@ -100,6 +100,13 @@ describe("admin console in headless Chromium", () => {
     const first = await qps.textContent();
     await waitFor(async () => (await qps.textContent()) !== first, 5000, "db0 qps changes live");
     await page.locator("tr[data-node=db1] .badge.ok").waitFor();
+    // db0 and db1 are two copies of one program: listed together, each with its admission limit (on by default).
+    for (const name of ["db0", "db1"]) {
+      assert.equal(await page.locator(`tr[data-node=${name}]`).getAttribute("data-program"), "db");
+      assert.match((await page.locator(`tr[data-node=${name}] td[data-col=program]`).textContent()) ?? "", /^db ×2$/);
+      await waitFor(async () => /^\d+$/.test((await page.locator(`tr[data-node=${name}] td[data-col=limit]`).textContent()) ?? ""), 5000, `${name} limit shown`);
+      assert.equal(await page.locator(`tr[data-node=${name}] td[data-col=ejected]`).textContent(), "0");
+    }
     await shot("nodes");
     await page.goto(admin.url + "/#/");
     const total = page.locator("[data-testid=total-qps]");

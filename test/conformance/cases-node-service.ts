@@ -1,15 +1,18 @@
-// Cases for docs/protocol.md §14 (goms.v1.NodeService: Ping, Info, Descriptors).
+// Cases for docs/protocol.md §14 (goms.v1.NodeService: Ping, Info, Descriptors, Health).
 import assert from "node:assert/strict";
 import {
   DescriptorsRequestSchema,
   DescriptorsResponseSchema,
+  HealthRequestSchema,
+  HealthResponseSchema,
   InfoRequestSchema,
   InfoResponseSchema,
   PingRequestSchema,
   PingResponseSchema,
+  ServingStatus,
 } from "../../src/gen/goms/v1/node_pb.js";
 import type { Case } from "./case.js";
-import { DESCRIPTORS, INFO, NODE_SERVICE, PING, decodeStatus, type Response } from "./frames.js";
+import { DESCRIPTORS, HEALTH, INFO, NODE_SERVICE, PING, decodeStatus, type Response } from "./frames.js";
 import { decode, encode, type RawConn } from "./raw-conn.js";
 
 function ok(r: Response): Buffer {
@@ -41,7 +44,7 @@ export const nodeServiceCases: Case[] = [
   },
   {
     rule: "§14.1",
-    name: "Info lists goms.v1.NodeService with Ping, Info and Descriptors, all idempotent",
+    name: "Info lists goms.v1.NodeService with Ping, Info, Descriptors and Health, all idempotent",
     async run(ctx) {
       const { conn } = await ctx.handshake();
       const res = await info(conn, 1);
@@ -52,6 +55,7 @@ export const nodeServiceCases: Case[] = [
         ["Ping", "PingRequest", "PingResponse"],
         ["Info", "InfoRequest", "InfoResponse"],
         ["Descriptors", "DescriptorsRequest", "DescriptorsResponse"],
+        ["Health", "HealthRequest", "HealthResponse"],
       ] as const) {
         const m = methods[name];
         assert.ok(m, `method ${name}`);
@@ -116,6 +120,36 @@ export const nodeServiceCases: Case[] = [
     async run(ctx) {
       const { conn } = await ctx.handshake();
       const r = await descriptors(conn, 1, ["no.such.v1.Service"]);
+      assert.equal(r.status, 5, `status ${r.status}`);
+      assert.equal(decodeStatus(r.payload).code, 5);
+    },
+  },
+  {
+    rule: "§14.6",
+    name: "Health of a running node: serving, with a status for each of its public services",
+    async run(ctx) {
+      const { conn } = await ctx.handshake();
+      const publicServices = (await info(conn, 1)).services.map((s) => s.name).filter((n) => !n.startsWith("goms.v1."));
+      const res = decode(HealthResponseSchema, ok(await conn.call(2, { method: HEALTH, payload: encode(HealthRequestSchema, {}) })));
+      assert.equal(res.status, ServingStatus.SERVING, `node status ${res.status}`);
+      assert.deepEqual(res.services.map((s) => s.service).sort(), [...publicServices].sort());
+      for (const s of res.services) assert.equal(s.status, ServingStatus.SERVING, `${s.service} status ${s.status}`);
+      let id = 3;
+      for (const full of publicServices) {
+        for (const name of [full, full.slice(full.lastIndexOf(".") + 1)]) {
+          const one = decode(HealthResponseSchema, ok(await conn.call(id++, { method: HEALTH, payload: encode(HealthRequestSchema, { service: name }) })));
+          assert.equal(one.status, ServingStatus.SERVING, `Health(${name})`);
+          assert.deepEqual(one.services.map((s) => s.service), [full]);
+        }
+      }
+    },
+  },
+  {
+    rule: "§14.6",
+    name: "Health of a service the node does not host is answered with status 5",
+    async run(ctx) {
+      const { conn } = await ctx.handshake();
+      const r = await conn.call(1, { method: HEALTH, payload: encode(HealthRequestSchema, { service: "no.such.v1.Service" }) });
       assert.equal(r.status, 5, `status ${r.status}`);
       assert.equal(decodeStatus(r.payload).code, 5);
     },

@@ -22,6 +22,7 @@ export const NODE_SERVICE = "goms.v1.NodeService";
 export const PING = `${NODE_SERVICE}/Ping`;
 export const INFO = `${NODE_SERVICE}/Info`;
 export const DESCRIPTORS = `${NODE_SERVICE}/Descriptors`;
+export const HEALTH = `${NODE_SERVICE}/Health`;
 
 export interface Frame {
   type: number;

@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import { GomsError } from "../../src/errors/index.js";
 import { MonitorService, NodeStatsSchema, type NodeStats } from "../../src/gen/goms/v1/monitor_pb.js";
 import { createNode, type GomsNode, type NodeOptions } from "../../src/rpc/index.js";
-import { until } from "../helpers.js";
+import { afterEach } from "node:test";
+import { NodeSet, until } from "../helpers.js";
 
 export interface PushAs {
   /** HELLO name of the pushing node. */
@@ -62,4 +63,22 @@ export async function consoleNodes(base: string, user: string, password: string)
   if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
   const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
   return async () => ((await (await fetch(`${base}/api/nodes`, { headers: { cookie } })).json()) as { nodes: ConsoleNode[] }).nodes;
+}
+
+/** What a test file started, closed after each test: nodes, and anything tracked (pushers, stores, ...) before them. */
+export function afterEachCleanup(): { nodes: NodeSet; cleanups: Array<() => unknown>; track<T extends { close(): unknown }>(x: T): T } {
+  const nodes = new NodeSet();
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+    await nodes.closeAll();
+  });
+  return {
+    nodes,
+    cleanups,
+    track(x) {
+      cleanups.push(() => x.close());
+      return x;
+    },
+  };
 }

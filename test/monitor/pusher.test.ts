@@ -1,22 +1,13 @@
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { MonitorService } from "../../src/gen/goms/v1/monitor_pb.js";
 import { createRegistry, embeddedKv } from "../../src/registry/index.js";
-import { createMonitorStore, createMonitoring, type Monitoring, type MonitorStore } from "../../src/monitor/index.js";
-import { NodeSet, until } from "../helpers.js";
+import { createMonitorStore, createMonitoring } from "../../src/monitor/index.js";
+import { until } from "../helpers.js";
+import { afterEachCleanup } from "./push-helpers.js";
 
-const nodes = new NodeSet();
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  await nodes.closeAll();
-});
-
-function track<T extends Monitoring | MonitorStore>(x: T): T {
-  cleanups.push(() => x.close());
-  return x;
-}
+const { nodes, cleanups, track } = afterEachCleanup();
 
 describe("pusher", () => {
   it("delivers snapshots to a store hosted on another node, found through the registry", async () => {

@@ -25,7 +25,7 @@ const peer = (node: NodeIdentity | undefined, certificateCN?: string): PeerInfo 
 
 describe("monitor store limits", () => {
   it("documented defaults", () => {
-    assert.deepEqual(DEFAULT_MONITOR_LIMITS, { maxNodes: 500, maxMethodsPerNode: 500, maxStatsBytes: 128 * 1024 });
+    assert.deepEqual(DEFAULT_MONITOR_LIMITS, { maxNodes: 500, maxMethodsPerNode: 500, maxStatsBytes: 128 * 1024, maxEjectedPerNode: 64 });
   });
 
   it("refuses new nodes past maxNodes, keeps updating known ones", () => {

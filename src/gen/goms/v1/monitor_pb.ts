@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file goms/v1/monitor.proto.
  */
 export const file_goms_v1_monitor: GenFile = /*@__PURE__*/
-  fileDesc("ChVnb21zL3YxL21vbml0b3IucHJvdG8SB2dvbXMudjEipwIKC01ldGhvZFN0YXRzEg8KB3NlcnZpY2UYASABKAkSDgoGbWV0aG9kGAIgASgJEgwKBHNpZGUYAyABKAkSDQoFY2FsbHMYBCABKAQSPgoOZXJyb3JzX2J5X2NvZGUYBSADKAsyJi5nb21zLnYxLk1ldGhvZFN0YXRzLkVycm9yc0J5Q29kZUVudHJ5EhMKC3JldF9ub256ZXJvGAYgASgEEg4KBnA1MF9tcxgHIAEoARIOCgZwOTlfbXMYCCABKAESGAoQaW50ZXJ2YWxfYnVja2V0cxgJIAMoBBIWCg5pbnRlcnZhbF9jYWxscxgKIAEoBBozChFFcnJvcnNCeUNvZGVFbnRyeRILCgNrZXkYASABKA0SDQoFdmFsdWUYAiABKAQ6AjgBIrEDCglOb2RlU3RhdHMSIwoEbm9kZRgBIAEoCzIVLmdvbXMudjEuTm9kZUlkZW50aXR5EhQKDHRpbWVfdW5peF9tcxgCIAEoAxIRCgl1cHRpbWVfbXMYAyABKAMSEwoLaW50ZXJ2YWxfbXMYBCABKA0SEwoLY3B1X3BlcmNlbnQYBSABKAESEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIYChBoZWFwX3RvdGFsX2J5dGVzGAggASgEEh0KFWV2ZW50X2xvb3BfbGFnX3A5OV9tcxgJIAEoARIeChZldmVudF9sb29wX3V0aWxpemF0aW9uGAogASgBEhAKCGdjX2NvdW50GAsgASgEEhMKC2djX3BhdXNlX21zGAwgASgBEhoKEnNlcnZlcl9jb25uZWN0aW9ucxgNIAEoDRITCgtwZWVyc19yZWFkeRgOIAEoDRIXCg9jYWxsc19pbl9mbGlnaHQYDyABKA0SDwoHcmV0cmllcxgQIAEoBBIlCgdtZXRob2RzGBEgAygLMhQuZ29tcy52MS5NZXRob2RTdGF0cyIwCgtQdXNoUmVxdWVzdBIhCgVzdGF0cxgBIAEoCzISLmdvbXMudjEuTm9kZVN0YXRzIiMKDFB1c2hSZXNwb25zZRITCgtpbnRlcnZhbF9tcxgBIAEoDTJFCg5Nb25pdG9yU2VydmljZRIzCgRQdXNoEhQuZ29tcy52MS5QdXNoUmVxdWVzdBoVLmdvbXMudjEuUHVzaFJlc3BvbnNlYgZwcm90bzM", [file_goms_v1_node]);
+  fileDesc("ChVnb21zL3YxL21vbml0b3IucHJvdG8SB2dvbXMudjEipwIKC01ldGhvZFN0YXRzEg8KB3NlcnZpY2UYASABKAkSDgoGbWV0aG9kGAIgASgJEgwKBHNpZGUYAyABKAkSDQoFY2FsbHMYBCABKAQSPgoOZXJyb3JzX2J5X2NvZGUYBSADKAsyJi5nb21zLnYxLk1ldGhvZFN0YXRzLkVycm9yc0J5Q29kZUVudHJ5EhMKC3JldF9ub256ZXJvGAYgASgEEg4KBnA1MF9tcxgHIAEoARIOCgZwOTlfbXMYCCABKAESGAoQaW50ZXJ2YWxfYnVja2V0cxgJIAMoBBIWCg5pbnRlcnZhbF9jYWxscxgKIAEoBBozChFFcnJvcnNCeUNvZGVFbnRyeRILCgNrZXkYASABKA0SDQoFdmFsdWUYAiABKAQ6AjgBIoYECglOb2RlU3RhdHMSIwoEbm9kZRgBIAEoCzIVLmdvbXMudjEuTm9kZUlkZW50aXR5EhQKDHRpbWVfdW5peF9tcxgCIAEoAxIRCgl1cHRpbWVfbXMYAyABKAMSEwoLaW50ZXJ2YWxfbXMYBCABKA0SEwoLY3B1X3BlcmNlbnQYBSABKAESEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIYChBoZWFwX3RvdGFsX2J5dGVzGAggASgEEh0KFWV2ZW50X2xvb3BfbGFnX3A5OV9tcxgJIAEoARIeChZldmVudF9sb29wX3V0aWxpemF0aW9uGAogASgBEhAKCGdjX2NvdW50GAsgASgEEhMKC2djX3BhdXNlX21zGAwgASgBEhoKEnNlcnZlcl9jb25uZWN0aW9ucxgNIAEoDRITCgtwZWVyc19yZWFkeRgOIAEoDRIXCg9jYWxsc19pbl9mbGlnaHQYDyABKA0SDwoHcmV0cmllcxgQIAEoBBIlCgdtZXRob2RzGBEgAygLMhQuZ29tcy52MS5NZXRob2RTdGF0cxIqCglhZG1pc3Npb24YEiABKAsyFy5nb21zLnYxLkFkbWlzc2lvblN0YXRzEicKCG91dGxpZXJzGBMgASgLMhUuZ29tcy52MS5PdXRsaWVyU3RhdHMioQEKDkFkbWlzc2lvblN0YXRzEg0KBWxpbWl0GAEgASgNEhAKCGluZmxpZ2h0GAIgASgNEhAKCGFkbWl0dGVkGAMgASgEEhUKDXJlZnVzZWRfbGltaXQYBCABKAQSGAoQcmVmdXNlZF9kZWFkbGluZRgFIAEoBBIWCg5xdWV1ZV9tc190b3RhbBgGIAEoARITCgtiYXNlbGluZV9tcxgHIAEoASJNCgtQZWVyT3V0bGllchIMCgRub2RlGAEgASgJEg0KBXN0YXRlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIRCgllamVjdGlvbnMYBCABKA0ilAEKDE91dGxpZXJTdGF0cxITCgtlamVjdGVkX25vdxgBIAEoDRIRCgllamVjdGlvbnMYAiABKAQSDgoGY2FwcGVkGAMgASgEEg4KBnByb2JlcxgEIAEoBBIVCg1wcm9iZXNfZmFpbGVkGAUgASgEEiUKB2VqZWN0ZWQYBiADKAsyFC5nb21zLnYxLlBlZXJPdXRsaWVyIjAKC1B1c2hSZXF1ZXN0EiEKBXN0YXRzGAEgASgLMhIuZ29tcy52MS5Ob2RlU3RhdHMiIwoMUHVzaFJlc3BvbnNlEhMKC2ludGVydmFsX21zGAEgASgNMkUKDk1vbml0b3JTZXJ2aWNlEjMKBFB1c2gSFC5nb21zLnYxLlB1c2hSZXF1ZXN0GhUuZ29tcy52MS5QdXNoUmVzcG9uc2ViBnByb3RvMw", [file_goms_v1_node]);
 
 /**
  * Latency histogram bucket upper bounds (ms), shared by all MethodStats:
@@ -183,6 +183,20 @@ export type NodeStats = Message<"goms.v1.NodeStats"> & {
    * @generated from field: repeated goms.v1.MethodStats methods = 17;
    */
   methods: MethodStats[];
+
+  /**
+   * Admission of served calls (docs/resilience.md); unset from older nodes.
+   *
+   * @generated from field: goms.v1.AdmissionStats admission = 18;
+   */
+  admission?: AdmissionStats | undefined;
+
+  /**
+   * Breakers and outlier ejection of the peers this node calls.
+   *
+   * @generated from field: goms.v1.OutlierStats outliers = 19;
+   */
+  outliers?: OutlierStats | undefined;
 };
 
 /**
@@ -191,6 +205,151 @@ export type NodeStats = Message<"goms.v1.NodeStats"> & {
  */
 export const NodeStatsSchema: GenMessage<NodeStats> = /*@__PURE__*/
   messageDesc(file_goms_v1_monitor, 1);
+
+/**
+ * node.stats().admission: counters are cumulative since the node started.
+ *
+ * @generated from message goms.v1.AdmissionStats
+ */
+export type AdmissionStats = Message<"goms.v1.AdmissionStats"> & {
+  /**
+   * The concurrency limit now (0 when the limiter is off).
+   *
+   * @generated from field: uint32 limit = 1;
+   */
+  limit: number;
+
+  /**
+   * Calls counted against the limit now.
+   *
+   * @generated from field: uint32 inflight = 2;
+   */
+  inflight: number;
+
+  /**
+   * @generated from field: uint64 admitted = 3;
+   */
+  admitted: bigint;
+
+  /**
+   * Refused over the limit (retry elsewhere).
+   *
+   * @generated from field: uint64 refused_limit = 4;
+   */
+  refusedLimit: bigint;
+
+  /**
+   * Refused by deadline-aware admission.
+   *
+   * @generated from field: uint64 refused_deadline = 5;
+   */
+  refusedDeadline: bigint;
+
+  /**
+   * Sum of the time admitted calls waited before their handler ran.
+   *
+   * @generated from field: double queue_ms_total = 6;
+   */
+  queueMsTotal: number;
+
+  /**
+   * The run time the limiter compares latency with.
+   *
+   * @generated from field: double baseline_ms = 7;
+   */
+  baselineMs: number;
+};
+
+/**
+ * Describes the message goms.v1.AdmissionStats.
+ * Use `create(AdmissionStatsSchema)` to create a new message.
+ */
+export const AdmissionStatsSchema: GenMessage<AdmissionStats> = /*@__PURE__*/
+  messageDesc(file_goms_v1_monitor, 2);
+
+/**
+ * One peer whose breaker is not closed.
+ *
+ * @generated from message goms.v1.PeerOutlier
+ */
+export type PeerOutlier = Message<"goms.v1.PeerOutlier"> & {
+  /**
+   * @generated from field: string node = 1;
+   */
+  node: string;
+
+  /**
+   * "open" or "half-open".
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * Why it was last ejected: consecutive-failures, stalled, error-rate, latency.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: uint32 ejections = 4;
+   */
+  ejections: number;
+};
+
+/**
+ * Describes the message goms.v1.PeerOutlier.
+ * Use `create(PeerOutlierSchema)` to create a new message.
+ */
+export const PeerOutlierSchema: GenMessage<PeerOutlier> = /*@__PURE__*/
+  messageDesc(file_goms_v1_monitor, 3);
+
+/**
+ * node.stats().outliers: counters are cumulative since the node started.
+ *
+ * @generated from message goms.v1.OutlierStats
+ */
+export type OutlierStats = Message<"goms.v1.OutlierStats"> & {
+  /**
+   * @generated from field: uint32 ejected_now = 1;
+   */
+  ejectedNow: number;
+
+  /**
+   * @generated from field: uint64 ejections = 2;
+   */
+  ejections: bigint;
+
+  /**
+   * @generated from field: uint64 capped = 3;
+   */
+  capped: bigint;
+
+  /**
+   * @generated from field: uint64 probes = 4;
+   */
+  probes: bigint;
+
+  /**
+   * @generated from field: uint64 probes_failed = 5;
+   */
+  probesFailed: bigint;
+
+  /**
+   * The ejected peers only (open or half-open), at most 64.
+   *
+   * @generated from field: repeated goms.v1.PeerOutlier ejected = 6;
+   */
+  ejected: PeerOutlier[];
+};
+
+/**
+ * Describes the message goms.v1.OutlierStats.
+ * Use `create(OutlierStatsSchema)` to create a new message.
+ */
+export const OutlierStatsSchema: GenMessage<OutlierStats> = /*@__PURE__*/
+  messageDesc(file_goms_v1_monitor, 4);
 
 /**
  * @generated from message goms.v1.PushRequest
@@ -207,7 +366,7 @@ export type PushRequest = Message<"goms.v1.PushRequest"> & {
  * Use `create(PushRequestSchema)` to create a new message.
  */
 export const PushRequestSchema: GenMessage<PushRequest> = /*@__PURE__*/
-  messageDesc(file_goms_v1_monitor, 2);
+  messageDesc(file_goms_v1_monitor, 5);
 
 /**
  * @generated from message goms.v1.PushResponse
@@ -226,7 +385,7 @@ export type PushResponse = Message<"goms.v1.PushResponse"> & {
  * Use `create(PushResponseSchema)` to create a new message.
  */
 export const PushResponseSchema: GenMessage<PushResponse> = /*@__PURE__*/
-  messageDesc(file_goms_v1_monitor, 3);
+  messageDesc(file_goms_v1_monitor, 6);
 
 /**
  * Hosted by the admin node. Nodes push with one-way or unary calls.

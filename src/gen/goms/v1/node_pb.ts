@@ -5,8 +5,8 @@
 // Built-in messages and the introspection service every goms node answers.
 // See docs/protocol.md.
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Any, FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_any, file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file goms/v1/node.proto.
  */
 export const file_goms_v1_node: GenFile = /*@__PURE__*/
-  fileDesc("ChJnb21zL3YxL25vZGUucHJvdG8SB2dvbXMudjEiswEKDE5vZGVJZGVudGl0eRIKCgJpZBgBIAEoDRIMCgRuYW1lGAIgASgJEgwKBHR5cGUYAyABKAkSDgoGcmVnaW9uGAQgASgNEgsKA3NldBgFIAEoCRIMCgRob3N0GAYgASgJEgwKBHBvcnQYByABKA0SEAoIc2VydmljZXMYCCADKAkSDwoHdmVyc2lvbhgJIAEoCRILCgNwaWQYCiABKA0SEgoKb3V0ZXJfaG9zdBgLIAEoCSK+AQoFSGVsbG8SIwoEbm9kZRgBIAEoCzIVLmdvbXMudjEuTm9kZUlkZW50aXR5EhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhwKFG1heF9jb25jdXJyZW50X2NhbGxzGAMgASgNEhQKDGhlYXJ0YmVhdF9tcxgEIAEoDRINCgV0b2tlbhgFIAEoCRIVCg1zdHJlYW1fd2luZG93GAYgASgNEh4KFm1heF9jb25jdXJyZW50X3N0cmVhbXMYByABKA0iTgoGU3RhdHVzEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCRIlCgdkZXRhaWxzGAMgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueSIeCgtQaW5nUmVxdWVzdBIPCgdwYXlsb2FkGAEgASgMIjUKDFBpbmdSZXNwb25zZRIPCgdwYXlsb2FkGAEgASgMEhQKDHRpbWVfdW5peF9tcxgCIAEoAyINCgtJbmZvUmVxdWVzdCJXCgpNZXRob2RJbmZvEgwKBG5hbWUYASABKAkSEgoKaW5wdXRfdHlwZRgCIAEoCRITCgtvdXRwdXRfdHlwZRgDIAEoCRISCgppZGVtcG90ZW50GAQgASgIIkEKC1NlcnZpY2VJbmZvEgwKBG5hbWUYASABKAkSJAoHbWV0aG9kcxgCIAMoCzITLmdvbXMudjEuTWV0aG9kSW5mbyKcAQoMSW5mb1Jlc3BvbnNlEiMKBG5vZGUYASABKAsyFS5nb21zLnYxLk5vZGVJZGVudGl0eRImCghzZXJ2aWNlcxgCIAMoCzIULmdvbXMudjEuU2VydmljZUluZm8SEQoJdXB0aW1lX21zGAMgASgDEhMKC2Nvbm5lY3Rpb25zGAQgASgNEhcKD2NhbGxzX2luX2ZsaWdodBgFIAEoDSImChJEZXNjcmlwdG9yc1JlcXVlc3QSEAoIc2VydmljZXMYASADKAkiSAoTRGVzY3JpcHRvcnNSZXNwb25zZRIxCgVmaWxlcxgBIAEoCzIiLmdvb2dsZS5wcm90b2J1Zi5GaWxlRGVzY3JpcHRvclNldDLQAQoLTm9kZVNlcnZpY2USOAoEUGluZxIULmdvbXMudjEuUGluZ1JlcXVlc3QaFS5nb21zLnYxLlBpbmdSZXNwb25zZSIDkAIBEjgKBEluZm8SFC5nb21zLnYxLkluZm9SZXF1ZXN0GhUuZ29tcy52MS5JbmZvUmVzcG9uc2UiA5ACARJNCgtEZXNjcmlwdG9ycxIbLmdvbXMudjEuRGVzY3JpcHRvcnNSZXF1ZXN0GhwuZ29tcy52MS5EZXNjcmlwdG9yc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_any, file_google_protobuf_descriptor]);
+  fileDesc("ChJnb21zL3YxL25vZGUucHJvdG8SB2dvbXMudjEiswEKDE5vZGVJZGVudGl0eRIKCgJpZBgBIAEoDRIMCgRuYW1lGAIgASgJEgwKBHR5cGUYAyABKAkSDgoGcmVnaW9uGAQgASgNEgsKA3NldBgFIAEoCRIMCgRob3N0GAYgASgJEgwKBHBvcnQYByABKA0SEAoIc2VydmljZXMYCCADKAkSDwoHdmVyc2lvbhgJIAEoCRILCgNwaWQYCiABKA0SEgoKb3V0ZXJfaG9zdBgLIAEoCSK+AQoFSGVsbG8SIwoEbm9kZRgBIAEoCzIVLmdvbXMudjEuTm9kZUlkZW50aXR5EhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhwKFG1heF9jb25jdXJyZW50X2NhbGxzGAMgASgNEhQKDGhlYXJ0YmVhdF9tcxgEIAEoDRINCgV0b2tlbhgFIAEoCRIVCg1zdHJlYW1fd2luZG93GAYgASgNEh4KFm1heF9jb25jdXJyZW50X3N0cmVhbXMYByABKA0iTgoGU3RhdHVzEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCRIlCgdkZXRhaWxzGAMgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueSIeCgtQaW5nUmVxdWVzdBIPCgdwYXlsb2FkGAEgASgMIjUKDFBpbmdSZXNwb25zZRIPCgdwYXlsb2FkGAEgASgMEhQKDHRpbWVfdW5peF9tcxgCIAEoAyINCgtJbmZvUmVxdWVzdCJXCgpNZXRob2RJbmZvEgwKBG5hbWUYASABKAkSEgoKaW5wdXRfdHlwZRgCIAEoCRITCgtvdXRwdXRfdHlwZRgDIAEoCRISCgppZGVtcG90ZW50GAQgASgIIkEKC1NlcnZpY2VJbmZvEgwKBG5hbWUYASABKAkSJAoHbWV0aG9kcxgCIAMoCzITLmdvbXMudjEuTWV0aG9kSW5mbyKcAQoMSW5mb1Jlc3BvbnNlEiMKBG5vZGUYASABKAsyFS5nb21zLnYxLk5vZGVJZGVudGl0eRImCghzZXJ2aWNlcxgCIAMoCzIULmdvbXMudjEuU2VydmljZUluZm8SEQoJdXB0aW1lX21zGAMgASgDEhMKC2Nvbm5lY3Rpb25zGAQgASgNEhcKD2NhbGxzX2luX2ZsaWdodBgFIAEoDSImChJEZXNjcmlwdG9yc1JlcXVlc3QSEAoIc2VydmljZXMYASADKAkiSAoTRGVzY3JpcHRvcnNSZXNwb25zZRIxCgVmaWxlcxgBIAEoCzIiLmdvb2dsZS5wcm90b2J1Zi5GaWxlRGVzY3JpcHRvclNldCIgCg1IZWFsdGhSZXF1ZXN0Eg8KB3NlcnZpY2UYASABKAkiSAoNU2VydmljZUhlYWx0aBIPCgdzZXJ2aWNlGAEgASgJEiYKBnN0YXR1cxgCIAEoDjIWLmdvbXMudjEuU2VydmluZ1N0YXR1cyJiCg5IZWFsdGhSZXNwb25zZRImCgZzdGF0dXMYASABKA4yFi5nb21zLnYxLlNlcnZpbmdTdGF0dXMSKAoIc2VydmljZXMYAiADKAsyFi5nb21zLnYxLlNlcnZpY2VIZWFsdGgqiAEKDVNlcnZpbmdTdGF0dXMSHgoaU0VSVklOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZTRVJWSU5HX1NUQVRVU19TRVJWSU5HEAESHgoaU0VSVklOR19TVEFUVVNfTk9UX1NFUlZJTkcQAhIbChdTRVJWSU5HX1NUQVRVU19EUkFJTklORxADMpACCgtOb2RlU2VydmljZRI4CgRQaW5nEhQuZ29tcy52MS5QaW5nUmVxdWVzdBoVLmdvbXMudjEuUGluZ1Jlc3BvbnNlIgOQAgESOAoESW5mbxIULmdvbXMudjEuSW5mb1JlcXVlc3QaFS5nb21zLnYxLkluZm9SZXNwb25zZSIDkAIBEk0KC0Rlc2NyaXB0b3JzEhsuZ29tcy52MS5EZXNjcmlwdG9yc1JlcXVlc3QaHC5nb21zLnYxLkRlc2NyaXB0b3JzUmVzcG9uc2UiA5ACARI+CgZIZWFsdGgSFi5nb21zLnYxLkhlYWx0aFJlcXVlc3QaFy5nb21zLnYxLkhlYWx0aFJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_any, file_google_protobuf_descriptor]);
 
 /**
  * Identity of a node, exchanged in HELLO frames and published to registries.
@@ -367,6 +367,110 @@ export const DescriptorsResponseSchema: GenMessage<DescriptorsResponse> = /*@__P
   messageDesc(file_goms_v1_node, 10);
 
 /**
+ * @generated from message goms.v1.HealthRequest
+ */
+export type HealthRequest = Message<"goms.v1.HealthRequest"> & {
+  /**
+   * A hosted service, fully-qualified or short name. Empty: the node as a whole.
+   *
+   * @generated from field: string service = 1;
+   */
+  service: string;
+};
+
+/**
+ * Describes the message goms.v1.HealthRequest.
+ * Use `create(HealthRequestSchema)` to create a new message.
+ */
+export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
+  messageDesc(file_goms_v1_node, 11);
+
+/**
+ * @generated from message goms.v1.ServiceHealth
+ */
+export type ServiceHealth = Message<"goms.v1.ServiceHealth"> & {
+  /**
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * @generated from field: goms.v1.ServingStatus status = 2;
+   */
+  status: ServingStatus;
+};
+
+/**
+ * Describes the message goms.v1.ServiceHealth.
+ * Use `create(ServiceHealthSchema)` to create a new message.
+ */
+export const ServiceHealthSchema: GenMessage<ServiceHealth> = /*@__PURE__*/
+  messageDesc(file_goms_v1_node, 12);
+
+/**
+ * @generated from message goms.v1.HealthResponse
+ */
+export type HealthResponse = Message<"goms.v1.HealthResponse"> & {
+  /**
+   * The named service's status, or the node's when the request named none.
+   *
+   * @generated from field: goms.v1.ServingStatus status = 1;
+   */
+  status: ServingStatus;
+
+  /**
+   * With an empty request: every public hosted service. Else: the named one.
+   *
+   * @generated from field: repeated goms.v1.ServiceHealth services = 2;
+   */
+  services: ServiceHealth[];
+};
+
+/**
+ * Describes the message goms.v1.HealthResponse.
+ * Use `create(HealthResponseSchema)` to create a new message.
+ */
+export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
+  messageDesc(file_goms_v1_node, 13);
+
+/**
+ * @generated from enum goms.v1.ServingStatus
+ */
+export enum ServingStatus {
+  /**
+   * @generated from enum value: SERVING_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Taking calls.
+   *
+   * @generated from enum value: SERVING_STATUS_SERVING = 1;
+   */
+  SERVING = 1,
+
+  /**
+   * Up but not taking calls: starting, or marked not serving by its application.
+   *
+   * @generated from enum value: SERVING_STATUS_NOT_SERVING = 2;
+   */
+  NOT_SERVING = 2,
+
+  /**
+   * Shutting down: finishing the calls it has, taking no new ones.
+   *
+   * @generated from enum value: SERVING_STATUS_DRAINING = 3;
+   */
+  DRAINING = 3,
+}
+
+/**
+ * Describes the enum goms.v1.ServingStatus.
+ */
+export const ServingStatusSchema: GenEnum<ServingStatus> = /*@__PURE__*/
+  enumDesc(file_goms_v1_node, 0);
+
+/**
  * @generated from service goms.v1.NodeService
  */
 export const NodeService: GenService<{
@@ -393,6 +497,14 @@ export const NodeService: GenService<{
     methodKind: "unary";
     input: typeof DescriptorsRequestSchema;
     output: typeof DescriptorsResponseSchema;
+  },
+  /**
+   * @generated from rpc goms.v1.NodeService.Health
+   */
+  health: {
+    methodKind: "unary";
+    input: typeof HealthRequestSchema;
+    output: typeof HealthResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_goms_v1_node, 0);
