@@ -15,6 +15,9 @@ import { abortFrame, beginFrame, endFrame, putRequestHeader } from "../wire/head
 import { type Metadata, readMetadata } from "../wire/metadata.js";
 import type { Stream } from "../transport/types.js";
 import { Conn } from "./conn.js";
+
+/** How close to its deadline an error answer counts as the deadline passing (see onResponse). */
+const DEADLINE_SLACK_MS = 2;
 import type { ConnOptions } from "./options.js";
 
 const helloCodec = getCodec(HelloSchema);
@@ -333,6 +336,12 @@ export class ClientConn extends Conn {
         return;
       }
       p.ok(p.full ? ({ message, ret, metadata } satisfies CallResult) : message, ret);
+    } else if (p.deadline !== Infinity && performance.now() >= p.deadline - DEADLINE_SLACK_MS) {
+      // Our deadline has (all but) passed: whatever the server answered, typically
+      // the handler's reaction to its own deadline, the outcome for the caller is
+      // deadline_exceeded. The server's deadline can come up to ~1 ms before ours
+      // (timeout_ms is whole milliseconds, and its timer may fire first), hence the slack.
+      p.fail(new GomsError(`deadline of ${p.timeoutMs}ms exceeded`, Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED", ret, metadata }));
     } else {
       p.fail(decodeStatusError(status, buf, mdEnd, end, ret, metadata));
     }
