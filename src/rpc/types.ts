@@ -1,3 +1,4 @@
+import type { ClientMethodShape } from "../web/client-shape.js";
 import type {
   DescMethod,
   DescMethodBiDiStreaming,
@@ -40,22 +41,8 @@ import type { CallResult } from "../internal/conn/pending.js";
 type UnaryIn<M> = M extends DescMethodUnary<infer I, infer _O> ? I : never;
 type UnaryOut<M> = M extends DescMethodUnary<infer _I, infer O> ? O : never;
 
-/**
- * A typed client method (docs/streams.md): unary resolves with the response;
- * a server stream returns the responses as an AsyncIterable; a client stream
- * takes an AsyncIterable of requests and resolves with the response; bidi
- * takes an AsyncIterable and returns one.
- */
-export type ClientMethodOf<M> =
-  M extends DescMethodUnary<infer I, infer O>
-    ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
-    : M extends DescMethodServerStreaming<infer I, infer O>
-      ? (request: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
-      : M extends DescMethodClientStreaming<infer I, infer O>
-        ? (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => Promise<MessageShape<O>>
-        : M extends DescMethodBiDiStreaming<infer I, infer O>
-          ? (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
-          : never;
+/** A typed client method (docs/streams.md); the shape is shared with goms/web. */
+export type ClientMethodOf<M> = ClientMethodShape<M, CallOptions>;
 
 /** A typed client: one function per method of the service. */
 export type Client<Desc extends DescService> = {

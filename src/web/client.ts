@@ -4,16 +4,12 @@ import {
   toJsonString,
   type DescMessage,
   type DescMethod,
-  type DescMethodBiDiStreaming,
-  type DescMethodClientStreaming,
-  type DescMethodServerStreaming,
-  type DescMethodUnary,
   type DescService,
   type JsonValue,
   type MessageInitShape,
-  type MessageShape,
 } from "@bufbuild/protobuf";
 import { Code, codeFromString } from "../errors/code.js";
+import type { ClientMethodShape } from "./client-shape.js";
 import { GomsError } from "../errors/goms-error.js";
 import { ndjsonEvents, type StreamEvent } from "./ndjson.js";
 import { webSocketStream, type WebSocketFactory } from "./ws.js";
@@ -41,22 +37,8 @@ export interface WebClientOptions {
   WebSocket?: WebSocketFactory;
 }
 
-/**
- * The typed client shape of goms/rpc's Client: a unary method resolves with
- * the response, a server stream returns an AsyncIterable of responses, a
- * client stream takes an AsyncIterable of requests and resolves with the
- * response, bidi takes one and returns one.
- */
-export type WebClientMethodOf<M> =
-  M extends DescMethodUnary<infer I, infer O>
-    ? (request: MessageInitShape<I>, options?: WebCallOptions) => Promise<MessageShape<O>>
-    : M extends DescMethodServerStreaming<infer I, infer O>
-      ? (request: MessageInitShape<I>, options?: WebCallOptions) => AsyncIterable<MessageShape<O>>
-      : M extends DescMethodClientStreaming<infer I, infer O>
-        ? (requests: AsyncIterable<MessageInitShape<I>>, options?: WebCallOptions) => Promise<MessageShape<O>>
-        : M extends DescMethodBiDiStreaming<infer I, infer O>
-          ? (requests: AsyncIterable<MessageInitShape<I>>, options?: WebCallOptions) => AsyncIterable<MessageShape<O>>
-          : never;
+/** A typed client method: the same shape as goms/rpc's, with the web call options. */
+export type WebClientMethodOf<M> = ClientMethodShape<M, WebCallOptions>;
 
 export type WebClient<Desc extends DescService> = {
   [P in keyof Desc["method"]]: WebClientMethodOf<Desc["method"][P]>;
