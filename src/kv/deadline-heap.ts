@@ -8,7 +8,7 @@ export interface HeapItem {
  * An indexed binary min-heap on `deadline`. Because every item knows its slot,
  * a changed deadline (keepAlive) or a removal (revoke) costs O(log n) and
  * leaves no stale entry behind, so the heap holds exactly the live items. The
- * earliest deadline is read in O(1): asking "has anything expired?" on every
+ * earliest deadline is read in O(1): asking "did something expire?" on every
  * command costs nothing, whatever the number of items.
  */
 export class DeadlineHeap<T extends HeapItem> {
