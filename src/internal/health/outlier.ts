@@ -142,7 +142,6 @@ export class OutlierDetector {
     h.ejectedAt = Date.now();
     h.streak++;
     h.state = "open";
-    h.routable = false;
     h.reason = reason;
     h.until = now + Math.min(o.baseEjectionMs * h.streak, o.maxEjectionMs);
     return true;
@@ -188,7 +187,6 @@ export class OutlierDetector {
       return;
     }
     h.state = "closed";
-    h.routable = true;
     h.consecutive = 0;
     h.closedAt = now;
     h.lastAnswerAt = now;

@@ -76,7 +76,6 @@ const ALPHA = 0.2;
  */
 export class PeerHealth {
   state: BreakerState = "closed";
-  routable = true;
   reason: EjectReason | undefined = undefined;
   ejections = 0;
   /** Date.now() of the last ejection, 0 if never. */
@@ -98,6 +97,11 @@ export class PeerHealth {
   busySince = 0;
   latencyMs = Number.NaN;
   private tick = 0;
+
+  /** Whether routing may pick this peer: only while the breaker is closed (open and half-open wait for a probe). */
+  get routable(): boolean {
+    return this.state === "closed";
+  }
 
   constructor(
     readonly name: () => string,
