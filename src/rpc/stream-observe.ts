@@ -23,15 +23,17 @@ const STOPPED = "the consumer stopped reading the stream";
  * tracing) and interceptors watch a stream: breaking out of the result
  * returns the source too, so cancellation still reaches the other side.
  */
-export function observeStream<T>(source: AsyncIterable<T>, o: StreamObserver<T>): AsyncIterableIterator<T> {
-  let it: AsyncIterator<T> | undefined;
+export function observeStream<T>(source: AsyncIterable<T> | Iterable<T>, o: StreamObserver<T>): AsyncIterableIterator<T> {
+  let it: AsyncIterator<T> | Iterator<T> | undefined;
   let ended = false;
   const finish = (err: GomsError | undefined): void => {
     if (ended) return;
     ended = true;
     o.end?.(err);
   };
-  const pull = (): Promise<IteratorResult<T>> => (it ??= source[Symbol.asyncIterator]()).next();
+  // A handler may return a plain iterable too (for await takes either).
+  const open = (): AsyncIterator<T> | Iterator<T> => (it ??= Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]());
+  const pull = (): Promise<IteratorResult<T>> | IteratorResult<T> => open().next();
   return {
     async next(): Promise<IteratorResult<T>> {
       let r: IteratorResult<T>;
@@ -47,7 +49,7 @@ export function observeStream<T>(source: AsyncIterable<T>, o: StreamObserver<T>)
     },
     async return(): Promise<IteratorResult<T>> {
       finish(new GomsError(STOPPED, Code.Canceled, { reason: "GOMS_ERR_CANCELED" }));
-      await (it ??= source[Symbol.asyncIterator]()).return?.();
+      await open().return?.();
       return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]() {
