@@ -121,7 +121,9 @@ export type BroadcastClient<Desc extends DescService> = {
 };
 
 /**
- * A handler for one method. Set ctx.ret for an application return code.
+ * A handler for one method. Set ctx.ret for an application return code, and
+ * ctx.responseMetadata for response metadata; a stream sends both in its end,
+ * so set them any time before the handler finishes (after the last yield).
  * Streams (docs/streams.md): a server-streaming handler is `async *m(req, ctx)`
  * (or returns an AsyncIterable); a client-streaming one takes the requests as
  * an AsyncIterable and returns the response; a bidi one takes an AsyncIterable
