@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { GomsError, codeToString } from "../errors/index.js";
 import { createInstanceManager, describeInstanceEvent, type InstanceManager } from "../instances/index.js";
 
-function count(v: string): number {
+/** Commander parser for a count: an integer ≥ 1. */
+export function count(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected an integer ≥ 1");
   return n;
