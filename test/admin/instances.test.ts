@@ -55,7 +55,8 @@ describe("goms run --instances 2 in the admin console", () => {
 
   after(async () => {
     await browser?.close();
-    procs.killAll();
+    // SIGTERM: `goms run` drains its copies (SIGKILL would leave them running).
+    await procs.stopAll();
     await watch?.close({ graceMs: 0 });
     if (dir) await rm(dir, { recursive: true, force: true });
   });

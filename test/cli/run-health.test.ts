@@ -11,7 +11,7 @@ import { Procs, freePort } from "../procs.js";
 
 // `goms run --health-port`: each instance a real process serving /livez and /readyz on port + its index.
 const procs = new Procs();
-after(() => procs.killAll());
+after(() => procs.stopAll());
 
 interface Probe {
   status: number;
@@ -124,7 +124,7 @@ describe("goms run --health-port", () => {
       assert.ok(typeof r === "object" && r.status === 200, JSON.stringify(r));
       assert.equal((JSON.parse(r.body) as { node: string }).node, "db0");
     } finally {
-      procs.killAll();
+      await procs.stopAll();
       await watch.close({ graceMs: 0 });
     }
   });
