@@ -1,6 +1,6 @@
 import { gomsError } from "../errors/index.js";
-import { createHealthServer, type HealthServer } from "../monitor/index.js";
-import type { GomsNode } from "../rpc/index.js";
+import { createHealthServer, type HealthServer } from "../monitor/health-server.js";
+import type { GomsNode } from "../rpc/node.js";
 import { INSTANCE_ENV, envInt } from "./env.js";
 
 /**
