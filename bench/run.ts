@@ -4,7 +4,7 @@
  * The first positional argument selects a suite (default `rpc`). Options:
  *   --quick             1 round, short windows (finishes in under a minute)
  *   --rounds N          rounds, target order rotated each round (default 3)
- *   --targets a,b       subset of targets (rpc: raw,raw-codec,grpc,moleculer,nest,goms)
+ *   --targets a,b       subset of targets (rpc: raw,raw-codec,grpc,moleculer,nest,goms; overload: goms-on,goms-off,moleculer)
  *   --levels 1,64       calls in flight (default 1,64,256; gateway suite: connections, default 64)
  *   --loads 0.5,2       overload suite: offered load as multiples of capacity (default 0.5,1,2,4)
  *   --bodies a,b        gateway suite: request bodies (small,bench; default both)
@@ -18,7 +18,7 @@
  */
 import { GATEWAY_BODY_NAMES, runGatewaySuite } from "./suites/gateway.js";
 import { runMonitorSuite } from "./suites/monitor.js";
-import { runOverloadSuite } from "./suites/overload.js";
+import { OVERLOAD_TARGETS, runOverloadSuite, type Target as OverloadTarget } from "./suites/overload.js";
 import { RPC_TARGET_NAMES, runRpcSuite } from "./suites/rpc.js";
 import { runRegistrySuite } from "./suites/registry.js";
 import { runGatewayScaling, runRpcScaling, type ScalingOptions } from "./suites/scaling.js";
@@ -114,16 +114,21 @@ const SUITES: Record<string, Suite> = {
     },
   },
   overload: {
-    description: "one node, a handler of fixed CPU cost, open-loop load at 0.5x-4x capacity: goodput, p99 and refusals with admission on and off",
-    run: (a) =>
-      runOverloadSuite({
+    description: "one node, a handler of fixed CPU cost, open-loop load at 0.5x-4x capacity: goodput, p99 and refusals with admission on and off, and Moleculer with its bulkhead",
+    run: (a) => {
+      const targets = a.targets ?? [...OVERLOAD_TARGETS];
+      const known = (t: string): t is OverloadTarget => (OVERLOAD_TARGETS as readonly string[]).includes(t);
+      for (const t of targets) if (!known(t)) throw new UsageError(`unknown target "${t}"; available: ${OVERLOAD_TARGETS.join(", ")}`);
+      return runOverloadSuite({
+        targets: targets.filter(known),
         factors: a.loads ?? [0.5, 1, 2, 4],
         warmupMs: a.warmupMs ?? (a.quick ? 1000 : 2000),
         durationMs: a.durationMs ?? (a.quick ? 2000 : 4000),
         deadlineMs: 100,
         costMs: 1,
         verbose: a.verbose,
-      }),
+      });
+    },
   },
 };
 /** Suites that have a slot but no implementation yet. */

@@ -23,6 +23,21 @@ export class Procs {
   killAll(): void {
     for (const { p } of this.children) if (p.exitCode === null) p.kill("SIGKILL");
   }
+
+  /**
+   * SIGTERM to every child still running, SIGKILL to those not gone after
+   * `graceMs`. For children that own processes of their own (`goms run`, a
+   * gateway with workers): SIGKILL would leave their copies running.
+   */
+  async stopAll(graceMs = 15_000): Promise<void> {
+    const running = this.children.map((c) => c.p).filter((p) => p.exitCode === null && p.signalCode === null);
+    const exited = running.map((p) => new Promise<void>((resolve) => p.once("exit", () => resolve())));
+    for (const p of running) p.kill("SIGTERM");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(exited), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    this.killAll();
+  }
 }
 
 export function freePort(): Promise<number> {

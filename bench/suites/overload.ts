@@ -7,10 +7,15 @@
  * Each (mode, load) runs against a fresh server, after a warm-up at the same
  * load (the figures are the steady state, not the onset). Both processes
  * share the machine's cores.
+ *
+ * Moleculer runs under the same offered load (multiples of goms's measured
+ * capacity), with the same handler cost, behind its bulkhead
+ * (targets/overload/moleculer.ts).
  */
 import { TargetProcess, getFreePort, installCleanupHooks } from "../lib/proc.js";
 import { fmtInt, fmtNum } from "../lib/stats.js";
 import { markdownTable } from "../lib/table.js";
+import type { LoadResult } from "../targets/overload/open-loop.js";
 
 export interface OverloadOptions {
   factors: number[];
@@ -18,21 +23,12 @@ export interface OverloadOptions {
   durationMs: number;
   deadlineMs: number;
   costMs: number;
+  /** What to run under each load, in this order. */
+  targets: Target[];
   verbose: boolean;
 }
 
-interface LoadResult {
-  sent: number;
-  ok: number;
-  late: number;
-  refused: number;
-  timedOut: number;
-  other: number;
-  firstOther: string;
-  seconds: number;
-  p50: number;
-  p99: number;
-}
+export const OVERLOAD_TARGETS = ["goms-on", "goms-off", "moleculer"] as const;
 
 type Msg = { type: "ready" } | ({ type: "result" } & LoadResult) | { type: "stats"; admission: { limit: number } };
 
@@ -44,18 +40,29 @@ function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-async function runOne(mode: "on" | "off", rate: number, o: OverloadOptions): Promise<LoadResult & { limit: number }> {
+/** What serves the load: a goms node with its admission on or off, or a Moleculer broker with its bulkhead. */
+export type Target = (typeof OVERLOAD_TARGETS)[number];
+
+async function runOne(target: Target, rate: number, o: OverloadOptions): Promise<LoadResult & { limit: number }> {
   const port = await getFreePort();
-  const env = { OVERLOAD_PORT: String(port), OVERLOAD_MODE: mode, OVERLOAD_COST_MS: String(o.costMs) };
-  const server = new TargetProcess<Msg, { type: string }>({ name: `overload-server-${mode}`, module: `${dir}server.ts`, env, execArgv: EXEC, verbose: o.verbose }, parse);
+  const moleculer = target === "moleculer";
+  const env = {
+    OVERLOAD_PORT: String(port),
+    OVERLOAD_MODE: target === "goms-off" ? "off" : "on",
+    OVERLOAD_COST_MS: String(o.costMs),
+    ...(moleculer ? { OVERLOAD_CLIENT_PORT: String(await getFreePort()) } : {}),
+  };
+  const [serverModule, loadModule] = moleculer ? [`${dir}moleculer.ts`, `${dir}moleculer.ts`] : [`${dir}server.ts`, `${dir}loadgen.ts`];
+  const server = new TargetProcess<Msg, { type: string }>({ name: `overload-server-${target}`, module: serverModule, env: { ...env, OVERLOAD_SIDE: "server" }, execArgv: EXEC, verbose: o.verbose }, parse);
   try {
     await server.next(30_000, "server ready");
     const gen = new TargetProcess<Msg, { type: string }>(
       {
         name: "overload-loadgen",
-        module: `${dir}loadgen.ts`,
+        module: loadModule,
         env: {
           ...env,
+          OVERLOAD_SIDE: "client",
           OVERLOAD_RATE: String(Math.round(rate)),
           OVERLOAD_WARMUP_MS: String(o.warmupMs),
           OVERLOAD_DURATION_MS: String(o.durationMs),
@@ -79,18 +86,18 @@ async function runOne(mode: "on" | "off", rate: number, o: OverloadOptions): Pro
 export async function runOverloadSuite(o: OverloadOptions): Promise<number> {
   installCleanupHooks();
   log(`overload: handler ${o.costMs} ms of CPU, deadline ${o.deadlineMs} ms, warm-up ${o.warmupMs} ms + ${o.durationMs} ms per load`);
-  const cap = await runOne("off", 0, o);
+  const cap = await runOne("goms-off", 0, o);
   const capacity = cap.ok / cap.seconds;
   log(`capacity (closed loop, 8 in flight, admission off): ${fmtInt(capacity)} calls/s, p99 ${fmtNum(cap.p99, 2)} ms`);
   const rows: string[][] = [];
   let unloadedP99 = Number.NaN;
-  for (const mode of ["on", "off"] as const) {
+  for (const target of o.targets) {
     for (const f of o.factors) {
-      const r = await runOne(mode, capacity * f, o);
+      const r = await runOne(target, capacity * f, o);
       const goodput = r.ok / r.seconds;
-      if (mode === "on" && f === Math.min(...o.factors)) unloadedP99 = r.p99;
+      if (target === "goms-on" && f === Math.min(...o.factors)) unloadedP99 = r.p99;
       const row = [
-        mode,
+        target === "moleculer" ? "moleculer, bulkhead" : `goms, admission ${target === "goms-on" ? "on" : "off"}`,
         `${f}x`,
         fmtInt(r.sent / r.seconds),
         fmtInt(goodput),
@@ -99,7 +106,7 @@ export async function runOverloadSuite(o: OverloadOptions): Promise<number> {
         fmtNum(r.p99, 2),
         `${fmtNum((100 * r.refused) / Math.max(1, r.sent), 1)}%`,
         `${fmtNum((100 * (r.timedOut + r.late)) / Math.max(1, r.sent), 1)}%`,
-        mode === "on" ? String(r.limit) : "-",
+        target === "goms-on" ? String(r.limit) : target === "moleculer" ? `${r.limit} (fixed)` : "-",
       ];
       if (r.other > 0) row.push(`${r.other} other errors: ${r.firstOther}`);
       rows.push(row);
@@ -110,7 +117,7 @@ export async function runOverloadSuite(o: OverloadOptions): Promise<number> {
     `\ncapacity ${fmtInt(capacity)} calls/s; unloaded p99 (admission on, lowest load) ${fmtNum(unloadedP99, 2)} ms; target at 2x and 4x: goodput >= 90% of capacity, p99 <= ${fmtNum(3 * unloadedP99, 2)} ms\n\n`,
   );
   process.stdout.write(
-    `${markdownTable(["admission", "offered", "sent/s", "goodput/s", "of capacity", "p50 ms", "p99 ms", "refused", "timed out", "limit at end"], rows)}\n`,
+    `${markdownTable(["server", "offered", "sent/s", "goodput/s", "of capacity", "p50 ms", "p99 ms", "refused", "timed out", "limit at end"], rows)}\n`,
   );
   return 0;
 }

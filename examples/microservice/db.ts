@@ -6,7 +6,7 @@ import { createNode } from "../../src/rpc/index.js";
 import { DB } from "../gen/goms/examples/v1/db_pb.js";
 import { openRegistry, registryUrl } from "../shared/registry-arg.js";
 import { createMonitoring } from "../../src/monitor/index.js";
-import { instanceFromEnv } from "../../src/instances/index.js";
+import { instanceFromEnv, startHealthPort } from "../../src/instances/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +39,9 @@ node.service(DB, {
 await node.start();
 // Push stats to the admin console (goms admin) every 5 s, when one is running.
 const monitoring = await createMonitoring({ node, intervalMs: Number(process.env["GOMS_MONITOR_INTERVAL_MS"] ?? 5000) }).start();
-console.log(`db${id} serving goms.examples.v1.DB on ${values.host}:${node.port} (registry ${kv.kind})`);
+// /livez and /readyz for orchestrators' probes when GOMS_HEALTH_PORT is set (`goms run --health-port`).
+const health = await startHealthPort(node);
+console.log(`db${id} serving goms.examples.v1.DB on ${values.host}:${node.port} (registry ${kv.kind})${health ? `, health on ${health.port}` : ""}`);
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => void monitoring.close().then(() => node.close({ graceMs: 2000 })).then(() => kv.close()).then(() => process.exit(0)));
+  process.once(sig, () => void monitoring.close().then(() => node.close({ graceMs: 2000 })).then(() => health?.close()).then(() => kv.close()).then(() => process.exit(0)));
 }

@@ -46,6 +46,7 @@ interface GatewayCliOptions {
   workers: number;
   ratePerIp?: BucketOptions;
   ratePerRoute?: BucketOptions;
+  rateMaxKeys?: number;
   maxInflightPerRoute?: number;
 }
 
@@ -58,7 +59,11 @@ function bucketOption(v: string): BucketOptions {
 
 function rateLimitOf(o: GatewayCliOptions): RateLimitOptions | undefined {
   if (o.ratePerIp === undefined && o.ratePerRoute === undefined) return undefined;
-  return { ...(o.ratePerIp !== undefined ? { perIp: o.ratePerIp } : {}), ...(o.ratePerRoute !== undefined ? { perRoute: o.ratePerRoute } : {}) };
+  return {
+    ...(o.ratePerIp !== undefined ? { perIp: o.ratePerIp } : {}),
+    ...(o.ratePerRoute !== undefined ? { perRoute: o.ratePerRoute } : {}),
+    ...(o.rateMaxKeys !== undefined ? { maxKeys: o.rateMaxKeys } : {}),
+  };
 }
 
 /** `goms gateway`: the HTTP/JSON gateway (docs/gateway.md). */
@@ -82,6 +87,7 @@ export function registerGatewayCommand(program: Command): Command {
     .option("--workers <n>", "serve the port from N worker processes (node:cluster), each a gate node named <name>-<i>", intOption, 1)
     .option("--rate-per-ip <rate[:burst]>", "requests per second per client IP, shared by all workers", bucketOption)
     .option("--rate-per-route <rate[:burst]>", "requests per second per route, shared by all workers", bucketOption)
+    .option("--rate-max-keys <n>", "clients (or routes) a rate limit tracks at once; when all are still refilling, new ones get 429 (default 10000)", intOption)
     .option("--max-inflight-per-route <n>", "answer 503 + Retry-After at once past N requests in flight per route (per worker)", intOption)
     .action(async (o: GatewayCliOptions) => {
       try {

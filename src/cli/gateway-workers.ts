@@ -1,6 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
-import { Code, GomsError } from "../errors/index.js";
-import { RateLimiter, type BucketOptions, type RateLimitOptions, type TokenSource } from "../gateway/index.js";
+import { Code, GomsError, gomsError } from "../errors/index.js";
+import { RateLimiter, RetryLater, type BucketOptions, type RateLimitOptions, type TokenSource } from "../gateway/index.js";
 import { createInstanceManager, describeInstanceEvent, type InstanceManager } from "../instances/index.js";
 
 /**
@@ -21,10 +21,14 @@ interface TakeMessage {
   gomsTokens: "take";
   takes: [number, Limit, string][];
 }
-/** primary → worker: [id, seconds to wait (0 = admitted)]. */
+/**
+ * primary → worker: [id, seconds to wait (0 = admitted)], or [id, seconds, keys]
+ * when the limiter's table of `keys` buckets was full and refused the new key.
+ */
+type Wait = [number, number] | [number, number, number];
 interface WaitMessage {
   gomsTokens: "wait";
-  waits: [number, number][];
+  waits: Wait[];
 }
 
 function isTake(m: unknown): m is TakeMessage {
@@ -42,7 +46,14 @@ export function sharedBuckets(rl: RateLimitOptions): (worker: Worker) => void {
   return (worker) => {
     worker.on("message", (m: unknown) => {
       if (!isTake(m) || !worker.isConnected()) return;
-      const waits: [number, number][] = m.takes.map(([id, limit, key]) => [id, limiters[limit]?.take(key) ?? 0]);
+      const waits = m.takes.map(([id, limit, key]): Wait => {
+        try {
+          return [id, limiters[limit]?.take(key) ?? 0];
+        } catch (e) {
+          if (e instanceof RetryLater) return [id, e.retryAfterSec, rl.maxKeys ?? 10_000];
+          throw e;
+        }
+      });
       worker.send({ gomsTokens: "wait", waits } satisfies WaitMessage);
     });
   };
@@ -62,9 +73,11 @@ export function workerTokens(): (limit: Limit, bucket: BucketOptions) => TokenSo
   };
   process.on("message", (m: unknown) => {
     if (!isWait(m)) return;
-    for (const [id, wait] of m.waits) {
-      pending.get(id)?.resolve(wait);
+    for (const [id, wait, keys] of m.waits) {
+      const p = pending.get(id);
       pending.delete(id);
+      if (keys === undefined) p?.resolve(wait);
+      else p?.reject(new RetryLater(gomsError("GOMS_ERR_RATE_LIMIT_FULL", { keys, retryAfterSec: wait }), wait));
     }
   });
   process.once("disconnect", () => {

@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { GomsError, codeToString } from "../errors/index.js";
 import { createInstanceManager, describeInstanceEvent, type InstanceManager } from "../instances/index.js";
 
-function count(v: string): number {
+/** Commander parser for a count: an integer ≥ 1. */
+export function count(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected an integer ≥ 1");
   return n;
@@ -21,6 +22,8 @@ export interface RunCliOptions {
   name?: string;
   port?: number;
   registry?: string;
+  healthPort?: number;
+  healthHost?: string;
   grace: number;
   maxRestarts: number;
 }
@@ -51,6 +54,7 @@ export async function runInstances(entry: string, args: string[], o: RunCliOptio
     ...(o.name !== undefined ? { namePrefix: o.name } : {}),
     ...(o.port !== undefined ? { basePort: o.port } : {}),
     ...(o.registry !== undefined ? { registry: o.registry } : {}),
+    ...(o.healthPort !== undefined ? { health: { port: o.healthPort, ...(o.healthHost !== undefined ? { host: o.healthHost } : {}) } } : {}),
     restart: { maxAttempts: o.maxRestarts },
     shutdownGraceMs: o.grace,
     onOutput: (i, line) => out(`[${i}] ${line}`),
@@ -78,6 +82,8 @@ export function registerRunCommand(program: Command): Command {
     .option("--name <prefix>", "node names are prefix + node id (GOMS_NODE_NAME)")
     .option("--port <port>", "ports are port + instance index; 0: each picks a free one, callers find it in the registry (GOMS_PORT)", nonNegative)
     .option("--registry <url>", "registry for the instances (GOMS_REGISTRY)")
+    .option("--health-port <port>", "plain-HTTP /livez and /readyz for orchestrators' probes on port + instance index; 0: a free one each (GOMS_HEALTH_PORT)", nonNegative)
+    .option("--health-host <host>", "address of the health ports (GOMS_HEALTH_HOST; default 127.0.0.1)")
     .option("--grace <ms>", "drain time on SIGTERM before the rest are killed", nonNegative, 10_000)
     .option("--max-restarts <n>", "crashes in a row (each within 10 s of starting) before an instance is given up", count, 10)
     .action(async (entry: string, args: string[], o: RunCliOptions) => {

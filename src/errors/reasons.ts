@@ -52,6 +52,7 @@ export const REASONS = {
   GOMS_ERR_BAD_FIELD: { code: Code.InvalidArgument, message: (p: { field: string; problem: string }) => `${p.field}: ${p.problem}` },
   GOMS_ERR_BAD_HEADER: { code: Code.InvalidArgument, message: (p: { header: string; problem: string }) => `${p.header}: ${p.problem}` },
   GOMS_ERR_RATE_LIMITED: { code: Code.ResourceExhausted, status: 429, message: (p: { what: string; retryAfterSec: number }) => `${p.what} rate limit exceeded; retry in ${p.retryAfterSec} s` },
+  GOMS_ERR_RATE_LIMIT_FULL: { code: Code.ResourceExhausted, status: 429, message: (p: { keys: number; retryAfterSec: number }) => `the rate limiter already tracks ${p.keys} clients, none idle; new clients may retry in ${p.retryAfterSec} s` },
   GOMS_ERR_CORS_DENIED: { code: Code.PermissionDenied, message: (p: { why: string }) => `CORS: ${p.why}` },
   GOMS_ERR_GATEWAY_DRAINING: { code: Code.Unavailable, message: () => "the gateway is shutting down" },
   GOMS_ERR_BACKENDS_BUSY: { code: Code.Unavailable, message: (p: { service: string; why: string }) => `every node serving ${p.service} refused the call: ${p.why}` },

@@ -4,4 +4,4 @@ export type { ApiKey, AuthRule, BucketOptions, CorsOptions, GatewayOptions, JwtA
 export { httpStatus, errorBody } from "../internal/http/json.js";
 export type { ErrorBody } from "../internal/http/json.js";
 export { buildOpenApi } from "./openapi.js";
-export { RateLimiter } from "./rate-limit.js";
+export { RateLimiter, RetryLater } from "./rate-limit.js";

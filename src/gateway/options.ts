@@ -58,6 +58,8 @@ export interface BucketOptions {
  * otherwise the seconds until the next one (Retry-After). It may answer with a
  * promise when the buckets live in another process: `goms gateway --workers N`
  * keeps them in the cluster's primary so that a limit holds across workers.
+ * It may throw (or reject with) a RetryLater to refuse with its own reason, as
+ * RateLimiter does for a new key when its table is full.
  */
 export interface TokenSource {
   take(key: string): number | Promise<number>;
@@ -68,7 +70,11 @@ export interface RateLimitOptions {
   perIp?: BucketOptions;
   /** Per route (canonical Service/Method), shared by all clients. */
   perRoute?: BucketOptions;
-  /** Buckets kept per limiter before the least recently used are dropped. Default 10000. */
+  /**
+   * Buckets kept per limiter. Default 10000. When full, buckets that have
+   * refilled (idle clients) make room; if none has, a new key is refused with
+   * 429 (GOMS_ERR_RATE_LIMIT_FULL): a throttled client's bucket is never evicted.
+   */
   maxKeys?: number;
   /** The buckets of each limit. Default: token buckets in this process (each process limits on its own). */
   tokens?: (limit: "perIp" | "perRoute", bucket: BucketOptions) => TokenSource;

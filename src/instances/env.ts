@@ -18,7 +18,22 @@ export const INSTANCE_ENV = {
   port: "GOMS_PORT",
   /** The registry URL, when the manager was given one (the examples read it as their --registry default). */
   registry: "GOMS_REGISTRY",
+  /**
+   * The plain-HTTP health port for orchestrators' probes (/livez, /readyz):
+   * base health port + instance index, or 0. Read by startHealthPort, also in
+   * a program started without a manager (set it by hand, in a container spec...).
+   */
+  healthPort: "GOMS_HEALTH_PORT",
+  /** The address the health port binds (default 127.0.0.1; 0.0.0.0 for probes from outside the machine). */
+  healthHost: "GOMS_HEALTH_HOST",
 } as const;
+
+/** A health port per instance: instance i serves /livez and /readyz on port + i (0: a free port each). */
+export interface HealthPortOptions {
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+}
 
 /** What a program started by an instance manager learns from its environment. */
 export interface InstanceEnv {
@@ -30,9 +45,12 @@ export interface InstanceEnv {
   /** Set only when the manager was given a port (0 = pick a free one). */
   port: number | undefined;
   registry: string | undefined;
+  /** Set only when the manager was given a health port (0 = pick a free one). */
+  healthPort: number | undefined;
 }
 
-function int(v: string | undefined): number | undefined {
+/** A non-negative integer variable, or undefined when unset or malformed. */
+export function envInt(v: string | undefined): number | undefined {
   if (v === undefined || v.trim() === "") return undefined;
   const n = Number(v);
   return Number.isInteger(n) && n >= 0 ? n : undefined;
@@ -44,22 +62,26 @@ function int(v: string | undefined): number | undefined {
  * program then falls back to its own defaults, as when it is started by hand.
  */
 export function instanceFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): InstanceEnv | undefined {
-  const instance = int(env[INSTANCE_ENV.instance]);
+  const instance = envInt(env[INSTANCE_ENV.instance]);
   if (instance === undefined) return undefined;
   const name = env[INSTANCE_ENV.nodeName];
   const registry = env[INSTANCE_ENV.registry];
   return {
     instance,
-    instances: int(env[INSTANCE_ENV.instances]) ?? instance + 1,
-    nodeId: int(env[INSTANCE_ENV.nodeId]) ?? instance,
+    instances: envInt(env[INSTANCE_ENV.instances]) ?? instance + 1,
+    nodeId: envInt(env[INSTANCE_ENV.nodeId]) ?? instance,
     nodeName: name === undefined || name === "" ? undefined : name,
-    port: int(env[INSTANCE_ENV.port]),
+    port: envInt(env[INSTANCE_ENV.port]),
     registry: registry === undefined || registry === "" ? undefined : registry,
+    healthPort: envInt(env[INSTANCE_ENV.healthPort]),
   };
 }
 
 /** The variables the manager sets for instance `i`. */
-export function instanceVars(i: number, o: { instances: number; baseId: number; namePrefix?: string | undefined; basePort?: number | undefined; registry?: string | undefined }): Record<string, string> {
+export function instanceVars(
+  i: number,
+  o: { instances: number; baseId: number; namePrefix?: string | undefined; basePort?: number | undefined; registry?: string | undefined; health?: HealthPortOptions | undefined },
+): Record<string, string> {
   const id = o.baseId + i;
   const vars: Record<string, string> = {
     [INSTANCE_ENV.instance]: String(i),
@@ -69,5 +91,9 @@ export function instanceVars(i: number, o: { instances: number; baseId: number; 
   if (o.namePrefix !== undefined) vars[INSTANCE_ENV.nodeName] = `${o.namePrefix}${id}`;
   if (o.basePort !== undefined) vars[INSTANCE_ENV.port] = String(o.basePort === 0 ? 0 : o.basePort + i);
   if (o.registry !== undefined) vars[INSTANCE_ENV.registry] = o.registry;
+  if (o.health !== undefined) {
+    vars[INSTANCE_ENV.healthPort] = String(o.health.port === 0 ? 0 : o.health.port + i);
+    if (o.health.host !== undefined) vars[INSTANCE_ENV.healthHost] = o.health.host;
+  }
   return vars;
 }

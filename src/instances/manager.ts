@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { gomsError } from "../errors/index.js";
 import { backoffDelay, type BackoffOptions } from "../internal/util/backoff.js";
-import { instanceVars } from "./env.js";
+import { instanceVars, type HealthPortOptions } from "./env.js";
 
 /** The program every instance runs: `node [execArgv] file [args]`. */
 export interface InstanceProgram {
@@ -62,6 +62,12 @@ export interface InstanceManagerOptions {
   basePort?: number;
   /** Passed to the instances as GOMS_REGISTRY. */
   registry?: string;
+  /**
+   * A plain-HTTP health port per instance for orchestrators' probes: instance i
+   * gets GOMS_HEALTH_PORT = port + i (0: a free port each) and GOMS_HEALTH_HOST;
+   * the program serves it with startHealthPort(node).
+   */
+  health?: HealthPortOptions;
   restart?: RestartOptions;
   /** Default grace period of close(): time the instances get to drain after SIGTERM before SIGKILL. Default 10 s. */
   shutdownGraceMs?: number;
@@ -120,7 +126,7 @@ export function createInstanceManager(o: InstanceManagerOptions): InstanceManage
 
   const launch = (s: Slot): void => {
     const i = s.info.index;
-    const vars = instanceVars(i, { instances: o.instances, baseId, namePrefix: o.namePrefix, basePort: o.basePort, registry: o.registry });
+    const vars = instanceVars(i, { instances: o.instances, baseId, namePrefix: o.namePrefix, basePort: o.basePort, registry: o.registry, health: o.health });
     const child =
       program === undefined
         ? o.spawn!(vars)

@@ -37,9 +37,9 @@ interface Answer {
 }
 
 /** POST /api/DB/Query on a connection of its own (so that the cluster spreads requests over workers), as client `ip`. */
-function query(ip: string): Promise<Answer> {
+function query(ip: string, port = httpPort): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port: httpPort, path: "/api/DB/Query", method: "POST", agent: false, headers: { "content-type": "application/json", "x-forwarded-for": ip } }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path: "/api/DB/Query", method: "POST", agent: false, headers: { "content-type": "application/json", "x-forwarded-for": ip } }, (res) => {
       let body = "";
       res.on("data", (d: Buffer) => (body += d.toString()));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, worker: String(res.headers["x-goms-worker"] ?? ""), body }));
@@ -109,5 +109,38 @@ describe("goms gateway --workers 2", () => {
     assert.equal(code, 0, gateway.out());
     assert.match(gateway.out(), /worker 0 \(pid \d+\) exited with code 0/);
     assert.match(gateway.out(), /worker 1 \(pid \d+\) exited with code 0/);
+  });
+});
+
+describe("goms gateway --workers 2 --rate-max-keys 2", () => {
+  let port = 0;
+  before(async () => {
+    port = await freePort();
+    // 0.01 tokens/s: no bucket refills while the test runs, so the table stays full.
+    await procs.start(
+      ["src/cli/main.ts", "gateway", "--workers", "2", "--name", "gate1", "--port", String(port), "--registry", watch.url, "--trusted-proxy", "127.0.0.1", "--rate-per-ip", "0.01:2", "--rate-max-keys", "2"],
+      /gateway gate1-0 on[\s\S]*gateway gate1-1 on|gateway gate1-1 on[\s\S]*gateway gate1-0 on/,
+      {},
+      60_000,
+    );
+  });
+
+  it("a full table refuses new clients (429, over IPC) and keeps the throttled client's bucket", async () => {
+    const seq = async (ip: string, n: number): Promise<Answer[]> => {
+      const out: Answer[] = [];
+      for (let i = 0; i < n; i++) out.push(await query(ip, port));
+      return out;
+    };
+    assert.deepEqual((await seq("192.0.2.1", 3)).map((a) => a.status), [200, 200, 429]);
+    assert.equal((await query("192.0.2.2", port)).status, 200);
+    // Both buckets are refilling: every new client is refused, by whichever worker takes the connection.
+    const flood = await Promise.all(Array.from({ length: 16 }, (_, i) => query(`198.51.100.${i}`, port)));
+    assert.deepEqual(new Set(flood.map((a) => a.status)), new Set([429]));
+    assert.ok(flood.every((a) => /already tracks 2 clients/.test(a.body)), flood[0]?.body);
+    assert.equal(new Set(flood.map((a) => a.worker.split(" ")[0])).size, 2, "both workers answered");
+    assert.equal((await query("192.0.2.2", port)).status, 200, "a known client is still served");
+    const victim = await query("192.0.2.1", port);
+    assert.equal(victim.status, 429, "the throttled client got no fresh burst");
+    assert.match(victim.body, /rate limit exceeded/);
   });
 });

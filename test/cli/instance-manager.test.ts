@@ -42,7 +42,7 @@ describe("createInstanceManager", () => {
         GOMS_PORT: String(9000 + i),
         GOMS_REGISTRY: "watch://127.0.0.1:1",
       });
-      assert.deepEqual(instanceFromEnv(env), { instance: i, instances: 3, nodeId: 10 + i, nodeName: `db${10 + i}`, port: 9000 + i, registry: "watch://127.0.0.1:1" });
+      assert.deepEqual(instanceFromEnv(env), { instance: i, instances: 3, nodeId: 10 + i, nodeName: `db${10 + i}`, port: 9000 + i, registry: "watch://127.0.0.1:1", healthPort: undefined });
     }
     // Exit code 0 is a finished program, not a crash: no restart.
     assert.equal(events.filter((e) => e.type === "restarting").length, 0);

@@ -6,6 +6,7 @@
  */
 import { AddServer } from "../../../examples/gen/goms/examples/v1/add_pb.js";
 import { createNode } from "../../../dist/rpc/index.js";
+import { burn } from "./open-loop.js";
 
 const port = Number(process.env.OVERLOAD_PORT);
 const costMs = Number(process.env.OVERLOAD_COST_MS ?? "1");
@@ -17,8 +18,7 @@ const node = createNode({
 });
 node.service(AddServer, {
   add(req: { a: number; b: number }) {
-    const end = performance.now() + costMs;
-    while (performance.now() < end);
+    burn(costMs);
     return { sum: req.a + req.b };
   },
 });
