@@ -10,7 +10,15 @@ export interface WebSocketLike {
   addEventListener(type: "open" | "message" | "close" | "error", listener: (ev: { data?: unknown; code?: number; reason?: string }) => void): void;
 }
 
-export type WebSocketFactory = new (url: string) => WebSocketLike;
+/** A WebSocket constructor: the browser's, or `ws`'s in Node. `protocols` are the subprotocols offered. */
+export type WebSocketFactory = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** Where a stream's socket goes: the constructor, the URL and the subprotocols to offer (they may wait on a token). */
+export interface SocketTarget {
+  Ctor: WebSocketFactory;
+  url: string;
+  protocols: () => Promise<string[]>;
+}
 
 /** Requests are sent while less than this is queued in the socket; then the sender waits for it to drain. */
 const SEND_HIGH_WATER = 256 * 1024;
@@ -43,15 +51,14 @@ export function closeError(code: number, reason: string): GomsError | undefined 
  * socket, which cancels the call at the gateway.
  */
 export async function* webSocketStream(
-  Ctor: WebSocketFactory,
-  url: string,
+  target: SocketTarget,
   requests: AsyncIterable<unknown>,
   encode: (m: unknown) => string,
   decode: (json: unknown) => unknown,
   signal: AbortSignal | undefined,
   timeoutMs: number | undefined,
 ): AsyncGenerator<unknown> {
-  const ws = new Ctor(url);
+  const ws = new target.Ctor(target.url, await target.protocols());
   const inbox: unknown[] = [];
   let end: { err: GomsError | undefined } | undefined;
   let wake: (() => void) | undefined;
