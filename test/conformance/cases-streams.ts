@@ -2,11 +2,11 @@
 // methods are found through NodeService/Descriptors; a node with none has
 // these cases reported skipped, with the reason.
 import assert from "node:assert/strict";
-import { expectQuiet, type Case } from "./case.js";
+import { expectQuiet, type Case, type CaseContext } from "./case.js";
 import { DEFAULT_STREAM_WINDOW, T, cancel, decodeStatus, describe, halfClose, request, streamMessage, streamOpen, windowUpdate, type Frame } from "./frames.js";
 import { ping, type RawConn } from "./raw-conn.js";
 import { checkEnd, holdOpen, readStream } from "./stream-io.js";
-import { emptyRequest, streamMethod } from "./stream-methods.js";
+import { emptyRequest, streamMethod, type StreamMethod } from "./stream-methods.js";
 import { streamErrorCases } from "./cases-stream-errors.js";
 
 /** The most streams the limit case opens; a node announcing more is not checked (it would take too long). */
@@ -21,32 +21,28 @@ async function until(conn: RawConn, match: (f: Frame) => boolean, what: string):
   }
 }
 
+/** Opens a stream of `kind`, sends `messages` empty requests and HALF_CLOSE; it must end with status 0, and nothing follow. */
+async function runsToEnd(ctx: CaseContext, kind: StreamMethod["kind"], messages: number): Promise<void> {
+  const m = await streamMethod(ctx, kind);
+  const { conn } = await ctx.handshake();
+  const req = emptyRequest(m);
+  conn.write(streamOpen(1, { method: m.path }), ...Array.from({ length: messages }, () => streamMessage(1, req)), halfClose(1));
+  const r = await readStream(conn, 1, m, DEFAULT_STREAM_WINDOW);
+  assert.equal(r.end.status, 0, `STREAM_END status (message: ${r.end.status ? decodeStatus(r.end.payload).message : "-"})`);
+  // Nothing more on the stream: the next frame answers this Ping.
+  assert.equal((await conn.call(2, ping())).status, 0);
+}
+
 export const streamCases: Case[] = [
   {
     rule: "§15.5",
     name: "a server stream: STREAM_OPEN, its request, HALF_CLOSE; its messages, then one STREAM_END status 0",
-    async run(ctx) {
-      const m = await streamMethod(ctx, "server_streaming");
-      const { conn } = await ctx.handshake();
-      conn.write(streamOpen(1, { method: m.path }), streamMessage(1, emptyRequest(m)), halfClose(1));
-      const r = await readStream(conn, 1, m, DEFAULT_STREAM_WINDOW);
-      assert.equal(r.end.status, 0, `STREAM_END status (message: ${r.end.status ? decodeStatus(r.end.payload).message : "-"})`);
-      // Nothing more on the stream: the next frame answers this Ping.
-      assert.equal((await conn.call(2, ping())).status, 0);
-    },
+    run: (ctx) => runsToEnd(ctx, "server_streaming", 1),
   },
   {
     rule: "§15.4",
     name: "a bidi stream: three messages, HALF_CLOSE, then the node's messages and one STREAM_END status 0",
-    async run(ctx) {
-      const m = await streamMethod(ctx, "bidi_streaming");
-      const { conn } = await ctx.handshake();
-      const req = emptyRequest(m);
-      conn.write(streamOpen(1, { method: m.path }), streamMessage(1, req), streamMessage(1, req), streamMessage(1, req), halfClose(1));
-      const r = await readStream(conn, 1, m, DEFAULT_STREAM_WINDOW);
-      assert.equal(r.end.status, 0, `STREAM_END status (message: ${r.end.status ? decodeStatus(r.end.payload).message : "-"})`);
-      assert.equal((await conn.call(2, ping())).status, 0);
-    },
+    run: (ctx) => runsToEnd(ctx, "bidi_streaming", 3),
   },
   {
     rule: "§15.12",

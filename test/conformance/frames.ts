@@ -148,13 +148,8 @@ export function cancel(id: number): Buffer {
   return frame(T.Cancel, 0, id);
 }
 
-export interface StreamEnd {
-  id: number;
-  status: number;
-  ret: number;
-  md: [string, string][];
-  payload: Buffer;
-}
+/** A STREAM_END: a RESPONSE's fields but the codec. */
+export type StreamEnd = Omit<Response, "codec">;
 
 /** §15 STREAM_END: u8 status | u16 ret | u16 md_len | metadata | payload. Throws when it is malformed. */
 export function parseStreamEnd(f: Frame): StreamEnd {
