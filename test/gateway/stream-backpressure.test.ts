@@ -8,13 +8,12 @@
 // producer would make all 2 000 000 messages (~2.8 GB of JSON)
 // and the gateway would hold what the client does not read.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import net from "node:net";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { ChildProcess } from "node:child_process";
 import { Procs } from "../procs.js";
 import { closeAgent, post } from "./helpers.js";
+import { counters as probe, finallyRan, rss, settled } from "./fixtures/stream-probe.js";
 
 const MiB = 1024 * 1024;
 const COUNT = 2_000_000;
@@ -25,38 +24,6 @@ after(() => {
   closeAgent();
   procs.killAll();
 });
-
-function rss(p: ChildProcess): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, "utf8"));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-interface Probe {
-  produced: number;
-  finallyRan: number;
-}
-
-async function probe(port: number): Promise<Probe> {
-  const r = await post(port, "/api/DB/Query", '{"key":"probe"}');
-  assert.equal(r.status, 200, r.text);
-  return JSON.parse((r.json as { value: string }).value) as Probe;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls the producer counter until it has not moved over `still` polls in a row (at most `max` polls). */
-async function settled(port: number, still = 8, max = 300): Promise<number> {
-  let last = -1;
-  let same = 0;
-  for (let i = 0; i < max; i++) {
-    const n = (await probe(port)).produced;
-    same = n === last ? same + 1 : 0;
-    if (same >= still) return n;
-    last = n;
-    await sleep(100);
-  }
-  throw new Error(`the producer never stopped (last count ${last})`);
-}
 
 /** Opens a stream over raw TCP, reads `atLeast` bytes of it, then stops reading (the socket stays open). */
 function stalledClient(port: number, accept: string, atLeast: number): Promise<net.Socket> {
@@ -105,8 +72,7 @@ describe("gateway streams: a client that stops reading", () => {
       assert.equal((await probe(port)).finallyRan, 1, "only the warm-up stream has ended");
 
       client.destroy();
-      for (let i = 0; i < 100 && (await probe(port)).finallyRan < 2; i++) await sleep(50);
-      assert.equal((await probe(port)).finallyRan, 2, "the hang-up ended the producer's generator");
+      assert.equal(await finallyRan(port, 2), 2, "the hang-up ended the producer's generator");
       procs.killAll();
     });
   }
