@@ -64,7 +64,7 @@ export async function streamMethod(ctx: CaseContext, ...kinds: StreamMethod["kin
     if (m !== undefined) return m;
   }
   const have = all.length === 0 ? "no public stream method" : `only ${all.map((m) => `${m.path} (${m.kind})`).join(", ")}`;
-  return skipCase(`the node hosts no public ${kinds.join(" or ")} method (NodeService/Descriptors lists ${have})`);
+  return skipCase(`the node hosts no public ${kinds.map((k) => k.replace("_", "-")).join(" or ")} method (NodeService/Descriptors lists ${have})`);
 }
 
 /** The method's empty request: valid for any proto3 message, so the suite needs to know nothing of its fields. */
