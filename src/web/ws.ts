@@ -22,6 +22,8 @@ export interface SocketTarget {
 
 /** Requests are sent while less than this is queued in the socket; then the sender waits for it to drain. */
 const SEND_HIGH_WATER = 256 * 1024;
+/** After this many bytes sent without a pause, the sender gives the event loop a turn. */
+const SEND_TURN_BYTES = 64 * 1024;
 const OPEN = 1;
 
 /** The stream's outcome from a close: 1000 is the end, 4000 + code a goms error (reason: the JSON status). */
@@ -91,11 +93,21 @@ export async function* webSocketStream(
   });
   const pump = async (): Promise<void> => {
     if (!(await opened)) return;
+    // A request iterable that never waits on anything (an endless generator) would run
+    // on microtasks alone while the socket keeps up, and starve the event loop:
+    // no message, close or timer would be seen. A turn every 64 KiB sent avoids it.
+    let sinceTurn = 0;
     try {
       for await (const r of requests) {
         if (end !== undefined) return;
-        ws.send(encode(r));
+        const text = encode(r);
+        ws.send(text);
+        sinceTurn += text.length + 1;
         while (ws.bufferedAmount > SEND_HIGH_WATER && end === undefined) await new Promise((res) => setTimeout(res, 5));
+        if (sinceTurn >= SEND_TURN_BYTES) {
+          sinceTurn = 0;
+          await new Promise((res) => setTimeout(res, 0));
+        }
       }
       if (end === undefined) ws.send("");
     } catch (e) {
