@@ -10,15 +10,12 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { Procs } from "../procs.js";
 import { closeAgent, post } from "./helpers.js";
-import { counters as probe, finallyRan, rss, settled } from "./fixtures/stream-probe.js";
+import { assertFlatThenReleased, counters as probe, rss, settled, startStreamProcs } from "./fixtures/stream-probe.js";
 
-const MiB = 1024 * 1024;
 const COUNT = 2_000_000;
 const procs = new Procs();
-const script = fileURLToPath(new URL("./fixtures/stream-proc.ts", import.meta.url));
 
 after(() => {
   closeAgent();
@@ -49,17 +46,14 @@ function stalledClient(port: number, accept: string, atLeast: number): Promise<n
 describe("gateway streams: a client that stops reading", () => {
   for (const accept of ["text/event-stream", "application/x-ndjson"]) {
     it(`${accept}: suspends the producer, keeps gateway RSS flat, and a hang-up cancels upstream`, async () => {
-      const backend = await procs.start([script], /port \d+/, { ROLE: "backend" });
-      const backendPort = Number(/port (\d+)/.exec(backend.out())![1]);
-      const gw = await procs.start([script], /port \d+/, { ROLE: "gateway", BACKEND_PORT: String(backendPort) });
-      const port = Number(/port (\d+)/.exec(gw.out())![1]);
+      const { gw, port } = await startStreamProcs(procs);
 
       // Warm both paths (routing, transcoding, one whole stream) before the baseline.
       assert.equal((await probe(port)).produced, 0);
       const warm = await post(port, "/api/StreamTest/Count", '{"count":2000,"size":1024}', { accept });
       assert.equal(warm.status, 200);
       assert.equal((await probe(port)).produced, 2000);
-      const baseline = rss(gw.p);
+      const baseline = rss(gw);
 
       const client = await stalledClient(port, accept, 256 * 1024);
       const produced = (await settled(port)) - 2000;
@@ -67,12 +61,7 @@ describe("gateway streams: a client that stops reading", () => {
       // window (256 KiB) on the gateway's connection, node:http's buffer, and
       // the kernel's loopback buffers (a few MiB) on both sides.
       assert.ok(produced < 20_000, `the producer was suspended: ${produced} of ${COUNT} made`);
-      const growth = rss(gw.p) - baseline;
-      assert.ok(growth < 32 * MiB, `gateway RSS grew ${(growth / MiB).toFixed(1)} MiB while the client stalled`);
-      assert.equal((await probe(port)).finallyRan, 1, "only the warm-up stream has ended");
-
-      client.destroy();
-      assert.equal(await finallyRan(port, 2), 2, "the hang-up ended the producer's generator");
+      await assertFlatThenReleased(gw, port, baseline, () => client.destroy());
       procs.killAll();
     });
   }

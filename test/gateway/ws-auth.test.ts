@@ -12,6 +12,7 @@ import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
 import { NodeSet } from "../helpers.js";
 import { startWebEnv, type WebEnv } from "../web/env.js";
+import { wsExchange } from "./ws-exchange.js";
 import type { GatewayOptions } from "../../src/gateway/index.js";
 
 const SECRET = "ws-auth-test-secret-of-32-bytes!";
@@ -35,35 +36,9 @@ function jwt(sub: string): Promise<string> {
 
 const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64url");
 
-interface Upgrade {
-  /** The HTTP status of a refused upgrade, or 101. */
-  status: number;
-  /** The Sec-WebSocket-Protocol the gateway answered with. */
-  protocol: string | undefined;
-  body: string;
-  echoed: unknown[];
-}
-
-/** Opens a WebSocket to Echo offering `protocols`, sends one message and the half-close, and reports how it went. */
-function open(baseUrl: string, protocols: string[], headers: Record<string, string> = {}): Promise<Upgrade> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/api/StreamTest/Echo`, protocols, { headers });
-    let protocol: string | undefined;
-    const echoed: unknown[] = [];
-    ws.on("upgrade", (res) => (protocol = res.headers["sec-websocket-protocol"]));
-    ws.on("open", () => {
-      ws.send('{"n":7}');
-      ws.send("");
-    });
-    ws.on("message", (d) => echoed.push(JSON.parse(String(d))));
-    ws.on("close", () => resolve({ status: 101, protocol, body: "", echoed }));
-    ws.on("unexpected-response", (_req, res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, protocol: undefined, body, echoed }));
-    });
-    ws.on("error", () => undefined);
-  });
+/** Opens a WebSocket to Echo offering `protocols`, sends one message and the half-close. */
+function open(baseUrl: string, protocols: string[], headers: Record<string, string> = {}): Promise<{ status: number; protocol: string | undefined; body: string; echoed: unknown[] }> {
+  return wsExchange(`${baseUrl.replace(/^http/, "ws")}/api/StreamTest/Echo`, { protocols, headers, send: ['{"n":7}'] }).then((r) => ({ ...r, echoed: r.messages }));
 }
 
 describe("gateway: auth on WebSocket upgrades from browsers", () => {

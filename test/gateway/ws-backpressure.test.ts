@@ -10,12 +10,11 @@
 // requests in the 60 s and the gateway grew 180 MiB.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { Procs } from "../procs.js";
 import { sleep } from "../helpers.js";
 import { closeAgent } from "./helpers.js";
-import { counters, finallyRan, rss, settled } from "./fixtures/stream-probe.js";
+import { assertFlatThenReleased, counters, rss, settled, startStreamProcs } from "./fixtures/stream-probe.js";
 
 const MiB = 1024 * 1024;
 const COUNT = 200_000;
@@ -24,7 +23,6 @@ const REQUEST = JSON.stringify({ n: 1, payload: Buffer.alloc(1024, 7).toString("
 /** The client stops sending once this much waits in its own socket: the gateway has stopped reading. */
 const CLIENT_BACKLOG = 8 * MiB;
 const procs = new Procs();
-const script = fileURLToPath(new URL("./fixtures/stream-proc.ts", import.meta.url));
 
 after(() => {
   closeAgent();
@@ -77,14 +75,11 @@ async function stalledSender(ws: WebSocket): Promise<number> {
 
 describe("gateway WebSocket streams: a client that stops reading", () => {
   it("suspends the producer, stops reading the client, keeps gateway RSS flat; a hang-up cancels upstream", async () => {
-    const backend = await procs.start([script], /port \d+/, { ROLE: "backend" });
-    const backendPort = Number(/port (\d+)/.exec(backend.out())![1]);
-    const gw = await procs.start([script], /port \d+/, { ROLE: "gateway", BACKEND_PORT: String(backendPort) });
-    const port = Number(/port (\d+)/.exec(gw.out())![1]);
+    const { gw, port } = await startStreamProcs(procs);
 
     assert.equal(await exchange(port, 2000), 2000);
     assert.equal((await counters(port)).produced, 2000);
-    const baseline = rss(gw.p);
+    const baseline = rss(gw);
 
     const ws = await connect(port);
     const sent = await stalledSender(ws);
@@ -94,12 +89,7 @@ describe("gateway WebSocket streams: a client that stops reading", () => {
     // kernel's loopback buffers (a few MiB) on each socket.
     assert.ok(sent < COUNT, `the gateway stopped reading: the client could send only ${sent} of ${COUNT}`);
     assert.ok(produced < 20_000, `the producer was suspended: ${produced} echoes made of ${sent} requests sent`);
-    const growth = rss(gw.p) - baseline;
-    assert.ok(growth < 32 * MiB, `gateway RSS grew ${(growth / MiB).toFixed(1)} MiB while the client stalled`);
-    assert.equal((await counters(port)).finallyRan, 1, "only the warm-up stream has ended");
-
-    ws.terminate();
-    assert.equal(await finallyRan(port, 2), 2, "the hang-up ended the producer's generator");
+    await assertFlatThenReleased(gw, port, baseline, () => ws.terminate());
     procs.killAll();
   });
 });
