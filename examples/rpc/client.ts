@@ -1,4 +1,5 @@
-// The rpc example's client: calls AddServer.Add on rpc0 and prints the result.
+// The rpc example's client: calls AddServer.Add on rpc0 and prints the result,
+// then follows the Count server stream and runs an Accumulate bidi exchange.
 //   npm run example -- rpc/client [-- --port 12323 --a 1 --b 2]
 import { parseArgs } from "node:util";
 import { createNode } from "../../src/rpc/index.js";
@@ -20,6 +21,15 @@ try {
   const add = node.client(AddServer);
   const res = await add.add({ a: Number(values.a), b: Number(values.b) }, { timeoutMs: 2000 });
   console.log(`${values.a} + ${values.b} = ${res.sum}`);
+  const counted: number[] = [];
+  for await (const m of add.count({ start: res.sum, count: 3 }, { timeoutMs: 2000 })) counted.push(m.sum);
+  console.log(`count from ${res.sum}: ${counted.join(" ")}`);
+  async function* pairs(): AsyncGenerator<{ a: number; b: number }> {
+    for (let i = 1; i <= 3; i++) yield { a: i, b: i };
+  }
+  const totals: number[] = [];
+  for await (const m of add.accumulate(pairs(), { timeoutMs: 2000 })) totals.push(m.sum);
+  console.log(`running totals of 1+1, 2+2, 3+3: ${totals.join(" ")}`);
 } catch (err) {
   const e = GomsError.from(err);
   console.error(`call failed: ${e.message}`);

@@ -1,4 +1,5 @@
-// The rpc example's server: node "rpc0" on 127.0.0.1:12323 hosting AddServer.Add (a + b).
+// The rpc example's server: node "rpc0" on 127.0.0.1:12323 hosting AddServer:
+// Add (a + b), Count (a server stream of numbers) and Accumulate (bidi: running totals).
 //   npm run example -- rpc/server [-- --port 12323]
 import { parseArgs } from "node:util";
 import { createNode } from "../../src/rpc/index.js";
@@ -10,6 +11,17 @@ const node = createNode({ identity: { name: "rpc0", id: 0 }, listen: { host: val
 node.service(AddServer, {
   add(req) {
     return { sum: req.a + req.b };
+  },
+  async *count(req) {
+    const n = req.count === 0 ? 10 : req.count;
+    for (let i = 1; i <= n; i++) yield { sum: req.start + i };
+  },
+  async *accumulate(reqs) {
+    let total = 0;
+    for await (const r of reqs) {
+      total += r.a + r.b;
+      yield { sum: total };
+    }
   },
 });
 await node.start();

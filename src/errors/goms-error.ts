@@ -61,13 +61,17 @@ export class GomsError extends Error {
    * Converts anything thrown into a GomsError. A GomsError of this copy is
    * returned as is; one from another copy of goms is rebuilt with the same code,
    * message, ret, details, metadata, cause, reason and stack; an
-   * AbortError/TimeoutError from an AbortSignal maps to canceled/deadline_exceeded;
+   * AbortError/TimeoutError from an AbortSignal maps to canceled/deadline_exceeded,
+   * unless the AbortError's cause (the signal's reason, as Node's timers, events
+   * and streams give it) is a GomsError: a handler waiting on ctx.signal when the
+   * deadline passed then reports deadline_exceeded, not canceled;
    * anything else becomes `code` (default unknown) with the original as cause.
    */
   static from(reason: unknown, code: Code = Code.Unknown): GomsError {
     if (isOwn(reason)) return reason;
     if (isBranded(reason)) return adopt(reason);
     if (reason instanceof Error) {
+      if (reason.name === "AbortError" && isBranded(reason.cause)) return GomsError.from(reason.cause);
       if (reason.name === "AbortError") return new GomsError(reason.message || "operation aborted", Code.Canceled, { cause: reason });
       if (reason.name === "TimeoutError") return new GomsError(reason.message || "deadline exceeded", Code.DeadlineExceeded, { cause: reason });
       return new GomsError(reason.message, code, { cause: reason });

@@ -3,10 +3,38 @@ import type { IncomingHttpHeaders } from "node:http";
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
 import { Code, GomsError } from "../errors/index.js";
 import type { AuthRule } from "./options.js";
+import { WS_API_KEY_PREFIX as WS_API_KEY, WS_BEARER_PREFIX as WS_BEARER } from "../web/auth.js";
 
 /** Who the request authenticated as (undefined for public routes). */
 export interface Principal {
   sub: string;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The credentials of a request: its headers, and for a WebSocket upgrade
+ * without them the subprotocols offered next to goms.v1 (docs/gateway.md
+ * "Browser auth"): `goms.bearer.<base64url token>` stands for
+ * `Authorization: Bearer <token>`, `goms.apikey.<base64url key>` for
+ * `x-api-key`. A header actually sent wins. Only upgrades are read this way,
+ * so a plain POST authenticates with headers alone.
+ */
+export function credentialHeaders(h: IncomingHttpHeaders): IncomingHttpHeaders {
+  const offer = h["sec-websocket-protocol"];
+  if (offer === undefined || h.upgrade?.toLowerCase() !== "websocket") return h;
+  const out: IncomingHttpHeaders = { ...h };
+  for (const raw of offer.split(",")) {
+    const p = raw.trim();
+    const prefix = p.startsWith(WS_BEARER) ? WS_BEARER : p.startsWith(WS_API_KEY) ? WS_API_KEY : undefined;
+    if (prefix === undefined) continue;
+    const enc = p.slice(prefix.length);
+    if (!BASE64URL.test(enc)) throw new GomsError(`malformed ${prefix}<base64url> WebSocket subprotocol`, Code.Unauthenticated);
+    const value = Buffer.from(enc, "base64url").toString("utf8");
+    if (prefix === WS_BEARER) out.authorization ??= `Bearer ${value}`;
+    else out["x-api-key"] ??= value;
+  }
+  return out;
 }
 
 interface CompiledRule {
@@ -86,11 +114,17 @@ export class Auth {
   /**
    * Authenticates a request for a route known by `paths` (its canonical
    * spellings). Resolves with the principal, or undefined for public routes;
-   * rejects with unauthenticated.
+   * rejects with unauthenticated. A WebSocket upgrade may carry its
+   * credentials as subprotocols (credentialHeaders).
    */
   authenticate(paths: readonly string[], headers: IncomingHttpHeaders): Promise<Principal | undefined> | undefined {
     const rule = this.ruleFor(paths);
     if (rule?.check === undefined) return undefined;
-    return rule.check(headers);
+    const check = rule.check;
+    try {
+      return check(credentialHeaders(headers));
+    } catch (e) {
+      return Promise.reject(GomsError.from(e));
+    }
   }
 }

@@ -8,6 +8,7 @@ import { AsyncQueue } from "../internal/util/async-queue.js";
 import type { Metadata } from "../rpc/index.js";
 import type { Route } from "../json-call/index.js";
 import type { StreamDeps } from "./server-stream.js";
+import { WS_PROTOCOL } from "../web/auth.js";
 
 /** A request that asked for a WebSocket: its socket and the bytes read past its headers. */
 export interface Upgrade {
@@ -54,7 +55,12 @@ function text(data: RawData): string {
  */
 export function serveWebSocket(d: StreamDeps, req: IncomingMessage, up: Upgrade, route: Route, md: Metadata, timeoutMs: number): void {
   let wss = servers.get(d);
-  if (wss === undefined) servers.set(d, (wss = new WebSocketServer({ noServer: true, maxPayload: d.maxMessageBytes, perMessageDeflate: false })));
+  if (wss === undefined) {
+    // Only goms.v1 is ever echoed: the other subprotocols a browser offers may carry its credentials (auth.ts),
+    // and ws would otherwise echo the first one offered. A client that offers none gets none.
+    const handleProtocols = (offered: Set<string>): string | false => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
+    servers.set(d, (wss = new WebSocketServer({ noServer: true, maxPayload: d.maxMessageBytes, perMessageDeflate: false, handleProtocols })));
+  }
   wss.handleUpgrade(req, up.socket, up.head, (ws) => run(d, ws, route, md, timeoutMs));
 }
 

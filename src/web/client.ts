@@ -13,6 +13,7 @@ import type { ClientMethodShape } from "./client-shape.js";
 import { GomsError } from "../errors/goms-error.js";
 import { ndjsonEvents, type StreamEvent } from "./ndjson.js";
 import { webSocketStream, type WebSocketFactory } from "./ws.js";
+import { currentToken, webSocketProtocols, type TokenSource } from "./auth.js";
 
 /** Options of one call from the browser. */
 export interface WebCallOptions {
@@ -24,14 +25,14 @@ export interface WebCallOptions {
   headers?: Record<string, string> | undefined;
 }
 
-export interface WebClientOptions {
+export interface WebClientOptions extends TokenSource {
   /** Where the gateway is, e.g. "https://api.example.com" or "" for the page's origin. */
   baseUrl: string;
   /** The gateway's route prefix. Default "/api". */
   prefix?: string;
   /** fetch to use (default globalThis.fetch), e.g. one that adds credentials. */
   fetch?: typeof globalThis.fetch;
-  /** Headers sent with every call (e.g. authorization); a call's own headers win. Not on WebSockets: browsers cannot set them. */
+  /** Headers sent with every call; a call's own headers win. Not on WebSockets: browsers cannot set them (use `token` for auth). */
   headers?: Record<string, string>;
   /** WebSocket to use for client and bidi streams (default globalThis.WebSocket; in Node 20, pass `ws`'s). */
   WebSocket?: WebSocketFactory;
@@ -81,7 +82,9 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
   const base = `${options.baseUrl.replace(/\/+$/, "")}${(options.prefix ?? "/api").replace(/\/+$/, "")}/${desc.typeName}/`;
 
   const post = async (m: DescMethod, request: unknown, accept: string, o: WebCallOptions | undefined, signal: AbortSignal | undefined): Promise<Response> => {
-    const headers: Record<string, string> = { ...options.headers, ...o?.headers, "content-type": "application/json", accept };
+    const token = await currentToken(options);
+    const auth = token === undefined ? {} : { authorization: `Bearer ${token}` };
+    const headers: Record<string, string> = { ...options.headers, ...auth, ...o?.headers, "content-type": "application/json", accept };
     if (o?.timeoutMs !== undefined && o.timeoutMs > 0) headers["x-goms-timeout-ms"] = String(Math.ceil(o.timeoutMs));
     const body = toJsonString(m.input, create(m.input, request as MessageInitShape<DescMessage>));
     let res: Response;
@@ -170,7 +173,8 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
     const page = (globalThis as { location?: { href: string } }).location?.href;
     const url = new URL(base + m.name, page).href.replace(/^http/, "ws");
     const encode = (r: unknown): string => toJsonString(m.input, create(m.input, r as MessageInitShape<DescMessage>));
-    return webSocketStream(Ctor, url, requests, encode, (json) => decode(m, json), o?.signal, o?.timeoutMs);
+    const protocols = async (): Promise<string[]> => webSocketProtocols(await currentToken(options));
+    return webSocketStream({ Ctor, url, protocols }, requests, encode, (json) => decode(m, json), o?.signal, o?.timeoutMs);
   };
 
   const single = async (it: AsyncIterable<unknown>): Promise<unknown> => {

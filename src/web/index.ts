@@ -3,6 +3,7 @@
 // keeps this folder to web APIs, @bufbuild/protobuf and goms/errors.
 export { createWebClient, statusError } from "./client.js";
 export type { WebSocketFactory, WebSocketLike } from "./ws.js";
+export type { TokenSource } from "./auth.js";
 export type { WebCallOptions, WebClient, WebClientMethodOf, WebClientOptions } from "./client.js";
 // Straight from the files, not errors/index: the reason catalog would triple the bundle.
 export { Code, codeToString } from "../errors/code.js";

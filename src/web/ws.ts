@@ -10,10 +10,20 @@ export interface WebSocketLike {
   addEventListener(type: "open" | "message" | "close" | "error", listener: (ev: { data?: unknown; code?: number; reason?: string }) => void): void;
 }
 
-export type WebSocketFactory = new (url: string) => WebSocketLike;
+/** A WebSocket constructor: the browser's, or `ws`'s in Node. `protocols` are the subprotocols offered. */
+export type WebSocketFactory = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** Where a stream's socket goes: the constructor, the URL and the subprotocols to offer (they may wait on a token). */
+export interface SocketTarget {
+  Ctor: WebSocketFactory;
+  url: string;
+  protocols: () => Promise<string[]>;
+}
 
 /** Requests are sent while less than this is queued in the socket; then the sender waits for it to drain. */
 const SEND_HIGH_WATER = 256 * 1024;
+/** After this many bytes sent without a pause, the sender gives the event loop a turn. */
+const SEND_TURN_BYTES = 64 * 1024;
 const OPEN = 1;
 
 /** The stream's outcome from a close: 1000 is the end, 4000 + code a goms error (reason: the JSON status). */
@@ -43,15 +53,14 @@ export function closeError(code: number, reason: string): GomsError | undefined 
  * socket, which cancels the call at the gateway.
  */
 export async function* webSocketStream(
-  Ctor: WebSocketFactory,
-  url: string,
+  target: SocketTarget,
   requests: AsyncIterable<unknown>,
   encode: (m: unknown) => string,
   decode: (json: unknown) => unknown,
   signal: AbortSignal | undefined,
   timeoutMs: number | undefined,
 ): AsyncGenerator<unknown> {
-  const ws = new Ctor(url);
+  const ws = new target.Ctor(target.url, await target.protocols());
   const inbox: unknown[] = [];
   let end: { err: GomsError | undefined } | undefined;
   let wake: (() => void) | undefined;
@@ -84,11 +93,21 @@ export async function* webSocketStream(
   });
   const pump = async (): Promise<void> => {
     if (!(await opened)) return;
+    // A request iterable that never waits on anything (an endless generator) would run
+    // on microtasks alone while the socket keeps up, and starve the event loop:
+    // no message, close or timer would be seen. A turn every 64 KiB sent avoids it.
+    let sinceTurn = 0;
     try {
       for await (const r of requests) {
         if (end !== undefined) return;
-        ws.send(encode(r));
+        const text = encode(r);
+        ws.send(text);
+        sinceTurn += text.length + 1;
         while (ws.bufferedAmount > SEND_HIGH_WATER && end === undefined) await new Promise((res) => setTimeout(res, 5));
+        if (sinceTurn >= SEND_TURN_BYTES) {
+          sinceTurn = 0;
+          await new Promise((res) => setTimeout(res, 0));
+        }
       }
       if (end === undefined) ws.send("");
     } catch (e) {

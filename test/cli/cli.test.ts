@@ -103,7 +103,7 @@ describe("goms CLI, the demo and the rpc example, as processes", () => {
     const server = await start(["--import", "tsx", "examples/rpc/server.ts", "--port", String(port)], /rpc0 listening/);
     const client = await run(["--import", "tsx", "examples/rpc/client.ts", "--port", String(port), "--a", "40", "--b", "2"]);
     assert.equal(client.code, 0, client.stderr);
-    assert.equal(client.stdout.trim(), "40 + 2 = 42");
+    assert.equal(client.stdout.trim(), "40 + 2 = 42\ncount from 42: 43 44 45\nrunning totals of 1+1, 2+2, 3+3: 2 6 12");
 
     const addr = `127.0.0.1:${port}`;
     const pretty = await run([CLI, "call", "--addr", addr, "AddServer.Add", '{"a":1,"b":2}']);

@@ -26,6 +26,17 @@ export interface Case {
   run(ctx: CaseContext): Promise<void>;
 }
 
+/**
+ * Thrown by a case that cannot apply to the node under test (e.g. it hosts no
+ * streaming method): the case is reported as skipped with `message` as the
+ * reason, never as passed.
+ */
+export class CaseSkipped extends Error {}
+
+export function skipCase(reason: string): never {
+  throw new CaseSkipped(reason);
+}
+
 export function title(c: Case): string {
   return `${c.rule} ${c.name}`;
 }

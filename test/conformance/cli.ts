@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const print = (r: CaseResult): void => {
     const mark = r.skipped ? "skip" : r.error ? "FAIL" : "pass";
-    process.stdout.write(`${mark}  ${r.title}${r.skipped ? " (needs --token)" : ` (${r.ms} ms)`}\n`);
+    process.stdout.write(`${mark}  ${r.title}${r.skipped ? ` (SKIPPED: ${r.skipReason ?? "does not apply"})` : ` (${r.ms} ms)`}\n`);
     if (r.error) process.stdout.write(`      ${r.error.message.split("\n").join("\n      ")}\n`);
   };
   const results = await runSuite(
@@ -48,6 +48,8 @@ async function main(): Promise<number> {
   process.stdout.write(
     `\n${results.length - failed.length - skipped} passed, ${failed.length} failed, ${skipped} skipped in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
+  // Skips are listed with their reason at the end, so a node that was not fully tested is never mistaken for one that passed everything.
+  for (const r of results.filter((x) => x.skipped)) process.stdout.write(`SKIP  ${r.title}: ${r.skipReason ?? "does not apply"}\n`);
   for (const r of failed) process.stdout.write(`FAIL  ${r.title}\n`);
   return failed.length ? 1 : 0;
 }

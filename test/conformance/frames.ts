@@ -7,9 +7,13 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { HelloSchema, StatusSchema, type Hello, type Status } from "../../src/gen/goms/v1/node_pb.js";
 
-export const T = { Hello: 1, Request: 2, Response: 3, Cancel: 4, Ping: 5, GoAway: 6 } as const;
+export const T = { Hello: 1, Request: 2, Response: 3, Cancel: 4, Ping: 5, GoAway: 6, StreamOpen: 7, StreamMessage: 8, HalfClose: 9, StreamEnd: 10, WindowUpdate: 11 } as const;
 export const FLAG_NO_REPLY = 0x01;
 export const FLAG_ACK = 0x01;
+/** §15: STREAM_MESSAGE flag: the message continues in the next chunk. */
+export const FLAG_MORE = 0x02;
+/** §15.11: a stream window of 0 in HELLO means this. */
+export const DEFAULT_STREAM_WINDOW = 256 * 1024;
 export const CODEC_PROTO = 0;
 export const CODEC_JSON = 1;
 /** §4.8: the frame limit until the server accepted the client's HELLO. */
@@ -59,6 +63,8 @@ export interface HelloFields {
   maxFrameSize?: number;
   heartbeatMs?: number;
   token?: string;
+  /** §15.11: the window this side grants the node on each stream. */
+  streamWindow?: number;
 }
 
 export function helloBody(f: HelloFields = {}): Buffer {
@@ -68,6 +74,7 @@ export function helloBody(f: HelloFields = {}): Buffer {
     maxFrameSize: f.maxFrameSize ?? 0,
     heartbeatMs: f.heartbeatMs ?? 0,
     token: f.token ?? "",
+    streamWindow: f.streamWindow ?? 0,
   });
   return Buffer.from(toBinary(HelloSchema, msg));
 }
@@ -118,6 +125,56 @@ export function request(id: number, r: RequestFields, flags = 0): Buffer {
   return frame(T.Request, flags, id, requestBody(r));
 }
 
+/** §15: STREAM_OPEN (the REQUEST header with no payload, unless one is given to break §15.2). */
+export function streamOpen(id: number, r: RequestFields): Buffer {
+  return frame(T.StreamOpen, 0, id, requestBody(r));
+}
+
+export function streamMessage(id: number, body: Uint8Array, more = false): Buffer {
+  return frame(T.StreamMessage, more ? FLAG_MORE : 0, id, body);
+}
+
+export function halfClose(id: number, body: Uint8Array = Buffer.alloc(0)): Buffer {
+  return frame(T.HalfClose, 0, id, body);
+}
+
+export function windowUpdate(id: number, increment: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(increment >>> 0, 0);
+  return frame(T.WindowUpdate, 0, id, b);
+}
+
+export function cancel(id: number): Buffer {
+  return frame(T.Cancel, 0, id);
+}
+
+/** A STREAM_END: a RESPONSE's fields but the codec. */
+export type StreamEnd = Omit<Response, "codec">;
+
+/** §15 STREAM_END: u8 status | u16 ret | u16 md_len | metadata | payload. Throws when it is malformed. */
+export function parseStreamEnd(f: Frame): StreamEnd {
+  const b = f.body;
+  if (b.length < 5) throw new Error(`STREAM_END body of ${b.length} bytes is shorter than its 5-byte header`);
+  const mdLen = b.readUInt16BE(3);
+  if (5 + mdLen > b.length) throw new Error("STREAM_END metadata runs past the frame");
+  return { id: f.callId, status: b[0]!, ret: b.readUInt16BE(1), md: parseMetadata(b, 5, 5 + mdLen, "STREAM_END"), payload: b.subarray(5 + mdLen) };
+}
+
+/** §7: a metadata block as entries; throws when it does not parse to its end. */
+function parseMetadata(b: Buffer, from: number, to: number, what: string): [string, string][] {
+  const md: [string, string][] = [];
+  let p = from;
+  while (p < to) {
+    const kl = b[p]!;
+    const key = b.toString("latin1", p + 1, p + 1 + kl);
+    const vl = b.readUInt16BE(p + 1 + kl);
+    md.push([key, b.toString("utf8", p + 3 + kl, p + 3 + kl + vl)]);
+    p += 3 + kl + vl;
+  }
+  if (p !== to) throw new Error(`${what} metadata does not parse to md_len`);
+  return md;
+}
+
 export interface Response {
   id: number;
   status: number;
@@ -133,16 +190,7 @@ export function parseResponse(f: Frame): Response {
   if (b.length < 6) throw new Error(`RESPONSE body of ${b.length} bytes is shorter than its 6-byte header`);
   const mdLen = b.readUInt16BE(4);
   if (6 + mdLen > b.length) throw new Error("RESPONSE metadata runs past the frame");
-  const md: [string, string][] = [];
-  let p = 6;
-  while (p < 6 + mdLen) {
-    const kl = b[p]!;
-    const key = b.toString("latin1", p + 1, p + 1 + kl);
-    const vl = b.readUInt16BE(p + 1 + kl);
-    md.push([key, b.toString("utf8", p + 3 + kl, p + 3 + kl + vl)]);
-    p += 3 + kl + vl;
-  }
-  if (p !== 6 + mdLen) throw new Error("RESPONSE metadata does not parse to md_len");
+  const md = parseMetadata(b, 6, 6 + mdLen, "RESPONSE");
   return { id: f.callId, status: b[0]!, codec: b[1]!, ret: b.readUInt16BE(2), md, payload: b.subarray(6 + mdLen) };
 }
 
@@ -181,11 +229,12 @@ export function goAway(lastCallId: number, code: number, message: string | Buffe
 }
 
 export function describe(f: Frame): string {
-  const names = ["?", "HELLO", "REQUEST", "RESPONSE", "CANCEL", "PING", "GOAWAY"];
+  const names = ["?", "HELLO", "REQUEST", "RESPONSE", "CANCEL", "PING", "GOAWAY", "STREAM_OPEN", "STREAM_MESSAGE", "HALF_CLOSE", "STREAM_END", "WINDOW_UPDATE"];
   let extra = "";
   if (f.type === T.GoAway && f.body.length >= 5) {
     const g = parseGoAway(f);
     extra = ` code ${g.code} last ${g.lastCallId} "${g.message}"`;
-  } else if (f.type === T.Response && f.body.length >= 1) extra = ` status ${f.body[0]!}`;
+  } else if ((f.type === T.Response || f.type === T.StreamEnd) && f.body.length >= 1) extra = ` status ${f.body[0]!}`;
+  else if (f.type === T.StreamMessage) extra = ` ${f.body.length} bytes`;
   return `${names[f.type] ?? `type ${f.type}`} id ${f.callId} flags ${f.flags}${extra}`;
 }

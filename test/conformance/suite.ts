@@ -1,15 +1,16 @@
-import { runCase, title, type Case } from "./case.js";
+import { CaseSkipped, runCase, title, type Case } from "./case.js";
 import { controlCases } from "./cases-control.js";
 import { frameCases } from "./cases-frames.js";
 import { helloCases } from "./cases-hello.js";
 import { nodeServiceCases } from "./cases-node-service.js";
 import { payloadCases } from "./cases-payload.js";
 import { requestCases } from "./cases-request.js";
+import { streamCases } from "./cases-streams.js";
 import { timingCases } from "./cases-timing.js";
 import type { Target } from "./raw-conn.js";
 
 /** Every conformance case, in docs/protocol.md order. */
-export const allCases: readonly Case[] = [...frameCases, ...helloCases, ...requestCases, ...payloadCases, ...controlCases, ...timingCases, ...nodeServiceCases];
+export const allCases: readonly Case[] = [...frameCases, ...helloCases, ...requestCases, ...payloadCases, ...controlCases, ...timingCases, ...nodeServiceCases, ...streamCases];
 
 /** Longest a case may take (the slowest waits ~24 s for an idle close). */
 export const CASE_TIMEOUT_MS = 45_000;
@@ -27,9 +28,11 @@ export interface SuiteOptions {
 export interface CaseResult {
   case: Case;
   title: string;
-  /** Undefined when it passed; "skipped" when the node's setup doesn't apply. */
+  /** Undefined when it passed or was skipped. */
   error: Error | undefined;
+  /** The case does not apply to the node's setup; `skipReason` says why. */
   skipped: boolean;
+  skipReason?: string;
   ms: number;
 }
 
@@ -56,6 +59,7 @@ export async function runOne(c: Case, o: SuiteOptions): Promise<CaseResult> {
   } finally {
     clearTimeout(timer);
   }
+  if (error instanceof CaseSkipped) return { case: c, title: title(c), error: undefined, skipped: true, skipReason: error.message, ms: Date.now() - started };
   return { case: c, title: title(c), error, skipped: false, ms: Date.now() - started };
 }
 
@@ -67,7 +71,7 @@ export async function runOne(c: Case, o: SuiteOptions): Promise<CaseResult> {
 export async function runSuite(o: SuiteOptions, report: (r: CaseResult) => void): Promise<CaseResult[]> {
   const selected = allCases.filter((c) => o.filter === undefined || title(c).includes(o.filter));
   const { run, skip } = applicable(selected, o.target);
-  const results: CaseResult[] = skip.map((c) => ({ case: c, title: title(c), error: undefined, skipped: true, ms: 0 }));
+  const results: CaseResult[] = skip.map((c) => ({ case: c, title: title(c), error: undefined, skipped: true, skipReason: "needs --token", ms: 0 }));
   for (const r of results) report(r);
   const done = (r: CaseResult): void => {
     results.push(r);

@@ -5,6 +5,7 @@ import { adminTargets } from "./admin.fuzz.js";
 import { gatewayTargets } from "./gateway.fuzz.js";
 import { watchTargets } from "./watch.fuzz.js";
 import { wireTargets } from "./wire.fuzz.js";
+import { wsAuthTargets } from "./ws-auth.fuzz.js";
 
 export const TARGETS: readonly FuzzTarget[] = [
   ...cappedMapTargets,
@@ -12,4 +13,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   ...gatewayTargets,
   ...watchTargets,
   ...wireTargets,
+  ...wsAuthTargets,
 ];

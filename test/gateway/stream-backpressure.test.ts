@@ -8,55 +8,19 @@
 // producer would make all 2 000 000 messages (~2.8 GB of JSON)
 // and the gateway would hold what the client does not read.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import net from "node:net";
 import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import type { ChildProcess } from "node:child_process";
 import { Procs } from "../procs.js";
 import { closeAgent, post } from "./helpers.js";
+import { assertFlatThenReleased, counters as probe, rss, settled, startStreamProcs } from "./fixtures/stream-probe.js";
 
-const MiB = 1024 * 1024;
 const COUNT = 2_000_000;
 const procs = new Procs();
-const script = fileURLToPath(new URL("./fixtures/stream-proc.ts", import.meta.url));
 
 after(() => {
   closeAgent();
   procs.killAll();
 });
-
-function rss(p: ChildProcess): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, "utf8"));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-interface Probe {
-  produced: number;
-  finallyRan: number;
-}
-
-async function probe(port: number): Promise<Probe> {
-  const r = await post(port, "/api/DB/Query", '{"key":"probe"}');
-  assert.equal(r.status, 200, r.text);
-  return JSON.parse((r.json as { value: string }).value) as Probe;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls the producer counter until it has not moved over `still` polls in a row (at most `max` polls). */
-async function settled(port: number, still = 8, max = 300): Promise<number> {
-  let last = -1;
-  let same = 0;
-  for (let i = 0; i < max; i++) {
-    const n = (await probe(port)).produced;
-    same = n === last ? same + 1 : 0;
-    if (same >= still) return n;
-    last = n;
-    await sleep(100);
-  }
-  throw new Error(`the producer never stopped (last count ${last})`);
-}
 
 /** Opens a stream over raw TCP, reads `atLeast` bytes of it, then stops reading (the socket stays open). */
 function stalledClient(port: number, accept: string, atLeast: number): Promise<net.Socket> {
@@ -82,17 +46,14 @@ function stalledClient(port: number, accept: string, atLeast: number): Promise<n
 describe("gateway streams: a client that stops reading", () => {
   for (const accept of ["text/event-stream", "application/x-ndjson"]) {
     it(`${accept}: suspends the producer, keeps gateway RSS flat, and a hang-up cancels upstream`, async () => {
-      const backend = await procs.start([script], /port \d+/, { ROLE: "backend" });
-      const backendPort = Number(/port (\d+)/.exec(backend.out())![1]);
-      const gw = await procs.start([script], /port \d+/, { ROLE: "gateway", BACKEND_PORT: String(backendPort) });
-      const port = Number(/port (\d+)/.exec(gw.out())![1]);
+      const { gw, port } = await startStreamProcs(procs);
 
       // Warm both paths (routing, transcoding, one whole stream) before the baseline.
       assert.equal((await probe(port)).produced, 0);
       const warm = await post(port, "/api/StreamTest/Count", '{"count":2000,"size":1024}', { accept });
       assert.equal(warm.status, 200);
       assert.equal((await probe(port)).produced, 2000);
-      const baseline = rss(gw.p);
+      const baseline = rss(gw);
 
       const client = await stalledClient(port, accept, 256 * 1024);
       const produced = (await settled(port)) - 2000;
@@ -100,13 +61,7 @@ describe("gateway streams: a client that stops reading", () => {
       // window (256 KiB) on the gateway's connection, node:http's buffer, and
       // the kernel's loopback buffers (a few MiB) on both sides.
       assert.ok(produced < 20_000, `the producer was suspended: ${produced} of ${COUNT} made`);
-      const growth = rss(gw.p) - baseline;
-      assert.ok(growth < 32 * MiB, `gateway RSS grew ${(growth / MiB).toFixed(1)} MiB while the client stalled`);
-      assert.equal((await probe(port)).finallyRan, 1, "only the warm-up stream has ended");
-
-      client.destroy();
-      for (let i = 0; i < 100 && (await probe(port)).finallyRan < 2; i++) await sleep(50);
-      assert.equal((await probe(port)).finallyRan, 2, "the hang-up ended the producer's generator");
+      await assertFlatThenReleased(gw, port, baseline, () => client.destroy());
       procs.killAll();
     });
   }

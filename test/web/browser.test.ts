@@ -4,16 +4,11 @@
 // a server stream, a stream error, a bidi exchange and a client stream over
 // WebSocket, and an abort that ends the server handler.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import http from "node:http";
-import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { build } from "esbuild";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { NodeSet, until } from "../helpers.js";
-import { startWebEnv, type WebEnv } from "./env.js";
-
-const CHROMIUM = "/usr/bin/chromium";
+import type { WebEnv } from "./env.js";
+import { openBrowserPage, type BrowserPage } from "./browser-page.js";
 
 interface PageApi {
   unary(baseUrl: string, key: string, value: string): Promise<string>;
@@ -25,33 +20,17 @@ type PageWindow = { gomsWeb: PageApi };
 
 describe("goms/web in headless Chromium", () => {
   const nodes = new NodeSet();
+  let b: BrowserPage;
   let env: WebEnv;
-  let site: http.Server;
-  let browser: Browser;
   let page: Page;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (Debian package chromium)`);
-    // platform "browser": a Node built-in anywhere in goms/web's imports fails the bundle.
-    const bundle = await build({ entryPoints: [resolve(import.meta.dirname, "page/main.ts")], bundle: true, format: "esm", platform: "browser", target: "es2022", write: false, logLevel: "silent" });
-    const js = bundle.outputFiles[0]!.text;
-    site = http.createServer((req, res) => {
-      if (req.url === "/main.js") res.writeHead(200, { "content-type": "text/javascript" }).end(js);
-      else res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><title>goms/web</title><script type="module" src="/main.js"></script>');
-    });
-    await new Promise<void>((r) => site.listen(0, "127.0.0.1", r));
-    const origin = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
-    env = await startWebEnv(nodes, { cors: { origins: [origin] } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
-    page = await browser.newPage();
-    await page.goto(origin);
-    await page.waitForFunction(() => (globalThis as unknown as Partial<PageWindow>).gomsWeb !== undefined);
+    b = await openBrowserPage(nodes, "main.ts", "gomsWeb");
+    ({ env, page } = b);
   });
 
   after(async () => {
-    await browser?.close();
-    site?.close();
-    await env?.gw.close();
+    await b?.close();
     await nodes.closeAll();
   });
 

@@ -2,7 +2,9 @@
 // @generated from file goms/examples/v1/add.proto (package goms.examples.v1, syntax proto3)
 /* eslint-disable */
 
-// The rpc example: AddServer.Add returns a + b.
+// The rpc example: AddServer.Add returns a + b; Count and Accumulate show a
+// server stream and a bidi stream (and give the conformance suite stream
+// methods to exercise).
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file goms/examples/v1/add.proto.
  */
 export const file_goms_examples_v1_add: GenFile = /*@__PURE__*/
-  fileDesc("Chpnb21zL2V4YW1wbGVzL3YxL2FkZC5wcm90bxIQZ29tcy5leGFtcGxlcy52MSIiCgpBZGRSZXF1ZXN0EgkKAWEYASABKAUSCQoBYhgCIAEoBSIaCgtBZGRSZXNwb25zZRILCgNzdW0YASABKAUyVAoJQWRkU2VydmVyEkcKA0FkZBIcLmdvbXMuZXhhbXBsZXMudjEuQWRkUmVxdWVzdBodLmdvbXMuZXhhbXBsZXMudjEuQWRkUmVzcG9uc2UiA5ACAWIGcHJvdG8z");
+  fileDesc("Chpnb21zL2V4YW1wbGVzL3YxL2FkZC5wcm90bxIQZ29tcy5leGFtcGxlcy52MSIiCgpBZGRSZXF1ZXN0EgkKAWEYASABKAUSCQoBYhgCIAEoBSIaCgtBZGRSZXNwb25zZRILCgNzdW0YASABKAUiLAoMQ291bnRSZXF1ZXN0Eg0KBXN0YXJ0GAEgASgFEg0KBWNvdW50GAIgASgNMu0BCglBZGRTZXJ2ZXISRwoDQWRkEhwuZ29tcy5leGFtcGxlcy52MS5BZGRSZXF1ZXN0Gh0uZ29tcy5leGFtcGxlcy52MS5BZGRSZXNwb25zZSIDkAIBEkgKBUNvdW50Eh4uZ29tcy5leGFtcGxlcy52MS5Db3VudFJlcXVlc3QaHS5nb21zLmV4YW1wbGVzLnYxLkFkZFJlc3BvbnNlMAESTQoKQWNjdW11bGF0ZRIcLmdvbXMuZXhhbXBsZXMudjEuQWRkUmVxdWVzdBodLmdvbXMuZXhhbXBsZXMudjEuQWRkUmVzcG9uc2UoATABYgZwcm90bzM");
 
 /**
  * @generated from message goms.examples.v1.AddRequest
@@ -54,6 +56,30 @@ export const AddResponseSchema: GenMessage<AddResponse> = /*@__PURE__*/
   messageDesc(file_goms_examples_v1_add, 1);
 
 /**
+ * @generated from message goms.examples.v1.CountRequest
+ */
+export type CountRequest = Message<"goms.examples.v1.CountRequest"> & {
+  /**
+   * @generated from field: int32 start = 1;
+   */
+  start: number;
+
+  /**
+   * How many numbers to send; 0 means 10.
+   *
+   * @generated from field: uint32 count = 2;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message goms.examples.v1.CountRequest.
+ * Use `create(CountRequestSchema)` to create a new message.
+ */
+export const CountRequestSchema: GenMessage<CountRequest> = /*@__PURE__*/
+  messageDesc(file_goms_examples_v1_add, 2);
+
+/**
  * @generated from service goms.examples.v1.AddServer
  */
 export const AddServer: GenService<{
@@ -62,6 +88,26 @@ export const AddServer: GenService<{
    */
   add: {
     methodKind: "unary";
+    input: typeof AddRequestSchema;
+    output: typeof AddResponseSchema;
+  },
+  /**
+   * Server streaming: start + 1, start + 2, ... start + count, one message each.
+   *
+   * @generated from rpc goms.examples.v1.AddServer.Count
+   */
+  count: {
+    methodKind: "server_streaming";
+    input: typeof CountRequestSchema;
+    output: typeof AddResponseSchema;
+  },
+  /**
+   * Bidi: answers each request with the running total of every a + b so far.
+   *
+   * @generated from rpc goms.examples.v1.AddServer.Accumulate
+   */
+  accumulate: {
+    methodKind: "bidi_streaming";
     input: typeof AddRequestSchema;
     output: typeof AddResponseSchema;
   },
