@@ -78,6 +78,7 @@ export class Poller {
   private readonly perConnection = new Map<string, number>();
   private follower: StoreWatch | undefined;
   private closed = false;
+  private openStreams = 0;
 
   constructor(
     private readonly store: WatchStore,
@@ -114,9 +115,14 @@ export class Poller {
     this.wakeAll();
   }
 
-  /** Number of polls currently parked (for tests and metrics). */
+  /** Number of polls and streams currently parked (for tests and metrics). */
   get parked(): number {
     return this.wakers.size;
+  }
+
+  /** Number of Watch streams open (for tests and metrics). */
+  get streams(): number {
+    return this.openStreams;
   }
 
   async poll(req: WatchPollRequest, ctx: HandlerContext): Promise<PollAnswer> {
@@ -160,6 +166,7 @@ export class Poller {
     const soft = Math.min(this.limits.streamBatchBytes, hard);
     const { progressMs } = this.limits;
     const release = this.admit(ctx);
+    this.openStreams++;
     try {
       let reported = -1; // next_revision of the last message sent
       let sentAt = 0;
@@ -176,6 +183,7 @@ export class Poller {
         await this.park(from === reported ? progressMs : Math.max(1, sentAt + progressMs - Date.now()), ctx);
       }
     } finally {
+      this.openStreams--;
       release();
     }
   }
