@@ -59,6 +59,42 @@ describe("watch streams", () => {
     }
   });
 
+  it("while only other keys change, progress messages keep the resume revision up with the store", async () => {
+    const fx = new Fixture();
+    try {
+      const s = await fx.server({ poll: { progressMs: 50 } });
+      const w = fx.client(s.url).watch("a/", 0);
+      for (let i = 0; i < 20; i++) s.store.put(`b/${String(i)}`, "x");
+      await until(() => w.resumeRevision === s.store.revision + 1, `resume revision ${String(s.store.revision + 1)} (at ${String(w.resumeRevision)})`);
+      s.store.put("a/1", "y");
+      assert.deepEqual((await take(w, 1)).map((e) => e.revision), [21]);
+      w.stop();
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it("the first message fixes \"from now\": a change made while the connection is down is not lost", async () => {
+    const fx = new Fixture();
+    try {
+      const s = await fx.server();
+      s.store.put("k/old", "0");
+      const p = await proxy(s.port);
+      try {
+        const w = fx.client(`watch://127.0.0.1:${String(p.port)}`).watch("k/");
+        await until(() => w.resumeRevision === 2, "the first message");
+        p.cut();
+        s.store.put("k/new", "1");
+        assert.deepEqual((await take(w, 1, 5000)).map((e) => `${String(e.revision)}:${e.key}`), ["2:k/new"]);
+        w.stop();
+      } finally {
+        await p.close();
+      }
+    } finally {
+      await fx.close();
+    }
+  });
+
   it("connection cut three times during 1500 puts: every revision arrives exactly once, in order", async () => {
     const srv = await startWatchProcess(["--port", "0", "--no-fsync"], children);
     const port = Number(/:(\d+)$/.exec(srv.url)![1]);
