@@ -39,6 +39,7 @@ export const REASONS = {
   GOMS_ERR_UNAUTHENTICATED: { code: Code.Unauthenticated, message: (p: { why: string }) => p.why },
   GOMS_ERR_BAD_STATE: { code: Code.FailedPrecondition, message: (p: { why: string }) => p.why },
   GOMS_ERR_INVALID_OPTION: { code: Code.InvalidArgument, message: (p: { option: string; problem: string }) => `${p.option}: ${p.problem}` },
+  GOMS_ERR_STREAM_UNSUPPORTED: { code: Code.Unimplemented, message: (p: { method: string; kind: string; how: string }) => `${p.method} is a ${p.kind} method: ${p.how} does not support it` },
 
   // ---- HTTP (gateway and admin) ---------------------------------------------
   GOMS_ERR_NO_ROUTE: { code: Code.NotFound, message: (p: { path: string }) => `no route for ${p.path}` },

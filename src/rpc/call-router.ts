@@ -9,6 +9,7 @@ import type { LocalEndpoint } from "./local-endpoint.js";
 import type { RetryBudget } from "./retry-budget.js";
 import { defaultHedge, Hedger, type HedgeOptions, type HedgeStats } from "./hedge.js";
 import { RemoteCall, type RemoteCallHost } from "./remote-call.js";
+import { openRemoteStream } from "./remote-stream.js";
 import type { PeerTable } from "./peer-table.js";
 import { isIdempotent, type ServiceTable } from "./services.js";
 
@@ -119,9 +120,11 @@ export class CallRouter {
    * RemoteCall: retried on another node within the retry budget and the
    * deadline (refused with the retry-elsewhere hint, or idempotent and failed
    * unavailable), and hedged when its method is idempotent. Either way one
-   * continuation per attempt records the outcome.
+   * continuation per attempt records the outcome. Streams have rules of their
+   * own (openRemoteStream: never hedged, retried only before their first message).
    */
   private callRemote(peer: Peer, req: CallRequest, timeoutMs: number, full: boolean): Promise<unknown> {
+    if (req.stream !== undefined) return openRemoteStream(this.host, peer, req, timeoutMs, full);
     if (req.retry === false || req.node !== undefined || req.oneWay) {
       const p = peer.conn!.call(req, timeoutMs, full);
       if (req.oneWay) return p;

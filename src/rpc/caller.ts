@@ -8,6 +8,7 @@ import { resolveCallOptions } from "./call-options.js";
 import type { CallRouter } from "./call-router.js";
 import { routedMethod, type RoutedMethod } from "./client-method.js";
 import { composeClient } from "./interceptors.js";
+import { withTrailer } from "./stream-results.js";
 import type { CallOptions, CallResult, Interceptor, UnaryFn, UnaryRequest, UnaryResponse } from "./types.js";
 
 export interface CallerOptions {
@@ -63,6 +64,13 @@ export class Caller {
         return Promise.reject(GomsError.from(e, Code.InvalidArgument));
       }
     }
+    const onTrailer = options?.onTrailer;
+    if (onTrailer !== undefined && !oneWay) return withTrailer(this.send(req, true), req.stream !== undefined, full, onTrailer);
+    return this.send(req, full);
+  }
+
+  /** Through the interceptors (if any), then routing. */
+  private send(req: CallRequest, full: boolean): Promise<unknown> {
     if (this.chain === undefined) return this.o.router.route(req, full);
     const p = this.chain(req);
     return full ? p : p.then((res) => res.message);

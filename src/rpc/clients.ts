@@ -1,53 +1,65 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { Code } from "../errors/code.js";
-import { GomsError } from "../errors/goms-error.js";
+import type { Caller } from "./caller.js";
+import { routedMethod } from "./client-method.js";
+import { detailedStream, lazyIterable, sendAll, single, singleDetailed, unsupported, type StreamResult } from "./stream-results.js";
 import type { CallOptions } from "./types.js";
 
-type Call = (method: DescMethod, request: unknown, options: CallOptions | undefined) => Promise<unknown>;
+type MethodFn = (request: unknown, options?: CallOptions) => unknown;
 
-/**
- * Builds an object with one function per method, each forwarding to `call`.
- * With `streams`, streaming methods get theirs too (see ClientMethodOf); the
- * detailed, one-way and broadcast clients cover unary methods only.
- */
-export function makeClients(desc: DescService, call: Call, streams = false): Record<string, (request: unknown, options?: CallOptions) => unknown> {
-  const out: Record<string, (request: unknown, options?: CallOptions) => unknown> = {};
+/** Builds an object with one function per method of `desc`, made by `make` (undefined: no such function). */
+function build(desc: DescService, make: (m: DescMethod) => MethodFn | undefined): Record<string, MethodFn> {
+  const out: Record<string, MethodFn> = {};
   for (const m of desc.methods) {
-    if (m.methodKind === "unary") out[m.localName] = (request, options) => call(m, request, options);
-    else if (!streams) continue;
-    else if (m.methodKind === "client_streaming") out[m.localName] = (requests, options) => single(call(m, requests, options) as Promise<AsyncIterable<unknown>>);
-    else out[m.localName] = (request, options) => lazyIterable(call(m, request, options) as Promise<AsyncIterable<unknown>>);
+    const fn = make(m);
+    if (fn !== undefined) out[m.localName] = fn;
   }
   return out;
 }
 
-/** A client stream's one response: the last message before a clean end. */
-async function single(p: Promise<AsyncIterable<unknown>>): Promise<unknown> {
-  let res: unknown;
-  for await (const m of await p) res = m;
-  if (res === undefined) throw new GomsError("client stream ended without a response", Code.Internal);
-  return res;
-}
-
 /**
- * The responses of a stream that is still being opened: usable at once in a
- * `for await`; a failure to open surfaces on the first next(). Breaking out
- * (return()) cancels the stream.
+ * The typed clients of a node (Client, DetailedClient, OneWayClient): one
+ * function per method, each a call through the one pipeline (Caller). Their
+ * types are in types.ts; docs/streams.md says which kinds each one carries.
  */
-export function lazyIterable(p: Promise<AsyncIterable<unknown>>): AsyncIterableIterator<unknown> {
-  // Handled here so that a stream nobody iterates does not report an unhandled rejection.
-  p.catch(() => undefined);
-  let it: AsyncIterator<unknown> | undefined;
-  const open = async (): Promise<AsyncIterator<unknown>> => (it ??= (await p)[Symbol.asyncIterator]());
-  return {
-    next: async () => (await open()).next(),
-    return: async () => {
-      const i = await open().catch(() => undefined);
-      await i?.return?.();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+export class Clients {
+  constructor(private readonly caller: Caller) {}
+
+  /** Unary: the response; client stream: its one response; server and bidi streams: the responses. */
+  plain(desc: DescService): Record<string, MethodFn> {
+    return build(desc, (m) => {
+      const rm = routedMethod(m);
+      if (m.methodKind === "unary") return (req, o) => this.caller.call(rm, req, o, false, false);
+      if (m.methodKind === "client_streaming") return (reqs, o) => single(this.caller.call(rm, reqs, o, false, false) as Promise<AsyncIterable<unknown>>);
+      return (req, o) => lazyIterable(this.caller.call(rm, req, o, false, false) as Promise<AsyncIterable<unknown>>);
+    });
+  }
+
+  /** Like plain(), with ret and response (for streams: trailing) metadata. */
+  detailed(desc: DescService): Record<string, MethodFn> {
+    return build(desc, (m) => {
+      const rm = routedMethod(m);
+      if (m.methodKind === "unary") return (req, o) => this.caller.call(rm, req, o, false, true);
+      if (m.methodKind === "client_streaming") return (reqs, o) => singleDetailed(this.caller.call(rm, reqs, o, false, true) as Promise<StreamResult>);
+      return (req, o) => detailedStream(this.caller.call(rm, req, o, false, true) as Promise<StreamResult>);
+    });
+  }
+
+  /**
+   * One-way: unary calls resolve once sent; a client stream once every request
+   * was sent (its response is dropped). A server or bidi stream is all about
+   * its responses, so it has no one-way form: it rejects.
+   */
+  oneWay(desc: DescService): Record<string, MethodFn> {
+    return build(desc, (m) => {
+      const rm = routedMethod(m);
+      if (m.methodKind === "unary") return (req, o) => this.caller.call(rm, req, o, true, false);
+      if (m.methodKind === "client_streaming") return (reqs, o) => sendAll((watched) => this.caller.call(rm, watched, o, false, false), reqs as AsyncIterable<unknown>);
+      return unsupported(m, "a one-way sender");
+    });
+  }
+
+  /** Unary methods call `unary`; stream methods reject (a broadcast merges answers, not streams). */
+  broadcast(desc: DescService, unary: (m: DescMethod, request: unknown, options: CallOptions | undefined) => Promise<unknown>): Record<string, MethodFn> {
+    return build(desc, (m) => (m.methodKind === "unary" ? (req, o) => unary(m, req, o) : unsupported(m, "broadcast")));
+  }
 }

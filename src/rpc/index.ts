@@ -20,6 +20,7 @@ export type {
   CallResult,
   Client,
   DetailedClient,
+  DetailedStream,
   MethodImpl,
   OneWayClient,
   ServiceHooks,
@@ -35,6 +36,7 @@ export { NodeService } from "../gen/goms/v1/node_pb.js";
 
 // For library authors: interceptors, diagnostics, transports, registries.
 export type { HandlerFn, Interceptor, ServerInterceptor, UnaryFn, UnaryRequest, UnaryResponse } from "./types.js";
+export { observeStream, type StreamObserver } from "./stream-observe.js";
 export { channels } from "./diagnostics.js";
 export type { CallEvent, PeerEvent } from "./diagnostics.js";
 export { isInternalService } from "./services.js";

@@ -7,6 +7,7 @@ import { ServerCall } from "../internal/conn/server-call.js";
 import { PayloadCodec } from "../internal/wire/frame.js";
 import { emptyMetadata } from "../internal/wire/metadata.js";
 import type { CallRequest } from "./call-request.js";
+import type { CallResult } from "./types.js";
 import { LocalStreamIO, own } from "./local-stream.js";
 
 const LOCAL_PEER: PeerInfo = { address: "local", node: undefined, local: true };
@@ -14,6 +15,8 @@ const LOCAL_PEER: PeerInfo = { address: "local", node: undefined, local: true };
 /** An in-process call: a ServerCall that settles a promise instead of writing a frame. */
 class LocalCall extends ServerCall {
   deadlineTimer: NodeJS.Timeout | undefined = undefined;
+  /** A stream's result when the caller asked for it (`full`): ret and metadata are set when it ends cleanly. */
+  result: CallResult | undefined = undefined;
   constructor(
     id: number,
     entry: ServerMethod,
@@ -91,7 +94,11 @@ export class LocalEndpoint {
       );
     }
     this.scope.run(call, entry, input);
-    if (io !== undefined) return Promise.resolve(full ? { message: io.output, ret: 0, metadata: {} } : io.output);
+    if (io !== undefined) {
+      if (!full) return Promise.resolve(io.output);
+      call.result = { message: io.output, ret: 0, metadata: {} };
+      return Promise.resolve(call.result);
+    }
     return req.oneWay ? Promise.resolve(undefined) : p;
   }
 
@@ -105,6 +112,11 @@ export class LocalEndpoint {
   private answer(call: LocalCall, entry: ServerMethod, res: unknown, err: GomsError | undefined): GomsError | undefined {
     if (call.deadlineTimer !== undefined) clearTimeout(call.deadlineTimer);
     if (call.stream !== undefined) {
+      // As from a STREAM_END: set before the caller's iterable says done.
+      if (err === undefined && call.result !== undefined) {
+        call.result.ret = call.ret;
+        call.result.metadata = call.responseMetadataIfSet ?? {};
+      }
       (call.stream as LocalStreamIO).finish(err);
       call.resolve(undefined);
       return err;

@@ -26,7 +26,7 @@ import { timingPolicy } from "./timing-sampler.js";
 import { CallReporter, type CallRecorder } from "./call-reporting.js";
 import { CallRouter } from "./call-router.js";
 import { Caller } from "./caller.js";
-import { makeClients } from "./clients.js";
+import { Clients } from "./clients.js";
 import { Membership } from "./membership.js";
 import { NodeServer } from "./node-server.js";
 import type { BroadcastClient, CallOptions, CallResult, Client, DetailedClient, OneWayClient, ServiceImpl, ServiceOptions } from "./types.js";
@@ -39,6 +39,7 @@ export class GomsNode {
   private readonly peerSet: PeerSet;
   private readonly server: NodeServer;
   private readonly caller: Caller;
+  private readonly clients: Clients;
   private readonly router: CallRouter;
   private readonly opts: NodeOptions;
   private readonly connOpts: ConnOptions;
@@ -132,6 +133,7 @@ export class GomsNode {
       als,
       notRunning: () => (this.state === "running" ? undefined : this.notRunning()),
     });
+    this.clients = new Clients(this.caller);
     this.table.add(
       NodeService,
       introspection({
@@ -292,22 +294,22 @@ export class GomsNode {
 
   /** A typed client for a service: load-balanced, or pinned with `{ node }` in call options. */
   client<Desc extends DescService>(desc: Desc): Client<Desc> {
-    return makeClients(desc, (m, req, o) => this.caller.call(routedMethod(m), req, o, false, false), true) as Client<Desc>;
+    return this.clients.plain(desc) as Client<Desc>;
   }
 
-  /** Like client(), but each call resolves with { message, ret, metadata }. */
+  /** Like client(), with ret and response metadata: { message, ret, metadata }, or for a server/bidi stream { messages, ret, trailer }. */
   detailedClient<Desc extends DescService>(desc: Desc): DetailedClient<Desc> {
-    return makeClients(desc, (m, req, o) => this.caller.call(routedMethod(m), req, o, false, true)) as DetailedClient<Desc>;
+    return this.clients.detailed(desc) as DetailedClient<Desc>;
   }
 
-  /** One-way calls: no response, resolves once sent (or handed to the in-process handler). */
+  /** One-way calls: no response, resolves once sent (or handed to the in-process handler); client streams once every request was sent. */
   sender<Desc extends DescService>(desc: Desc): OneWayClient<Desc> {
-    return makeClients(desc, (m, req, o) => this.caller.call(routedMethod(m), req, o, true, false)) as OneWayClient<Desc>;
+    return this.clients.oneWay(desc) as OneWayClient<Desc>;
   }
 
-  /** Calls every node hosting the service (including this one), in parallel: one pipeline call per node. */
+  /** Calls every node hosting the service (including this one), in parallel: one pipeline call per node. Unary methods only. */
   broadcast<Desc extends DescService>(desc: Desc): BroadcastClient<Desc> {
-    return makeClients(desc, async (m, req, o) => {
+    return this.clients.broadcast(desc, async (m, req, o) => {
       const targets = await this.router.targets(desc.typeName, o?.timeoutMs ?? this.defaultTimeoutMs);
       const rm = routedMethod(m);
       return Promise.all(

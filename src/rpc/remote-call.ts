@@ -1,12 +1,11 @@
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
-import { isRetryElsewhere } from "../internal/admission/admission.js";
 import type { ClientConn } from "../internal/conn/client-conn.js";
 import type { CallRequest } from "./call-request.js";
 import type { Hedgeable, Hedger, MethodHedge } from "./hedge.js";
 import type { Peer } from "./peer.js";
 import type { PeerTable } from "./peer-table.js";
-import type { RetryBudget } from "./retry-budget.js";
+import { mayRetry, type RetryBudget } from "./retry-budget.js";
 
 /** What a remote call needs from its router. */
 export interface RemoteCallHost {
@@ -151,9 +150,7 @@ export class RemoteCall implements Hedgeable {
    */
   private retry(err: unknown, failed: Peer): Promise<unknown> {
     const host = this.host;
-    if (!GomsError.is(err) || this.attempt > host.budget.opts.maxRetries) throw err;
-    const refused = err.code === Code.ResourceExhausted && isRetryElsewhere(err);
-    if (!refused && !(this.idempotent && err.code === Code.Unavailable)) throw err;
+    if (this.attempt > host.budget.opts.maxRetries || !mayRetry(err, this.idempotent)) throw err;
     if (this.req.signal?.aborted) throw err;
     const left = this.deadline === 0 ? 0 : this.deadline - Date.now();
     if (this.deadline !== 0 && left <= 0) throw err;

@@ -1,3 +1,7 @@
+import { Code } from "../errors/code.js";
+import { GomsError } from "../errors/goms-error.js";
+import { isRetryElsewhere } from "../internal/admission/admission.js";
+
 /**
  * Limits retries to a fraction of calls, so that retries cannot multiply load
  * during an outage (like gRPC's retry throttling / Finagle's budgets).
@@ -48,4 +52,16 @@ export class RetryBudget {
     }
     return false;
   }
+}
+
+/**
+ * Whether a failed call may go to another node, budget and deadline aside:
+ * the node refused it with the retry-elsewhere hint (no handler ran, so any
+ * method may go elsewhere), or the method is idempotent and the call failed
+ * unavailable.
+ */
+export function mayRetry(err: unknown, idempotent: boolean): err is GomsError {
+  if (!GomsError.is(err)) return false;
+  if (err.code === Code.ResourceExhausted && isRetryElsewhere(err)) return true;
+  return idempotent && err.code === Code.Unavailable;
 }

@@ -32,6 +32,15 @@ export interface CallOptions {
    * within the deadline and the node's retry budget; never for other methods.
    */
   retry?: boolean | undefined;
+  /**
+   * Called once when the call ends, however it ends, with the application
+   * return code and the response metadata: for a stream, what its STREAM_END
+   * carried (the handler's `ctx.ret` and `ctx.responseMetadata`, sent when it
+   * finished); for an error, the error's `ret` and metadata. Not called for
+   * one-way calls. The stream counterpart of reading `ret`/`metadata` off a
+   * detailed result (Connect-ES's `onTrailer`).
+   */
+  onTrailer?: ((trailer: Metadata, ret: number) => void) | undefined;
 }
 
 /** The outcome of a call with everything that came back beside the message (ret, response metadata). */
@@ -49,18 +58,50 @@ export type Client<Desc extends DescService> = {
   [P in keyof Desc["method"]]: ClientMethodOf<Desc["method"][P]>;
 };
 
-/** Like Client, but each method resolves with message, ret and metadata. */
+/**
+ * A server or bidi stream as detailedClient returns it: the responses, and,
+ * once they ended cleanly, what the stream's end carried. `ret` and `trailer`
+ * hold 0 and {} until `messages` is done; an error carries its own.
+ */
+export interface DetailedStream<T> {
+  readonly messages: AsyncIterable<T>;
+  /** The handler's ctx.ret, once the stream ended cleanly. */
+  readonly ret: number;
+  /** The handler's ctx.responseMetadata (trailing metadata), once the stream ended cleanly. */
+  readonly trailer: Metadata;
+}
+
+/**
+ * A detailed client method: unary and client-streaming methods resolve with
+ * message, ret and metadata; server and bidi streams return a DetailedStream.
+ */
+export type DetailedMethodOf<M> =
+  M extends DescMethodUnary<infer I, infer O>
+    ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<CallResult<MessageShape<O>>>
+    : M extends DescMethodServerStreaming<infer I, infer O>
+      ? (request: MessageInitShape<I>, options?: CallOptions) => DetailedStream<MessageShape<O>>
+      : M extends DescMethodClientStreaming<infer I, infer O>
+        ? (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => Promise<CallResult<MessageShape<O>>>
+        : M extends DescMethodBiDiStreaming<infer I, infer O>
+          ? (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => DetailedStream<MessageShape<O>>
+          : never;
+
+/** Like Client, but each method gives ret and response (trailing) metadata too. */
 export type DetailedClient<Desc extends DescService> = {
-  [P in keyof Desc["method"]]: Desc["method"][P] extends DescMethodUnary
-    ? (request: MessageInitShape<UnaryIn<Desc["method"][P]>>, options?: CallOptions) => Promise<CallResult<MessageShape<UnaryOut<Desc["method"][P]>>>>
-    : never;
+  [P in keyof Desc["method"]]: DetailedMethodOf<Desc["method"][P]>;
 };
 
-/** One-way sender: resolves when the request is queued; no response, no ret. */
+/**
+ * One-way sender: resolves once the request (for a client stream, every
+ * request) was sent; no response, no ret. Server and bidi streams have no
+ * one-way form (`never`; called anyway they reject with GOMS_ERR_STREAM_UNSUPPORTED).
+ */
 export type OneWayClient<Desc extends DescService> = {
   [P in keyof Desc["method"]]: Desc["method"][P] extends DescMethodUnary
     ? (request: MessageInitShape<UnaryIn<Desc["method"][P]>>, options?: CallOptions) => Promise<void>
-    : never;
+    : Desc["method"][P] extends DescMethodClientStreaming<infer I, infer _O>
+      ? (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => Promise<void>
+      : never;
 };
 
 /** One node's answer to a broadcast. */
@@ -68,7 +109,11 @@ export type BroadcastResult<T> =
   | { node: string; ok: true; message: T; ret: number }
   | { node: string; ok: false; error: import("../errors/goms-error.js").GomsError };
 
-/** Calls every connected node hosting the service, in parallel. */
+/**
+ * Calls every connected node hosting the service, in parallel. Unary methods
+ * only: stream methods are `never` (called anyway they reject with
+ * GOMS_ERR_STREAM_UNSUPPORTED).
+ */
 export type BroadcastClient<Desc extends DescService> = {
   [P in keyof Desc["method"]]: Desc["method"][P] extends DescMethodUnary
     ? (request: MessageInitShape<UnaryIn<Desc["method"][P]>>, options?: CallOptions) => Promise<BroadcastResult<MessageShape<UnaryOut<Desc["method"][P]>>>[]>
@@ -76,7 +121,9 @@ export type BroadcastClient<Desc extends DescService> = {
 };
 
 /**
- * A handler for one method. Set ctx.ret for an application return code.
+ * A handler for one method. Set ctx.ret for an application return code, and
+ * ctx.responseMetadata for response metadata; a stream sends both in its end,
+ * so set them any time before the handler finishes (after the last yield).
  * Streams (docs/streams.md): a server-streaming handler is `async *m(req, ctx)`
  * (or returns an AsyncIterable); a client-streaming one takes the requests as
  * an AsyncIterable and returns the response; a bidi one takes an AsyncIterable
@@ -149,7 +196,14 @@ export interface UnaryRequest {
   readonly stream: StreamKind | undefined;
 }
 
-/** What the next function of a client interceptor resolves with; `message` is undefined for one-way calls. */
+/**
+ * What the next function of a client interceptor resolves with; `message` is
+ * undefined for one-way calls. For a stream, `message` is the AsyncIterable of
+ * responses and `ret`/`metadata` are filled in when the stream ends cleanly,
+ * before the iterable says done: an interceptor that wraps the messages sets
+ * `res.message` on the object it got (observeStream) and returns that object,
+ * so that they reach the caller.
+ */
 export interface UnaryResponse {
   message: unknown;
   ret: number;

@@ -6,7 +6,10 @@ import { Code, GomsError } from "../../src/errors/index.js";
 import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { setupTracing, tracingInterceptors, type TracingHandle } from "../../src/monitor/index.js";
-import { NodeSet } from "../helpers.js";
+import type { GomsNode } from "../../src/rpc/index.js";
+import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
+import { newProbe, streamImpl } from "../streams/fixture.js";
+import { NodeSet, until } from "../helpers.js";
 
 const nodes = new NodeSet();
 const exporter = new InMemorySpanExporter();
@@ -92,5 +95,95 @@ describe("tracing over goms metadata", () => {
     assert.ok(top);
     assert.equal(parentId(top), undefined);
     assert.notEqual(top.spanContext().traceId, traceId);
+  });
+});
+
+const MAX_EVENTS = 8;
+
+async function* items(count: number) {
+  for (let i = 1; i <= count; i++) yield { n: i };
+}
+
+/** A server node and a client node over TCP, both tracing, with a small per-span event cap. */
+async function tracedPair(): Promise<GomsNode> {
+  const t = tracingInterceptors({ maxMessageEvents: MAX_EVENTS });
+  const server = await nodes.start({ identity: { name: "trace-server" }, listen: { port: 0 }, calls: { serverInterceptors: [t.server] } }, (n) => n.service(StreamTest, streamImpl(newProbe())));
+  return nodes.start({ identity: { name: "trace-client" }, peers: { addresses: [{ host: "127.0.0.1", port: server.port }] }, calls: { interceptors: [t.client] } });
+}
+
+/** The one span of `name` and `kind`, once it ended. */
+async function span(name: string, kind: SpanKind): Promise<ReadableSpan> {
+  const find = () => exporter.getFinishedSpans().filter((s) => s.name === `goms.test.v1.StreamTest/${name}` && s.kind === kind);
+  await until(() => find().length > 0, 5000, `a ${SpanKind[kind]} span for ${name}`);
+  const all = find();
+  assert.equal(all.length, 1, `one ${SpanKind[kind]} span per stream`);
+  return all[0]!;
+}
+
+function events(s: ReadableSpan, type: "SENT" | "RECEIVED"): number[] {
+  return s.events.filter((e) => e.name === "message" && e.attributes?.["message.type"] === type).map((e) => e.attributes?.["message.id"] as number);
+}
+
+describe("tracing streams", () => {
+  it("a server stream is one span per side, parent and child, with a message event per message", async () => {
+    const client = await tracedPair();
+    const root = trace.getTracer("test").startSpan("root");
+    let n = 0;
+    await context.with(trace.setSpan(context.active(), root), async () => {
+      for await (const _ of client.client(StreamTest).count({ count: 5 })) n++;
+    });
+    root.end();
+    assert.equal(n, 5);
+    const c = await span("Count", SpanKind.CLIENT);
+    const s = await span("Count", SpanKind.SERVER);
+    assert.equal(c.parentSpanContext?.spanId, root.spanContext().spanId);
+    assert.equal(s.parentSpanContext?.spanId, c.spanContext().spanId);
+    assert.deepEqual(events(c, "SENT"), [1]);
+    assert.deepEqual(events(c, "RECEIVED"), [1, 2, 3, 4, 5]);
+    assert.deepEqual(events(s, "RECEIVED"), [1]);
+    assert.deepEqual(events(s, "SENT"), [1, 2, 3, 4, 5]);
+    for (const x of [c, s]) assert.equal(x.status.code, SpanStatusCode.UNSET);
+    assert.equal(c.attributes["goms.stream.messages_received"], 5);
+    assert.equal(s.attributes["goms.stream.messages_sent"], 5);
+  });
+
+  it("events are capped per span; the rest are counted", async () => {
+    const client = await tracedPair();
+    let n = 0;
+    for await (const _ of client.client(StreamTest).echo(items(50))) n++;
+    assert.equal(n, 50);
+    for (const kind of [SpanKind.CLIENT, SpanKind.SERVER]) {
+      const s = await span("Echo", kind);
+      assert.equal(s.events.length, MAX_EVENTS);
+      assert.equal(s.attributes["goms.stream.messages_sent"], 50);
+      assert.equal(s.attributes["goms.stream.messages_received"], 50);
+      assert.equal(s.attributes["goms.stream.events_dropped"], 100 - MAX_EVENTS);
+    }
+  });
+
+  it("a client stream: request events, one response event; errors and cancellation end the spans", async () => {
+    const client = await tracedPair();
+    assert.equal((await client.client(StreamTest).sum(items(3))).total, 6n);
+    const c = await span("Sum", SpanKind.CLIENT);
+    assert.deepEqual(events(c, "SENT"), [1, 2, 3]);
+    assert.deepEqual(events(c, "RECEIVED"), [1]);
+    const s = await span("Sum", SpanKind.SERVER);
+    assert.deepEqual(events(s, "RECEIVED"), [1, 2, 3]);
+    assert.deepEqual(events(s, "SENT"), [1]);
+
+    exporter.reset();
+    await assert.rejects(async () => {
+      for await (const _ of client.client(StreamTest).count({ count: 5, failAfter: 2 }));
+    });
+    for (const kind of [SpanKind.CLIENT, SpanKind.SERVER]) {
+      const x = await span("Count", kind);
+      assert.equal(x.status.code, SpanStatusCode.ERROR);
+      assert.equal(x.attributes["goms.code"], "failed_precondition");
+      assert.equal(x.attributes["goms.ret"], 77);
+    }
+
+    exporter.reset();
+    for await (const m of client.client(StreamTest).count({ count: 10_000, size: 1024 })) if (m.n === 3) break;
+    for (const kind of [SpanKind.CLIENT, SpanKind.SERVER]) assert.equal((await span("Count", kind)).attributes["goms.code"], "canceled");
   });
 });

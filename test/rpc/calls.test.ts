@@ -19,6 +19,7 @@ function addServer(name: string, extra: NodeOptionsPatch = {}) {
         if (req.a < 0) throw new GomsError("a must not be negative", Code.InvalidArgument);
         if (req.a === 7) ctx.ret = 42;
         if (req.a === 13) throw new Error("unlucky");
+        if (req.a === 99) throw new GomsError("too big", Code.OutOfRange, { reason: "APP_TOO_BIG" });
         ctx.responseMetadata["x-served-by"] = name;
         return { sum: req.a + req.b };
       },
@@ -56,10 +57,23 @@ describe("calls over TCP", () => {
     await assert.rejects(add.add({ a: 13 }), (e: unknown) => GomsError.is(e) && e.code === Code.Unknown && /unlucky/.test(e.message));
   });
 
+  it("a stable reason id crosses the wire (Status.reason), even one this build does not know", async () => {
+    const s = await addServer("rpc0");
+    const c = await clientFor(s.port);
+    await assert.rejects(
+      c.client(AddServer).add({ a: 99 }),
+      (e: unknown) => GomsError.is(e) && e.code === Code.OutOfRange && e.reason === "APP_TOO_BIG" && e.rawMessage === "too big",
+    );
+    await assert.rejects(c.client(AddServer).add({ a: 13 }), (e: unknown) => GomsError.is(e) && e.reason === undefined);
+  });
+
   it("unknown service is not_found, unknown method unimplemented", async () => {
     const s = await addServer("rpc0");
     const c = await clientFor(s.port);
-    await assert.rejects(createJsonCaller(c).call("goms.examples.v1.AddServer/Nope", "{}"), (e: GomsError) => e.code === Code.Unimplemented);
+    await assert.rejects(
+      createJsonCaller(c).call("goms.examples.v1.AddServer/Nope", "{}"),
+      (e: GomsError) => e.code === Code.Unimplemented && e.reason === "GOMS_ERR_UNKNOWN_METHOD",
+    );
     await assert.rejects(c.rawCall(DB.method.update, new Uint8Array(), { node: "rpc0" }), (e: GomsError) => e.code === Code.NotFound);
     await assert.rejects(c.client(DB).query({ key: "a" }), (e: GomsError) => e.code === Code.Unavailable && /no node hosting goms.examples.v1.DB/.test(e.message));
     await assert.rejects(c.rawCall(DB.method.query, new Uint8Array(), { node: "rpc0" }), (e: GomsError) => e.code === Code.NotFound);

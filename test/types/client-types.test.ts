@@ -1,7 +1,8 @@
 // Type tests: `npm test` typechecks this file; each @ts-expect-error must be an error.
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import type { Client, ServiceImpl } from "../../src/rpc/index.js";
+import type { BroadcastClient, CallResult, Client, DetailedClient, DetailedStream, OneWayClient, ServiceImpl } from "../../src/rpc/index.js";
+import type { Item, StreamTest, SumResponse } from "../gen/goms/test/v1/streams_pb.js";
 import { AddServer, type AddResponse } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 
@@ -38,6 +39,30 @@ function typeChecks(): void {
   void bad;
 }
 
+declare const detailed: DetailedClient<typeof StreamTest>;
+declare const sender: OneWayClient<typeof StreamTest>;
+declare const everyone: BroadcastClient<typeof StreamTest>;
+declare const reqs: AsyncIterable<{ n: number }>;
+
+function streamTypeChecks(): void {
+  // detailedClient: exact per kind.
+  expectType<Equals<ReturnType<typeof detailed.count>, DetailedStream<Item>>>(true);
+  expectType<Equals<ReturnType<typeof detailed.sum>, Promise<CallResult<SumResponse>>>>(true);
+  expectType<Equals<ReturnType<typeof detailed.echo>, DetailedStream<Item>>>(true);
+  // sender: client streams only.
+  expectType<Equals<ReturnType<typeof sender.sum>, Promise<void>>>(true);
+  void sender.sum(reqs);
+  // @ts-expect-error a server stream has no one-way form
+  void sender.count({ count: 1 });
+  // @ts-expect-error a bidi stream has no one-way form
+  void sender.echo(reqs);
+  // @ts-expect-error broadcast carries unary methods only
+  void everyone.count({ count: 1 });
+  // call options take onTrailer
+  void detailed.count({ count: 1 }, { onTrailer: (md, ret) => void [md["k"], ret + 1] });
+}
+
 it("types compile (checked by tsc in npm test)", () => {
   assert.equal(typeof typeChecks, "function");
+  assert.equal(typeof streamTypeChecks, "function");
 });

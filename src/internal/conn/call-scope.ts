@@ -3,6 +3,7 @@ import { GomsError } from "../../errors/goms-error.js";
 import { CallTable } from "./call-table.js";
 import type { Dispatcher, ServerMethod } from "./dispatcher.js";
 import type { ServerCall } from "./server-call.js";
+import type { Metadata } from "../wire/metadata.js";
 
 /**
  * Where a settled call's outcome goes: a RESPONSE frame for a network call, a
@@ -105,7 +106,7 @@ export class CallScope<C extends ServerCall = ServerCall> {
     call.clearTimer();
     this.calls.delete(call.id);
     this.released(call, failure === undefined, true);
-    const err = failure === undefined ? undefined : withCallRet(GomsError.from(failure), call.ret);
+    const err = failure === undefined ? undefined : withCallRet(GomsError.from(failure), call.ret, call.responseMetadataIfSet);
     const reported = this.answer(call, entry, res, err);
     this.d.finished(call, reported, call.startedAt);
     this.checkIdle();
@@ -154,9 +155,15 @@ export class CallScope<C extends ServerCall = ServerCall> {
 
 /**
  * The `ret` rule: an error carries the application return code it was created
- * with, else the one the handler set on its context before failing.
+ * with, else the one the handler set on its context before failing. It also
+ * carries the response metadata the handler set (under its own), so that an
+ * in-process caller sees what a network caller gets from the RESPONSE or
+ * STREAM_END frame.
  */
-export function withCallRet(err: GomsError, ret: number): GomsError {
-  if (err.ret !== 0 || ret === 0) return err;
-  return new GomsError(err.rawMessage, err.code, { ret, details: err.details, metadata: err.metadata, cause: err.cause, ...(err.reason !== undefined ? { reason: err.reason } : {}) });
+export function withCallRet(err: GomsError, ret: number, md?: Metadata): GomsError {
+  const addRet = err.ret === 0 && ret !== 0;
+  const addMd = md !== undefined && Object.keys(md).length > 0;
+  if (!addRet && !addMd) return err;
+  const metadata = addMd ? { ...md, ...err.metadata } : err.metadata;
+  return new GomsError(err.rawMessage, err.code, { ret: addRet ? ret : err.ret, details: err.details, metadata, cause: err.cause, ...(err.reason !== undefined ? { reason: err.reason } : {}) });
 }

@@ -4,7 +4,7 @@ import { Writer } from "../../codec/writer.js";
 import { FLAG_MORE, FrameType, MAX_TIMEOUT_MS } from "../wire/frame.js";
 import { abortFrame, beginFrame, endFrame, putRequestHeader } from "../wire/headers.js";
 import { readMetadata } from "../wire/metadata.js";
-import type { OutgoingCall } from "./pending.js";
+import type { CallResult, OutgoingCall } from "./pending.js";
 import { decodeStatusError } from "./status.js";
 import type { StreamKind } from "./stream-driver.js";
 import { StreamInbox, StreamOutbox, type StreamWire } from "./stream-flow.js";
@@ -32,6 +32,8 @@ class ClientStream {
   timer: NodeJS.Timeout | undefined;
   unwatch: (() => void) | undefined;
   readonly scratch = new Writer(16 * 1024);
+  /** What the caller got with `full`: its ret and metadata are set from a clean STREAM_END. */
+  result: CallResult | undefined;
   constructor(
     readonly id: number,
     readonly inbox: StreamInbox,
@@ -87,7 +89,9 @@ export class ClientStreams {
       s.unwatch = () => signal.removeEventListener("abort", onAbort);
     }
     void this.pump(s, c, kind);
-    return Promise.resolve(full ? { message: inbox, ret: 0, metadata: {} } : inbox);
+    if (!full) return Promise.resolve(inbox);
+    s.result = { message: inbox, ret: 0, metadata: {} };
+    return Promise.resolve(s.result);
   }
 
   /** Sends the caller's message(s), each within the window, then HALF_CLOSE. */
@@ -155,6 +159,11 @@ export class ClientStreams {
       return (err as Error).message;
     }
     if (status === 0) {
+      // Before the inbox says done: whoever sees the end reads them off the result.
+      if (s.result !== undefined) {
+        s.result.ret = ret;
+        s.result.metadata = md;
+      }
       this.finish(s, new GomsError("stream ended", Code.Canceled));
       s.inbox.end();
     } else {

@@ -242,7 +242,7 @@ export class ServerConn extends Conn {
     const merged = Object.keys(err.metadata).length ? { ...md, ...err.metadata } : md;
     putResponseHeader(this.writer, err.code, call.wire, err.ret & 0xffff, merged);
     statusCodec.encodeInto(
-      { code: err.code, message: err.rawMessage, details: err.details.map((d) => ({ typeUrl: d.type, value: d.value })) },
+      { code: err.code, message: err.rawMessage, details: err.details.map((d) => ({ typeUrl: d.type, value: d.value })), reason: err.reason ?? "" },
       this.writer,
     );
   }
@@ -256,7 +256,7 @@ export class ServerConn extends Conn {
     else {
       const frame = beginFrame(w, FrameType.Response, 0, id, 16);
       putResponseHeader(w, err.code, wire === PayloadCodec.Json ? PayloadCodec.Json : PayloadCodec.Proto, err.ret, undefined);
-      statusCodec.encodeInto({ code: err.code, message: err.rawMessage }, w);
+      statusCodec.encodeInto({ code: err.code, message: err.rawMessage, reason: err.reason ?? "" }, w);
       endFrame(w, frame);
     }
     const len = w.pos - w.start - rel - 4;

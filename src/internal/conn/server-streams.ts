@@ -22,7 +22,7 @@ export function putStreamEnd(w: Writer, id: number, err: GomsError | undefined, 
   } else {
     const merged = Object.keys(err.metadata).length ? { ...md, ...err.metadata } : md;
     putStreamEndHeader(w, err.code, (err.ret || ret) & 0xffff, merged);
-    statusCodec.encodeInto({ code: err.code, message: err.rawMessage, details: err.details.map((d) => ({ typeUrl: d.type, value: d.value })) }, w);
+    statusCodec.encodeInto({ code: err.code, message: err.rawMessage, details: err.details.map((d) => ({ typeUrl: d.type, value: d.value })), reason: err.reason ?? "" }, w);
   }
   endFrame(w, rel);
 }

@@ -15,6 +15,9 @@ export function decodeStatusError(status: number, buf: Buffer, start: number, en
       ret,
       metadata,
       details: st.details.map((d) => ({ type: d.typeUrl, value: d.value })),
+      // A reason id this build does not know is kept: it is still the
+      // server's stable id, and dropping it would hide the situation.
+      ...(st.reason !== "" ? { reason: st.reason } : {}),
     });
   } catch {
     return new GomsError("error response with undecodable status", code, { ret, metadata });

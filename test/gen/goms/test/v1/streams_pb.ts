@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file goms/test/v1/streams.proto.
  */
 export const file_goms_test_v1_streams: GenFile = /*@__PURE__*/
-  fileDesc("Chpnb21zL3Rlc3QvdjEvc3RyZWFtcy5wcm90bxIMZ29tcy50ZXN0LnYxIj8KDENvdW50UmVxdWVzdBINCgVjb3VudBgBIAEoDRIMCgRzaXplGAIgASgNEhIKCmZhaWxfYWZ0ZXIYAyABKA0iIgoESXRlbRIJCgFuGAEgASgNEg8KB3BheWxvYWQYAiABKAwiLgoLU3VtUmVzcG9uc2USDQoFdG90YWwYASABKAQSEAoIbWVzc2FnZXMYAiABKA0yswEKClN0cmVhbVRlc3QSOQoFQ291bnQSGi5nb21zLnRlc3QudjEuQ291bnRSZXF1ZXN0GhIuZ29tcy50ZXN0LnYxLkl0ZW0wARI2CgNTdW0SEi5nb21zLnRlc3QudjEuSXRlbRoZLmdvbXMudGVzdC52MS5TdW1SZXNwb25zZSgBEjIKBEVjaG8SEi5nb21zLnRlc3QudjEuSXRlbRoSLmdvbXMudGVzdC52MS5JdGVtKAEwAWIGcHJvdG8z");
+  fileDesc("Chpnb21zL3Rlc3QvdjEvc3RyZWFtcy5wcm90bxIMZ29tcy50ZXN0LnYxIj8KDENvdW50UmVxdWVzdBINCgVjb3VudBgBIAEoDRIMCgRzaXplGAIgASgNEhIKCmZhaWxfYWZ0ZXIYAyABKA0iIgoESXRlbRIJCgFuGAEgASgNEg8KB3BheWxvYWQYAiABKAwiLgoLU3VtUmVzcG9uc2USDQoFdG90YWwYASABKAQSEAoIbWVzc2FnZXMYAiABKA0yswEKClN0cmVhbVRlc3QSOQoFQ291bnQSGi5nb21zLnRlc3QudjEuQ291bnRSZXF1ZXN0GhIuZ29tcy50ZXN0LnYxLkl0ZW0wARI2CgNTdW0SEi5nb21zLnRlc3QudjEuSXRlbRoZLmdvbXMudGVzdC52MS5TdW1SZXNwb25zZSgBEjIKBEVjaG8SEi5nb21zLnRlc3QudjEuSXRlbRoSLmdvbXMudGVzdC52MS5JdGVtKAEwATJSChBJZGVtcG90ZW50U3RyZWFtEj4KBVdhdGNoEhouZ29tcy50ZXN0LnYxLkNvdW50UmVxdWVzdBoSLmdvbXMudGVzdC52MS5JdGVtIgOQAgEwAWIGcHJvdG8z");
 
 /**
  * @generated from message goms.test.v1.CountRequest
@@ -123,4 +123,22 @@ export const StreamTest: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_goms_test_v1_streams, 0);
+
+/**
+ * A server stream declared free of side effects: a caller may retry it on
+ * another node before its first response message (docs/streams.md).
+ *
+ * @generated from service goms.test.v1.IdempotentStream
+ */
+export const IdempotentStream: GenService<{
+  /**
+   * @generated from rpc goms.test.v1.IdempotentStream.Watch
+   */
+  watch: {
+    methodKind: "server_streaming";
+    input: typeof CountRequestSchema;
+    output: typeof ItemSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_goms_test_v1_streams, 1);
 

@@ -1,0 +1,120 @@
+import type { CallRequest } from "./call-request.js";
+import type { Peer } from "./peer.js";
+import type { PeerTable } from "./peer-table.js";
+import { mayRetry, type RetryBudget } from "./retry-budget.js";
+import { isIdempotent } from "./services.js";
+import type { StreamResult } from "./stream-results.js";
+
+/** What opening a stream on another node needs from its router. */
+export interface RemoteStreamHost {
+  readonly peers: PeerTable;
+  readonly budget: RetryBudget;
+  onRetry(): void;
+}
+
+/**
+ * Opens a stream on `peer`'s connection. Streams are never hedged (a second
+ * copy would run the handler twice for every message). A load-balanced server
+ * stream may be retried on another node, but only before its first response
+ * message: after that the caller has acted on a message, and a new stream
+ * would start over. Client and bidi streams are never retried: their request
+ * messages were taken from the caller's iterable as they were sent and could
+ * not be sent again. Resolves at once; a failure to open (retried or not)
+ * surfaces on the first next().
+ */
+export function openRemoteStream(host: RemoteStreamHost, peer: Peer, req: CallRequest, timeoutMs: number, full: boolean): Promise<unknown> {
+  if (req.stream !== "server_streaming" || req.retry === false || req.node !== undefined) {
+    const h = peer.health;
+    return peer.conn!.call(req, timeoutMs, full).then(h.onAnswer, h.onError);
+  }
+  host.budget.deposit();
+  const s = new RetryingStream(host, req, timeoutMs, req.retry ?? isIdempotent(req.method));
+  s.open(peer, timeoutMs);
+  return Promise.resolve(full ? s.result : s);
+}
+
+/**
+ * A server stream that has not delivered a message yet: the first next() that
+ * fails (the open was refused, or the connection failed) opens it again on
+ * another node when the rules of unary retries allow (mayRetry: refused with
+ * the retry-elsewhere hint, or idempotent and unavailable; within the retry
+ * budget, maxRetries and the deadline). The first message, or a clean end,
+ * commits it to its node.
+ */
+class RetryingStream implements AsyncIterableIterator<unknown> {
+  /** What a `full` caller gets: ret and metadata are copied from the attempt that ended cleanly. */
+  readonly result: StreamResult;
+  private attempt!: Promise<StreamResult>;
+  private it: AsyncIterator<unknown> | undefined;
+  private peer!: Peer;
+  private committed = false;
+  private tries = 1;
+  /** Date.now()-based deadline; 0 = none. */
+  private readonly deadline: number;
+
+  constructor(
+    private readonly host: RemoteStreamHost,
+    private readonly req: CallRequest,
+    timeoutMs: number,
+    private readonly idempotent: boolean,
+  ) {
+    this.deadline = timeoutMs > 0 ? Date.now() + timeoutMs : 0;
+    this.result = { message: this, ret: 0, metadata: {} };
+  }
+
+  open(peer: Peer, timeoutMs: number): void {
+    this.peer = peer;
+    this.it = undefined;
+    this.attempt = peer.conn!.call(this.req, timeoutMs, true) as Promise<StreamResult>;
+    // Observed by next(); until then, not an unhandled rejection.
+    this.attempt.catch(() => undefined);
+  }
+
+  async next(): Promise<IteratorResult<unknown>> {
+    for (;;) {
+      let r: IteratorResult<unknown>;
+      try {
+        const cur = await this.attempt;
+        r = await (this.it ??= cur.message[Symbol.asyncIterator]()).next();
+        if (r.done === true) {
+          this.result.ret = cur.ret;
+          this.result.metadata = cur.metadata;
+        }
+      } catch (e) {
+        if (this.committed) throw e;
+        this.peer.health.error(e);
+        this.retry(e);
+        continue;
+      }
+      if (!this.committed) {
+        this.committed = true;
+        this.peer.health.onAnswer(undefined);
+      }
+      return r;
+    }
+  }
+
+  async return(): Promise<IteratorResult<unknown>> {
+    this.committed = true;
+    const cur = await this.attempt.catch(() => undefined);
+    if (cur !== undefined) await (this.it ??= cur.message[Symbol.asyncIterator]()).return?.();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Opens the next attempt on another node, or throws `err` when the stream may not be retried. */
+  private retry(err: unknown): void {
+    const { host, req } = this;
+    if (this.tries > host.budget.opts.maxRetries || req.signal?.aborted === true || !mayRetry(err, this.idempotent)) throw err;
+    const left = this.deadline === 0 ? 0 : this.deadline - Date.now();
+    if (this.deadline !== 0 && left <= 0) throw err;
+    const next = host.peers.pick(req.route.service, req.shardKey, this.peer);
+    if (next === undefined || !host.budget.withdraw()) throw err;
+    host.onRetry();
+    this.tries++;
+    this.open(next, left);
+  }
+}
