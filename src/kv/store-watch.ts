@@ -2,6 +2,7 @@ import { Code, GomsError } from "../errors/index.js";
 import { AsyncQueue } from "../internal/util/async-queue.js";
 import { watcherBehindError } from "./errors.js";
 import type { History } from "./history.js";
+import { eventBytes } from "./limits.js";
 import type { WatchEvent } from "./types.js";
 
 /** What a watcher needs from its store. */
@@ -18,14 +19,22 @@ export interface WatchSource {
  * current revision. Both happen synchronously on the JS thread, so no event
  * can slip between replay and live: none is lost, none is doubled.
  *
- * Live events go through a bounded queue. When it is full the watcher stops
- * accepting events; the consumer still receives the queued ones, then the
- * iterator rejects with ResourceExhausted carrying the first missed revision.
+ * Live events go through a queue bounded twice: `queueSize` events, and the
+ * history's byte budget (keys, values and previous values, as History counts
+ * them). The queued events are the history's own objects, so while they are
+ * in the history they cost nothing extra; the byte bound caps what a stalled
+ * watcher keeps alive after the history dropped it (with big values, a
+ * thousand queued events could otherwise pin gigabytes). When either bound is
+ * reached the watcher stops accepting events; the consumer still receives
+ * the queued ones, then the iterator rejects with ResourceExhausted carrying
+ * the first missed revision. One event alone is always accepted.
  */
 export class StoreWatch implements AsyncIterableIterator<WatchEvent> {
   private cursor: number;
   private live: boolean;
   private readonly queue: AsyncQueue<WatchEvent>;
+  /** eventBytes of the events pushed and not yet taken by next(). */
+  private queuedBytes = 0;
 
   constructor(
     private readonly source: WatchSource,
@@ -47,7 +56,7 @@ export class StoreWatch implements AsyncIterableIterator<WatchEvent> {
   /** Called by the store for every committed event, in revision order. */
   offer(ev: WatchEvent): void {
     if (this.queue.closed || !this.live || ev.revision < this.cursor || !this.match(ev.key)) return;
-    if (!this.queue.push(ev)) this.queue.fail(watcherBehindError(ev.revision));
+    if (!this.enqueue(ev)) this.queue.fail(watcherBehindError(ev.revision));
   }
 
   /** Ends the watch with `err` once the already-queued events are consumed. */
@@ -61,7 +70,10 @@ export class StoreWatch implements AsyncIterableIterator<WatchEvent> {
   }
 
   next(): Promise<IteratorResult<WatchEvent>> {
-    return this.queue.next();
+    return this.queue.next().then((r) => {
+      if (r.done !== true) this.queuedBytes -= eventBytes(r.value);
+      return r;
+    });
   }
 
   return(): Promise<IteratorResult<WatchEvent>> {
@@ -70,6 +82,15 @@ export class StoreWatch implements AsyncIterableIterator<WatchEvent> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /** Pushes `ev` within both bounds; false when it does not fit (or the queue is closed). */
+  private enqueue(ev: WatchEvent): boolean {
+    const size = eventBytes(ev);
+    if (this.queue.length > 0 && this.queuedBytes + size > this.source.history.maxBytes) return false;
+    if (!this.queue.push(ev)) return false;
+    this.queuedBytes += size;
+    return true;
   }
 
   /** Queues the next matching history event; goes live when caught up. */
@@ -84,7 +105,7 @@ export class StoreWatch implements AsyncIterableIterator<WatchEvent> {
       }
       this.cursor++;
       if (this.match(ev.key)) {
-        this.queue.push(ev);
+        this.enqueue(ev);
         return;
       }
     }

@@ -3,7 +3,7 @@
  * the hash commands, over a goms client node with the server as its peer.
  */
 import { Code, GomsError } from "../errors/index.js";
-import { WatchService } from "../gen/goms/v1/watch_pb.js";
+import { WatchService, type WatchPollResponse } from "../gen/goms/v1/watch_pb.js";
 import type { BackoffOptions } from "../internal/util/backoff.js";
 import {
   createNode,
@@ -17,7 +17,7 @@ import {
 } from "../rpc/index.js";
 import type { KvBackend, KvBackendFactory, KvEntry } from "../kv/backend.js";
 import type { LeaseId } from "../kv/lease.js";
-import { PollWatch } from "./poll-watch.js";
+import { ResumingWatch } from "./resuming-watch.js";
 import { answerLimit, own, wireToEntry } from "./wire.js";
 
 export interface WatchClientOptions {
@@ -31,9 +31,16 @@ export interface WatchClientOptions {
   tls?: TlsClientOptions;
   /** Deadline of each command, ms. Default 10000. */
   timeoutMs?: number;
-  /** Long-poll wait, ms. Default 25000 (the server caps it at its maxWaitMs, 30 s by default). */
+  /**
+   * How watches follow the server: "stream" (default), one WatchService.Watch
+   * server stream per watch; or "poll", the older long polls
+   * (WatchService.Poll), for comparison. A server that does not know Watch
+   * (Unimplemented) makes the client fall back to polls by itself.
+   */
+  watchMode?: "stream" | "poll";
+  /** Long-poll wait, ms (watchMode "poll"). Default 25000 (the server caps it at its maxWaitMs, 30 s by default). */
   pollWaitMs?: number;
-  /** Events per poll. Default 1000. */
+  /** Events per poll answer or per stream message. Default 1000. */
   pollMaxEvents?: number;
   /** Watch retry delays while the server is unreachable. Default 50 ms doubling to 2 s. */
   retry?: Partial<BackoffOptions>;
@@ -63,7 +70,8 @@ export class WatchClient implements KvBackend {
   private readonly rpc: Client<typeof WatchService>;
   private starting: Promise<unknown> | undefined;
   private readonly timeoutMs: number;
-  private readonly watches = new Set<PollWatch>();
+  private readonly watches = new Set<ResumingWatch>();
+  private watchMode: "stream" | "poll";
   private readonly pollWaitMs: number;
   private readonly pollMaxEvents: number;
   private readonly pollMaxBytes: number;
@@ -73,6 +81,7 @@ export class WatchClient implements KvBackend {
   constructor(o: WatchClientOptions) {
     const peer = parseWatchUrl(o.url);
     this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.watchMode = o.watchMode ?? "stream";
     this.pollWaitMs = o.pollWaitMs ?? 25_000;
     this.pollMaxEvents = o.pollMaxEvents ?? 1000;
     this.pollMaxBytes = answerLimit(o.limits?.connection?.maxFrameSize);
@@ -237,25 +246,40 @@ export class WatchClient implements KvBackend {
 
   /**
    * Follows keys under `prefix` after `afterRevision` (exclusive), or from now.
-   * Survives connection loss and restarts of a persistent server; ends with
-   * OutOfRange when the server no longer has the history to resume.
+   * Survives connection loss and restarts of a persistent server, resuming
+   * from the last revision it saw; ends with OutOfRange when the server no
+   * longer has the history to resume.
    */
-  watch(prefix: string, afterRevision?: number): PollWatch {
-    const w = new PollWatch(
-      prefix,
-      afterRevision,
-      async (req, signal) => {
-        await this.ready();
-        return this.rpc.poll(req, { signal, timeoutMs: this.pollWaitMs + this.timeoutMs }).catch((e: unknown) => {
-          throw this.explain(e);
-        });
-      },
-      { waitMs: this.pollWaitMs, maxEvents: this.pollMaxEvents, maxBytes: this.pollMaxBytes, backoff: this.retry },
-      (x) => this.watches.delete(x),
-    );
+  watch(prefix: string, afterRevision?: number): ResumingWatch {
+    const w = new ResumingWatch(afterRevision, (from, signal) => this.batches(prefix, from, signal), this.retry, (x) => this.watches.delete(x));
     if (this.closed) w.stop();
     else this.watches.add(w);
     return w;
+  }
+
+  /**
+   * The batches of events under `prefix` from revision `from`: a Watch stream
+   * (no deadline: it lasts as long as the watch, and the connection's pings
+   * notice a dead server), or one long poll.
+   */
+  private async *batches(prefix: string, from: number, signal: AbortSignal): AsyncGenerator<WatchPollResponse> {
+    await this.ready();
+    const filter = { case: "prefix" as const, value: prefix };
+    const fromRevision = BigInt(from);
+    if (this.watchMode === "stream") {
+      try {
+        yield* this.rpc.watch({ filter, fromRevision, maxEvents: this.pollMaxEvents, maxBytes: this.pollMaxBytes }, { signal, timeoutMs: 0 });
+        return;
+      } catch (e) {
+        const err = this.explain(e);
+        if (err.code !== Code.Unimplemented) throw err;
+        this.watchMode = "poll"; // a server older than Watch
+      }
+    }
+    const req = { filter, fromRevision, maxEvents: this.pollMaxEvents, waitMs: this.pollWaitMs, maxBytes: this.pollMaxBytes };
+    yield await this.rpc.poll(req, { signal, timeoutMs: this.pollWaitMs + this.timeoutMs }).catch((e: unknown) => {
+      throw this.explain(e);
+    });
   }
 
   /**

@@ -1,13 +1,19 @@
 /**
- * Server side of WatchService.Poll: a long poll over the store's shared
- * history ring. A poll keeps no state between calls and no per-watcher
- * buffer: it reads history from `from_revision`, and when nothing matches it
- * parks on a wake-up list until the next commit, its wait or its call ends.
- * One store watcher per server (not per client) drives the wake-ups.
+ * Server side of WatchService.Watch (a server stream) and Poll (the older
+ * long poll): both read the store's shared history ring from a revision and
+ * keep no per-watcher buffer. When nothing matches they park on a wake-up
+ * list until the next commit. One store watcher per server (not per client)
+ * drives the wake-ups.
+ *
+ * A stream reads its next batch only once the previous one fitted the
+ * stream's window (the generator is suspended at its yield meanwhile), so a
+ * watcher that does not read costs the server one window plus one batch, and
+ * a watcher that falls behind the history gets the compacted error on its
+ * next read, as a poll would.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, GomsError } from "../errors/index.js";
-import type { WatchPollRequest, WatchPollResponseSchema } from "../gen/goms/v1/watch_pb.js";
+import type { WatchPollRequest, WatchPollResponseSchema, WatchRequest } from "../gen/goms/v1/watch_pb.js";
 import type { HandlerContext } from "../rpc/index.js";
 import { aheadError, compactedError, eventTooLargeError } from "../kv/errors.js";
 import { eventBytes } from "../kv/limits.js";
@@ -28,8 +34,21 @@ export interface PollLimits {
    * event may be larger, up to the client's own limit (max_bytes).
    */
   readonly maxBytes: number;
-  /** Concurrent polls on one connection. */
+  /** Concurrent polls and watch streams on one connection. */
   readonly maxPollsPerConnection: number;
+  /**
+   * Keys and values one stream message may carry when it holds several
+   * events (a lone event may be larger, up to the client's max_bytes). Smaller
+   * than maxBytes: a stream sends batch after batch, and each batch waits
+   * for the window, so big batches would only add latency and memory.
+   */
+  readonly streamBatchBytes: number;
+  /**
+   * While other keys change, a stream sends a message without events at most
+   * this often, so that the client's resume revision keeps up with the
+   * store and a reconnect does not start from compacted history.
+   */
+  readonly progressMs: number;
   /** Answer this long before the caller's deadline, ms. */
   readonly deadlineMarginMs: number;
 }
@@ -40,6 +59,8 @@ export const defaultPollLimits: PollLimits = {
   defaultMaxEvents: 1000,
   maxBytes: 4 * 1024 * 1024,
   maxPollsPerConnection: 64,
+  streamBatchBytes: 256 * 1024,
+  progressMs: 1000,
   deadlineMarginMs: 200,
 };
 
@@ -57,6 +78,7 @@ export class Poller {
   private readonly perConnection = new Map<string, number>();
   private follower: StoreWatch | undefined;
   private closed = false;
+  private openStreams = 0;
 
   constructor(
     private readonly store: WatchStore,
@@ -93,17 +115,20 @@ export class Poller {
     this.wakeAll();
   }
 
-  /** Number of polls currently parked (for tests and metrics). */
+  /** Number of polls and streams currently parked (for tests and metrics). */
   get parked(): number {
     return this.wakers.size;
   }
 
+  /** Number of Watch streams open (for tests and metrics). */
+  get streams(): number {
+    return this.openStreams;
+  }
+
   async poll(req: WatchPollRequest, ctx: HandlerContext): Promise<PollAnswer> {
     const match = matcher(req);
-    let from = toSafe("from_revision", req.fromRevision);
-    if (from === 0) from = this.store.revision + 1;
-    const wanted = req.maxEvents === 0 ? this.limits.defaultMaxEvents : req.maxEvents;
-    const maxEvents = Math.max(1, Math.min(wanted, this.limits.maxEvents));
+    let from = this.startRevision(req);
+    const maxEvents = this.eventsPerAnswer(req);
     let wait = Math.min(req.waitMs, this.limits.maxWaitMs);
     const left = ctx.timeRemaining();
     if (left !== undefined) wait = Math.min(wait, Math.max(0, left - this.limits.deadlineMarginMs));
@@ -124,6 +149,53 @@ export class Poller {
     } finally {
       release();
     }
+  }
+
+  /**
+   * WatchService.Watch: the first message at once (it tells the client where
+   * it stands, and makes "from now" a fixed revision the client can resume
+   * from), then one per batch of matching events, and a progress message (no
+   * events) at most every progressMs while only other keys change. Ends when
+   * the call ends (the caller's cancel, a lost connection) or the server closes.
+   */
+  async *stream(req: WatchRequest, ctx: HandlerContext): AsyncGenerator<PollAnswer> {
+    const match = matcher(req);
+    let from = this.startRevision(req);
+    const maxEvents = this.eventsPerAnswer(req);
+    const hard = answerLimit(req.maxBytes);
+    const soft = Math.min(this.limits.streamBatchBytes, hard);
+    const { progressMs } = this.limits;
+    const release = this.admit(ctx);
+    this.openStreams++;
+    try {
+      let reported = -1; // next_revision of the last message sent
+      let sentAt = 0;
+      while (!ctx.signal.aborted && !this.closed) {
+        const scan = this.scan(from, match, maxEvents, soft, hard);
+        from = scan.next;
+        const progressDue = from !== reported && Date.now() - sentAt >= progressMs;
+        if (scan.events.length > 0 || reported === -1 || progressDue) {
+          yield this.answer(scan);
+          reported = from;
+          sentAt = Date.now();
+          continue;
+        }
+        await this.park(from === reported ? progressMs : Math.max(1, sentAt + progressMs - Date.now()), ctx);
+      }
+    } finally {
+      this.openStreams--;
+      release();
+    }
+  }
+
+  private startRevision(req: { readonly fromRevision: bigint }): number {
+    const from = toSafe("from_revision", req.fromRevision);
+    return from === 0 ? this.store.revision + 1 : from;
+  }
+
+  private eventsPerAnswer(req: { readonly maxEvents: number }): number {
+    const wanted = req.maxEvents === 0 ? this.limits.defaultMaxEvents : req.maxEvents;
+    return Math.max(1, Math.min(wanted, this.limits.maxEvents));
   }
 
   private answer(scan: Scan): PollAnswer {
@@ -205,7 +277,7 @@ export class Poller {
     const key = ctx.peer.address;
     const n = this.perConnection.get(key) ?? 0;
     if (n >= this.limits.maxPollsPerConnection) {
-      throw new GomsError(`too many concurrent polls on this connection (limit ${String(this.limits.maxPollsPerConnection)})`, Code.ResourceExhausted);
+      throw new GomsError(`too many concurrent polls and watches on this connection (limit ${String(this.limits.maxPollsPerConnection)})`, Code.ResourceExhausted);
     }
     this.perConnection.set(key, n + 1);
     return () => {
@@ -216,7 +288,7 @@ export class Poller {
   }
 }
 
-function matcher(req: WatchPollRequest): (key: string) => boolean {
+function matcher(req: WatchPollRequest | WatchRequest): (key: string) => boolean {
   const f = req.filter;
   if (f.case === "key") {
     const key = f.value;

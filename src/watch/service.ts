@@ -84,5 +84,8 @@ export function watchServiceImpl(store: WatchStore, poller: Poller): ServiceImpl
     poll(req, ctx) {
       return poller.poll(req, ctx);
     },
+    watch(req, ctx) {
+      return poller.stream(req, ctx);
+    },
   };
 }

@@ -4,10 +4,13 @@
 // in a clean error (a decode error, which the connection answers as
 // GOMS_ERR_BAD_PAYLOAD, or a GomsError from the handler) or an answer that
 // encodes. Answers decoded from random bytes go through the client's conversions.
+// The Watch stream goes through the same path with a stand-in for the
+// connection's stream: its first message is checked like an answer, then the
+// stream ends as if the caller had gone away.
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import type { DescMethod } from "@bufbuild/protobuf";
-import { GomsError } from "../../src/errors/index.js";
+import { Code, GomsError } from "../../src/errors/index.js";
 import { WatchService } from "../../src/gen/goms/v1/watch_pb.js";
 import { getCodec } from "../../src/codec/index.js";
 import { ServerCall } from "../../src/internal/conn/server-call.js";
@@ -18,6 +21,7 @@ import { defaultPollLimits, Poller } from "../../src/watch/poll.js";
 import { watchServiceImpl } from "../../src/watch/service.js";
 import { wireToEntry, wireToKvEvent } from "../../src/watch/wire.js";
 import type { ServerMethod } from "../../src/internal/conn/dispatcher.js";
+import type { StreamIO } from "../../src/internal/conn/stream-driver.js";
 import type { FuzzTarget } from "./target.js";
 
 const METHODS: readonly DescMethod[] = WatchService.methods;
@@ -70,7 +74,7 @@ function validBytes(method: DescMethod): fc.Arbitrary<Uint8Array> {
     .map((f) => {
       const init: Record<string, unknown> = {};
       for (const fd of method.input.fields) if (fd.localName in f) init[fd.localName] = f[fd.localName as keyof typeof f];
-      if (method.name === "Poll") init["filter"] = { case: "prefix", value: f.prefix };
+      if (method.name === "Poll" || method.name === "Watch") init["filter"] = { case: "prefix", value: f.prefix };
       try {
         return codec.encode(init as never);
       } catch {
@@ -128,17 +132,39 @@ async function serve(env: Env, method: DescMethod, input: Input): Promise<void> 
   if (!decoded.ok) return;
   const wire = input.wire === "proto" ? PayloadCodec.Proto : PayloadCodec.Json;
   const call = new ServerCall(1, WatchService, method, 0, {}, { address: "127.0.0.1:40000", node: undefined, local: false }, false, wire, performance.now());
+  const sent: unknown[] = [];
+  if (method.methodKind === "server_streaming") call.stream = firstMessageOnly(decoded.req, sent);
   let res: unknown;
   try {
     res = await entry.invoke(decoded.req, call);
   } catch (e) {
-    assert.ok(GomsError.is(e), `${method.name} threw a non-GomsError: ${String(e)}`);
-    return;
+    if (e === CALLER_GONE) res = sent[0];
+    else {
+      assert.ok(GomsError.is(e), `${method.name} threw a non-GomsError: ${String(e)}`);
+      return;
+    }
   }
   // The answer encodes on both payload codecs, and the client's conversions accept it.
   const bytes = entry.output.encode((res ?? {}) as never);
   entry.json.toJson(res ?? {});
   clientSide(method, bytes);
+}
+
+const CALLER_GONE = new GomsError("the fuzz caller took one message", Code.Canceled);
+
+/** A server stream's two directions for one request: takes the first message, then fails every send. */
+function firstMessageOnly(req: unknown, sent: unknown[]): StreamIO {
+  return {
+    kind: "server_streaming",
+    input: (async function* () {
+      yield await Promise.resolve(req);
+    })(),
+    send(message) {
+      sent.push(message);
+      return Promise.reject(CALLER_GONE);
+    },
+    stop: () => undefined,
+  };
 }
 
 /** What the client does with an answer: decode, then convert keys and events. */
@@ -152,7 +178,7 @@ function clientSide(method: DescMethod, bytes: Uint8Array): void {
   const m = msg as { kv?: Parameters<typeof wireToEntry>[0]; kvs?: Parameters<typeof wireToEntry>[0][]; events?: Parameters<typeof wireToKvEvent>[0][] };
   if (method.name === "Get" && m.kv !== undefined) wireToEntry(m.kv);
   if (method.name === "Range") m.kvs?.forEach(wireToEntry);
-  if (method.name === "Poll") m.events?.forEach(wireToKvEvent);
+  if (method.name === "Poll" || method.name === "Watch") m.events?.forEach(wireToKvEvent);
 }
 
 export const watchTargets: FuzzTarget[] = [

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, connect, type Server, type Socket } from "node:net";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { after } from "node:test";
 import { tmpdir } from "node:os";
@@ -119,4 +120,27 @@ export function processFixture(defaults: Partial<WatchClientOptions> = {}): { ch
       return c;
     },
   };
+}
+
+/** A TCP proxy whose connections can be cut. */
+export async function proxy(targetPort: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((inbound) => {
+    const outbound = connect(targetPort, "127.0.0.1");
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => undefined);
+    }
+    inbound.pipe(outbound).pipe(inbound);
+    inbound.on("close", () => outbound.destroy());
+    outbound.on("close", () => inbound.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const addr = server.address();
+  const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+  const cut = (): void => {
+    for (const s of sockets) s.destroy();
+  };
+  return { port, cut, close: () => new Promise<void>((r) => (cut(), server.close(() => r()))) };
 }

@@ -1,35 +1,11 @@
 import assert from "node:assert/strict";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { after, afterEach, describe, it } from "node:test";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { brief, enc, Fixture, take } from "./helpers.js";
+import { brief, enc, Fixture, proxy, take } from "./helpers.js";
 
 const fx = new Fixture();
 afterEach(() => fx.close());
 after(() => fx.close());
-
-/** A TCP proxy whose connections can be cut. */
-async function proxy(targetPort: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((inbound) => {
-    const outbound = connect(targetPort, "127.0.0.1");
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => undefined);
-    }
-    inbound.pipe(outbound).pipe(inbound);
-    inbound.on("close", () => outbound.destroy());
-    outbound.on("close", () => inbound.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const addr = server.address();
-  const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-  const cut = (): void => {
-    for (const s of sockets) s.destroy();
-  };
-  return { port, cut, close: () => new Promise<void>((r) => (cut(), server.close(() => r()))) };
-}
 
 describe("watch resumption", () => {
   it("resumes across a restart of a persistent server: exactly the missed events, in order, once", async () => {
@@ -60,28 +36,30 @@ describe("watch resumption", () => {
     w.stop();
   });
 
-  it("resumes across connection loss without losing or doubling events", async () => {
-    const s = await fx.server();
-    const p = await proxy(s.port);
-    try {
-      const c = fx.client(`watch://127.0.0.1:${String(p.port)}`);
-      const w = c.watch("", 0);
-      s.store.put("k1", "a");
-      assert.deepEqual((await take(w, 1)).map(brief), ["1:put:k1=a"]);
-      for (let round = 0; round < 3; round++) {
-        p.cut();
-        s.store.put(`cut${String(round)}`, "x");
-        s.store.put(`cut${String(round)}b`, "y");
-        const evs = await take(w, 2, 5000);
-        assert.deepEqual(evs.map((e) => e.revision), [2 + round * 2, 3 + round * 2]);
+  for (const watchMode of ["stream", "poll"] as const) {
+    it(`resumes across connection loss without losing or doubling events (${watchMode})`, async () => {
+      const s = await fx.server();
+      const p = await proxy(s.port);
+      try {
+        const c = fx.client(`watch://127.0.0.1:${String(p.port)}`, { watchMode });
+        const w = c.watch("", 0);
+        s.store.put("k1", "a");
+        assert.deepEqual((await take(w, 1)).map(brief), ["1:put:k1=a"]);
+        for (let round = 0; round < 3; round++) {
+          p.cut();
+          s.store.put(`cut${String(round)}`, "x");
+          s.store.put(`cut${String(round)}b`, "y");
+          const evs = await take(w, 2, 5000);
+          assert.deepEqual(evs.map((e) => e.revision), [2 + round * 2, 3 + round * 2]);
+        }
+        s.store.put("last", "z");
+        assert.deepEqual((await take(w, 1)).map(brief), ["8:put:last=z"]);
+        w.stop();
+      } finally {
+        await p.close();
       }
-      s.store.put("last", "z");
-      assert.deepEqual((await take(w, 1)).map(brief), ["8:put:last=z"]);
-      w.stop();
-    } finally {
-      await p.close();
-    }
-  });
+    });
+  }
 
   it("a restarted in-memory server lost the history: the watch ends with OutOfRange", async () => {
     const s1 = await fx.server();

@@ -54,3 +54,20 @@ test("history: never more than its event and byte budgets, always the newest eve
     { numRuns: 300 },
   );
 });
+
+test("a stalled watcher's live queue is bounded in bytes as well as events: it fails at the first event past the history budget", async () => {
+  // queueSize alone (1000 events) would let this watcher keep all 40 MiB alive.
+  const s = createStore({ leaseCheckIntervalMs: 0, limits: { maxValueBytes: 1 << 20, historyBytes: 5 << 20 } });
+  const w = s.watch({ prefix: "k" });
+  const value = new Uint8Array(1 << 20);
+  for (let i = 0; i < 40; i++) s.put(`k${String(i)}`, value); // new keys: each event holds one value
+  const got: number[] = [];
+  const err = await (async () => {
+    for await (const ev of w) got.push(ev.revision);
+  })().catch((e: unknown) => e);
+  assert.ok(GomsError.is(err) && err.code === Code.ResourceExhausted, String(err));
+  // Five events of just over 1 MiB fit 5 MiB less their keys: four; the fifth is the first missed.
+  assert.deepEqual(got, [1, 2, 3, 4]);
+  assert.match(err.message, /resume from revision 5/);
+  s.close();
+});

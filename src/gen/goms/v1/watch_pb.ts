@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file goms/v1/watch.proto.
  */
 export const file_goms_v1_watch: GenFile = /*@__PURE__*/
-  fileDesc("ChNnb21zL3YxL3dhdGNoLnByb3RvEgdnb21zLnYxIn4KDVdhdGNoS2V5VmFsdWUSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgMEhcKD2NyZWF0ZV9yZXZpc2lvbhgDIAEoAxIUCgxtb2RfcmV2aXNpb24YBCABKAMSDwoHdmVyc2lvbhgFIAEoAxIRCgVsZWFzZRgGIAEoBEICMAEi4gEKCldhdGNoRXZlbnQSJQoEdHlwZRgBIAEoDjIXLmdvbXMudjEuV2F0Y2hFdmVudFR5cGUSCwoDa2V5GAIgASgJEhAKCHJldmlzaW9uGAMgASgDEg0KBXZhbHVlGAQgASgMEhcKCnByZXZfdmFsdWUYBSABKAxIAIgBARIXCg9jcmVhdGVfcmV2aXNpb24YBiABKAMSDwoHdmVyc2lvbhgHIAEoAxIRCgVsZWFzZRgIIAEoBEICMAESGgoScHJldl92YWx1ZV9vbWl0dGVkGAkgASgIQg0KC19wcmV2X3ZhbHVlIm4KD1dhdGNoUHV0UmVxdWVzdBILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAwSEQoFbGVhc2UYAyABKARCAjABEhoKDXByZXZfcmV2aXNpb24YBCABKANIAIgBAUIQCg5fcHJldl9yZXZpc2lvbiIpChVXYXRjaFJldmlzaW9uUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAMiHgoPV2F0Y2hHZXRSZXF1ZXN0EgsKA2tleRgBIAEoCSJIChBXYXRjaEdldFJlc3BvbnNlEiIKAmt2GAEgASgLMhYuZ29tcy52MS5XYXRjaEtleVZhbHVlEhAKCHJldmlzaW9uGAIgASgDIiMKEVdhdGNoUmFuZ2VSZXF1ZXN0Eg4KBnByZWZpeBgBIAEoCSJLChJXYXRjaFJhbmdlUmVzcG9uc2USIwoDa3ZzGAEgAygLMhYuZ29tcy52MS5XYXRjaEtleVZhbHVlEhAKCHJldmlzaW9uGAIgASgDIk8KEldhdGNoRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAkSGgoNcHJldl9yZXZpc2lvbhgCIAEoA0gAiAEBQhAKDl9wcmV2X3JldmlzaW9uIioKGFdhdGNoRGVsZXRlUHJlZml4UmVxdWVzdBIOCgZwcmVmaXgYASABKAkiOAoTV2F0Y2hEZWxldGVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgNEhAKCHJldmlzaW9uGAIgASgDIlAKEFdhdGNoSFNldFJlcXVlc3QSCwoDa2V5GAEgASgJEg0KBWZpZWxkGAIgASgJEg0KBXZhbHVlGAMgASgMEhEKBWxlYXNlGAQgASgEQgIwASIuChBXYXRjaEhHZXRSZXF1ZXN0EgsKA2tleRgBIAEoCRINCgVmaWVsZBgCIAEoCSIxChFXYXRjaEhHZXRSZXNwb25zZRISCgV2YWx1ZRgBIAEoDEgAiAEBQggKBl92YWx1ZSIiChNXYXRjaEhHZXRBbGxSZXF1ZXN0EgsKA2tleRgBIAEoCSKAAQoUV2F0Y2hIR2V0QWxsUmVzcG9uc2USOQoGZmllbGRzGAEgAygLMikuZ29tcy52MS5XYXRjaEhHZXRBbGxSZXNwb25zZS5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAw6AjgBIi4KEFdhdGNoSERlbFJlcXVlc3QSCwoDa2V5GAEgASgJEg0KBWZpZWxkGAIgASgJIh4KD1dhdGNoRGVsUmVxdWVzdBILCgNrZXkYASABKAkiPAoTV2F0Y2hISW5jckJ5UmVxdWVzdBILCgNrZXkYASABKAkSDQoFZmllbGQYAiABKAkSCQoBbhgDIAEoAyIlChRXYXRjaEhJbmNyQnlSZXNwb25zZRINCgV2YWx1ZRgBIAEoAyInChVXYXRjaEtleVByZWZpeFJlcXVlc3QSDgoGcHJlZml4GAEgASgJIiYKFldhdGNoS2V5UHJlZml4UmVzcG9uc2USDAoEa2V5cxgBIAMoCSIjChFXYXRjaEdyYW50UmVxdWVzdBIOCgZ0dGxfbXMYASABKAMiNwoSV2F0Y2hHcmFudFJlc3BvbnNlEhEKBWxlYXNlGAEgASgEQgIwARIOCgZ0dGxfbXMYAiABKAMiJgoRV2F0Y2hMZWFzZVJlcXVlc3QSEQoFbGVhc2UYASABKARCAjABIiIKEFdhdGNoVHRsUmVzcG9uc2USDgoGdHRsX21zGAEgASgDIowBChBXYXRjaFBvbGxSZXF1ZXN0EhAKBnByZWZpeBgBIAEoCUgAEg0KA2tleRgCIAEoCUgAEhUKDWZyb21fcmV2aXNpb24YAyABKAMSEgoKbWF4X2V2ZW50cxgEIAEoDRIPCgd3YWl0X21zGAUgASgNEhEKCW1heF9ieXRlcxgGIAEoDUIICgZmaWx0ZXIiegoRV2F0Y2hQb2xsUmVzcG9uc2USIwoGZXZlbnRzGAEgAygLMhMuZ29tcy52MS5XYXRjaEV2ZW50EhUKDW5leHRfcmV2aXNpb24YAiABKAMSEAoIcmV2aXNpb24YAyABKAMSFwoPb2xkZXN0X3JldmlzaW9uGAQgASgDKmkKDldhdGNoRXZlbnRUeXBlEiAKHFdBVENIX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIYChRXQVRDSF9FVkVOVF9UWVBFX1BVVBABEhsKF1dBVENIX0VWRU5UX1RZUEVfREVMRVRFEAIyuQkKDFdhdGNoU2VydmljZRI/CgNQdXQSGC5nb21zLnYxLldhdGNoUHV0UmVxdWVzdBoeLmdvbXMudjEuV2F0Y2hSZXZpc2lvblJlc3BvbnNlEj8KA0dldBIYLmdvbXMudjEuV2F0Y2hHZXRSZXF1ZXN0GhkuZ29tcy52MS5XYXRjaEdldFJlc3BvbnNlIgOQAgESRQoFUmFuZ2USGi5nb21zLnYxLldhdGNoUmFuZ2VSZXF1ZXN0GhsuZ29tcy52MS5XYXRjaFJhbmdlUmVzcG9uc2UiA5ACARJDCgZEZWxldGUSGy5nb21zLnYxLldhdGNoRGVsZXRlUmVxdWVzdBocLmdvbXMudjEuV2F0Y2hEZWxldGVSZXNwb25zZRJPCgxEZWxldGVQcmVmaXgSIS5nb21zLnYxLldhdGNoRGVsZXRlUHJlZml4UmVxdWVzdBocLmdvbXMudjEuV2F0Y2hEZWxldGVSZXNwb25zZRJBCgRIU2V0EhkuZ29tcy52MS5XYXRjaEhTZXRSZXF1ZXN0Gh4uZ29tcy52MS5XYXRjaFJldmlzaW9uUmVzcG9uc2USQgoESEdldBIZLmdvbXMudjEuV2F0Y2hIR2V0UmVxdWVzdBoaLmdvbXMudjEuV2F0Y2hIR2V0UmVzcG9uc2UiA5ACARJLCgdIR2V0QWxsEhwuZ29tcy52MS5XYXRjaEhHZXRBbGxSZXF1ZXN0Gh0uZ29tcy52MS5XYXRjaEhHZXRBbGxSZXNwb25zZSIDkAIBEj8KBEhEZWwSGS5nb21zLnYxLldhdGNoSERlbFJlcXVlc3QaHC5nb21zLnYxLldhdGNoRGVsZXRlUmVzcG9uc2USPQoDRGVsEhguZ29tcy52MS5XYXRjaERlbFJlcXVlc3QaHC5nb21zLnYxLldhdGNoRGVsZXRlUmVzcG9uc2USRgoHSEluY3JCeRIcLmdvbXMudjEuV2F0Y2hISW5jckJ5UmVxdWVzdBodLmdvbXMudjEuV2F0Y2hISW5jckJ5UmVzcG9uc2USUQoJS2V5UHJlZml4Eh4uZ29tcy52MS5XYXRjaEtleVByZWZpeFJlcXVlc3QaHy5nb21zLnYxLldhdGNoS2V5UHJlZml4UmVzcG9uc2UiA5ACARJACgVHcmFudBIaLmdvbXMudjEuV2F0Y2hHcmFudFJlcXVlc3QaGy5nb21zLnYxLldhdGNoR3JhbnRSZXNwb25zZRJHCglLZWVwQWxpdmUSGi5nb21zLnYxLldhdGNoTGVhc2VSZXF1ZXN0GhkuZ29tcy52MS5XYXRjaFR0bFJlc3BvbnNlIgOQAgISSAoKVGltZVRvTGl2ZRIaLmdvbXMudjEuV2F0Y2hMZWFzZVJlcXVlc3QaGS5nb21zLnYxLldhdGNoVHRsUmVzcG9uc2UiA5ACARJCCgZSZXZva2USGi5nb21zLnYxLldhdGNoTGVhc2VSZXF1ZXN0GhwuZ29tcy52MS5XYXRjaERlbGV0ZVJlc3BvbnNlEkIKBFBvbGwSGS5nb21zLnYxLldhdGNoUG9sbFJlcXVlc3QaGi5nb21zLnYxLldhdGNoUG9sbFJlc3BvbnNlIgOQAgFiBnByb3RvMw");
+  fileDesc("ChNnb21zL3YxL3dhdGNoLnByb3RvEgdnb21zLnYxIn4KDVdhdGNoS2V5VmFsdWUSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgMEhcKD2NyZWF0ZV9yZXZpc2lvbhgDIAEoAxIUCgxtb2RfcmV2aXNpb24YBCABKAMSDwoHdmVyc2lvbhgFIAEoAxIRCgVsZWFzZRgGIAEoBEICMAEi4gEKCldhdGNoRXZlbnQSJQoEdHlwZRgBIAEoDjIXLmdvbXMudjEuV2F0Y2hFdmVudFR5cGUSCwoDa2V5GAIgASgJEhAKCHJldmlzaW9uGAMgASgDEg0KBXZhbHVlGAQgASgMEhcKCnByZXZfdmFsdWUYBSABKAxIAIgBARIXCg9jcmVhdGVfcmV2aXNpb24YBiABKAMSDwoHdmVyc2lvbhgHIAEoAxIRCgVsZWFzZRgIIAEoBEICMAESGgoScHJldl92YWx1ZV9vbWl0dGVkGAkgASgIQg0KC19wcmV2X3ZhbHVlIm4KD1dhdGNoUHV0UmVxdWVzdBILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAwSEQoFbGVhc2UYAyABKARCAjABEhoKDXByZXZfcmV2aXNpb24YBCABKANIAIgBAUIQCg5fcHJldl9yZXZpc2lvbiIpChVXYXRjaFJldmlzaW9uUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAMiHgoPV2F0Y2hHZXRSZXF1ZXN0EgsKA2tleRgBIAEoCSJIChBXYXRjaEdldFJlc3BvbnNlEiIKAmt2GAEgASgLMhYuZ29tcy52MS5XYXRjaEtleVZhbHVlEhAKCHJldmlzaW9uGAIgASgDIiMKEVdhdGNoUmFuZ2VSZXF1ZXN0Eg4KBnByZWZpeBgBIAEoCSJLChJXYXRjaFJhbmdlUmVzcG9uc2USIwoDa3ZzGAEgAygLMhYuZ29tcy52MS5XYXRjaEtleVZhbHVlEhAKCHJldmlzaW9uGAIgASgDIk8KEldhdGNoRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAkSGgoNcHJldl9yZXZpc2lvbhgCIAEoA0gAiAEBQhAKDl9wcmV2X3JldmlzaW9uIioKGFdhdGNoRGVsZXRlUHJlZml4UmVxdWVzdBIOCgZwcmVmaXgYASABKAkiOAoTV2F0Y2hEZWxldGVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgNEhAKCHJldmlzaW9uGAIgASgDIlAKEFdhdGNoSFNldFJlcXVlc3QSCwoDa2V5GAEgASgJEg0KBWZpZWxkGAIgASgJEg0KBXZhbHVlGAMgASgMEhEKBWxlYXNlGAQgASgEQgIwASIuChBXYXRjaEhHZXRSZXF1ZXN0EgsKA2tleRgBIAEoCRINCgVmaWVsZBgCIAEoCSIxChFXYXRjaEhHZXRSZXNwb25zZRISCgV2YWx1ZRgBIAEoDEgAiAEBQggKBl92YWx1ZSIiChNXYXRjaEhHZXRBbGxSZXF1ZXN0EgsKA2tleRgBIAEoCSKAAQoUV2F0Y2hIR2V0QWxsUmVzcG9uc2USOQoGZmllbGRzGAEgAygLMikuZ29tcy52MS5XYXRjaEhHZXRBbGxSZXNwb25zZS5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAw6AjgBIi4KEFdhdGNoSERlbFJlcXVlc3QSCwoDa2V5GAEgASgJEg0KBWZpZWxkGAIgASgJIh4KD1dhdGNoRGVsUmVxdWVzdBILCgNrZXkYASABKAkiPAoTV2F0Y2hISW5jckJ5UmVxdWVzdBILCgNrZXkYASABKAkSDQoFZmllbGQYAiABKAkSCQoBbhgDIAEoAyIlChRXYXRjaEhJbmNyQnlSZXNwb25zZRINCgV2YWx1ZRgBIAEoAyInChVXYXRjaEtleVByZWZpeFJlcXVlc3QSDgoGcHJlZml4GAEgASgJIiYKFldhdGNoS2V5UHJlZml4UmVzcG9uc2USDAoEa2V5cxgBIAMoCSIjChFXYXRjaEdyYW50UmVxdWVzdBIOCgZ0dGxfbXMYASABKAMiNwoSV2F0Y2hHcmFudFJlc3BvbnNlEhEKBWxlYXNlGAEgASgEQgIwARIOCgZ0dGxfbXMYAiABKAMiJgoRV2F0Y2hMZWFzZVJlcXVlc3QSEQoFbGVhc2UYASABKARCAjABIiIKEFdhdGNoVHRsUmVzcG9uc2USDgoGdHRsX21zGAEgASgDIowBChBXYXRjaFBvbGxSZXF1ZXN0EhAKBnByZWZpeBgBIAEoCUgAEg0KA2tleRgCIAEoCUgAEhUKDWZyb21fcmV2aXNpb24YAyABKAMSEgoKbWF4X2V2ZW50cxgEIAEoDRIPCgd3YWl0X21zGAUgASgNEhEKCW1heF9ieXRlcxgGIAEoDUIICgZmaWx0ZXIiegoRV2F0Y2hQb2xsUmVzcG9uc2USIwoGZXZlbnRzGAEgAygLMhMuZ29tcy52MS5XYXRjaEV2ZW50EhUKDW5leHRfcmV2aXNpb24YAiABKAMSEAoIcmV2aXNpb24YAyABKAMSFwoPb2xkZXN0X3JldmlzaW9uGAQgASgDIncKDFdhdGNoUmVxdWVzdBIQCgZwcmVmaXgYASABKAlIABINCgNrZXkYAiABKAlIABIVCg1mcm9tX3JldmlzaW9uGAMgASgDEhIKCm1heF9ldmVudHMYBCABKA0SEQoJbWF4X2J5dGVzGAUgASgNQggKBmZpbHRlcippCg5XYXRjaEV2ZW50VHlwZRIgChxXQVRDSF9FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASGAoUV0FUQ0hfRVZFTlRfVFlQRV9QVVQQARIbChdXQVRDSF9FVkVOVF9UWVBFX0RFTEVURRACMvwJCgxXYXRjaFNlcnZpY2USPwoDUHV0EhguZ29tcy52MS5XYXRjaFB1dFJlcXVlc3QaHi5nb21zLnYxLldhdGNoUmV2aXNpb25SZXNwb25zZRI/CgNHZXQSGC5nb21zLnYxLldhdGNoR2V0UmVxdWVzdBoZLmdvbXMudjEuV2F0Y2hHZXRSZXNwb25zZSIDkAIBEkUKBVJhbmdlEhouZ29tcy52MS5XYXRjaFJhbmdlUmVxdWVzdBobLmdvbXMudjEuV2F0Y2hSYW5nZVJlc3BvbnNlIgOQAgESQwoGRGVsZXRlEhsuZ29tcy52MS5XYXRjaERlbGV0ZVJlcXVlc3QaHC5nb21zLnYxLldhdGNoRGVsZXRlUmVzcG9uc2USTwoMRGVsZXRlUHJlZml4EiEuZ29tcy52MS5XYXRjaERlbGV0ZVByZWZpeFJlcXVlc3QaHC5nb21zLnYxLldhdGNoRGVsZXRlUmVzcG9uc2USQQoESFNldBIZLmdvbXMudjEuV2F0Y2hIU2V0UmVxdWVzdBoeLmdvbXMudjEuV2F0Y2hSZXZpc2lvblJlc3BvbnNlEkIKBEhHZXQSGS5nb21zLnYxLldhdGNoSEdldFJlcXVlc3QaGi5nb21zLnYxLldhdGNoSEdldFJlc3BvbnNlIgOQAgESSwoHSEdldEFsbBIcLmdvbXMudjEuV2F0Y2hIR2V0QWxsUmVxdWVzdBodLmdvbXMudjEuV2F0Y2hIR2V0QWxsUmVzcG9uc2UiA5ACARI/CgRIRGVsEhkuZ29tcy52MS5XYXRjaEhEZWxSZXF1ZXN0GhwuZ29tcy52MS5XYXRjaERlbGV0ZVJlc3BvbnNlEj0KA0RlbBIYLmdvbXMudjEuV2F0Y2hEZWxSZXF1ZXN0GhwuZ29tcy52MS5XYXRjaERlbGV0ZVJlc3BvbnNlEkYKB0hJbmNyQnkSHC5nb21zLnYxLldhdGNoSEluY3JCeVJlcXVlc3QaHS5nb21zLnYxLldhdGNoSEluY3JCeVJlc3BvbnNlElEKCUtleVByZWZpeBIeLmdvbXMudjEuV2F0Y2hLZXlQcmVmaXhSZXF1ZXN0Gh8uZ29tcy52MS5XYXRjaEtleVByZWZpeFJlc3BvbnNlIgOQAgESQAoFR3JhbnQSGi5nb21zLnYxLldhdGNoR3JhbnRSZXF1ZXN0GhsuZ29tcy52MS5XYXRjaEdyYW50UmVzcG9uc2USRwoJS2VlcEFsaXZlEhouZ29tcy52MS5XYXRjaExlYXNlUmVxdWVzdBoZLmdvbXMudjEuV2F0Y2hUdGxSZXNwb25zZSIDkAICEkgKClRpbWVUb0xpdmUSGi5nb21zLnYxLldhdGNoTGVhc2VSZXF1ZXN0GhkuZ29tcy52MS5XYXRjaFR0bFJlc3BvbnNlIgOQAgESQgoGUmV2b2tlEhouZ29tcy52MS5XYXRjaExlYXNlUmVxdWVzdBocLmdvbXMudjEuV2F0Y2hEZWxldGVSZXNwb25zZRJCCgRQb2xsEhkuZ29tcy52MS5XYXRjaFBvbGxSZXF1ZXN0GhouZ29tcy52MS5XYXRjaFBvbGxSZXNwb25zZSIDkAIBEkEKBVdhdGNoEhUuZ29tcy52MS5XYXRjaFJlcXVlc3QaGi5nb21zLnYxLldhdGNoUG9sbFJlc3BvbnNlIgOQAgEwAWIGcHJvdG8z");
 
 /**
  * @generated from message goms.v1.WatchKeyValue
@@ -634,7 +634,8 @@ export const WatchTtlResponseSchema: GenMessage<WatchTtlResponse> = /*@__PURE__*
   messageDesc(file_goms_v1_watch, 25);
 
 /**
- * A long poll: "give me the events from from_revision on".
+ * A long poll: "give me the events from from_revision on". Deprecated: new
+ * clients follow changes with Watch; Poll stays for older clients.
  *
  * @generated from message goms.v1.WatchPollRequest
  */
@@ -704,6 +705,8 @@ export const WatchPollRequestSchema: GenMessage<WatchPollRequest> = /*@__PURE__*
   messageDesc(file_goms_v1_watch, 26);
 
 /**
+ * One answer of Poll, and one message of a Watch stream.
+ *
  * @generated from message goms.v1.WatchPollResponse
  */
 export type WatchPollResponse = Message<"goms.v1.WatchPollResponse"> & {
@@ -715,7 +718,8 @@ export type WatchPollResponse = Message<"goms.v1.WatchPollResponse"> & {
   events: WatchEvent[];
 
   /**
-   * Where the next poll must start: every revision below it has been examined.
+   * Where the next poll (or a resumed Watch) must start: every revision below
+   * it has been examined.
    *
    * @generated from field: int64 next_revision = 2;
    */
@@ -742,6 +746,71 @@ export type WatchPollResponse = Message<"goms.v1.WatchPollResponse"> & {
  */
 export const WatchPollResponseSchema: GenMessage<WatchPollResponse> = /*@__PURE__*/
   messageDesc(file_goms_v1_watch, 27);
+
+/**
+ * A watch as a server stream: "send me the events from from_revision on, as
+ * they happen". The stream holds no queue per watcher on the server: each
+ * message is read from the store's history once the previous one fitted the
+ * stream's window, so a watcher that does not read holds at most the window
+ * (plus one message). A watcher that falls behind the history gets the same
+ * OutOfRange (compacted) error as a poll.
+ *
+ * @generated from message goms.v1.WatchRequest
+ */
+export type WatchRequest = Message<"goms.v1.WatchRequest"> & {
+  /**
+   * @generated from oneof goms.v1.WatchRequest.filter
+   */
+  filter: {
+    /**
+     * Keys starting with prefix ("" = everything).
+     *
+     * @generated from field: string prefix = 1;
+     */
+    value: string;
+    case: "prefix";
+  } | {
+    /**
+     * Exactly this key.
+     *
+     * @generated from field: string key = 2;
+     */
+    value: string;
+    case: "key";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * First revision wanted (inclusive). 0 = "from now": only changes after the
+   * store revision at the time the server opens the stream.
+   *
+   * @generated from field: int64 from_revision = 3;
+   */
+  fromRevision: bigint;
+
+  /**
+   * At most this many events per message (0 = server default; clamped to the
+   * server maximum).
+   *
+   * @generated from field: uint32 max_events = 4;
+   */
+  maxEvents: number;
+
+  /**
+   * Largest message the client accepts, in bytes of keys and values; the same
+   * rule as WatchPollRequest.max_bytes (prev_value_omitted, then
+   * ResourceExhausted with goms-watch-resume-revision for one event too large).
+   *
+   * @generated from field: uint32 max_bytes = 5;
+   */
+  maxBytes: number;
+};
+
+/**
+ * Describes the message goms.v1.WatchRequest.
+ * Use `create(WatchRequestSchema)` to create a new message.
+ */
+export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
+  messageDesc(file_goms_v1_watch, 28);
 
 /**
  * @generated from enum goms.v1.WatchEventType
@@ -902,13 +971,27 @@ export const WatchService: GenService<{
     output: typeof WatchDeleteResponseSchema;
   },
   /**
-   * Long poll for changes. See WatchPollRequest.
+   * Long poll for changes. See WatchPollRequest. Deprecated: use Watch.
    *
    * @generated from rpc goms.v1.WatchService.Poll
    */
   poll: {
     methodKind: "unary";
     input: typeof WatchPollRequestSchema;
+    output: typeof WatchPollResponseSchema;
+  },
+  /**
+   * Follows changes as a server stream. The first message comes at once
+   * (possibly without events: it tells the client where it stands); then a
+   * message for each batch of matching events, and a message without events
+   * now and then while other keys change, so that next_revision keeps up. To
+   * resume after the stream ends, open a new one from the last next_revision.
+   *
+   * @generated from rpc goms.v1.WatchService.Watch
+   */
+  watch: {
+    methodKind: "server_streaming";
+    input: typeof WatchRequestSchema;
     output: typeof WatchPollResponseSchema;
   },
 }> = /*@__PURE__*/

@@ -1,14 +1,21 @@
 /**
- * The client side of a long-poll watch: a KvWatch that polls in a loop.
- * Resumption is by construction: every poll asks for the events from the
- * `next_revision` the previous answer gave, so a lost answer, a dropped
- * connection or a restarted (persistent) server just means asking again. The
- * loop polls only once the consumer has taken the previous batch, so memory
- * is bounded by one answer.
+ * The client side of a watch: a KvWatch that reads batches of events from
+ * the server and, when the batches stop for any reason but a fatal error,
+ * asks again from where it stands. Resumption is by construction: every
+ * batch carries `next_revision`, the watch records it together with the
+ * batch's events (synchronously, so the two never disagree), and a new
+ * request starts there. A lost connection, a restarted (persistent) server or
+ * a poll that simply answered all mean asking again; nothing is lost or
+ * doubled. The same loop drives a Watch stream (one request, many batches)
+ * and the older Poll (one batch per request).
+ *
+ * The loop takes the next batch only once the consumer has taken every event
+ * of the previous one, so it holds one batch; with a stream, the batches the
+ * server sends meanwhile wait in the stream's window, and past it the server
+ * stops reading its history.
  */
 import { Code, GomsError } from "../errors/index.js";
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { WatchPollRequestSchema, WatchPollResponse } from "../gen/goms/v1/watch_pb.js";
+import type { WatchPollResponse } from "../gen/goms/v1/watch_pb.js";
 import { backoffDelay, type BackoffOptions } from "../internal/util/backoff.js";
 import { AsyncQueue } from "../internal/util/async-queue.js";
 import { sleep } from "../internal/util/sleep.js";
@@ -16,18 +23,12 @@ import type { KvEvent, KvWatch } from "../kv/backend.js";
 import { EVENT_TOO_LARGE_KEY } from "../kv/errors.js";
 import { wireToKvEvent } from "./wire.js";
 
-export type PollFn = (req: MessageInitShape<typeof WatchPollRequestSchema>, signal: AbortSignal) => Promise<WatchPollResponse>;
-
-export interface PollWatchOptions {
-  /** Wait per poll, ms. */
-  readonly waitMs: number;
-  /** Events per poll. */
-  readonly maxEvents: number;
-  /** Largest answer accepted, bytes (WatchPollRequest.max_bytes; from the client's frame limit). */
-  readonly maxBytes: number;
-  /** Retry delays while the server is unreachable. */
-  readonly backoff: BackoffOptions;
-}
+/**
+ * Opens a read of the events from revision `from` (0 = from now): the batches
+ * of one stream, or the one answer of a poll. Ending without error means
+ * "ask again from the last next_revision".
+ */
+export type OpenBatches = (from: number, signal: AbortSignal) => AsyncIterable<WatchPollResponse>;
 
 /** Codes that retrying cannot fix: the watch ends with the error. */
 const FATAL = new Set<Code>([Code.OutOfRange, Code.InvalidArgument, Code.Unauthenticated, Code.PermissionDenied, Code.Unimplemented, Code.NotFound]);
@@ -43,23 +44,22 @@ function isFatal(err: GomsError): boolean {
 
 /**
  * The consumer side is an AsyncQueue. It is unbounded on purpose: the loop
- * only polls again once the consumer has taken every event of the previous
- * answer (onDrain), so it never holds more than one answer (maxEvents).
+ * only reads the next batch once the consumer has taken every event of the
+ * previous one (onDrain), so it never holds more than one batch (max_events).
  */
-export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
+export class ResumingWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
   private readonly queue: AsyncQueue<KvEvent>;
   private readonly ac = new AbortController();
   /** Resolves the loop's wait for the consumer to drain the queue. */
   private drained: (() => void) | undefined;
-  /** Next revision to ask for; 0 = "from now" until the first answer. */
+  /** Next revision to ask for; 0 = "from now" until the first batch. */
   private nextRevision: number;
 
   constructor(
-    private readonly prefix: string,
     afterRevision: number | undefined,
-    private readonly pollFn: PollFn,
-    private readonly o: PollWatchOptions,
-    onEnd: (w: PollWatch) => void,
+    private readonly open: OpenBatches,
+    private readonly backoff: BackoffOptions,
+    onEnd: (w: ResumingWatch) => void,
   ) {
     this.queue = new AsyncQueue<KvEvent>({
       onClose: () => {
@@ -78,7 +78,7 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
     void this.loop();
   }
 
-  /** Revision the next poll starts from (every revision below it was delivered or skipped). */
+  /** Revision the next request starts from (every revision below it was delivered or skipped). */
   get resumeRevision(): number {
     return this.nextRevision;
   }
@@ -102,18 +102,20 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
   private async loop(): Promise<void> {
     let attempt = 0;
     while (!this.queue.closed) {
-      let res: WatchPollResponse;
+      let batches = 0;
       try {
-        res = await this.pollFn(
-          {
-            filter: { case: "prefix", value: this.prefix },
-            fromRevision: BigInt(this.nextRevision),
-            maxEvents: this.o.maxEvents,
-            waitMs: this.o.waitMs,
-            maxBytes: this.o.maxBytes,
-          },
-          this.ac.signal,
-        );
+        for await (const res of this.open(this.nextRevision, this.ac.signal)) {
+          batches++;
+          attempt = 0;
+          if (this.queue.closed) return;
+          this.nextRevision = Number(res.nextRevision);
+          if (res.events.length > 0) {
+            for (const ev of res.events) this.queue.push(wireToKvEvent(ev));
+            await this.consumed();
+          }
+        }
+        // A stream that ended before its first batch: a closing server. Ask again, but not in a tight loop.
+        if (batches === 0) await sleep(backoffDelay(attempt++, this.backoff), this.ac.signal);
       } catch (e) {
         if (this.queue.closed) return;
         const err = GomsError.from(e);
@@ -121,15 +123,7 @@ export class PollWatch implements KvWatch, AsyncIterableIterator<KvEvent> {
           this.queue.fail(err);
           return;
         }
-        await sleep(backoffDelay(attempt++, this.o.backoff), this.ac.signal);
-        continue;
-      }
-      attempt = 0;
-      if (this.queue.closed) return;
-      this.nextRevision = Number(res.nextRevision);
-      if (res.events.length > 0) {
-        for (const ev of res.events) this.queue.push(wireToKvEvent(ev));
-        await this.consumed();
+        await sleep(backoffDelay(attempt++, this.backoff), this.ac.signal);
       }
     }
   }
