@@ -56,7 +56,7 @@ export class CallRouter {
 
   /** Hedges sent and won since start (zeros when hedging is off). */
   get hedges(): HedgeStats {
-    return this.host.hedger?.stats() ?? { sent: 0, won: 0, delays: [] };
+    return this.host.hedger?.stats() ?? { sent: 0, won: 0, refused: 0, delays: [] };
   }
 
   /** Drops the calls waiting for their hedge time (the node is closing). */

@@ -111,8 +111,12 @@ export class RemoteCall implements Hedgeable {
   private onErr(e: unknown): unknown {
     const c = this.primary;
     if (e === LOST) {
-      c.peer.health.error(e);
-      if (c.t0 >= 0) this.method?.observe(performance.now() - c.t0);
+      const h = c.peer.health;
+      // Counted only when the node answered some call since this copy was sent: a node that answers
+      // nothing (a hung one) is not the method's latency, and counting its calls would raise the delay
+      // with every hedge it needs, so that the next hedges go later and count higher still.
+      if (c.t0 >= 0 && h.lastAnswerAt > c.t0) this.method?.observe(performance.now() - c.t0);
+      h.overtaken(this.method?.p99());
       return this.value;
     }
     c.peer.health.error(e);
@@ -174,7 +178,11 @@ export class RemoteCall implements Hedgeable {
     const left = this.deadline === 0 ? 0 : this.deadline - now;
     if (this.deadline !== 0 && left <= 0) return;
     const next = host.peers.pickRoutable(this.req.route.service, this.req.shardKey, this.primary.peer);
-    if (next === undefined || this.attempt > host.budget.opts.maxRetries || !host.budget.withdraw()) return;
+    if (next === undefined) return;
+    if (this.attempt > host.budget.opts.maxRetries || !host.budget.withdraw()) {
+      host.hedger!.refused++;
+      return;
+    }
     this.hedged = true;
     this.attempt++;
     host.hedger!.sent++;
