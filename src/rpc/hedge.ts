@@ -14,6 +14,14 @@ export interface HedgeOptions {
   percentile?: "p95";
 }
 
+/**
+ * One call's hedge (the call option `hedge`), over its method's default: a
+ * second copy to another node after `afterMs` ms without an answer.
+ */
+export interface CallHedge {
+  afterMs: number;
+}
+
 /** On by default: after the method's observed p95, never sooner than 1 ms. */
 export const defaultHedge: HedgeOptions = { percentile: "p95" };
 
@@ -141,18 +149,23 @@ export interface HedgeStats {
   delays: { method: string; delayMs: number | undefined }[];
 }
 
-/** The hedge state of every method this node calls (keyed by the routed method: bounded by the descriptors in use). */
+/**
+ * The hedge state of every method this node calls (keyed by the routed
+ * method: bounded by the descriptors in use). With hedging off by default
+ * (`opts` undefined) it still keeps each method's latency estimates, for the
+ * calls that ask for a hedge themselves and for stall detection.
+ */
 export class Hedger {
   private readonly methods = new Map<{ readonly pathString: string }, MethodHedge>();
   sent = 0;
   won = 0;
   refused = 0;
 
-  constructor(readonly opts: HedgeOptions) {}
+  constructor(readonly opts: HedgeOptions | undefined) {}
 
   of(method: { readonly pathString: string }): MethodHedge {
     let m = this.methods.get(method);
-    if (m === undefined) this.methods.set(method, (m = new MethodHedge(this.opts)));
+    if (m === undefined) this.methods.set(method, (m = new MethodHedge(this.opts ?? {})));
     return m;
   }
 
