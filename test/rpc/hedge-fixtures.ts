@@ -50,7 +50,7 @@ export function hedgeFixtures(nodes: NodeSet) {
   }
 
   /** A caller of `servers`, hedging after 30 ms, outlier detection off (over `extra`). */
-  async function caller(servers: Server[], extra: NodeOptionsPatch = {}): Promise<GomsNode> {
+  async function caller(servers: readonly { node: GomsNode }[], extra: NodeOptionsPatch = {}): Promise<GomsNode> {
     const c = await nodes.start(
       withNodeOptions(
         {
