@@ -65,6 +65,8 @@ export class MethodHedge {
   private head: Hedgeable | undefined;
   private tail: Hedgeable | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The Date.now() the timer is armed for. */
+  private timerDue = 0;
   private readonly check = (): void => this.run();
   private readonly fire = (): void => {
     this.timer = undefined;
@@ -109,6 +111,7 @@ export class MethodHedge {
   }
 
   private arm(due: number): void {
+    this.timerDue = due;
     // +1: Date.now() truncates, so a call sent at x.9 ms must not be hedged at x + delay.
     this.timer = setTimeout(this.fire, Math.max(1, due - Date.now() + 1));
     this.timer.unref();
@@ -126,7 +129,12 @@ export class MethodHedge {
     }
     this.head = c;
     if (c === undefined) this.tail = undefined;
-    else if (this.timer === undefined) this.arm(c.due);
+    else if (this.timer === undefined || this.timerDue > c.due) {
+      // A call queued between the timer and this check (after the poll phase) armed the timer for
+      // its own, later, time: the head must not wait for it.
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.arm(c.due);
+    }
   }
 
   /** Drops every queued call (the node is closing). */

@@ -112,6 +112,23 @@ describe("MethodHedge", () => {
     assert.deepEqual(due.slice(0, 5), [0, 1, 2, 3, 4]);
   });
 
+  it("a call queued while the timer's check is pending does not hold back the calls due before it", async () => {
+    const m = new MethodHedge({ afterMs: 5 });
+    const now = Date.now();
+    const fired: string[] = [];
+    let bAt = 0;
+    const call = (name: string, due: number, f: () => void = () => undefined): Hedgeable => ({ due, hedgeNext: undefined, hedgeDue: () => (fired.push(name), f()) });
+    const cDue = now + 5000;
+    m.add(call("a", now + 5));
+    m.add(call("b", now + 40, () => (bAt = Date.now())));
+    // Runs in the same timers phase as the queue's timer, after it: between its firing and its check.
+    setTimeout(() => m.add(call("c", cDue)), now + 5 - Date.now() + 1);
+    await until(() => fired.includes("b"), 10_000, "b hedged");
+    m.stop();
+    assert.deepEqual(fired, ["a", "b"]);
+    assert.ok(bAt < cDue, "b was hedged at its own time, not at c's");
+  });
+
   it("with percentile p95, the delay follows the method's observed p95 (at least afterMs), once it has samples", () => {
     const m = new MethodHedge({ percentile: "p95" });
     assert.equal(m.delay(), undefined, "no samples: not hedged");
