@@ -33,6 +33,8 @@ export interface NodeSummary {
   admission: AdmissionSummary | undefined;
   /** Peers this node has ejected from its routing, at the last push. */
   outliers: OutlierSummary | undefined;
+  /** Hedged requests of the calls this node makes, at the last push. */
+  hedges: HedgeSummary | undefined;
 }
 
 /** node.stats().admission as the console shows it (counters since the node started). */
@@ -51,6 +53,16 @@ export interface OutlierSummary {
   ejections: number;
   /** The ejected peers (at most 64 per push). */
   ejected: { node: string; state: string; reason: string }[];
+}
+
+/** node.stats().hedges as the console shows it (counters since the node started). */
+export interface HedgeSummary {
+  /** Second copies sent. */
+  sent: number;
+  /** Calls the second copy answered first. */
+  won: number;
+  /** Hedges due but refused by the retry budget. */
+  refused: number;
 }
 
 /** One field of a request message, enough to build a form input. */

@@ -2,7 +2,7 @@ import type { NodeStats } from "../gen/goms/v1/monitor_pb.js";
 import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import type { MonitorStoreView, NodeView } from "../monitor/store-types.js";
 import type { GomsNode } from "../rpc/index.js";
-import type { AdmissionSummary, NodeSummary, OutlierSummary } from "./api-types.js";
+import type { AdmissionSummary, HedgeSummary, NodeSummary, OutlierSummary } from "./api-types.js";
 
 export type { NodeSummary };
 
@@ -39,6 +39,11 @@ function outliersOf(s: NodeStats): OutlierSummary | undefined {
   return { ejectedNow: o.ejectedNow, ejections: Number(o.ejections), ejected: o.ejected.map((p) => ({ node: p.node, state: p.state, reason: p.reason })) };
 }
 
+function hedgesOf(s: NodeStats): HedgeSummary | undefined {
+  const h = s.hedges;
+  return h === undefined ? undefined : { sent: Number(h.sent), won: Number(h.won), refused: Number(h.refused) };
+}
+
 function fromView(v: NodeView, store: MonitorStoreView, registered: NodeIdentity | undefined): NodeSummary {
   const id = v.latest.node ?? registered;
   const series = store.series(v.name);
@@ -61,6 +66,7 @@ function fromView(v: NodeView, store: MonitorStoreView, registered: NodeIdentity
     program: programOf(v.name, id?.type ?? ""),
     admission: admissionOf(v.latest),
     outliers: outliersOf(v.latest),
+    hedges: hedgesOf(v.latest),
   };
 }
 
@@ -91,6 +97,7 @@ export function nodeSummaries(node: GomsNode, store: MonitorStoreView): NodeSumm
       program: programOf(name, id.type),
       admission: undefined,
       outliers: undefined,
+      hedges: undefined,
     });
   }
   return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { AdmissionStatsSchema, OutlierStatsSchema, type AdmissionStats, type OutlierStats } from "../gen/goms/v1/monitor_pb.js";
+import { AdmissionStatsSchema, HedgeStatsSchema, OutlierStatsSchema, type AdmissionStats, type HedgeStats, type OutlierStats } from "../gen/goms/v1/monitor_pb.js";
 import type { NodeCounters } from "../rpc/node.js";
 
 /** Ejected peers one push carries at most: a caller of a thousand nodes with half ejected still pushes a small message. */
@@ -36,4 +36,10 @@ export function outliersOf(n: NodeCounters): OutlierStats {
     probesFailed: BigInt(o.probesFailed),
     ejected,
   });
+}
+
+/** node.stats().hedges as pushed: the counters (each method's delay stays on the node). */
+export function hedgesOf(n: NodeCounters): HedgeStats {
+  const h = n.hedges;
+  return create(HedgeStatsSchema, { sent: BigInt(h.sent), won: BigInt(h.won), refused: BigInt(h.refused) });
 }

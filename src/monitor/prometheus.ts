@@ -5,6 +5,7 @@ import type { HttpListen } from "../internal/http/server.js";
 import type { GomsNode } from "../rpc/node.js";
 import { admissionMetrics } from "./admission-metrics.js";
 import { outlierMetrics } from "./outlier-metrics.js";
+import { hedgeMetrics } from "./hedge-metrics.js";
 import { BUCKET_BOUNDS_MS } from "./buckets.js";
 import { HttpPort } from "./http-port.js";
 import type { Collector } from "./collector.js";
@@ -14,8 +15,9 @@ export interface MetricsOptions {
   /** Source of the per-method counters (the same collector the pusher uses). */
   collector: Collector;
   /**
-   * Nodes whose admission (goms_admission_*) and outlier ejection
-   * (goms_outlier_*) are exposed, label `node`: the nodes of this process.
+   * Nodes whose admission (goms_admission_*), outlier ejection
+   * (goms_outlier_*) and hedges (goms_hedges_total) are exposed, label
+   * `node`: the nodes of this process.
    * Default: `node` alone.
    */
   admissionNodes?: readonly GomsNode[];
@@ -157,7 +159,8 @@ export function createMetrics(opts: MetricsOptions): Registry {
       },
     }),
   );
-  for (const m of [...admissionMetrics(opts.admissionNodes ?? [node]), ...outlierMetrics(opts.admissionNodes ?? [node])]) registry.registerMetric(m);
+  const capacityNodes = opts.admissionNodes ?? [node];
+  for (const m of [...admissionMetrics(capacityNodes), ...outlierMetrics(capacityNodes), ...hedgeMetrics(capacityNodes)]) registry.registerMetric(m);
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;
 }

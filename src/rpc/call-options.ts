@@ -1,6 +1,7 @@
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import type { Metadata } from "../internal/conn/context.js";
+import type { CallHedge } from "./hedge.js";
 import type { CallOptions } from "./types.js";
 
 export interface ResolvedCallOptions {
@@ -8,6 +9,8 @@ export interface ResolvedCallOptions {
   timeoutMs: number;
   metadata: Metadata | undefined;
   signal: AbortSignal | undefined;
+  /** The call's own hedge (checked), or undefined for its method's default. */
+  hedge: CallHedge | false | undefined;
 }
 
 /**
@@ -29,5 +32,9 @@ export function resolveCallOptions(o: CallOptions | undefined, defaultTimeoutMs:
     if (Object.keys(parent.metadata).length) metadata = { ...parent.metadata, ...metadata };
   }
   if (!(timeoutMs >= 0)) throw new GomsError(`invalid timeoutMs ${String(timeoutMs)}`, Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
-  return { timeoutMs: Math.ceil(timeoutMs), metadata, signal };
+  const hedge = o?.hedge;
+  if (hedge !== undefined && hedge !== false && !(hedge.afterMs >= 0 && Number.isFinite(hedge.afterMs))) {
+    throw new GomsError(`invalid hedge.afterMs ${String(hedge.afterMs)}`, Code.InvalidArgument, { reason: "GOMS_ERR_INVALID_OPTION" });
+  }
+  return { timeoutMs: Math.ceil(timeoutMs), metadata, signal, hedge };
 }

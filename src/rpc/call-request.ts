@@ -3,6 +3,7 @@ import type { Metadata } from "../internal/conn/context.js";
 import type { OutgoingCall } from "../internal/conn/pending.js";
 import type { StreamKind } from "../internal/conn/stream-driver.js";
 import type { RoutedMethod } from "./client-method.js";
+import type { CallHedge } from "./hedge.js";
 import type { UnaryRequest } from "./types.js";
 
 /**
@@ -17,6 +18,8 @@ export class CallRequest implements UnaryRequest, OutgoingCall {
   readonly route: RoutedMethod;
   readonly raw: boolean;
   readonly stream: StreamKind | undefined;
+  /** The call option `hedge` (set by the Caller after construction): undefined, the method's default. */
+  hedge: CallHedge | false | undefined = undefined;
 
   constructor(
     route: RoutedMethod,

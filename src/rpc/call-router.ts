@@ -51,18 +51,18 @@ export class CallRouter {
   private readonly host: RemoteCallHost;
 
   constructor(private readonly d: CallRouterDeps) {
-    const hedger = d.hedge === false ? undefined : new Hedger(hedgeOptions(d.hedge));
+    const hedger = new Hedger(d.hedge === false ? undefined : hedgeOptions(d.hedge));
     this.host = { peers: d.peers, budget: d.budget, hedger, onRetry: () => d.onRetry() };
   }
 
-  /** Hedges sent and won since start (zeros when hedging is off). */
+  /** Hedges sent, won and refused since start, and each method's delay. */
   get hedges(): HedgeStats {
-    return this.host.hedger?.stats() ?? { sent: 0, won: 0, delays: [] };
+    return this.host.hedger.stats();
   }
 
   /** Drops the calls waiting for their hedge time (the node is closing). */
   stop(): void {
-    this.host.hedger?.stop();
+    this.host.hedger.stop();
   }
 
   /** Before the registry's first list arrived, nothing can be routed: wait for it (bounded). */
@@ -139,7 +139,9 @@ export class CallRouter {
     const idempotent = isIdempotent(req.method);
     this.d.budget.deposit();
     const now = Date.now();
-    const c = new RemoteCall(this.host, req, full, timeoutMs > 0 ? now + timeoutMs : 0, req.retry ?? idempotent, idempotent);
+    // A call's own `hedge` overrides its method's: `{ afterMs }` hedges even a method not declared idempotent (the caller says it may run twice).
+    const hedgeable = req.hedge === undefined ? idempotent : req.hedge !== false;
+    const c = new RemoteCall(this.host, req, full, timeoutMs > 0 ? now + timeoutMs : 0, req.retry ?? idempotent, hedgeable);
     return c.start(peer, timeoutMs, now);
   }
 

@@ -60,6 +60,7 @@ export class Caller {
       try {
         const r = resolveCallOptions(o, this.o.defaultTimeoutMs);
         req = new CallRequest(rm, message, r.timeoutMs, r.metadata, r.signal, o.node, o.shardKey, o.retry, oneWay);
+        req.hedge = r.hedge;
       } catch (e) {
         return Promise.reject(GomsError.from(e, Code.InvalidArgument));
       }
@@ -83,10 +84,12 @@ export class Caller {
 
   /** Below the interceptors. An interceptor may pass on a request object of its own: it is re-created then. */
   private base(r: UnaryRequest): Promise<UnaryResponse> {
-    const req =
-      r instanceof CallRequest
-        ? r
-        : new CallRequest(routedMethod(r.method, r.raw), r.message, r.timeoutMs, r.metadata, r.signal, r.node, r.shardKey, r.retry, r.oneWay);
+    let req: CallRequest;
+    if (r instanceof CallRequest) req = r;
+    else {
+      req = new CallRequest(routedMethod(r.method, r.raw), r.message, r.timeoutMs, r.metadata, r.signal, r.node, r.shardKey, r.retry, r.oneWay);
+      req.hedge = r.hedge;
+    }
     const p = this.o.router.route(req, true) as Promise<UnaryResponse>;
     return req.oneWay ? p.then(() => ONE_WAY_RESPONSE) : p;
   }

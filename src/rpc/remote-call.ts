@@ -11,7 +11,7 @@ import { mayRetry, type RetryBudget } from "./retry-budget.js";
 export interface RemoteCallHost {
   readonly peers: PeerTable;
   readonly budget: RetryBudget;
-  readonly hedger: Hedger | undefined;
+  readonly hedger: Hedger;
   onRetry(): void;
 }
 
@@ -63,6 +63,8 @@ export class RemoteCall implements Hedgeable {
   private value: unknown;
   private attempt = 1;
   private method: MethodHedge | undefined;
+  /** The timer of a call with its own `hedge: { afterMs }` (the others wait in their method's queue). */
+  private timer: NodeJS.Timeout | undefined;
   readonly ok = (v: unknown): unknown => this.onOk(v);
   readonly err = (e: unknown): unknown => this.onErr(e);
 
@@ -73,23 +75,39 @@ export class RemoteCall implements Hedgeable {
     /** Date.now()-based deadline, or 0 for none. */
     private readonly deadline: number,
     private readonly idempotent: boolean,
-    /** A method declared idempotent (a `retry: true` call of another method is retried, never hedged). */
+    /**
+     * A method declared idempotent, or a call with its own `hedge: { afterMs }`
+     * (a `retry: true` call of another method is retried, never hedged).
+     */
     private readonly hedgeable: boolean,
   ) {}
 
   /** Sends the first copy; `now` is Date.now(). Returns the caller's promise. */
   start(peer: Peer, timeoutMs: number, now: number): Promise<unknown> {
-    const hedger = this.host.hedger;
     const p = this.send(peer, timeoutMs);
-    if (hedger !== undefined && this.hedgeable) {
-      const m = (this.method = hedger.of(this.req.route));
-      const delay = m.delay();
-      if (delay !== undefined && (this.deadline === 0 || now + delay < this.deadline)) {
-        this.due = now + delay;
-        m.add(this);
-      }
+    if (!this.hedgeable) return p;
+    const m = (this.method = this.host.hedger.of(this.req.route));
+    const own = this.req.hedge;
+    const delay = typeof own === "object" ? own.afterMs : m.delay();
+    if (delay === undefined || (this.deadline !== 0 && now + delay >= this.deadline)) return p;
+    this.due = now + delay;
+    if (typeof own !== "object") m.add(this);
+    else {
+      // A delay of its own would break its method queue's order: a timer for this call alone.
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        setImmediate(() => this.hedgeDue());
+      }, delay);
+      this.timer.unref();
     }
     return p;
+  }
+
+  /** The call has its outcome: a hedge time that comes later finds nothing to do. */
+  private finish(): void {
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private send(peer: Peer, timeoutMs: number): Promise<unknown> {
@@ -101,7 +119,7 @@ export class RemoteCall implements Hedgeable {
   private onOk(v: unknown): unknown {
     this.answered(this.primary);
     if (this.done) return this.value;
-    this.done = true;
+    this.finish();
     const b = this.backup;
     if (b !== undefined) b.conn.abandon(b.id, LOST);
     return v;
@@ -110,8 +128,12 @@ export class RemoteCall implements Hedgeable {
   private onErr(e: unknown): unknown {
     const c = this.primary;
     if (e === LOST) {
-      c.peer.health.error(e);
-      if (c.t0 >= 0) this.method?.observe(performance.now() - c.t0);
+      const h = c.peer.health;
+      // Counted only when the node answered some call since this copy was sent: a node that answers
+      // nothing (a hung one) is not the method's latency, and counting its calls would raise the delay
+      // with every hedge it needs, so that the next hedges go later and count higher still.
+      if (c.t0 >= 0 && h.lastAnswerAt > c.t0) this.method?.observe(performance.now() - c.t0);
+      h.overtaken(this.method?.p99());
       return this.value;
     }
     c.peer.health.error(e);
@@ -127,8 +149,7 @@ export class RemoteCall implements Hedgeable {
     try {
       return this.retry(e, failed);
     } catch (err) {
-      // Settled: a hedge time that comes later finds nothing to do.
-      this.done = true;
+      this.finish();
       throw err;
     }
   }
@@ -171,10 +192,14 @@ export class RemoteCall implements Hedgeable {
     const left = this.deadline === 0 ? 0 : this.deadline - now;
     if (this.deadline !== 0 && left <= 0) return;
     const next = host.peers.pickRoutable(this.req.route.service, this.req.shardKey, this.primary.peer);
-    if (next === undefined || this.attempt > host.budget.opts.maxRetries || !host.budget.withdraw()) return;
+    if (next === undefined) return;
+    if (this.attempt > host.budget.opts.maxRetries || !host.budget.withdraw()) {
+      host.hedger.refused++;
+      return;
+    }
     this.hedged = true;
     this.attempt++;
-    host.hedger!.sent++;
+    host.hedger.sent++;
     const { copy: b, p } = sendCopy(next, this.req, left, this.full);
     this.backup = b;
     this.backupChain = p.then(
@@ -186,10 +211,10 @@ export class RemoteCall implements Hedgeable {
   private onBackupOk(b: Copy, v: unknown): unknown {
     this.answered(b);
     if (this.done) return undefined;
-    this.done = true;
+    this.finish();
     if (this.primaryFailed) return v;
     this.value = v;
-    this.host.hedger!.won++;
+    this.host.hedger.won++;
     const c = this.primary;
     c.conn.abandon(c.id, LOST);
     return undefined;

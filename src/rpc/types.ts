@@ -11,6 +11,7 @@ import type {
 } from "@bufbuild/protobuf";
 import type { StreamKind } from "../internal/conn/stream-driver.js";
 import type { HandlerContext, Metadata, ParentContext } from "../internal/conn/context.js";
+import type { CallHedge } from "./hedge.js";
 
 /** Options every call takes. */
 export interface CallOptions {
@@ -41,6 +42,15 @@ export interface CallOptions {
    * detailed result (Connect-ES's `onTrailer`).
    */
   onTrailer?: ((trailer: Metadata, ret: number) => void) | undefined;
+  /**
+   * This call's hedge, over its method's default (`calls.hedge`, see
+   * docs/resilience.md#hedged-requests): `false`, never hedged; `{ afterMs }`,
+   * a second copy to another node after `afterMs` ms without an answer (within
+   * the retry budget), even for a method not declared idempotent: setting it
+   * says the call is safe to run twice. Ignored with `retry: false`, `node`,
+   * and for one-way and in-process calls.
+   */
+  hedge?: CallHedge | false | undefined;
 }
 
 /** The outcome of a call with everything that came back beside the message (ret, response metadata). */
@@ -185,6 +195,8 @@ export interface UnaryRequest {
   readonly retry: boolean | undefined;
   /** No response is awaited: the call resolves once sent. */
   readonly oneWay: boolean;
+  /** The call option `hedge`; undefined means the method's default. */
+  readonly hedge?: CallHedge | false | undefined;
   /** `message` (and the response message) are protobuf bytes (rawCall). */
   readonly raw: boolean;
   /**

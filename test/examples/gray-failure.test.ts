@@ -1,9 +1,11 @@
 // The gray-failure figure: three db processes under sustained load, one of
 // them frozen with SIGSTOP (its connection stays up, so only its calls'
 // outcomes say it hangs). With the defaults (hedged requests after the
-// method's p95, outlier ejection), idempotent calls see no failure, the frozen
-// node is ejected within a second, and after SIGCONT it comes back only
-// through a probe that answered.
+// method's p95, outlier ejection), idempotent calls see no failure, the p99 of
+// the calls started during the freeze stays within the hedge delay plus the
+// normal p99 (both measured in the same run, so the bound is a ratio, not a
+// time), the frozen node is ejected within a second, and after SIGCONT it
+// comes back only through a probe that answered.
 import assert from "node:assert/strict";
 import { after, it } from "node:test";
 import { createNode, type GomsNode } from "../../src/rpc/index.js";
@@ -14,7 +16,11 @@ import { freePort, Procs } from "../procs.js";
 import { until } from "../helpers.js";
 
 const procs = new Procs();
-after(() => procs.killAll());
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  procs.killAll();
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
 
 function p99(xs: number[]): number {
   if (xs.length === 0) return Number.NaN;
@@ -28,6 +34,7 @@ function peer(node: GomsNode, name: string) {
 
 it("under sustained load (16 callers) against 3 db processes, SIGSTOP of one: no idempotent call fails, it is ejected within 1 s, and returns after SIGCONT through a probe", async (t) => {
   const watch = await createWatchServer({ listen: { port: 0 } }).start();
+  cleanups.push(() => watch.close());
   const url = `watch://127.0.0.1:${watch.port}`;
   const dbs: Awaited<ReturnType<Procs["start"]>>[] = [];
   for (let i = 0; i < 3; i++) {
@@ -35,10 +42,13 @@ it("under sustained load (16 callers) against 3 db processes, SIGSTOP of one: no
     dbs.push(await procs.start(["examples/microservice/db.ts", "--id", String(i), "--port", String(port), "--registry", url], /serving/));
   }
   const kv = createWatchClient({ url });
+  cleanups.push(() => kv.close());
   const registry = createRegistry({ kv });
+  cleanups.push(() => registry.close());
   // The defaults: hedging after the method's p95, outlier ejection on.
   const node = createNode({ identity: { name: "load" }, discovery: { registry } });
   await node.start();
+  cleanups.push(() => node.close());
   const db = node.client(DB);
   await until(() => node.discovered().size === 3, 5000, "3 db nodes registered");
   // The first call makes the node dial every node hosting DB.
@@ -61,8 +71,12 @@ it("under sustained load (16 callers) against 3 db processes, SIGSTOP of one: no
   let stoppedAt = 0;
   let contAt = 0;
   let stateAtCont: string | undefined;
+  /** The hedge delay of normal operation: the method's p95 when the freeze begins. */
+  let delay: number | undefined;
+  const hedgeDelay = () => node.stats().hedges.delays.find((d) => d.method === "goms.examples.v1.DB/Query")?.delayMs;
   const t0 = Date.now();
   const stopper = setTimeout(() => {
+    delay = hedgeDelay();
     stoppedAt = Date.now();
     frozen.p.kill("SIGSTOP");
   }, warmMs);
@@ -107,22 +121,25 @@ it("under sustained load (16 callers) against 3 db processes, SIGSTOP of one: no
   assert.ok(back.probes > back.probesFailed, `it came back through a probe that answered (probes ${back.probes}, failed ${back.probesFailed})`);
 
   const hedges = node.stats().hedges;
-  const delay = hedges.delays.find((d) => d.method === "goms.examples.v1.DB/Query")?.delayMs;
   const normalP99 = p99(normal);
-  const bound = (delay ?? 0) + normalP99;
   const all = during.map(([, ms]) => ms);
+  const duringP99 = p99(all);
+  assert.ok(delay !== undefined, "the method had a hedge delay (its observed p95) when the freeze began");
+  const bound = delay + normalP99;
   const over = all.filter((ms) => ms > bound).length;
   const beforeEjection = during.filter(([at]) => at < ejectedAt).map(([, ms]) => ms);
   const afterEjection = during.filter(([at]) => at >= ejectedAt).map(([, ms]) => ms);
   t.diagnostic(
     `gray-failure: ${ok} calls in ${elapsed.toFixed(1)} s (${Math.round(ok / elapsed)}/s, 16 callers), 0 failed; ` +
-      `db2 ejected ${ejectedAt - stoppedAt} ms after SIGSTOP, back ${Date.now() - contAt} ms or less after SIGCONT (probes ${back.probes}, failed ${back.probesFailed}); ` +
-      `hedge delay ${delay ?? "-"} ms, hedges sent ${hedges.sent}, won ${hedges.won}; ` +
-      `p99 normal ${normalP99.toFixed(1)} ms, during the freeze ${p99(all).toFixed(1)} ms (${all.length} calls, ${over} over hedge delay + normal p99; ` +
+      `db2 ejected ${ejectedAt - stoppedAt} ms after SIGSTOP (ejections ${back.ejections}, capped ${back.capped}), back ${Date.now() - contAt} ms or less after SIGCONT (probes ${back.probes}, failed ${back.probesFailed}); ` +
+      `hedge delay ${delay} ms (${hedgeDelay() ?? "-"} ms at the end), hedges sent ${hedges.sent}, won ${hedges.won}, refused ${hedges.refused}; ` +
+      `p99 normal ${normalP99.toFixed(1)} ms, during the freeze ${duringP99.toFixed(1)} ms = ${(duringP99 / normalP99).toFixed(2)} x normal, ` +
+      `target ${bound.toFixed(1)} ms = ${(bound / normalP99).toFixed(2)} x normal (${all.length} calls, ${over} over it; ` +
       `p99 ${p99(beforeEjection).toFixed(1)} ms before the ejection, ${p99(afterEjection).toFixed(1)} ms after it, on two nodes)`,
   );
-  await node.close();
-  await registry.close();
-  await kv.close();
-  await watch.close();
+  // The issue's figure: p99 during the freeze within the hedge delay plus the normal p99, as a ratio of the normal p99.
+  assert.ok(
+    duringP99 / normalP99 <= bound / normalP99,
+    `p99 during the freeze ${duringP99.toFixed(1)} ms = ${(duringP99 / normalP99).toFixed(2)} x normal, over (hedge delay ${delay} ms + normal p99) = ${(bound / normalP99).toFixed(2)} x normal`,
+  );
 });

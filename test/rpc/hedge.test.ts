@@ -4,85 +4,16 @@
 // fires on the node that ran it).
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import type { GomsNode } from "../../src/rpc/index.js";
-import type { HandlerContext } from "../../src/rpc/index.js";
-import { Code, GomsError } from "../../src/errors/index.js";
+import { Code, type GomsError } from "../../src/errors/index.js";
 import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { BenchService } from "../../bench/gen/goms/bench/v1/bench_pb.js";
 import { MethodHedge, type Hedgeable } from "../../src/rpc/hedge.js";
-import { NodeSet, until, withNodeOptions, type NodeOptionsPatch } from "../helpers.js";
+import { NodeSet, until } from "../helpers.js";
+import { hedgeFixtures } from "./hedge-fixtures.js";
 
 const nodes = new NodeSet();
 afterEach(() => nodes.closeAll());
-
-/** A server whose handlers wait `delayMs` (or forever, -1), counting calls and cancellations. */
-interface Server {
-  node: GomsNode;
-  delayMs: number;
-  queries: number;
-  echoes: number;
-  aborted: number;
-}
-
-function wait(s: Server, ctx: HandlerContext): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const t = s.delayMs < 0 ? undefined : setTimeout(resolve, s.delayMs);
-    ctx.signal.addEventListener("abort", () => {
-      s.aborted++;
-      clearTimeout(t);
-      reject(new GomsError("cancelled", Code.Canceled));
-    });
-  });
-}
-
-async function server(name: string, delayMs: number): Promise<Server> {
-  const s: Server = { node: undefined as unknown as GomsNode, delayMs, queries: 0, echoes: 0, aborted: 0 };
-  s.node = await nodes.start({ identity: { name }, listen: { port: 0 }, limits: { adaptiveConcurrency: false } }, (n) => {
-    n.service(DB, {
-      async query(_req, ctx) {
-        s.queries++;
-        await wait(s, ctx);
-        ctx.responseMetadata["x-node"] = name;
-        return { value: name };
-      },
-    });
-    n.service(BenchService, {
-      async echo(req, ctx) {
-        s.echoes++;
-        await wait(s, ctx);
-        return req;
-      },
-    });
-  });
-  return s;
-}
-
-async function caller(servers: Server[], extra: NodeOptionsPatch = {}): Promise<GomsNode> {
-  const c = await nodes.start(
-    withNodeOptions(
-      {
-        identity: { name: "caller" },
-        peers: { addresses: servers.map((s) => ({ host: "127.0.0.1", port: s.node.port })) },
-        calls: { hedge: { afterMs: 30 }, outlierDetection: false },
-      },
-      extra,
-    ),
-  );
-  await until(() => c.stats().peersReady === servers.length, 5000, "peers ready");
-  return c;
-}
-
-/** Two calls at once: round-robin sends one to each server. Returns who answered each. */
-async function twoQueries(c: GomsNode): Promise<string[]> {
-  const db = c.client(DB);
-  const rs = await Promise.all([db.query({ key: "a" }, { timeoutMs: 5000 }), db.query({ key: "b" }, { timeoutMs: 5000 })]);
-  return rs.map((r) => r.value).sort();
-}
-
-function sentWon(c: GomsNode): { sent: number; won: number } {
-  const { sent, won } = c.stats().hedges;
-  return { sent, won };
-}
+const { server, caller, twoQueries, sentWon } = hedgeFixtures(nodes);
 
 describe("hedged requests", () => {
   it("a call with no answer after afterMs goes to another node; its answer wins and the slow copy is cancelled", async () => {
@@ -179,6 +110,23 @@ describe("MethodHedge", () => {
     assert.equal(timers, 1, "one timer armed for 1000 calls");
     await until(() => due.length === 1000, 2000, "every call due");
     assert.deepEqual(due.slice(0, 5), [0, 1, 2, 3, 4]);
+  });
+
+  it("a call queued while the timer's check is pending does not hold back the calls due before it", async () => {
+    const m = new MethodHedge({ afterMs: 5 });
+    const now = Date.now();
+    const fired: string[] = [];
+    let bAt = 0;
+    const call = (name: string, due: number, f: () => void = () => undefined): Hedgeable => ({ due, hedgeNext: undefined, hedgeDue: () => (fired.push(name), f()) });
+    const cDue = now + 5000;
+    m.add(call("a", now + 5));
+    m.add(call("b", now + 40, () => (bAt = Date.now())));
+    // Runs in the same timers phase as the queue's timer, after it: between its firing and its check.
+    setTimeout(() => m.add(call("c", cDue)), now + 5 - Date.now() + 1);
+    await until(() => fired.includes("b"), 10_000, "b hedged");
+    m.stop();
+    assert.deepEqual(fired, ["a", "b"]);
+    assert.ok(bAt < cDue, "b was hedged at its own time, not at c's");
   });
 
   it("with percentile p95, the delay follows the method's observed p95 (at least afterMs), once it has samples", () => {

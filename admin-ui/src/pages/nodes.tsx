@@ -153,6 +153,11 @@ export function NodeDetail({ name }: { name: string }) {
           {n.outliers && ` · ${n.outliers.ejectedNow} peers ejected now (${n.outliers.ejections} ejections since start)`}
         </p>
       )}
+      {n?.hedges && (
+        <p class="muted" data-testid="node-hedges" title="hedged requests of the calls this node makes, since start">
+          hedges {n.hedges.sent} sent · {n.hedges.won} won · {n.hedges.refused} refused by the retry budget
+        </p>
+      )}
       {n?.outliers && n.outliers.ejected.length > 0 && (
         <ul class="small" data-testid="ejected-peers">
           {n.outliers.ejected.map((p) => (

@@ -22,6 +22,19 @@ export interface OutlierOptions {
    * within that time, is ejected: a hung node. Default 750; 0 turns it off.
    */
   stallMs: number;
+  /**
+   * A peer whose calls lost to their hedge this many times in a row (another
+   * node answered each first, after the method's hedge delay), with no answer
+   * of its own between them ... Default 3; 0 turns it off. Needs hedged calls
+   * (idempotent methods); without them, `stallMs` alone finds a hung peer.
+   */
+  overtakenInRow: number;
+  /**
+   * ... while it answered nothing for this many times the method's observed
+   * p99 (at least 10 ms), is ejected at once, as stalled: a hung node is
+   * caught within a few p99 instead of `stallMs`. Default 3.
+   */
+  overtakenP99Factor: number;
   /** The first ejection lasts this long, ms; each ejection in a row adds as much again. Default 1000. */
   baseEjectionMs: number;
   /** No ejection lasts longer, ms. Default 30000. */
@@ -41,6 +54,8 @@ export const defaultOutlierOptions: OutlierOptions = {
   latencyFactor: 5,
   latencyMinMs: 100,
   stallMs: 750,
+  overtakenInRow: 3,
+  overtakenP99Factor: 3,
   baseEjectionMs: 1000,
   maxEjectionMs: 30_000,
   maxEjectedShare: 0.5,
@@ -96,7 +111,15 @@ export class OutlierDetector {
 
   /** A new record for a peer; tracked until untrack(). */
   track(name: () => string): PeerHealth {
-    const h = new PeerHealth(name, { tripped: (r) => this.eject(r, "consecutive-failures", performance.now()) }, this.opts?.consecutiveFailures ?? 0);
+    const sink = {
+      tripped: (r: PeerHealth) => this.eject(r, "consecutive-failures", performance.now()),
+      stalled: (r: PeerHealth) => this.eject(r, "stalled", performance.now()),
+    };
+    const h = new PeerHealth(name, sink, {
+      consecutiveFailures: this.opts?.consecutiveFailures ?? 0,
+      overtakenInRow: this.opts?.overtakenInRow ?? 0,
+      overtakenP99Factor: this.opts?.overtakenP99Factor ?? 0,
+    });
     this.records.add(h);
     if (this.opts !== undefined && this.timer === undefined) {
       this.timer = setInterval(() => this.sweep(performance.now()), this.opts.intervalMs);
@@ -158,7 +181,7 @@ export class OutlierDetector {
         h.closedAt = now;
       }
     }
-    if (o.stallMs > 0) this.findStalled(now, o);
+    this.findStalled(now, o);
     if (now - this.windowStart >= o.windowMs) {
       this.findOutliers(now, o);
       this.windowStart = now;
@@ -188,6 +211,8 @@ export class OutlierDetector {
     }
     h.state = "closed";
     h.consecutive = 0;
+    h.overtakenRun = 0;
+    h.overtakenSilenceMs = Number.POSITIVE_INFINITY;
     h.closedAt = now;
     h.lastAnswerAt = now;
     h.busySince = now;
@@ -196,13 +221,18 @@ export class OutlierDetector {
     h.latencyMs = Number.NaN;
   }
 
-  /** Peers with calls outstanding and no answer for long, while another peer answers. */
+  /**
+   * Peers with calls outstanding and no answer for long, while another peer
+   * answers: for `stallMs` (or 4 x their own latency), or for a few of the
+   * method's p99 with their calls overtaken by hedges (PeerHealth.overtaken()
+   * ejects at once; this catches a peer whose last overtaken call came early).
+   */
   private findStalled(now: number, o: OutlierOptions): void {
     for (const h of this.records) {
       if (h.state !== "closed" || h.outstanding <= 0) continue;
-      const limit = Math.max(o.stallMs, Number.isNaN(h.latencyMs) ? 0 : 4 * h.latencyMs);
-      const silentFor = now - Math.max(h.lastAnswerAt, h.busySince);
-      if (silentFor < limit) continue;
+      let limit = o.stallMs > 0 ? Math.max(o.stallMs, Number.isNaN(h.latencyMs) ? 0 : 4 * h.latencyMs) : Number.POSITIVE_INFINITY;
+      if (h.overtakenStalled(now)) limit = Math.min(limit, h.overtakenSilenceMs);
+      if (h.silentFor(now) < limit) continue;
       // If nobody answered, this side may be what stalled (a blocked event loop): eject no one.
       let others = false;
       for (const r of this.records) if (r !== h && r.state === "closed" && now - r.lastAnswerAt < limit) others = true;

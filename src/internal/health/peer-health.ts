@@ -61,7 +61,25 @@ export function isNodeFailure(err: GomsError): boolean {
 export interface HealthSink {
   /** `consecutiveFailures` in a row: the breaker trips (subject to the ejection cap). */
   tripped(h: PeerHealth): void;
+  /** Its calls keep being answered by other nodes first, and it answered none for long: it hangs (subject to the cap). */
+  stalled(h: PeerHealth): void;
 }
+
+/** How many events in a row make a peer's record tell its detector (0: never). */
+export interface HealthLimits {
+  /** Node failures in a row that trip the breaker. */
+  consecutiveFailures: number;
+  /** Calls in a row that lost to their hedge, with no answer of the peer between them ... */
+  overtakenInRow: number;
+  /** ... while it answered nothing for this many times the method's p99 (and at least MIN_SILENCE_MS). */
+  overtakenP99Factor: number;
+}
+
+/**
+ * The shortest silence that counts as a hang, ms: a process the machine did
+ * not schedule for a time slice or two, or a short GC pause, is not hung.
+ */
+export const MIN_SILENCE_MS = 10;
 
 /** Sampled latencies: one call in this many is timed. */
 const SAMPLE_EVERY = 4;
@@ -91,6 +109,10 @@ export class PeerHealth {
   winAnswered = 0;
   winFailed = 0;
   consecutive = 0;
+  /** Calls that lost to their hedge since the peer last answered. */
+  overtakenRun = 0;
+  /** The silence after which those calls make it stalled, ms (from the last one's method p99; Infinity: none yet). */
+  overtakenSilenceMs = Number.POSITIVE_INFINITY;
   outstanding = 0;
   /** performance.now() of the last answer, and of the moment calls started to be outstanding. */
   lastAnswerAt = 0;
@@ -106,7 +128,7 @@ export class PeerHealth {
   constructor(
     readonly name: () => string,
     private readonly sink: HealthSink,
-    private readonly consecutiveLimit: number,
+    private readonly limits: HealthLimits,
   ) {}
 
   /**
@@ -148,7 +170,38 @@ export class PeerHealth {
     this.outstanding--;
     this.failed++;
     this.winFailed++;
-    if (++this.consecutive >= this.consecutiveLimit && this.consecutiveLimit > 0 && this.state === "closed") this.sink.tripped(this);
+    const limit = this.limits.consecutiveFailures;
+    if (++this.consecutive >= limit && limit > 0 && this.state === "closed") this.sink.tripped(this);
+  }
+
+  /**
+   * A call sent to the peer lost to its hedge: another node answered it
+   * first, after the method's hedge delay, while this one had not. When
+   * `overtakenInRow` of them come in a row, with no answer of the peer between
+   * them, and the peer has answered nothing for `overtakenP99Factor` times
+   * the method's p99 (`p99Ms`, undefined before it is known), it stopped
+   * answering while its siblings answer the same calls: it is ejected now,
+   * not after `stallMs`. (The detector's sweep checks the same, for a peer
+   * whose last overtaken call came before its silence was long enough.)
+   */
+  overtaken(p99Ms: number | undefined): void {
+    this.outstanding--;
+    const limit = this.limits.overtakenInRow;
+    if (limit <= 0) return;
+    this.overtakenRun++;
+    if (p99Ms !== undefined) this.overtakenSilenceMs = Math.max(MIN_SILENCE_MS, this.limits.overtakenP99Factor * p99Ms);
+    if (this.overtakenStalled(performance.now())) this.sink.stalled(this);
+  }
+
+  /** Whether calls overtaken by their hedges, and its silence, say the peer hangs (see overtaken()). */
+  overtakenStalled(now: number): boolean {
+    const limit = this.limits.overtakenInRow;
+    return limit > 0 && this.state === "closed" && this.overtakenRun >= limit && this.silentFor(now) >= this.overtakenSilenceMs;
+  }
+
+  /** How long it has had calls outstanding and answered none, ms (0 with none outstanding). */
+  silentFor(now: number): number {
+    return this.outstanding > 0 ? now - Math.max(this.lastAnswerAt, this.busySince) : 0;
   }
 
   private answer(now: number): void {
@@ -156,6 +209,7 @@ export class PeerHealth {
     this.answered++;
     this.winAnswered++;
     this.consecutive = 0;
+    this.overtakenRun = 0;
     this.lastAnswerAt = now;
   }
 

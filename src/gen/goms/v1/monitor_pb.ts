@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file goms/v1/monitor.proto.
  */
 export const file_goms_v1_monitor: GenFile = /*@__PURE__*/
-  fileDesc("ChVnb21zL3YxL21vbml0b3IucHJvdG8SB2dvbXMudjEipwIKC01ldGhvZFN0YXRzEg8KB3NlcnZpY2UYASABKAkSDgoGbWV0aG9kGAIgASgJEgwKBHNpZGUYAyABKAkSDQoFY2FsbHMYBCABKAQSPgoOZXJyb3JzX2J5X2NvZGUYBSADKAsyJi5nb21zLnYxLk1ldGhvZFN0YXRzLkVycm9yc0J5Q29kZUVudHJ5EhMKC3JldF9ub256ZXJvGAYgASgEEg4KBnA1MF9tcxgHIAEoARIOCgZwOTlfbXMYCCABKAESGAoQaW50ZXJ2YWxfYnVja2V0cxgJIAMoBBIWCg5pbnRlcnZhbF9jYWxscxgKIAEoBBozChFFcnJvcnNCeUNvZGVFbnRyeRILCgNrZXkYASABKA0SDQoFdmFsdWUYAiABKAQ6AjgBIoYECglOb2RlU3RhdHMSIwoEbm9kZRgBIAEoCzIVLmdvbXMudjEuTm9kZUlkZW50aXR5EhQKDHRpbWVfdW5peF9tcxgCIAEoAxIRCgl1cHRpbWVfbXMYAyABKAMSEwoLaW50ZXJ2YWxfbXMYBCABKA0SEwoLY3B1X3BlcmNlbnQYBSABKAESEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIYChBoZWFwX3RvdGFsX2J5dGVzGAggASgEEh0KFWV2ZW50X2xvb3BfbGFnX3A5OV9tcxgJIAEoARIeChZldmVudF9sb29wX3V0aWxpemF0aW9uGAogASgBEhAKCGdjX2NvdW50GAsgASgEEhMKC2djX3BhdXNlX21zGAwgASgBEhoKEnNlcnZlcl9jb25uZWN0aW9ucxgNIAEoDRITCgtwZWVyc19yZWFkeRgOIAEoDRIXCg9jYWxsc19pbl9mbGlnaHQYDyABKA0SDwoHcmV0cmllcxgQIAEoBBIlCgdtZXRob2RzGBEgAygLMhQuZ29tcy52MS5NZXRob2RTdGF0cxIqCglhZG1pc3Npb24YEiABKAsyFy5nb21zLnYxLkFkbWlzc2lvblN0YXRzEicKCG91dGxpZXJzGBMgASgLMhUuZ29tcy52MS5PdXRsaWVyU3RhdHMioQEKDkFkbWlzc2lvblN0YXRzEg0KBWxpbWl0GAEgASgNEhAKCGluZmxpZ2h0GAIgASgNEhAKCGFkbWl0dGVkGAMgASgEEhUKDXJlZnVzZWRfbGltaXQYBCABKAQSGAoQcmVmdXNlZF9kZWFkbGluZRgFIAEoBBIWCg5xdWV1ZV9tc190b3RhbBgGIAEoARITCgtiYXNlbGluZV9tcxgHIAEoASJNCgtQZWVyT3V0bGllchIMCgRub2RlGAEgASgJEg0KBXN0YXRlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIRCgllamVjdGlvbnMYBCABKA0ilAEKDE91dGxpZXJTdGF0cxITCgtlamVjdGVkX25vdxgBIAEoDRIRCgllamVjdGlvbnMYAiABKAQSDgoGY2FwcGVkGAMgASgEEg4KBnByb2JlcxgEIAEoBBIVCg1wcm9iZXNfZmFpbGVkGAUgASgEEiUKB2VqZWN0ZWQYBiADKAsyFC5nb21zLnYxLlBlZXJPdXRsaWVyIjAKC1B1c2hSZXF1ZXN0EiEKBXN0YXRzGAEgASgLMhIuZ29tcy52MS5Ob2RlU3RhdHMiIwoMUHVzaFJlc3BvbnNlEhMKC2ludGVydmFsX21zGAEgASgNMkUKDk1vbml0b3JTZXJ2aWNlEjMKBFB1c2gSFC5nb21zLnYxLlB1c2hSZXF1ZXN0GhUuZ29tcy52MS5QdXNoUmVzcG9uc2ViBnByb3RvMw", [file_goms_v1_node]);
+  fileDesc("ChVnb21zL3YxL21vbml0b3IucHJvdG8SB2dvbXMudjEipwIKC01ldGhvZFN0YXRzEg8KB3NlcnZpY2UYASABKAkSDgoGbWV0aG9kGAIgASgJEgwKBHNpZGUYAyABKAkSDQoFY2FsbHMYBCABKAQSPgoOZXJyb3JzX2J5X2NvZGUYBSADKAsyJi5nb21zLnYxLk1ldGhvZFN0YXRzLkVycm9yc0J5Q29kZUVudHJ5EhMKC3JldF9ub256ZXJvGAYgASgEEg4KBnA1MF9tcxgHIAEoARIOCgZwOTlfbXMYCCABKAESGAoQaW50ZXJ2YWxfYnVja2V0cxgJIAMoBBIWCg5pbnRlcnZhbF9jYWxscxgKIAEoBBozChFFcnJvcnNCeUNvZGVFbnRyeRILCgNrZXkYASABKA0SDQoFdmFsdWUYAiABKAQ6AjgBIqsECglOb2RlU3RhdHMSIwoEbm9kZRgBIAEoCzIVLmdvbXMudjEuTm9kZUlkZW50aXR5EhQKDHRpbWVfdW5peF9tcxgCIAEoAxIRCgl1cHRpbWVfbXMYAyABKAMSEwoLaW50ZXJ2YWxfbXMYBCABKA0SEwoLY3B1X3BlcmNlbnQYBSABKAESEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIYChBoZWFwX3RvdGFsX2J5dGVzGAggASgEEh0KFWV2ZW50X2xvb3BfbGFnX3A5OV9tcxgJIAEoARIeChZldmVudF9sb29wX3V0aWxpemF0aW9uGAogASgBEhAKCGdjX2NvdW50GAsgASgEEhMKC2djX3BhdXNlX21zGAwgASgBEhoKEnNlcnZlcl9jb25uZWN0aW9ucxgNIAEoDRITCgtwZWVyc19yZWFkeRgOIAEoDRIXCg9jYWxsc19pbl9mbGlnaHQYDyABKA0SDwoHcmV0cmllcxgQIAEoBBIlCgdtZXRob2RzGBEgAygLMhQuZ29tcy52MS5NZXRob2RTdGF0cxIqCglhZG1pc3Npb24YEiABKAsyFy5nb21zLnYxLkFkbWlzc2lvblN0YXRzEicKCG91dGxpZXJzGBMgASgLMhUuZ29tcy52MS5PdXRsaWVyU3RhdHMSIwoGaGVkZ2VzGBQgASgLMhMuZ29tcy52MS5IZWRnZVN0YXRzIqEBCg5BZG1pc3Npb25TdGF0cxINCgVsaW1pdBgBIAEoDRIQCghpbmZsaWdodBgCIAEoDRIQCghhZG1pdHRlZBgDIAEoBBIVCg1yZWZ1c2VkX2xpbWl0GAQgASgEEhgKEHJlZnVzZWRfZGVhZGxpbmUYBSABKAQSFgoOcXVldWVfbXNfdG90YWwYBiABKAESEwoLYmFzZWxpbmVfbXMYByABKAEiTQoLUGVlck91dGxpZXISDAoEbm9kZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSEQoJZWplY3Rpb25zGAQgASgNIpQBCgxPdXRsaWVyU3RhdHMSEwoLZWplY3RlZF9ub3cYASABKA0SEQoJZWplY3Rpb25zGAIgASgEEg4KBmNhcHBlZBgDIAEoBBIOCgZwcm9iZXMYBCABKAQSFQoNcHJvYmVzX2ZhaWxlZBgFIAEoBBIlCgdlamVjdGVkGAYgAygLMhQuZ29tcy52MS5QZWVyT3V0bGllciI4CgpIZWRnZVN0YXRzEgwKBHNlbnQYASABKAQSCwoDd29uGAIgASgEEg8KB3JlZnVzZWQYAyABKAQiMAoLUHVzaFJlcXVlc3QSIQoFc3RhdHMYASABKAsyEi5nb21zLnYxLk5vZGVTdGF0cyIjCgxQdXNoUmVzcG9uc2USEwoLaW50ZXJ2YWxfbXMYASABKA0yRQoOTW9uaXRvclNlcnZpY2USMwoEUHVzaBIULmdvbXMudjEuUHVzaFJlcXVlc3QaFS5nb21zLnYxLlB1c2hSZXNwb25zZWIGcHJvdG8z", [file_goms_v1_node]);
 
 /**
  * Latency histogram bucket upper bounds (ms), shared by all MethodStats:
@@ -197,6 +197,13 @@ export type NodeStats = Message<"goms.v1.NodeStats"> & {
    * @generated from field: goms.v1.OutlierStats outliers = 19;
    */
   outliers?: OutlierStats | undefined;
+
+  /**
+   * Hedged requests of the calls this node makes; unset from older nodes.
+   *
+   * @generated from field: goms.v1.HedgeStats hedges = 20;
+   */
+  hedges?: HedgeStats | undefined;
 };
 
 /**
@@ -352,6 +359,41 @@ export const OutlierStatsSchema: GenMessage<OutlierStats> = /*@__PURE__*/
   messageDesc(file_goms_v1_monitor, 4);
 
 /**
+ * node.stats().hedges: counters are cumulative since the node started.
+ *
+ * @generated from message goms.v1.HedgeStats
+ */
+export type HedgeStats = Message<"goms.v1.HedgeStats"> & {
+  /**
+   * Second copies sent.
+   *
+   * @generated from field: uint64 sent = 1;
+   */
+  sent: bigint;
+
+  /**
+   * Calls the second copy answered first.
+   *
+   * @generated from field: uint64 won = 2;
+   */
+  won: bigint;
+
+  /**
+   * Hedges due but not sent: the retry budget (or the call's max retries) had none left.
+   *
+   * @generated from field: uint64 refused = 3;
+   */
+  refused: bigint;
+};
+
+/**
+ * Describes the message goms.v1.HedgeStats.
+ * Use `create(HedgeStatsSchema)` to create a new message.
+ */
+export const HedgeStatsSchema: GenMessage<HedgeStats> = /*@__PURE__*/
+  messageDesc(file_goms_v1_monitor, 5);
+
+/**
  * @generated from message goms.v1.PushRequest
  */
 export type PushRequest = Message<"goms.v1.PushRequest"> & {
@@ -366,7 +408,7 @@ export type PushRequest = Message<"goms.v1.PushRequest"> & {
  * Use `create(PushRequestSchema)` to create a new message.
  */
 export const PushRequestSchema: GenMessage<PushRequest> = /*@__PURE__*/
-  messageDesc(file_goms_v1_monitor, 5);
+  messageDesc(file_goms_v1_monitor, 6);
 
 /**
  * @generated from message goms.v1.PushResponse
@@ -385,7 +427,7 @@ export type PushResponse = Message<"goms.v1.PushResponse"> & {
  * Use `create(PushResponseSchema)` to create a new message.
  */
 export const PushResponseSchema: GenMessage<PushResponse> = /*@__PURE__*/
-  messageDesc(file_goms_v1_monitor, 6);
+  messageDesc(file_goms_v1_monitor, 7);
 
 /**
  * Hosted by the admin node. Nodes push with one-way or unary calls.
