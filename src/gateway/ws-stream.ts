@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Message } from "@bufbuild/protobuf";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
@@ -8,7 +8,7 @@ import { AsyncQueue } from "../internal/util/async-queue.js";
 import type { Metadata } from "../rpc/index.js";
 import type { Route } from "../json-call/index.js";
 import type { StreamDeps } from "./server-stream.js";
-import { WS_PROTOCOL } from "../web/auth.js";
+import { WS_PROTOCOL, WS_TIMEOUT_PREFIX } from "../web/auth.js";
 
 /** A request that asked for a WebSocket: its socket and the bytes read past its headers. */
 export interface Upgrade {
@@ -23,6 +23,21 @@ const CLOSE_OK = 1000;
 const CLOSE_ERROR_BASE = 4000;
 /** A WebSocket close reason is at most 123 bytes. */
 const MAX_REASON = 123;
+
+/**
+ * The deadline a browser offered as a `goms.timeout.<ms>` subprotocol on a
+ * WebSocket upgrade (it cannot send x-goms-timeout-ms); undefined for other
+ * requests. The value is checked like the header's.
+ */
+export function offeredTimeout(h: IncomingHttpHeaders): string | undefined {
+  const offer = h["sec-websocket-protocol"];
+  if (offer === undefined || h.upgrade?.toLowerCase() !== "websocket") return undefined;
+  for (const raw of offer.split(",")) {
+    const p = raw.trim();
+    if (p.startsWith(WS_TIMEOUT_PREFIX)) return p.slice(WS_TIMEOUT_PREFIX.length);
+  }
+  return undefined;
+}
 
 const servers = new WeakMap<StreamDeps, WebSocketServer>();
 

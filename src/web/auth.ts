@@ -7,6 +7,12 @@ export const WS_PROTOCOL = "goms.v1";
  */
 export const WS_BEARER_PREFIX = "goms.bearer.";
 export const WS_API_KEY_PREFIX = "goms.apikey.";
+/**
+ * The deadline of a WebSocket stream, `goms.timeout.<ms>`: the browser
+ * counterpart of the `x-goms-timeout-ms` header, so the nodes behind the
+ * gateway stop the stream's work when the caller's deadline passes.
+ */
+export const WS_TIMEOUT_PREFIX = "goms.timeout.";
 
 /** Where goms/web gets the bearer token of a call: a fixed one, or a function asked before each call (to refresh it). */
 export interface TokenSource {
@@ -29,11 +35,14 @@ function base64url(s: string): string {
 }
 
 /**
- * The subprotocols a WebSocket to the gateway offers: goms.v1, and the token
- * as `goms.bearer.<base64url>` since browsers cannot set an Authorization
- * header on a WebSocket (docs/streams.md "Browser auth"). The gateway reads
- * it as that header and echoes goms.v1 only.
+ * The subprotocols a WebSocket to the gateway offers: goms.v1, the token
+ * as `goms.bearer.<base64url>` and the deadline as `goms.timeout.<ms>`, since
+ * browsers cannot set headers on a WebSocket (docs/streams.md "Browser
+ * auth"). The gateway reads them as those headers and echoes goms.v1 only.
  */
-export function webSocketProtocols(token: string | undefined): string[] {
-  return token === undefined ? [WS_PROTOCOL] : [WS_PROTOCOL, `${WS_BEARER_PREFIX}${base64url(token)}`];
+export function webSocketProtocols(token: string | undefined, timeoutMs?: number): string[] {
+  const out = [WS_PROTOCOL];
+  if (token !== undefined) out.push(`${WS_BEARER_PREFIX}${base64url(token)}`);
+  if (timeoutMs !== undefined && timeoutMs > 0) out.push(`${WS_TIMEOUT_PREFIX}${Math.ceil(timeoutMs)}`);
+  return out;
 }

@@ -173,7 +173,7 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
     const page = (globalThis as { location?: { href: string } }).location?.href;
     const url = new URL(base + m.name, page).href.replace(/^http/, "ws");
     const encode = (r: unknown): string => toJsonString(m.input, create(m.input, r as MessageInitShape<DescMessage>));
-    const protocols = async (): Promise<string[]> => webSocketProtocols(await currentToken(options));
+    const protocols = async (): Promise<string[]> => webSocketProtocols(await currentToken(options), o?.timeoutMs);
     return webSocketStream({ Ctor, url, protocols }, requests, encode, (json) => decode(m, json), o?.signal, o?.timeoutMs);
   };
 

@@ -88,6 +88,42 @@ describe("gateway: auth on WebSocket upgrades from browsers", () => {
   });
 });
 
+describe("gateway: a deadline on WebSocket upgrades from browsers", () => {
+  it("goms.timeout.<ms> sets the stream's deadline at the nodes, as x-goms-timeout-ms does", async () => {
+    // The gateway's own default is far longer than the test, so only the offered deadline can end the stream.
+    const { baseUrl } = await env({ defaultTimeoutMs: 60_000 });
+    const url = `${baseUrl.replace(/^http/, "ws")}/api/StreamTest/Echo`;
+    // No half-close: the Echo handler waits for requests until its deadline.
+    const timedOut = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the offered deadline was not applied")), 20_000).unref());
+    const r = await Promise.race([wsExchange(url, { protocols: ["goms.v1", "goms.timeout.300"], halfClose: false }), timedOut]);
+    assert.equal(r.protocol, "goms.v1");
+    assert.equal(r.code, 4000 + Code.DeadlineExceeded, r.reason);
+    assert.match(r.reason, /deadline_exceeded/);
+    const bad = await wsExchange(url, { protocols: ["goms.v1", "goms.timeout.soon"] });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /GOMS_ERR_BAD_HEADER/);
+  });
+
+  it("goms/web offers its timeoutMs as goms.timeout.<ms>", async () => {
+    const { baseUrl } = await env({ defaultTimeoutMs: 60_000 });
+    const offered: string[] = [];
+    class Spy extends WebSocket {
+      constructor(url: string, protocols: string[]) {
+        offered.push(...protocols);
+        super(url, protocols);
+      }
+    }
+    const st = createWebClient(StreamTest, { baseUrl, WebSocket: Spy as unknown as WebSocketFactory });
+    async function* one() {
+      yield { n: 1 };
+    }
+    const got: number[] = [];
+    for await (const r of st.echo(one(), { timeoutMs: 5_000 })) got.push(r.n);
+    assert.deepEqual(got, [1]);
+    assert.deepEqual(offered, ["goms.v1", "goms.timeout.5000"]);
+  });
+});
+
 describe("goms/web: token and getToken", () => {
   const ws = WebSocket as unknown as WebSocketFactory;
   async function* items(n: number) {
