@@ -4,8 +4,9 @@
  * The first positional argument selects a suite (default `rpc`). Options:
  *   --quick             1 round, short windows (finishes in under a minute)
  *   --rounds N          rounds, target order rotated each round (default 3)
- *   --targets a,b       subset of targets (rpc: raw,raw-codec,grpc,moleculer,nest,goms)
- *   --levels 1,64       calls in flight (default 1,64,256; gateway suite: connections, default 64)
+ *   --targets a,b       subset of targets (rpc: raw,raw-codec,grpc,moleculer,nest,goms; stream: raw-codec,grpc,goms)
+ *   --levels 1,64       calls in flight (default 1,64,256; gateway suite: connections, default 64;
+ *                       stream suite: server streams open at once, default 1,8)
  *   --loads 0.5,2       overload suite: offered load as multiples of capacity (default 0.5,1,2,4)
  *   --bodies a,b        gateway suite: request bodies (small,bench; default both)
  *   --warmup MS         warmup per level (default 1000; quick 300)
@@ -22,6 +23,7 @@ import { runOverloadSuite } from "./suites/overload.js";
 import { RPC_TARGET_NAMES, runRpcSuite } from "./suites/rpc.js";
 import { runRegistrySuite } from "./suites/registry.js";
 import { runGatewayScaling, runRpcScaling, type ScalingOptions } from "./suites/scaling.js";
+import { STREAM_TARGET_NAMES, runStreamSuite } from "./suites/stream.js";
 
 interface Suite {
   description: string;
@@ -65,6 +67,26 @@ const SUITES: Record<string, Suite> = {
       return runRpcSuite({
         rounds: a.rounds ?? (a.quick ? 1 : 3),
         levels: a.levels ?? [1, 64, 256],
+        targets,
+        warmupMs: a.warmupMs ?? (a.quick ? 300 : 1000),
+        durationMs: a.durationMs ?? (a.quick ? 1000 : 3000),
+        json: a.json,
+        cpuProf: a.cpuProf,
+        verbose: a.verbose,
+        argv,
+      });
+    },
+  },
+  stream: {
+    description: "server-streaming messages/s (goms vs grpc-js vs raw socket + codec) and bidi ping-pong p50/p99 (goms vs grpc-js)",
+    run: (a, argv) => {
+      const targets = a.targets ?? [...STREAM_TARGET_NAMES];
+      for (const t of targets) {
+        if (!(STREAM_TARGET_NAMES as readonly string[]).includes(t)) throw new UsageError(`unknown target "${t}"; available: ${STREAM_TARGET_NAMES.join(", ")}`);
+      }
+      return runStreamSuite({
+        rounds: a.rounds ?? (a.quick ? 1 : 3),
+        streams: a.levels ?? [1, 8],
         targets,
         warmupMs: a.warmupMs ?? (a.quick ? 300 : 1000),
         durationMs: a.durationMs ?? (a.quick ? 1000 : 3000),
@@ -242,6 +264,7 @@ function usage(): string {
     suiteList(),
     "",
     `rpc targets: ${RPC_TARGET_NAMES.join(", ")}`,
+    `stream targets: ${STREAM_TARGET_NAMES.join(", ")}`,
     `gateway bodies (--bodies): ${GATEWAY_BODY_NAMES.join(", ")}`,
   ].join("\n");
 }
