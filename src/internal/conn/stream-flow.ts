@@ -125,12 +125,16 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
     this.queue.stop();
   }
 
-  async next(): Promise<IteratorResult<unknown>> {
-    const r = await this.queue.next();
+  next(): Promise<IteratorResult<unknown>> {
+    return this.queue.next().then(this.unwrap);
+  }
+
+  /** A message taken by the consumer: its bytes go back to the window. (One bound function, not an async step per message.) */
+  private readonly unwrap = (r: IteratorResult<Item>): IteratorResult<unknown> => {
     if (r.done === true) return r;
     this.grant(r.value.cost);
     return { done: false, value: r.value.value };
-  }
+  };
 
   return(): Promise<IteratorResult<unknown>> {
     return this.queue.return();
@@ -149,8 +153,12 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
   }
 }
 
-/** What a send that wrote its message at once returns: one settled promise, none allocated per message. */
-const SENT: Promise<void> = Promise.resolve();
+/**
+ * What a send that wrote its message at once returns: one settled promise,
+ * none allocated per message. A producer loop may skip awaiting it (see
+ * driveStream): every 64 KiB the send takes the slow path and yields a turn.
+ */
+export const SENT: Promise<void> = Promise.resolve();
 
 /**
  * The sending half: writes each message in chunks of at most 64 KiB (and the
