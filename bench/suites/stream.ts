@@ -17,18 +17,8 @@ import type { TargetDef } from "../lib/targets.js";
 import type { StreamMode } from "../lib/stream-load.js";
 import { runTargetRound, type LevelResult, type RpcOptions } from "./rpc.js";
 
-export interface StreamOptions {
-  rounds: number;
-  /** Server streams open at once in the throughput part. */
-  streams: number[];
-  targets: string[];
-  warmupMs: number;
-  durationMs: number;
-  json: string | undefined;
-  cpuProf: boolean;
-  verbose: boolean;
-  argv: string[];
-}
+/** The rpc suite's options; `levels` is the number of server streams open at once in the throughput part. */
+export type StreamOptions = RpcOptions;
 
 export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms"] as const;
 /** Goals from the issue: goms's messages/s against grpc-js and against raw-codec. */
@@ -67,12 +57,12 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
   assertPayloadSizes();
   const pick = (defs: readonly TargetDef[]): TargetDef[] => defs.filter((d) => opts.targets.includes(d.name));
   const parts: Part[] = [
-    { mode: "throughput", defs: pick(THROUGHPUT), levels: opts.streams, results: [] },
+    { mode: "throughput", defs: pick(THROUGHPUT), levels: opts.levels, results: [] },
     { mode: "pingpong", defs: pick(PINGPONG), levels: [1], results: [] },
   ];
   const started = new Date();
   log(
-    `goms bench stream: targets ${opts.targets.join(",")}; streams ${opts.streams.join(",")}; ${opts.rounds} round(s); ` +
+    `goms bench stream: targets ${opts.targets.join(",")}; streams ${opts.levels.join(",")}; ${opts.rounds} round(s); ` +
       `warmup ${opts.warmupMs} ms, window ${opts.durationMs} ms; node ${process.version}, ${os.cpus().length} CPUs`,
   );
   const skipped = new Map<string, string>();
@@ -209,7 +199,7 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
       date: started.toISOString(),
       node: process.version,
       cpus: os.cpus().length,
-      config: { rounds: opts.rounds, streams: opts.streams, targets: opts.targets, warmupMs: opts.warmupMs, durationMs: opts.durationMs },
+      config: { rounds: opts.rounds, streams: opts.levels, targets: opts.targets, warmupMs: opts.warmupMs, durationMs: opts.durationMs },
       throughput: tp.results,
       pingpong: pp.results,
       ratios,
