@@ -4,8 +4,10 @@
  * The first positional argument selects a suite (default `rpc`). Options:
  *   --quick             1 round, short windows (finishes in under a minute)
  *   --rounds N          rounds, target order rotated each round (default 3)
- *   --targets a,b       subset of targets (rpc: raw,raw-codec,grpc,moleculer,nest,goms; overload: goms-on,goms-off,moleculer)
- *   --levels 1,64       calls in flight (default 1,64,256; gateway suite: connections, default 64)
+ *   --targets a,b       subset of targets (rpc: raw,raw-codec,grpc,moleculer,nest,goms;
+ *                       overload: goms-on,goms-off,moleculer; stream: raw-codec,grpc,goms)
+ *   --levels 1,64       calls in flight (default 1,64,256; gateway suite: connections, default 64;
+ *                       stream suite: server streams open at once, default 1,8)
  *   --loads 0.5,2       overload suite: offered load as multiples of capacity (default 0.5,1,2,4)
  *   --bodies a,b        gateway suite: request bodies (small,bench; default both)
  *   --warmup MS         warmup per level (default 1000; quick 300)
@@ -19,9 +21,10 @@
 import { GATEWAY_BODY_NAMES, runGatewaySuite } from "./suites/gateway.js";
 import { runMonitorSuite } from "./suites/monitor.js";
 import { OVERLOAD_TARGETS, runOverloadSuite, type Target as OverloadTarget } from "./suites/overload.js";
-import { RPC_TARGET_NAMES, runRpcSuite } from "./suites/rpc.js";
+import { RPC_TARGET_NAMES, runRpcSuite, type RpcOptions } from "./suites/rpc.js";
 import { runRegistrySuite } from "./suites/registry.js";
 import { runGatewayScaling, runRpcScaling, type ScalingOptions } from "./suites/scaling.js";
+import { STREAM_TARGET_NAMES, runStreamSuite } from "./suites/stream.js";
 
 interface Suite {
   description: string;
@@ -53,27 +56,36 @@ function scaling(a: ParsedArgs, counts: number[], argv: string[], defaultLevel: 
   return { counts, level: a.levels?.[0] ?? defaultLevel, warmupMs: a.warmupMs ?? (a.quick ? 300 : 1000), durationMs: a.durationMs ?? (a.quick ? 1000 : 3000), verbose: a.verbose, argv };
 }
 
+/** Options of a target comparison (rpc, stream): --targets checked against `names`, --quick defaults. */
+function comparison(a: ParsedArgs, argv: string[], names: readonly string[], defaultLevels: number[]): RpcOptions {
+  const targets = a.targets ?? [...names];
+  for (const t of targets) {
+    if (!names.includes(t)) throw new UsageError(`unknown target "${t}"; available: ${names.join(", ")}`);
+  }
+  return {
+    rounds: a.rounds ?? (a.quick ? 1 : 3),
+    levels: a.levels ?? defaultLevels,
+    targets,
+    warmupMs: a.warmupMs ?? (a.quick ? 300 : 1000),
+    durationMs: a.durationMs ?? (a.quick ? 1000 : 3000),
+    json: a.json,
+    cpuProf: a.cpuProf,
+    verbose: a.verbose,
+    argv,
+  };
+}
+
 const SUITES: Record<string, Suite> = {
   rpc: {
     description: "unary echo of the 581-byte BenchmarkMessage: goms vs raw net, grpc-js, Moleculer, Nest",
     run: async (a, argv) => {
       if (a.instances !== undefined) return runRpcScaling(scaling(a, a.instances, argv, 64));
-      const targets = a.targets ?? [...RPC_TARGET_NAMES];
-      for (const t of targets) {
-        if (!RPC_TARGET_NAMES.includes(t)) throw new UsageError(`unknown target "${t}"; available: ${RPC_TARGET_NAMES.join(", ")}`);
-      }
-      return runRpcSuite({
-        rounds: a.rounds ?? (a.quick ? 1 : 3),
-        levels: a.levels ?? [1, 64, 256],
-        targets,
-        warmupMs: a.warmupMs ?? (a.quick ? 300 : 1000),
-        durationMs: a.durationMs ?? (a.quick ? 1000 : 3000),
-        json: a.json,
-        cpuProf: a.cpuProf,
-        verbose: a.verbose,
-        argv,
-      });
+      return runRpcSuite(comparison(a, argv, RPC_TARGET_NAMES, [1, 64, 256]));
     },
+  },
+  stream: {
+    description: "server-streaming messages/s (goms vs grpc-js vs raw socket + codec) and bidi ping-pong p50/p99 (goms vs grpc-js)",
+    run: (a, argv) => runStreamSuite(comparison(a, argv, STREAM_TARGET_NAMES, [1, 8])),
   },
   registry: {
     description: "time from a change to a watcher seeing it: embedded, watch server, etcd",
@@ -247,6 +259,7 @@ function usage(): string {
     suiteList(),
     "",
     `rpc targets: ${RPC_TARGET_NAMES.join(", ")}`,
+    `stream targets: ${STREAM_TARGET_NAMES.join(", ")}`,
     `gateway bodies (--bodies): ${GATEWAY_BODY_NAMES.join(", ")}`,
   ].join("\n");
 }

@@ -69,3 +69,17 @@ export function checkEchoResponse(target: string, res: unknown): void {
     throw new Error(`${target}: echo response is not the edited BenchmarkMessage: ${JSON.stringify(res)?.slice(0, 200)}`);
   }
 }
+
+/** What the stream suite's servers send: the benchmark message with the echo edits, so checkEchoResponse accepts it. */
+export function makeStreamedMessage(): BenchmarkMessage {
+  const m = makeBenchMessage();
+  m.field1 = "OK";
+  m.field2 = 100;
+  return m;
+}
+
+/** Sanity check on a short server stream (asked for `count` messages) before a target is measured. */
+export function checkStreamResponse(target: string, messages: readonly unknown[], count: number): void {
+  if (messages.length !== count) throw new Error(`${target}: a stream of ${count} messages delivered ${messages.length}`);
+  for (const m of messages) checkEchoResponse(target, m);
+}

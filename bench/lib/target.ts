@@ -5,6 +5,7 @@
  */
 import type { Call } from "./load.js";
 import { runLoad } from "./load.js";
+import { runStreamLoad, type StreamCall } from "./stream-load.js";
 import type { FromClient, FromServer, TargetConfig } from "./protocol.js";
 import { errorMessage, parseTargetConfig, parseToClient, parseToServer } from "./protocol.js";
 
@@ -15,7 +16,8 @@ export interface StartedServer {
 }
 
 export interface StartedClient {
-  call: Call;
+  /** What the load loop drives: calls in a closed loop, or server streams it counts messages of. */
+  call: Call | StreamCall;
   close(): Promise<void>;
 }
 
@@ -90,7 +92,9 @@ export async function clientTarget(start: (cfg: TargetConfig) => Promise<Started
       void closeAndExit(() => client.close());
       return;
     }
-    runLoad(client.call, msg.spec, { onWindow: (edge) => send({ type: "window", edge }) }).then(
+    const hooks = { onWindow: (edge: "start" | "end") => send({ type: "window", edge }) };
+    const call = client.call;
+    (call.kind === "stream" ? runStreamLoad(call, msg.spec, hooks) : runLoad(call, msg.spec, hooks)).then(
       (stats) => send({ type: "result", stats }),
       (e: unknown) => send({ type: "error", message: errorMessage(e) }),
     );

@@ -12,6 +12,8 @@ export interface TargetDef {
   dir?: string;
   /** Extra environment for both processes. */
   env?: Record<string, string>;
+  /** Module of a role under bench/targets, without `.ts`, when it is not `<dir>/<role>` (the stream suite's clients). */
+  modules?: { server?: string; client?: string };
 }
 
 export const TARGETS: readonly TargetDef[] = [
@@ -23,7 +25,8 @@ export const TARGETS: readonly TargetDef[] = [
   { name: "goms", description: "goms RPC (src/rpc)", ports: 1, profile: true },
 ];
 
-export function targetModule(name: string, role: "server" | "client"): string {
-  // `name` is the target's directory under bench/targets (TargetDef.dir ?? TargetDef.name).
-  return fileURLToPath(new URL(`../targets/${name}/${role}.ts`, import.meta.url));
+/** The file a target's server or client process runs: `modules[role]`, else `<dir ?? name>/<role>.ts` under bench/targets. */
+export function targetModule(def: TargetDef, role: "server" | "client"): string {
+  const rel = def.modules?.[role] ?? `${def.dir ?? def.name}/${role}`;
+  return fileURLToPath(new URL(`../targets/${rel}.ts`, import.meta.url));
 }

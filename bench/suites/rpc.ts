@@ -74,7 +74,7 @@ export async function runTargetRound(def: TargetDef, round: number, opts: RpcOpt
   }
   const env = { ...def.env, BENCH_CONFIG: JSON.stringify(cfg) };
   const server = new TargetProcess<FromServer, ToServer>(
-    { name: `${def.name}-server`, module: targetModule(def.dir ?? def.name, "server"), env, execArgv, verbose: opts.verbose },
+    { name: `${def.name}-server`, module: targetModule(def, "server"), env, execArgv, verbose: opts.verbose },
     parseFromServer,
   );
   let client: TargetProcess<FromClient, ToClient> | undefined;
@@ -85,7 +85,7 @@ export async function runTargetRound(def: TargetDef, round: number, opts: RpcOpt
     if (sr.type !== "ready") throw new Error(sr.type === "error" ? `server: ${sr.message}` : `server sent ${sr.type}`);
 
     client = new TargetProcess<FromClient, ToClient>(
-      { name: `${def.name}-client`, module: targetModule(def.dir ?? def.name, "client"), env, execArgv, verbose: opts.verbose },
+      { name: `${def.name}-client`, module: targetModule(def, "client"), env, execArgv, verbose: opts.verbose },
       parseFromClient,
     );
     const cr = await client.next(START_TIMEOUT_MS, "client ready");

@@ -1,9 +1,11 @@
 /**
- * goms: createNode + node.service(BenchService, { echo }). Like every goms
+ * goms: createNode + node.service(BenchService, { echo, stream, pingPong }): the
+ * rpc suite calls echo, the stream suite the two streams. Like every goms
  * target, it runs the built package (dist/, what users run), not src/ through tsx.
  */
 import { BenchService } from "../../gen/goms/bench/v1/bench_pb.js";
 import { createNode } from "../../../dist/rpc/index.js";
+import { makeStreamedMessage } from "../../lib/payload.js";
 import { serveTarget, serverPort } from "../../lib/target.js";
 
 await serveTarget(async (cfg) => {
@@ -15,6 +17,22 @@ await serveTarget(async (cfg) => {
       req.field1 = "OK";
       req.field2 = 100;
       return req;
+    },
+    // `count` 0: until the caller cancels. The same message object is encoded again for every yield.
+    async *stream(req) {
+      const msg = makeStreamedMessage();
+      for (let i = 0n; req.count === 0n || i < req.count; i++) {
+        count++;
+        yield msg;
+      }
+    },
+    async *pingPong(reqs) {
+      for await (const req of reqs) {
+        count++;
+        req.field1 = "OK";
+        req.field2 = 100;
+        yield req;
+      }
     },
   });
   await node.start();

@@ -10,13 +10,19 @@ const codec = getCodec(BenchmarkMessageSchema);
 
 export { Writer };
 
-/** Encodes `msg` as one frame. The caller takes each frame before the next (w.pending is 0 here). */
-export function encodeBenchFrame(w: Writer, msg: BenchmarkMessage): Buffer {
+/** Appends `msg` as one frame to what `w` holds (a stream batches several before one take()). */
+export function appendBenchFrame(w: Writer, msg: BenchmarkMessage): void {
+  const rel = w.pending;
   w.ensure(4);
   w.pos += 4;
   codec.encodeInto(msg, w);
-  // The codec may move the region to a new slab: the header is always at w.start.
-  w.buf.writeUInt32BE(w.pending - 4, w.start);
+  // The codec may move the region to a new slab: the header stays `rel` bytes after w.start.
+  w.buf.writeUInt32BE(w.pending - rel - 4, w.start + rel);
+}
+
+/** Encodes `msg` as one frame and takes it. */
+export function encodeBenchFrame(w: Writer, msg: BenchmarkMessage): Buffer {
+  appendBenchFrame(w, msg);
   return w.take();
 }
 

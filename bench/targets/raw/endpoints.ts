@@ -10,13 +10,33 @@ import type { TargetConfig } from "../../lib/protocol.js";
 import { retry, serverPort, type StartedClient, type StartedServer } from "../../lib/target.js";
 import { BatchedWriter, FrameReader, Ring } from "./framing.js";
 
-/** Server side: `handle` maps a request frame (header included) to the response frame. */
-export async function listenFramed(cfg: TargetConfig, handle: (frame: Buffer) => Buffer): Promise<StartedServer> {
-  let count = 0;
+/** Listens on the target's port and hands each connection to `onSocket`; close() destroys them all. */
+export async function listenSockets(cfg: TargetConfig, onSocket: (socket: net.Socket) => void): Promise<{ close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => sockets.delete(socket));
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(serverPort(cfg), cfg.host, resolve);
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Server side: `handle` maps a request frame (header included) to the response frame. */
+export async function listenFramed(cfg: TargetConfig, handle: (frame: Buffer) => Buffer): Promise<StartedServer> {
+  let count = 0;
+  const server = await listenSockets(cfg, (socket) => {
     const writer = new BatchedWriter(socket);
     const reader = new FrameReader((f) => {
       count++;
@@ -27,32 +47,12 @@ export async function listenFramed(cfg: TargetConfig, handle: (frame: Buffer) =>
       reader.push(chunk);
       writer.endBurst();
     });
-    socket.on("error", () => socket.destroy());
-    socket.on("close", () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(serverPort(cfg), cfg.host, resolve);
-  });
-  return {
-    count: () => count,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { count: () => count, close: () => server.close() };
 }
 
-export interface FramedCalls {
-  /** The frame to send for the next call (header included). */
-  request(): Buffer;
-  /** Handles the answer frame (header included); a throw fails that call. */
-  response(frame: Buffer): void;
-}
-
-/** Client side: one socket; the server answers in order, so calls are matched FIFO. */
-export async function connectFramed(cfg: TargetConfig, calls: FramedCalls): Promise<StartedClient> {
+/** Connects to the target's server (retrying while it starts), Nagle off. */
+export async function connectSocket(cfg: TargetConfig): Promise<net.Socket> {
   const socket = await retry(
     () =>
       new Promise<net.Socket>((resolve, reject) => {
@@ -65,6 +65,19 @@ export async function connectFramed(cfg: TargetConfig, calls: FramedCalls): Prom
       }),
   );
   socket.setNoDelay(true);
+  return socket;
+}
+
+export interface FramedCalls {
+  /** The frame to send for the next call (header included). */
+  request(): Buffer;
+  /** Handles the answer frame (header included); a throw fails that call. */
+  response(frame: Buffer): void;
+}
+
+/** Client side: one socket; the server answers in order, so calls are matched FIFO. */
+export async function connectFramed(cfg: TargetConfig, calls: FramedCalls): Promise<StartedClient> {
+  const socket = await connectSocket(cfg);
   const writer = new BatchedWriter(socket);
   // FIFO of completion callbacks.
   const waiters = new Ring<(err: unknown) => void>();

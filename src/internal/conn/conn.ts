@@ -54,6 +54,12 @@ export abstract class Conn implements FrameSink {
     this.scheduled = false;
     if (this.writer.pending > 0) this.flush();
   };
+  /** A flush of stream frames is queued for after this turn of the event loop (see streamFrameWritten). */
+  private streamFlushQueued = false;
+  private readonly streamFlushTask = (): void => {
+    this.streamFlushQueued = false;
+    if (this.writer.pending > 0) this.flush();
+  };
 
   constructor(stream: Stream, opts: ConnOptions) {
     this.stream = stream;
@@ -187,6 +193,29 @@ export abstract class Conn implements FrameSink {
     }
   }
 
+  /**
+   * Call after writing a stream frame. A producer writes its next message a
+   * few microtasks after the last one, so a flush in a microtask would send
+   * every message on its own (a write syscall each). Stream frames are flushed
+   * once a batch is full, else after this turn of the event loop, with what
+   * every producer wrote meanwhile. Inside a read burst, or when a flush is
+   * already queued for other frames, they ride along with those.
+   */
+  private streamFrameWritten(): void {
+    if (this.inBurst || this.scheduled) {
+      this.frameWritten(false);
+      return;
+    }
+    if (++this.batched >= this.opts.maxBatchFrames || this.writer.pending >= this.opts.maxBatchBytes) {
+      this.flush();
+      return;
+    }
+    if (!this.streamFlushQueued) {
+      this.streamFlushQueued = true;
+      setImmediate(this.streamFlushTask);
+    }
+  }
+
   /** Writes everything buffered to the socket. */
   flush(): void {
     this.batched = 0;
@@ -223,7 +252,7 @@ export abstract class Conn implements FrameSink {
     w.buf.set(bytes.subarray(off, off + n), w.pos);
     w.pos += n;
     endFrame(w, rel);
-    this.frameWritten(false);
+    this.streamFrameWritten();
   }
 
   /** Queues a WINDOW_UPDATE granting `increment` more bytes on stream `id`. */

@@ -80,7 +80,7 @@ class ServerStream implements StreamIO {
       w.rewind();
       return Promise.reject(new GomsError(`handler yielded an unencodable ${this.entry.method.output.typeName}: ${(e as Error).message}`, Code.Internal, { cause: e }));
     }
-    return this.out.send(w.take());
+    return this.out.sendEncoded(w);
   }
 
   stop(err: GomsError): void {

@@ -1,6 +1,7 @@
 import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
 import type { ServerCall } from "./server-call.js";
+import { SENT } from "./stream-flow.js";
 
 /** The kinds of streaming method, as protoc-gen-es names them (`DescMethod.methodKind`). */
 export type StreamKind = "server_streaming" | "client_streaming" | "bidi_streaming";
@@ -46,6 +47,10 @@ export async function driveStream(handler: StreamHandler, call: ServerCall): Pro
   if (out === null || typeof out !== "object" || !(Symbol.asyncIterator in out || Symbol.iterator in out)) {
     throw new GomsError(`${call.method.name} handler must return or yield an iterable`, Code.Internal);
   }
-  for await (const m of out as AsyncIterable<unknown>) await io.send(m);
+  for await (const m of out as AsyncIterable<unknown>) {
+    // A message the connection took at once (SENT) needs no extra turn of the microtask queue.
+    const sent = io.send(m);
+    if (sent !== SENT) await sent;
+  }
   return undefined;
 }

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
+import type { Writer } from "../../codec/writer.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { MAX_STREAM_WINDOW, STREAM_CHUNK_SIZE } from "../wire/frame.js";
 
@@ -124,12 +125,16 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
     this.queue.stop();
   }
 
-  async next(): Promise<IteratorResult<unknown>> {
-    const r = await this.queue.next();
+  next(): Promise<IteratorResult<unknown>> {
+    return this.queue.next().then(this.unwrap);
+  }
+
+  /** A message taken by the consumer: its bytes go back to the window. (One bound function, not an async step per message.) */
+  private readonly unwrap = (r: IteratorResult<Item>): IteratorResult<unknown> => {
     if (r.done === true) return r;
     this.grant(r.value.cost);
     return { done: false, value: r.value.value };
-  }
+  };
 
   return(): Promise<IteratorResult<unknown>> {
     return this.queue.return();
@@ -149,6 +154,13 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
 }
 
 /**
+ * What a send that wrote its message at once returns: one settled promise,
+ * none allocated per message. A producer loop may skip awaiting it (see
+ * driveStream): every 64 KiB the send takes the slow path and yields a turn.
+ */
+export const SENT: Promise<void> = Promise.resolve();
+
+/**
  * The sending half: writes each message in chunks of at most 64 KiB (and the
  * peer's frame limit), never past the credit the peer granted. send() resolves
  * once the whole message is written, so a producer awaiting it is suspended
@@ -160,6 +172,8 @@ export class StreamOutbox {
   private readonly maxChunk: number;
   /** Bytes sent since the event loop last got a turn. */
   private sinceTurn = 0;
+  /** A send() is under way: sendEncoded() must not overtake it. */
+  private sending = false;
 
   constructor(
     private readonly id: number,
@@ -188,33 +202,63 @@ export class StreamOutbox {
     return undefined;
   }
 
-  /** Sends one encoded message. Rejects once the stream is over (see fail()). */
-  async send(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    do {
-      if (this.failed !== undefined) throw this.failed;
+  /**
+   * Sends the message encoded in `w` since its last take(). The common case (it
+   * fits the credit and one chunk, the connection is not backed up) is copied
+   * into the connection's output at once and `w` is rewound for the next
+   * message: no buffer is taken, no async step runs. Otherwise the bytes are
+   * taken and sent as send() does.
+   */
+  sendEncoded(w: Writer): Promise<void> {
+    const n = w.pending;
+    const cost = chunkCost(n);
+    if (this.failed === undefined && !this.sending && n <= this.maxChunk && cost <= this.credit && this.sinceTurn + cost < STREAM_CHUNK_SIZE) {
       const full = this.wire.whenWritable();
-      if (full !== undefined) {
-        await full;
-        continue;
+      if (full === undefined) {
+        this.wire.writeStreamChunk(this.id, w.buf, w.start, n, false);
+        w.rewind();
+        this.credit -= cost;
+        this.sinceTurn += cost;
+        return SENT;
       }
-      if (this.credit < 1) {
-        await new Promise<void>((resolve, reject) => (this.waiter = { resolve, reject }));
-        continue;
-      }
-      const n = Math.min(bytes.length - off, this.credit, this.maxChunk);
-      const more = off + n < bytes.length;
-      this.wire.writeStreamChunk(this.id, bytes, off, n, more);
-      this.credit -= chunkCost(n);
-      off += n;
-      this.sinceTurn += chunkCost(n);
-      // Every 64 KiB (a chunk of a big message, or many small messages) the event loop gets a turn:
-      // other calls' frames go out in between, and a producer never starves socket I/O and timers.
-      if (this.sinceTurn >= STREAM_CHUNK_SIZE) {
-        this.sinceTurn = 0;
-        await nextTurn();
-      }
-    } while (off < bytes.length);
+      return this.send(w.take(), full);
+    }
+    return this.send(w.take());
+  }
+
+  /** Sends one encoded message (after `first`, when given, settles). Rejects once the stream is over (see fail()). */
+  async send(bytes: Uint8Array, first?: Promise<void>): Promise<void> {
+    this.sending = true;
+    try {
+      if (first !== undefined) await first;
+      let off = 0;
+      do {
+        if (this.failed !== undefined) throw this.failed;
+        const full = this.wire.whenWritable();
+        if (full !== undefined) {
+          await full;
+          continue;
+        }
+        if (this.credit < 1) {
+          await new Promise<void>((resolve, reject) => (this.waiter = { resolve, reject }));
+          continue;
+        }
+        const n = Math.min(bytes.length - off, this.credit, this.maxChunk);
+        const more = off + n < bytes.length;
+        this.wire.writeStreamChunk(this.id, bytes, off, n, more);
+        this.credit -= chunkCost(n);
+        off += n;
+        this.sinceTurn += chunkCost(n);
+        // Every 64 KiB (a chunk of a big message, or many small messages) the event loop gets a turn:
+        // other calls' frames go out in between, and a producer never starves socket I/O and timers.
+        if (this.sinceTurn >= STREAM_CHUNK_SIZE) {
+          this.sinceTurn = 0;
+          await nextTurn();
+        }
+      } while (off < bytes.length);
+    } finally {
+      this.sending = false;
+    }
   }
 
   /** The stream is over: a send waiting for credit, and every later one, rejects with `err`. */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file goms/bench/v1/bench.proto.
  */
 export const file_goms_bench_v1_bench: GenFile = /*@__PURE__*/
-  fileDesc("Chlnb21zL2JlbmNoL3YxL2JlbmNoLnByb3RvEg1nb21zLmJlbmNoLnYxIscFChBCZW5jaG1hcmtNZXNzYWdlEg4KBmZpZWxkMRgBIAEoCRIOCgZmaWVsZDkYCSABKAkSDwoHZmllbGQxOBgSIAEoCRIPCgdmaWVsZDgwGFAgASgIEg8KB2ZpZWxkODEYUSABKAgSDgoGZmllbGQyGAIgASgFEg4KBmZpZWxkMxgDIAEoBRIRCghmaWVsZDI4MBiYAiABKAUSDgoGZmllbGQ2GAYgASgFEg8KB2ZpZWxkMjIYFiABKAMSDgoGZmllbGQ0GAQgASgJEg4KBmZpZWxkNRgFIAMoBhIPCgdmaWVsZDU5GDsgASgIEg4KBmZpZWxkNxgHIAEoCRIPCgdmaWVsZDE2GBAgASgFEhEKCGZpZWxkMTMwGIIBIAEoBRIPCgdmaWVsZDEyGAwgASgIEg8KB2ZpZWxkMTcYESABKAgSDwoHZmllbGQxMxgNIAEoCBIPCgdmaWVsZDE0GA4gASgIEhAKCGZpZWxkMTA0GGggASgFEhAKCGZpZWxkMTAwGGQgASgFEhAKCGZpZWxkMTAxGGUgASgFEhAKCGZpZWxkMTAyGGYgASgJEhAKCGZpZWxkMTAzGGcgASgJEg8KB2ZpZWxkMjkYHSABKAUSDwoHZmllbGQzMBgeIAEoCBIPCgdmaWVsZDYwGDwgASgFEhEKCGZpZWxkMjcxGI8CIAEoBRIRCghmaWVsZDI3MhiQAiABKAUSEQoIZmllbGQxNTAYlgEgASgFEg8KB2ZpZWxkMjMYFyABKAUSDwoHZmllbGQyNBgYIAEoCBIPCgdmaWVsZDI1GBkgASgFEg8KB2ZpZWxkNzgYTiABKAgSDwoHZmllbGQ2NxhDIAEoBRIPCgdmaWVsZDY4GEQgASgFEhEKCGZpZWxkMTI4GIABIAEoBRIRCghmaWVsZDEyORiBASABKAkSEQoIZmllbGQxMzEYgwEgASgFMlgKDEJlbmNoU2VydmljZRJICgRFY2hvEh8uZ29tcy5iZW5jaC52MS5CZW5jaG1hcmtNZXNzYWdlGh8uZ29tcy5iZW5jaC52MS5CZW5jaG1hcmtNZXNzYWdlYgZwcm90bzM");
+  fileDesc("Chlnb21zL2JlbmNoL3YxL2JlbmNoLnByb3RvEg1nb21zLmJlbmNoLnYxIscFChBCZW5jaG1hcmtNZXNzYWdlEg4KBmZpZWxkMRgBIAEoCRIOCgZmaWVsZDkYCSABKAkSDwoHZmllbGQxOBgSIAEoCRIPCgdmaWVsZDgwGFAgASgIEg8KB2ZpZWxkODEYUSABKAgSDgoGZmllbGQyGAIgASgFEg4KBmZpZWxkMxgDIAEoBRIRCghmaWVsZDI4MBiYAiABKAUSDgoGZmllbGQ2GAYgASgFEg8KB2ZpZWxkMjIYFiABKAMSDgoGZmllbGQ0GAQgASgJEg4KBmZpZWxkNRgFIAMoBhIPCgdmaWVsZDU5GDsgASgIEg4KBmZpZWxkNxgHIAEoCRIPCgdmaWVsZDE2GBAgASgFEhEKCGZpZWxkMTMwGIIBIAEoBRIPCgdmaWVsZDEyGAwgASgIEg8KB2ZpZWxkMTcYESABKAgSDwoHZmllbGQxMxgNIAEoCBIPCgdmaWVsZDE0GA4gASgIEhAKCGZpZWxkMTA0GGggASgFEhAKCGZpZWxkMTAwGGQgASgFEhAKCGZpZWxkMTAxGGUgASgFEhAKCGZpZWxkMTAyGGYgASgJEhAKCGZpZWxkMTAzGGcgASgJEg8KB2ZpZWxkMjkYHSABKAUSDwoHZmllbGQzMBgeIAEoCBIPCgdmaWVsZDYwGDwgASgFEhEKCGZpZWxkMjcxGI8CIAEoBRIRCghmaWVsZDI3MhiQAiABKAUSEQoIZmllbGQxNTAYlgEgASgFEg8KB2ZpZWxkMjMYFyABKAUSDwoHZmllbGQyNBgYIAEoCBIPCgdmaWVsZDI1GBkgASgFEg8KB2ZpZWxkNzgYTiABKAgSDwoHZmllbGQ2NxhDIAEoBRIPCgdmaWVsZDY4GEQgASgFEhEKCGZpZWxkMTI4GIABIAEoBRIRCghmaWVsZDEyORiBASABKAkSEQoIZmllbGQxMzEYgwEgASgFIh4KDVN0cmVhbVJlcXVlc3QSDQoFY291bnQYASABKAMy9QEKDEJlbmNoU2VydmljZRJICgRFY2hvEh8uZ29tcy5iZW5jaC52MS5CZW5jaG1hcmtNZXNzYWdlGh8uZ29tcy5iZW5jaC52MS5CZW5jaG1hcmtNZXNzYWdlEkkKBlN0cmVhbRIcLmdvbXMuYmVuY2gudjEuU3RyZWFtUmVxdWVzdBofLmdvbXMuYmVuY2gudjEuQmVuY2htYXJrTWVzc2FnZTABElAKCFBpbmdQb25nEh8uZ29tcy5iZW5jaC52MS5CZW5jaG1hcmtNZXNzYWdlGh8uZ29tcy5iZW5jaC52MS5CZW5jaG1hcmtNZXNzYWdlKAEwAWIGcHJvdG8z");
 
 /**
  * @generated from message goms.bench.v1.BenchmarkMessage
@@ -227,6 +227,25 @@ export const BenchmarkMessageSchema: GenMessage<BenchmarkMessage> = /*@__PURE__*
   messageDesc(file_goms_bench_v1_bench, 0);
 
 /**
+ * Asks a server stream for `count` messages; 0 = until the caller cancels.
+ *
+ * @generated from message goms.bench.v1.StreamRequest
+ */
+export type StreamRequest = Message<"goms.bench.v1.StreamRequest"> & {
+  /**
+   * @generated from field: int64 count = 1;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message goms.bench.v1.StreamRequest.
+ * Use `create(StreamRequestSchema)` to create a new message.
+ */
+export const StreamRequestSchema: GenMessage<StreamRequest> = /*@__PURE__*/
+  messageDesc(file_goms_bench_v1_bench, 1);
+
+/**
  * @generated from service goms.bench.v1.BenchService
  */
 export const BenchService: GenService<{
@@ -235,6 +254,26 @@ export const BenchService: GenService<{
    */
   echo: {
     methodKind: "unary";
+    input: typeof BenchmarkMessageSchema;
+    output: typeof BenchmarkMessageSchema;
+  },
+  /**
+   * Server streaming: the 581-byte message, over and over (throughput).
+   *
+   * @generated from rpc goms.bench.v1.BenchService.Stream
+   */
+  stream: {
+    methodKind: "server_streaming";
+    input: typeof StreamRequestSchema;
+    output: typeof BenchmarkMessageSchema;
+  },
+  /**
+   * Bidi: each message is answered with the echoed message (ping-pong latency).
+   *
+   * @generated from rpc goms.bench.v1.BenchService.PingPong
+   */
+  pingPong: {
+    methodKind: "bidi_streaming";
     input: typeof BenchmarkMessageSchema;
     output: typeof BenchmarkMessageSchema;
   },

@@ -1,0 +1,216 @@
+/**
+ * The `stream` suite: server-streaming throughput (messages per second of the
+ * 581-byte BenchmarkMessage) for goms, grpc-js and raw-codec (a socket and the
+ * same codec, no flow control), and bidi ping-pong latency for goms and
+ * grpc-js. Each target runs as a server process and a client process, like
+ * the rpc suite (whose round runner this reuses); rounds rotate the target
+ * order and ratios are medians of same-round ratios.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { assertPayloadSizes } from "../lib/payload.js";
+import { installCleanupHooks } from "../lib/proc.js";
+import { fmtInt, fmtNum, fmtRatio, median } from "../lib/stats.js";
+import { markdownTable } from "../lib/table.js";
+import type { TargetDef } from "../lib/targets.js";
+import type { StreamMode } from "../lib/stream-load.js";
+import { runTargetRound, type LevelResult, type RpcOptions } from "./rpc.js";
+
+/** The rpc suite's options; `levels` is the number of server streams open at once in the throughput part. */
+export type StreamOptions = RpcOptions;
+
+export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms"] as const;
+/** Goals from the issue: goms's messages/s against grpc-js and against raw-codec. */
+const GRPC_GOAL = 10;
+const RAW_CODEC_GOAL = 0.8;
+
+function def(name: string, mode: StreamMode, server: string, client: string, description: string): TargetDef {
+  return { name, description, ports: 1, profile: name !== "grpc", modules: { server, client }, env: { BENCH_STREAM_MODE: mode } };
+}
+
+const THROUGHPUT: readonly TargetDef[] = [
+  def("raw-codec", "throughput", "raw-codec/stream-server", "raw-codec/stream-client", "length-prefixed frames on a socket per stream, goms's codec, 32 frames per write"),
+  def("grpc", "throughput", "grpc/server", "grpc/stream-client", "@grpc/grpc-js server streaming, write() with drain"),
+  def("goms", "throughput", "goms/server", "goms/stream-client", "goms server stream: async generator -> for await"),
+];
+const PINGPONG: readonly TargetDef[] = [
+  def("grpc", "pingpong", "grpc/server", "grpc/stream-client", "@grpc/grpc-js bidi, one write per answer"),
+  def("goms", "pingpong", "goms/server", "goms/stream-client", "goms bidi: push a message, await the answer"),
+];
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+interface Part {
+  mode: StreamMode;
+  defs: TargetDef[];
+  levels: number[];
+  results: LevelResult[];
+}
+
+type Metric = "qps" | "p50Us" | "p99Us" | "clientCpuUsPerCall" | "serverCpuUsPerCall";
+
+export async function runStreamSuite(opts: StreamOptions): Promise<number> {
+  installCleanupHooks();
+  assertPayloadSizes();
+  const pick = (defs: readonly TargetDef[]): TargetDef[] => defs.filter((d) => opts.targets.includes(d.name));
+  const parts: Part[] = [
+    { mode: "throughput", defs: pick(THROUGHPUT), levels: opts.levels, results: [] },
+    { mode: "pingpong", defs: pick(PINGPONG), levels: [1], results: [] },
+  ];
+  const started = new Date();
+  log(
+    `goms bench stream: targets ${opts.targets.join(",")}; streams ${opts.levels.join(",")}; ${opts.rounds} round(s); ` +
+      `warmup ${opts.warmupMs} ms, window ${opts.durationMs} ms; node ${process.version}, ${os.cpus().length} CPUs`,
+  );
+  const skipped = new Map<string, string>();
+  const failures: Array<{ target: string; round: number; error: string }> = [];
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const part of parts) {
+      const k = part.defs.length === 0 ? 0 : round % part.defs.length;
+      const order = [...part.defs.slice(k), ...part.defs.slice(0, k)];
+      log(`round ${round + 1}/${opts.rounds} ${part.mode}: ${order.map((d) => d.name).join(" -> ")}`);
+      const rpcOpts: RpcOptions = { ...opts, levels: part.levels, targets: order.map((d) => d.name) };
+      for (const d of order) {
+        const key = `${part.mode} ${d.name}`;
+        if (skipped.has(key)) continue;
+        const out = await runTargetRound(d, round, rpcOpts);
+        if (out.status === "skipped") {
+          skipped.set(key, out.reason);
+          log(`  ${key}: skipped: ${out.reason}`);
+          continue;
+        }
+        part.results.push(...out.levels);
+        if (out.status === "failed") {
+          failures.push({ target: key, round, error: out.error });
+          log(`  ${key}: FAILED in round ${round + 1}: ${out.error}`);
+        }
+      }
+    }
+  }
+
+  const of = (part: Part, target: string, level: number): LevelResult[] => part.results.filter((r) => r.target === target && r.level === level);
+  const med = (part: Part, target: string, level: number, m: Metric): number => median(of(part, target, level).map((r) => r[m]));
+  /** Median over rounds of the same-round ratio a/b of `m`. */
+  const ratio = (part: Part, a: string, b: string, level: number, m: (r: LevelResult) => number): number => {
+    const xs: number[] = [];
+    for (let round = 0; round < opts.rounds; round++) {
+      const ra = part.results.find((r) => r.target === a && r.level === level && r.round === round);
+      const rb = part.results.find((r) => r.target === b && r.level === level && r.round === round);
+      if (ra !== undefined && rb !== undefined && m(ra) > 0 && m(rb) > 0) xs.push(m(ra) / m(rb));
+    }
+    return median(xs);
+  };
+  const cpu = (r: LevelResult): number => r.clientCpuUsPerCall + r.serverCpuUsPerCall;
+  const cell = (part: Part, d: TargetDef, level: number, cols: Metric[]): string[] => {
+    const reason = skipped.get(`${part.mode} ${d.name}`);
+    if (reason !== undefined) return [d.name, "skipped", ...cols.slice(1).map(() => "")];
+    if (of(part, d.name, level).length === 0) return [d.name, "failed", ...cols.slice(1).map(() => "")];
+    return [d.name, ...cols.map((m) => (m === "qps" || m === "p50Us" || m === "p99Us" ? fmtInt(med(part, d.name, level, m)) : fmtNum(med(part, d.name, level, m))))];
+  };
+
+  const [tp, pp] = parts as [Part, Part];
+  const out: string[] = [];
+  out.push("## Streams, 581-byte BenchmarkMessage, one connection per client process");
+  out.push("");
+  out.push(
+    `${started.toISOString()} · node ${process.version} · ${os.cpus().length} CPUs · ${opts.rounds} round(s), ` +
+      `rotated order · warmup ${opts.warmupMs} ms · window ${opts.durationMs} ms · medians over rounds`,
+  );
+  out.push(`Command: \`${opts.argv.length === 0 ? "npm run bench -- stream" : `npm run bench -- ${opts.argv.join(" ")}`}\``);
+  out.push("");
+  out.push("Absolute numbers drift a lot on a shared machine; compare targets within this run. CPU µs per message is the steadier figure.");
+  for (const level of tp.levels) {
+    out.push("");
+    out.push(`### Server-streaming throughput, ${level} stream${level === 1 ? "" : "s"}`);
+    out.push("");
+    const cols: Metric[] = ["qps", "clientCpuUsPerCall", "serverCpuUsPerCall"];
+    out.push(markdownTable(["target", "messages/s", "client µs CPU/msg", "server µs CPU/msg"], tp.defs.map((d) => cell(tp, d, level, cols))));
+  }
+  out.push("");
+  out.push("### Bidi ping-pong, one message in flight");
+  out.push("");
+  const ppCols: Metric[] = ["qps", "p50Us", "p99Us", "clientCpuUsPerCall", "serverCpuUsPerCall"];
+  out.push(markdownTable(["target", "round trips/s", "p50 µs", "p99 µs", "client µs CPU/msg", "server µs CPU/msg"], pp.defs.map((d) => cell(pp, d, 1, ppCols))));
+  for (const [name, reason] of skipped) out.push(`\n${name} skipped: ${reason}`);
+
+  const ratios: Record<string, number> = {};
+  const checks: Array<{ name: string; value: number; limit: string; pass: boolean | null }> = [];
+  out.push("");
+  out.push("### Ratios (median of same-round ratios)");
+  out.push("");
+  const gomsRan = tp.results.some((r) => r.target === "goms");
+  if (!gomsRan) {
+    out.push("n/a: goms did not run");
+  } else {
+    const rows: string[][] = [];
+    for (const [peer, goal] of [["grpc", GRPC_GOAL], ["raw-codec", RAW_CODEC_GOAL]] as const) {
+      if (!opts.targets.includes(peer)) continue;
+      rows.push([
+        `goms/${peer} messages/s (goal >= ${fmtRatio(goal)})`,
+        ...tp.levels.map((l) => {
+          const v = ratio(tp, "goms", peer, l, (r) => r.qps);
+          ratios[`goms/${peer} msg/s streams=${l}`] = v;
+          checks.push({ name: `${l} stream${l === 1 ? "" : "s"}: goms messages/s >= ${fmtRatio(goal)} ${peer}`, value: v, limit: `>= ${fmtRatio(goal)}`, pass: Number.isFinite(v) ? v >= goal : null });
+          return fmtRatio(v);
+        }),
+      ]);
+      rows.push([
+        `${peer}/goms CPU per message (both processes)`,
+        ...tp.levels.map((l) => {
+          const v = ratio(tp, peer, "goms", l, cpu);
+          ratios[`${peer}/goms cpu per msg streams=${l}`] = v;
+          return fmtRatio(v);
+        }),
+      ]);
+    }
+    out.push(markdownTable(["ratio", ...tp.levels.map((l) => `${l} stream${l === 1 ? "" : "s"}`)], rows));
+    if (pp.results.some((r) => r.target === "goms") && opts.targets.includes("grpc")) {
+      const p50 = ratio(pp, "grpc", "goms", 1, (r) => r.p50Us);
+      const p99 = ratio(pp, "grpc", "goms", 1, (r) => r.p99Us);
+      ratios["grpc/goms ping-pong p50"] = p50;
+      ratios["grpc/goms ping-pong p99"] = p99;
+      out.push("");
+      out.push(`Ping-pong: grpc-js p50 / goms p50 = ${fmtRatio(p50)}, p99 = ${fmtRatio(p99)}.`);
+    }
+  }
+  out.push("");
+  out.push("### Issue targets");
+  out.push("");
+  if (checks.length === 0) out.push("not evaluated (needs goms plus grpc or raw-codec)");
+  for (const c of checks) out.push(`- ${c.pass === null ? "n/a" : c.pass ? "PASS" : "FAIL"}: ${c.name} (measured ${fmtRatio(c.value)}, need ${c.limit})`);
+  if (checks.length > 0) out.push(checks.every((c) => c.pass === true) ? "\nAll targets met." : "\nNot all targets met.");
+  if (failures.length > 0) {
+    out.push("");
+    out.push("### Failures");
+    out.push("");
+    for (const f of failures) out.push(`- ${f.target}, round ${f.round + 1}: ${f.error.split("\n")[0] ?? ""}`);
+  }
+  for (const r of [...tp.results, ...pp.results].filter((x) => x.errors > 0 || !x.drained)) {
+    out.push(`- note: ${r.target} level ${r.level} round ${r.round + 1}: ${r.errors} errors${r.drained ? "" : ", did not drain"}${r.firstError !== undefined ? ` (${r.firstError})` : ""}`);
+  }
+  process.stdout.write(`${out.join("\n")}\n`);
+
+  if (opts.json !== undefined) {
+    const doc = {
+      suite: "stream",
+      date: started.toISOString(),
+      node: process.version,
+      cpus: os.cpus().length,
+      config: { rounds: opts.rounds, streams: opts.levels, targets: opts.targets, warmupMs: opts.warmupMs, durationMs: opts.durationMs },
+      throughput: tp.results,
+      pingpong: pp.results,
+      ratios,
+      checks,
+      skipped: Object.fromEntries(skipped),
+      failures,
+    };
+    const file = path.resolve(opts.json);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(doc, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`);
+    log(`wrote ${file}`);
+  }
+  return failures.length > 0 ? 1 : 0;
+}
