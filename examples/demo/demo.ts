@@ -1,5 +1,6 @@
 import { AddServer } from "../gen/goms/examples/v1/add_pb.js";
 import { DB } from "../gen/goms/examples/v1/db_pb.js";
+import { createDbService } from "../shared/db-service.js";
 import { createGateway } from "../../src/gateway/index.js";
 import { createRegistry, embeddedKv } from "../../src/registry/index.js";
 import { createNode } from "../../src/rpc/index.js";
@@ -33,15 +34,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   // db0 and gate0 send it to their peers. db0 itself asks for none, so `goms call` works as printed.
   const pushToken = randomBytes(18).toString("base64url");
   const registry = createRegistry({ kv, ttlMs: 3000 });
-  const data = new Map<string, string>();
   const db = createNode({ identity: { name: "db0", id: 0 }, listen: { host: "127.0.0.1", port: o.port }, discovery: { registry }, auth: { peerToken: pushToken } });
-  db.service(DB, {
-    update(req) {
-      data.set(req.key, req.value);
-      return {};
-    },
-    query: (req) => ({ value: data.get(req.key) ?? "" }),
-  });
+  db.service(DB, createDbService().impl);
   db.service(AddServer, { add: (req) => ({ sum: req.a + req.b }) });
   await db.start();
   const gate = createNode({ identity: { name: "gate0", id: 1 }, discovery: { registry, connectAll: true }, auth: { peerToken: pushToken } });
