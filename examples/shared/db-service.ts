@@ -90,3 +90,12 @@ export function createDbService(o: DbServiceOptions = {}): DbService {
   };
   return { impl, watchers: () => open };
 }
+
+/**
+ * The `curl -N` line that follows DB.Watch through a gateway at `base` (SSE:
+ * one event per change). It asks for the gateway's longest deadline, 60 s;
+ * the stream then ends with a deadline_exceeded event.
+ */
+export function watchCurl(base: string, key = "123"): string {
+  return `curl -N -H 'x-goms-timeout-ms: 60000' -d '{"key":"${key}"}' ${base}/api/DB/Watch`;
+}
