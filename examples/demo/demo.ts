@@ -1,7 +1,7 @@
 import { AddServer } from "../gen/goms/examples/v1/add_pb.js";
 import { DB } from "../gen/goms/examples/v1/db_pb.js";
 import { createDbService, watchCurl } from "../shared/db-service.js";
-import { createGateway } from "../../src/gateway/index.js";
+import { createGateway, type Gateway } from "../../src/gateway/index.js";
 import { createRegistry, embeddedKv } from "../../src/registry/index.js";
 import { createNode } from "../../src/rpc/index.js";
 import { createAdmin } from "../../src/admin/index.js";
@@ -44,22 +44,25 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   await db.start();
   const gate = createNode({ identity: { name: "gate0", id: 1 }, discovery: { registry, connectAll: true }, auth: { peerToken: pushToken } });
   await gate.start();
-  // The gateway's handlers in the demo's own HTTP server, which also serves the page at /watch/ (same origin, no CORS).
-  const gateway = createGateway({ node: gate });
+  // The gateway's handlers in the demo's own HTTP server, which also serves the page at /watch/.
   const pageDir = fileURLToPath(new URL("../../dist/demo-page/", import.meta.url));
   const pageBuilt = existsSync(pageDir + "index.html");
+  let gateway: Gateway | undefined;
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (path === "/watch") res.writeHead(308, { location: "/watch/" }).end();
     else if (path.startsWith("/watch/")) void serveUi(pageDir, path.slice("/watch".length), res);
-    else gateway.handler(req, res);
+    else if (gateway !== undefined) gateway.handler(req, res);
+    else res.writeHead(503).end();
   });
-  server.on("upgrade", gateway.upgrade);
+  server.on("upgrade", (req, socket, head) => (gateway === undefined ? socket.destroy() : gateway.upgrade(req, socket, head)));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.httpPort, "127.0.0.1", () => resolve());
   });
   const httpPort = (server.address() as { port: number }).port;
+  // Browsers send Origin on every POST, even to their own origin: the gateway admits the page's.
+  gateway = createGateway({ node: gate, cors: { origins: [`http://127.0.0.1:${httpPort}`, `http://localhost:${httpPort}`] } });
   const base = `http://127.0.0.1:${httpPort}`;
 
   // The admin console: node "admin" hosts MonitorService; db0 and gate0 push their stats to it.
