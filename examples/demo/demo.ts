@@ -47,22 +47,23 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   // The gateway's handlers in the demo's own HTTP server, which also serves the page at /watch/.
   const pageDir = fileURLToPath(new URL("../../dist/demo-page/", import.meta.url));
   const pageBuilt = existsSync(pageDir + "index.html");
-  let gateway: Gateway | undefined;
+  // Set once the server listens: the gateway's CORS list needs the port.
+  const mounted: { gateway?: Gateway } = {};
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (path === "/watch") res.writeHead(308, { location: "/watch/" }).end();
     else if (path.startsWith("/watch/")) void serveUi(pageDir, path.slice("/watch".length), res);
-    else if (gateway !== undefined) gateway.handler(req, res);
+    else if (mounted.gateway !== undefined) mounted.gateway.handler(req, res);
     else res.writeHead(503).end();
   });
-  server.on("upgrade", (req, socket, head) => (gateway === undefined ? socket.destroy() : gateway.upgrade(req, socket, head)));
+  server.on("upgrade", (req, socket, head) => (mounted.gateway === undefined ? socket.destroy() : mounted.gateway.upgrade(req, socket, head)));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.httpPort, "127.0.0.1", () => resolve());
   });
   const httpPort = (server.address() as { port: number }).port;
   // Browsers send Origin on every POST, even to their own origin: the gateway admits the page's.
-  gateway = createGateway({ node: gate, cors: { origins: [`http://127.0.0.1:${httpPort}`, `http://localhost:${httpPort}`] } });
+  const gateway = (mounted.gateway = createGateway({ node: gate, cors: { origins: [`http://127.0.0.1:${httpPort}`, `http://localhost:${httpPort}`] } }));
   const base = `http://127.0.0.1:${httpPort}`;
 
   // The admin console: node "admin" hosts MonitorService; db0 and gate0 push their stats to it.
