@@ -1,14 +1,15 @@
 // goms/web in real headless Chromium (Debian's, never downloaded): a page
-// bundled with esbuild from test/web/page/main.ts, served from its own origin,
+// built with Vite from test/web/page (index.html, main.ts), served from its own origin,
 // calls a real gateway (CORS) in front of a real node over TCP. A unary call,
 // a server stream, a stream error, a bidi exchange and a client stream over
 // WebSocket, and an abort that ends the server handler.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import http from "node:http";
+import { builtinModules } from "node:module";
 import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { build } from "esbuild";
+import { build, type Plugin } from "vite";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { NodeSet, until } from "../helpers.js";
 import { startWebEnv, type WebEnv } from "./env.js";
@@ -23,6 +24,35 @@ interface PageApi {
 }
 type PageWindow = { gomsWeb: PageApi };
 
+/** A Node built-in anywhere in goms/web's imports fails the build (Vite would only stub it out with a warning). */
+const noNodeBuiltins: Plugin = {
+  name: "no-node-builtins",
+  enforce: "pre",
+  resolveId(id, importer) {
+    if (id.startsWith("node:") || builtinModules.includes(id)) throw new Error(`${importer ?? "?"} imports the Node built-in ${id}: goms/web must run in browsers`);
+    return null;
+  },
+};
+
+/** Builds test/web/page with Vite, in memory: URL path -> file. */
+async function buildPage(): Promise<Map<string, string | Uint8Array>> {
+  const r = await build({
+    root: resolve(import.meta.dirname, "page"),
+    configFile: false,
+    logLevel: "silent",
+    plugins: [noNodeBuiltins],
+    build: { write: false, target: "es2022", modulePreload: false },
+  });
+  const files = new Map<string, string | Uint8Array>();
+  for (const out of Array.isArray(r) ? r : [r]) {
+    if (!("output" in out)) throw new Error("vite build returned a watcher");
+    for (const f of out.output) files.set(`/${f.fileName}`, f.type === "chunk" ? f.code : f.source);
+  }
+  return files;
+}
+
+const TYPES: Record<string, string> = { html: "text/html", js: "text/javascript" };
+
 describe("goms/web in headless Chromium", () => {
   const nodes = new NodeSet();
   let env: WebEnv;
@@ -32,12 +62,12 @@ describe("goms/web in headless Chromium", () => {
 
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (Debian package chromium)`);
-    // platform "browser": a Node built-in anywhere in goms/web's imports fails the bundle.
-    const bundle = await build({ entryPoints: [resolve(import.meta.dirname, "page/main.ts")], bundle: true, format: "esm", platform: "browser", target: "es2022", write: false, logLevel: "silent" });
-    const js = bundle.outputFiles[0]!.text;
+    const files = await buildPage();
     site = http.createServer((req, res) => {
-      if (req.url === "/main.js") res.writeHead(200, { "content-type": "text/javascript" }).end(js);
-      else res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><title>goms/web</title><script type="module" src="/main.js"></script>');
+      const path = req.url === "/" ? "/index.html" : (req.url ?? "");
+      const body = files.get(path);
+      if (body === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { "content-type": TYPES[path.slice(path.lastIndexOf(".") + 1)] ?? "application/octet-stream" }).end(body);
     });
     await new Promise<void>((r) => site.listen(0, "127.0.0.1", r));
     const origin = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
