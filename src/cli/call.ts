@@ -158,6 +158,8 @@ export function registerCallCommand(
       const ac = new AbortController();
       const onSigint = (): void => ac.abort(new GomsError("canceled (SIGINT)", Code.Canceled));
       process.once("SIGINT", onSigint);
+      // stdout closed by its reader (`goms call ... | head -3`): cancel the stream rather than die on EPIPE.
+      process.stdout.once("error", () => ac.abort(new GomsError("stdout was closed", Code.Canceled)));
       try {
         const out = await callJson(target, method, json === "-" ? stdinLines() : json, {
           json: o.json,

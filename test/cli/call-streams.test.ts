@@ -86,6 +86,17 @@ describe("goms call on streams, as processes", () => {
     }
   });
 
+  it("a reader that goes away (| head -2) cancels the stream: the server's generator ends", async () => {
+    const before = probe.finallyRan;
+    const sh = spawn("bash", ["-c", `${process.execPath} ${CLI} call --json --addr ${addr} StreamTest.Count '{"count":100000000}' | head -2`], { stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    sh.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const [code] = (await once(sh, "exit")) as [number | null];
+    assert.equal(code, 0);
+    assert.equal(stdout, '{}\n{"n":1}\n');
+    await until(() => probe.finallyRan === before + 1, 10_000, "the server generator's finally");
+  });
+
   it("a server stream, pretty by default; an error mid-stream after the messages it sent", async () => {
     const pretty = await run([CLI, "call", "--addr", addr, "StreamTest.Count", '{"count":2}']);
     assert.equal(pretty.code, 0, pretty.stderr);
