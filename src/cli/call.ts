@@ -79,12 +79,14 @@ async function* requestMessages(caller: JsonCaller, route: Route, lines: AsyncIt
   let n = 0;
   for await (const line of lines) {
     n++;
+    let message: Message;
     try {
-      yield caller.request(route, line);
+      message = caller.request(route, line);
     } catch (e) {
       const err = GomsError.from(e);
       throw new GomsError(`request line ${n}: ${err.rawMessage}`, err.code, { ...(err.reason === undefined ? {} : { reason: err.reason }), cause: e });
     }
+    yield message;
   }
 }
 
