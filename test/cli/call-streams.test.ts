@@ -67,15 +67,15 @@ describe("goms call on streams, as processes", () => {
   it("DB.Watch prints the current value, then each change as it happens; Ctrl-C cancels the stream on the server", async () => {
     const c = start(["--json", "--addr", addr, "DB.Watch", '{"key":"w"}']);
     try {
-      await until(() => c.lines.length === 1, 10_000, "the current value");
+      await until(() => c.lines.length === 1, 30_000, "the current value");
       assert.deepEqual(c.lines, ['{"key":"w"}']);
       assert.equal(db.watchers(), 1);
       const dbc = server.client(DB);
       await dbc.update({ key: "w", value: "one" });
-      await until(() => c.lines.length === 2, 10_000, "the first change");
+      await until(() => c.lines.length === 2, 30_000, "the first change");
       await dbc.update({ key: "other", value: "x" });
       await dbc.update({ key: "w", value: "two" });
-      await until(() => c.lines.length === 3, 10_000, "the second change");
+      await until(() => c.lines.length === 3, 30_000, "the second change");
       assert.deepEqual(c.lines.slice(1), ['{"key":"w","value":"one","version":1}', '{"key":"w","value":"two","version":2}']);
       c.p.kill("SIGINT");
       assert.equal(await c.exit, 130, c.stderr());
@@ -94,7 +94,7 @@ describe("goms call on streams, as processes", () => {
     const [code] = (await once(sh, "exit")) as [number | null];
     assert.equal(code, 0);
     assert.equal(stdout, '{}\n{"n":1}\n');
-    await until(() => probe.finallyRan === before + 1, 10_000, "the server generator's finally");
+    await until(() => probe.finallyRan === before + 1, 30_000, "the server generator's finally");
   });
 
   it("a server stream, pretty by default; an error mid-stream after the messages it sent", async () => {
@@ -130,7 +130,7 @@ describe("goms call on streams, as processes", () => {
       for (let i = 1; i <= 3; i++) {
         c.p.stdin.write(`{"n":${i}}\n`);
         // The answer arrives before the next request is written: messages flow as they come, both ways.
-        await until(() => c.lines.length === i, 10_000, `echo ${i}`);
+        await until(() => c.lines.length === i, 30_000, `echo ${i}`);
       }
       c.p.stdin.end();
       assert.equal(await c.exit, 0, c.stderr());

@@ -67,9 +67,9 @@ describe("the demo's DB.Watch lines and page", () => {
     await update("123", "before");
     const curl = shell(line);
     try {
-      await until(() => curl.out().includes('data: {"key":"123","value":"before","version":1}\n\n'), 15_000, "the current value");
+      await until(() => curl.out().includes('data: {"key":"123","value":"before","version":1}\n\n'), 30_000, "the current value");
       await update("123", "after");
-      await until(() => curl.out().includes('data: {"key":"123","value":"after","version":2}\n\n'), 15_000, "the change");
+      await until(() => curl.out().includes('data: {"key":"123","value":"after","version":2}\n\n'), 30_000, "the change");
       assert.equal(curl.out().match(/^event: message$/gm)?.length, 2, curl.out());
       assert.equal(curl.p.exitCode, null, "the stream is still open");
     } finally {
@@ -83,9 +83,9 @@ describe("the demo's DB.Watch lines and page", () => {
     // npx goms is this checkout's bin (dist/cli/main.js); the rest of the line runs as printed.
     const call = shell(line.replace(/^npx goms /, `exec ${process.execPath} dist/cli/main.js `));
     try {
-      await until(() => /^\{"key":"123".*\}\n$/.test(call.out()), 15_000, "the current value");
+      await until(() => /^\{"key":"123".*\}\n$/.test(call.out()), 30_000, "the current value");
       await update("123", "via-cli");
-      await until(() => /\n\{"key":"123","value":"via-cli","version":\d+\}\n$/.test(call.out()), 15_000, "the change");
+      await until(() => /\n\{"key":"123","value":"via-cli","version":\d+\}\n$/.test(call.out()), 30_000, "the change");
       await stop(call.p, "SIGINT");
       assert.equal(call.p.exitCode, 130, call.out());
     } finally {
@@ -104,7 +104,7 @@ describe("the demo's DB.Watch lines and page", () => {
     page.on("console", (m) => errors.push(`console: ${m.text()}`));
     const shows = async (text: string): Promise<void> => {
       await page
-        .waitForFunction(`document.getElementById("watched")?.textContent === ${JSON.stringify(text)}`, undefined, { timeout: 15_000 })
+        .waitForFunction(`document.getElementById("watched")?.textContent === ${JSON.stringify(text)}`, undefined, { timeout: 30_000 })
         .catch(async (e: unknown) => assert.fail(`the page never showed ${text}: ${String(e)}; status: ${await page.textContent("#status")}; ${errors.join("; ")}`));
     };
     await page.goto(url!);

@@ -38,9 +38,9 @@ it("examples/gateway (watch, db, gate) answer the seed's curls; goms gateway wor
   let events = "";
   watch.stdout.on("data", (d: Buffer) => (events += d.toString()));
   try {
-    await until(() => events.includes('event: message\ndata: {"key":"123","value":"aaa","version":1}\n\n'), 15_000, "the current value");
+    await until(() => events.includes('event: message\ndata: {"key":"123","value":"aaa","version":1}\n\n'), 30_000, "the current value");
     assert.equal((await curl(base, "/api/DB/Update", '{"key":"123","value":"bbb"}')).status, 200);
-    await until(() => events.includes('event: message\ndata: {"key":"123","value":"bbb","version":2}\n\n'), 15_000, "the change");
+    await until(() => events.includes('event: message\ndata: {"key":"123","value":"bbb","version":2}\n\n'), 30_000, "the change");
   } finally {
     const exited = once(watch, "exit");
     watch.kill("SIGTERM");
