@@ -12,6 +12,8 @@ import { freePort, Procs } from "../procs.js";
 import { until } from "../helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
+/** The page's globals this test reads (the test is compiled without the DOM library; the page's CSP forbids eval). */
+type PageGlobals = { document: { getElementById(id: string): { textContent: string | null } | null } };
 const procs = new Procs();
 
 /** A shell running one printed line; its stdout so far. */
@@ -104,7 +106,7 @@ describe("the demo's DB.Watch lines and page", () => {
     page.on("console", (m) => errors.push(`console: ${m.text()}`));
     const shows = async (text: string): Promise<void> => {
       await page
-        .waitForFunction(`document.getElementById("watched")?.textContent === ${JSON.stringify(text)}`, undefined, { timeout: 30_000 })
+        .waitForFunction((t) => (globalThis as unknown as PageGlobals).document.getElementById("watched")?.textContent === t, text, { timeout: 30_000 })
         .catch(async (e: unknown) => assert.fail(`the page never showed ${text}: ${String(e)}; status: ${await page.textContent("#status")}; ${errors.join("; ")}`));
     };
     await page.goto(url!);
