@@ -1,11 +1,16 @@
 import { AddServer } from "../gen/goms/examples/v1/add_pb.js";
 import { DB } from "../gen/goms/examples/v1/db_pb.js";
-import { createGateway } from "../../src/gateway/index.js";
+import { createDbService, watchCurl } from "../shared/db-service.js";
+import { createGateway, type Gateway } from "../../src/gateway/index.js";
 import { createRegistry, embeddedKv } from "../../src/registry/index.js";
 import { createNode } from "../../src/rpc/index.js";
 import { createAdmin } from "../../src/admin/index.js";
 import { createCollector, createMetrics, createMonitorStore, createMonitoring, metricsHandler, MonitorService } from "../../src/monitor/index.js";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
+import { serveUi } from "../../src/admin/static.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,21 +38,32 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   // db0 and gate0 send it to their peers. db0 itself asks for none, so `goms call` works as printed.
   const pushToken = randomBytes(18).toString("base64url");
   const registry = createRegistry({ kv, ttlMs: 3000 });
-  const data = new Map<string, string>();
   const db = createNode({ identity: { name: "db0", id: 0 }, listen: { host: "127.0.0.1", port: o.port }, discovery: { registry }, auth: { peerToken: pushToken } });
-  db.service(DB, {
-    update(req) {
-      data.set(req.key, req.value);
-      return {};
-    },
-    query: (req) => ({ value: data.get(req.key) ?? "" }),
-  });
+  db.service(DB, createDbService().impl);
   db.service(AddServer, { add: (req) => ({ sum: req.a + req.b }) });
   await db.start();
   const gate = createNode({ identity: { name: "gate0", id: 1 }, discovery: { registry, connectAll: true }, auth: { peerToken: pushToken } });
   await gate.start();
-  const gateway = await createGateway({ node: gate, listen: { port: o.httpPort } }).start();
-  const httpPort = gateway.port;
+  // The gateway's handlers in the demo's own HTTP server, which also serves the page at /watch/.
+  const pageDir = fileURLToPath(new URL("../../dist/demo-page/", import.meta.url));
+  const pageBuilt = existsSync(pageDir + "index.html");
+  // Set once the server listens: the gateway's CORS list needs the port.
+  const mounted: { gateway?: Gateway } = {};
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    if (path === "/watch") res.writeHead(308, { location: "/watch/" }).end();
+    else if (path.startsWith("/watch/")) void serveUi(pageDir, path.slice("/watch".length), res);
+    else if (mounted.gateway !== undefined) mounted.gateway.handler(req, res);
+    else res.writeHead(503).end();
+  });
+  server.on("upgrade", (req, socket, head) => (mounted.gateway === undefined ? socket.destroy() : mounted.gateway.upgrade(req, socket, head)));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.httpPort, "127.0.0.1", () => resolve());
+  });
+  const httpPort = (server.address() as { port: number }).port;
+  // Browsers send Origin on every POST, even to their own origin: the gateway admits the page's.
+  const gateway = (mounted.gateway = createGateway({ node: gate, cors: { origins: [`http://127.0.0.1:${httpPort}`, `http://localhost:${httpPort}`] } }));
   const base = `http://127.0.0.1:${httpPort}`;
 
   // The admin console: node "admin" hosts MonitorService; db0 and gate0 push their stats to it.
@@ -78,6 +94,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   o.out(`  registry  embedded (in-process watch store)`);
   o.out(`  node db0  goms.examples.v1.DB, goms.examples.v1.AddServer on 127.0.0.1:${db.port}`);
   o.out(`  gateway   ${base}/api/{Service}/{Method}  (node gate0 -> db0 over TCP)`);
+  o.out(pageBuilt ? `  page      ${base}/watch/  (goms/web in your browser: update a key, watch it change live)` : "  page      not built: run npm run build, then open /watch/");
   o.out(`  admin     ${admin.url}  (one-time login for this run: admin / ${password})`);
   o.out(`  metrics   ${admin.url}/metrics  (Prometheus: db0's calls, every node's admission)`);
   o.out(`  monitor   node admin on 127.0.0.1:${adminNode.port} hosts goms.v1.MonitorService (pushes need this run's token)`);
@@ -85,9 +102,11 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   o.out("Try:");
   o.out(`  curl -X POST -d '{"key":"123","value":"aaa"}' ${base}/api/DB/Update`);
   o.out(`  curl -X POST -d '{"key":"123"}' ${base}/api/DB/Query`);
+  o.out(`  ${watchCurl(base)}`);
   o.out(`  curl -X POST -d '{"a":1,"b":2}' ${base}/api/AddServer/Add`);
   o.out(`  curl ${base}/openapi.json`);
   o.out(`  npx goms call --addr 127.0.0.1:${db.port} DB.Query '{"key":"123"}'`);
+  o.out(`  npx goms call --json --addr 127.0.0.1:${db.port} DB.Watch '{"key":"123"}'   # Ctrl-C stops it`);
 
   const shutdown = async (): Promise<void> => {
     for (const p of pushers) await p.close();
@@ -96,7 +115,9 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     store.close();
     await adminNode.close({ graceMs: 500 });
     await rm(dataDir, { recursive: true, force: true });
-    await gateway.close();
+    server.close();
+    await gateway.close({ graceMs: 500 });
+    server.closeAllConnections();
     await gate.close({ graceMs: 1000 });
     await db.close({ graceMs: 1000 });
     await registry.close();

@@ -1,9 +1,10 @@
-// Node db<id> of the microservice example: service DB (Update/Query) over an in-memory map.
+// Node db<id> of the microservice example: service DB (Update/Query/Watch) over an in-memory map.
 //   npm run example -- microservice/db [-- --id 1 --port 10003 --registry etcd://127.0.0.1:2379]
 //   npx goms run examples/microservice/db.ts --instances 2   (id and port from GOMS_NODE_ID / GOMS_PORT)
 import { parseArgs } from "node:util";
 import { createNode } from "../../src/rpc/index.js";
 import { DB } from "../gen/goms/examples/v1/db_pb.js";
+import { createDbService } from "../shared/db-service.js";
 import { openRegistry, registryUrl } from "../shared/registry-arg.js";
 import { createMonitoring } from "../../src/monitor/index.js";
 import { instanceFromEnv, startHealthPort } from "../../src/instances/index.js";
@@ -21,21 +22,14 @@ const inst = instanceFromEnv();
 const id = Number(values.id ?? inst?.nodeId ?? 0);
 const port = Number(values.port ?? inst?.port ?? 10001 + 2 * id);
 const { kv, registry } = await openRegistry(registryUrl(values.registry ?? inst?.registry));
-const data = new Map<string, string>();
 // GOMS_TOKEN: the admin node's token, so stats pushes to `goms admin` are accepted.
 const token = process.env["GOMS_TOKEN"];
 const node = createNode({ identity: { name: `db${id}`, id }, listen: { host: values.host, port }, discovery: { registry }, ...(token ? { auth: { peerToken: token } } : {}) });
-node.service(DB, {
-  update(req) {
-    data.set(req.key, req.value);
-    console.log(`db${id} Update [key=${req.key} value=${req.value}]`);
-    return {};
-  },
-  query(req, ctx) {
-    ctx.responseMetadata["x-node"] = `db${id}`;
-    return { value: data.get(req.key) ?? "" };
-  },
+const db = createDbService({
+  onUpdate: (key, value) => console.log(`db${id} Update [key=${key} value=${value}]`),
+  onQuery: (ctx) => (ctx.responseMetadata["x-node"] = `db${id}`),
 });
+node.service(DB, db.impl);
 await node.start();
 // Push stats to the admin console (goms admin) every 5 s, when one is running.
 const monitoring = await createMonitoring({ node, intervalMs: Number(process.env["GOMS_MONITOR_INTERVAL_MS"] ?? 5000) }).start();

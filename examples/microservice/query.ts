@@ -1,4 +1,5 @@
-// Node query0 of the microservice example: every interval, DB.Update(a, n) then DB.Query(a), logged.
+// Node query0 of the microservice example: every interval, DB.Update(a, n) then DB.Query(a), logged;
+// meanwhile it follows key a with DB.Watch (a server stream) and logs each change.
 //   npm run example -- microservice/query [-- --interval 1000 --registry watch://127.0.0.1:12345]
 //   (interval also from GOMS_QUERY_INTERVAL_MS; default 10000 ms as in the Go version)
 import { parseArgs } from "node:util";
@@ -27,6 +28,23 @@ const monitoring = await createMonitoring({ node, intervalMs: Number(process.env
 console.log(`query0 on ${values.host}:${node.port}, querying DB every ${intervalMs} ms`);
 const db = node.detailedClient(DB);
 const everyDb = node.broadcast(DB);
+// Follow key "a": its current value, then every change. A stream lives on one db node: when that
+// node goes away (or this watcher fell behind) the stream ends with an error, and we watch again.
+const watching = new AbortController();
+void (async () => {
+  const watcher = node.client(DB);
+  while (!watching.signal.aborted) {
+    try {
+      for await (const c of watcher.watch({ key: "a" }, { signal: watching.signal, timeoutMs: 0 })) {
+        console.log(`Watch [key=${c.key} value=${c.value} version=${c.version}]`);
+      }
+    } catch (err) {
+      if (watching.signal.aborted) break;
+      console.log(`Watch ended: ${GomsError.from(err).message}; watching again`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+})();
 let n = 0;
 const timer = setInterval(() => {
   n++;
@@ -49,6 +67,7 @@ const timer = setInterval(() => {
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
     clearInterval(timer);
+    watching.abort();
     void monitoring
       .close()
       .then(() => node.close({ graceMs: 2000 }))

@@ -3,8 +3,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { GomsError, codeToString } from "../errors/index.js";
 import { NodeService } from "../gen/goms/v1/node_pb.js";
 import { VERSION } from "../version.js";
-import { callJson, type CallTarget } from "./call.js";
-import { connect, connectRegistry, kvFromUrl } from "./target.js";
+import { registerCallCommand } from "./call.js";
+import { connect, kvFromUrl } from "./target.js";
 import { createRegistry } from "../registry/index.js";
 import { registerWatchCommand } from "./watch-cmd.js";
 import { registerGatewayCommand } from "./gateway-cmd.js";
@@ -31,44 +31,6 @@ function fail(err: unknown): never {
 }
 
 const program = new Command("goms").version(VERSION).description("goms: fast, typed microservices for Node.js");
-
-program
-  .command("call")
-  .description("call a method with JSON, using the descriptors nodes publish (no stubs needed)")
-  .argument("<method>", "Service.Method, e.g. AddServer.Add or goms.examples.v1.AddServer.Add")
-  .argument("[json]", "request as proto3 JSON (default {}; '-' reads stdin)", "{}")
-  .option("--addr <host:port>", "call this node")
-  .option("--registry <url>", "find the service through a registry: watch://host:port, etcd://host:port, (or GOMS_REGISTRY)")
-  .option("--json", "print exact JSON on one line (default: pretty)", false)
-  .option("--timeout <ms>", "deadline in milliseconds", intOption, 10_000)
-  .option("-H, --metadata <key=value>", "request metadata (repeatable)", collectMetadata, {})
-  .option("--token <token>", "token expected by the node (or GOMS_TOKEN)")
-  .action(async (method: string, json: string, o: { addr?: string; registry?: string; json: boolean; timeout: number; metadata: Record<string, string>; token?: string }) => {
-    const input = json === "-" ? await readStdin() : json;
-    const token = o.token ?? process.env["GOMS_TOKEN"];
-    const registryUrl = o.registry ?? (o.addr === undefined ? process.env["GOMS_REGISTRY"] : undefined);
-    if (o.addr === undefined && registryUrl === undefined) fail(new Error("give --addr host:port or --registry url"));
-    let close: () => Promise<void>;
-    let target: CallTarget;
-    if (o.addr !== undefined) {
-      const c = await connect({ addr: o.addr, ...(token !== undefined ? { token } : {}) }).catch(fail);
-      close = () => c.node.close({ graceMs: 0 });
-      target = { node: c.node, pinned: c.target };
-    } else {
-      const c = await connectRegistry(registryUrl!, token).catch(fail);
-      close = c.close;
-      target = { node: c.node, pinned: undefined };
-    }
-    try {
-      const out = await callJson(target, method, input, { json: o.json, timeoutMs: o.timeout, metadata: o.metadata });
-      process.stdout.write(out.text + "\n");
-      if (out.ret !== 0) process.stderr.write(`ret: ${out.ret}\n`);
-    } catch (err) {
-      await close();
-      fail(err);
-    }
-    await close();
-  });
 
 program
   .command("nodes")
@@ -120,16 +82,11 @@ program
     await node.close({ graceMs: 0 });
   });
 
+registerCallCommand(program, intOption, collectMetadata, fail);
 registerWatchCommand(program);
 registerGatewayCommand(program);
 registerAdminCommand(program);
 registerRunCommand(program);
 registerHealthCommand(program, intOption, fail);
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 await program.parseAsync(process.argv);

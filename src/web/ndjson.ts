@@ -28,6 +28,15 @@ function parseLine(line: string): StreamEvent {
  * lines are the gateway's heartbeats. Leaving early cancels the body.
  */
 export async function* ndjsonEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamEvent> {
+  for await (const line of ndjsonLines(body)) yield parseLine(line);
+}
+
+/**
+ * The non-blank lines of an NDJSON byte stream (trimmed), read as they are
+ * taken, like ndjsonEvents. A line longer than `maxLine` characters is
+ * resource_exhausted. Leaving early cancels the stream.
+ */
+export async function* ndjsonLines(body: ReadableStream<Uint8Array>, maxLine = MAX_LINE): AsyncGenerator<string> {
   const reader = body.getReader();
   const dec = new TextDecoder();
   let buf = "";
@@ -40,13 +49,13 @@ export async function* ndjsonEvents(body: ReadableStream<Uint8Array>): AsyncGene
       for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n", start)) {
         const line = buf.slice(start, nl).trim();
         start = nl + 1;
-        if (line !== "") yield parseLine(line);
+        if (line !== "") yield line;
       }
       buf = buf.slice(start);
-      if (buf.length > MAX_LINE) throw new GomsError("a stream line longer than 64 Mi characters", Code.ResourceExhausted);
+      if (buf.length > maxLine) throw new GomsError(`an NDJSON line longer than ${maxLine} characters`, Code.ResourceExhausted);
     }
     const rest = (buf + dec.decode()).trim();
-    if (rest !== "") yield parseLine(rest);
+    if (rest !== "") yield rest;
   } finally {
     await reader.cancel().catch(() => undefined);
   }

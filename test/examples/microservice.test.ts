@@ -33,6 +33,10 @@ function values(log: string): number[] {
   return [...log.matchAll(/Query \[value=(\d+)\] from (db\d)/g)].map((m) => Number(m[1]));
 }
 
+function watched(log: string): number[] {
+  return [...log.matchAll(/Watch \[key=a value=(\d+) version=\d+\]/g)].map((m) => Number(m[1]));
+}
+
 async function scenario(registry: string, restartRegistry?: () => Promise<void>): Promise<void> {
   const [p0, p1, pq] = await Promise.all([freePort(), freePort(), freePort()]);
   await procs.start(["examples/microservice/db.ts", "--port", String(p0), "--registry", registry], /db0 serving/, env);
@@ -45,6 +49,11 @@ async function scenario(registry: string, restartRegistry?: () => Promise<void>)
   const q = await procs.start(["examples/microservice/query.ts", "--port", String(pq), "--registry", registry], /querying DB/, env);
   await until(() => /from db0/.test(q.out()) && /from db1/.test(q.out()), 10_000, "both db nodes serve");
   assert.deepEqual(await nodes(registry), ["db0", "db1", "query0"]);
+
+  // query0 follows key a with DB.Watch (a server stream on one db node): each Update shows up, in order.
+  await until(() => watched(q.out()).length >= 3, 10_000, "DB.Watch changes in query0's log");
+  const w = watched(q.out());
+  assert.deepEqual(w, [...w].sort((a, b) => a - b), "watched values climb");
 
   const call = await run(["dist/cli/main.js", "call", "--json", "--registry", registry, "DB.Query", '{"key":"a"}']);
   assert.equal(call.code, 0, call.stderr);
@@ -74,6 +83,9 @@ async function scenario(registry: string, restartRegistry?: () => Promise<void>)
     }
     const n = values(q.out()).length;
     await until(() => values(q.out()).length >= n + 3, 5000, "queries continue after the registry restart");
+    // The watch survives too (or watches again on db0 when it was on db1): changes keep arriving.
+    const seen = watched(q.out()).length;
+    await until(() => watched(q.out()).length >= seen + 3, 10_000, "watched changes after the registry restart");
     assertNoLostQuery(q.out(), "db1");
   }
 }

@@ -140,7 +140,7 @@ describe("gateway: routes and transcoding", () => {
       components: { schemas: Record<string, { type: string; properties: Record<string, { type: string }> }> };
     };
     assert.equal(doc.openapi, "3.1.0");
-    assert.deepEqual(Object.keys(doc.paths).sort(), ["/api/DB/Query", "/api/DB/Update"]);
+    assert.deepEqual(Object.keys(doc.paths).sort(), ["/api/DB/Query", "/api/DB/Update", "/api/DB/Watch"]);
     const ref = doc.paths["/api/DB/Query"]!.post.requestBody.content["application/json"]!.schema.$ref;
     assert.equal(ref, "#/components/schemas/goms.examples.v1.QueryRequest");
     assert.deepEqual(doc.components.schemas["goms.examples.v1.QueryRequest"]!.properties, { key: { type: "string" } });

@@ -18,7 +18,7 @@ describe("goms/web in headless Chromium: a bearer token on a WebSocket stream", 
   let b: BrowserPage;
 
   before(async () => {
-    b = await openBrowserPage(nodes, "auth.ts", "gomsAuth", { auth: [{ prefix: "/api/", jwt: { secret: SECRET } }] });
+    b = await openBrowserPage(nodes, "auth.html", "gomsAuth", { auth: [{ prefix: "/api/", jwt: { secret: SECRET } }] });
   });
 
   after(async () => {

@@ -1,5 +1,5 @@
 // goms/web in real headless Chromium (Debian's, never downloaded): a page
-// bundled with esbuild from test/web/page/main.ts, served from its own origin,
+// built with Vite from test/web/page/index.html (main.ts), served from its own origin,
 // calls a real gateway (CORS) in front of a real node over TCP. A unary call,
 // a server stream, a stream error, a bidi exchange and a client stream over
 // WebSocket, and an abort that ends the server handler.
@@ -25,7 +25,7 @@ describe("goms/web in headless Chromium", () => {
   let page: Page;
 
   before(async () => {
-    b = await openBrowserPage(nodes, "main.ts", "gomsWeb");
+    b = await openBrowserPage(nodes, "index.html", "gomsWeb");
     ({ env, page } = b);
   });
 

@@ -1,4 +1,4 @@
-// The page script of the browser test, bundled with esbuild for the page:
+// The page script of the browser test, built with Vite (index.html next to it):
 // goms/web against a real gateway, driven by test/web/browser.test.ts.
 import { createWebClient, GomsError } from "../../../src/web/index.js";
 import { DB } from "../../../examples/gen/goms/examples/v1/db_pb.js";

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file goms/examples/v1/db.proto.
  */
 export const file_goms_examples_v1_db: GenFile = /*@__PURE__*/
-  fileDesc("Chlnb21zL2V4YW1wbGVzL3YxL2RiLnByb3RvEhBnb21zLmV4YW1wbGVzLnYxIisKDVVwZGF0ZVJlcXVlc3QSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJIhAKDlVwZGF0ZVJlc3BvbnNlIhsKDFF1ZXJ5UmVxdWVzdBILCgNrZXkYASABKAkiHgoNUXVlcnlSZXNwb25zZRINCgV2YWx1ZRgBIAEoCTKlAQoCREISUAoGVXBkYXRlEh8uZ29tcy5leGFtcGxlcy52MS5VcGRhdGVSZXF1ZXN0GiAuZ29tcy5leGFtcGxlcy52MS5VcGRhdGVSZXNwb25zZSIDkAICEk0KBVF1ZXJ5Eh4uZ29tcy5leGFtcGxlcy52MS5RdWVyeVJlcXVlc3QaHy5nb21zLmV4YW1wbGVzLnYxLlF1ZXJ5UmVzcG9uc2UiA5ACAWIGcHJvdG8z");
+  fileDesc("Chlnb21zL2V4YW1wbGVzL3YxL2RiLnByb3RvEhBnb21zLmV4YW1wbGVzLnYxIisKDVVwZGF0ZVJlcXVlc3QSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJIhAKDlVwZGF0ZVJlc3BvbnNlIhsKDFF1ZXJ5UmVxdWVzdBILCgNrZXkYASABKAkiHgoNUXVlcnlSZXNwb25zZRINCgV2YWx1ZRgBIAEoCSIbCgxXYXRjaFJlcXVlc3QSCwoDa2V5GAEgASgJIjwKDVdhdGNoUmVzcG9uc2USCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJEg8KB3ZlcnNpb24YAyABKA0y9gEKAkRCElAKBlVwZGF0ZRIfLmdvbXMuZXhhbXBsZXMudjEuVXBkYXRlUmVxdWVzdBogLmdvbXMuZXhhbXBsZXMudjEuVXBkYXRlUmVzcG9uc2UiA5ACAhJNCgVRdWVyeRIeLmdvbXMuZXhhbXBsZXMudjEuUXVlcnlSZXF1ZXN0Gh8uZ29tcy5leGFtcGxlcy52MS5RdWVyeVJlc3BvbnNlIgOQAgESTwoFV2F0Y2gSHi5nb21zLmV4YW1wbGVzLnYxLldhdGNoUmVxdWVzdBofLmdvbXMuZXhhbXBsZXMudjEuV2F0Y2hSZXNwb25zZSIDkAIBMAFiBnByb3RvMw");
 
 /**
  * @generated from message goms.examples.v1.UpdateRequest
@@ -84,6 +84,54 @@ export const QueryResponseSchema: GenMessage<QueryResponse> = /*@__PURE__*/
   messageDesc(file_goms_examples_v1_db, 3);
 
 /**
+ * @generated from message goms.examples.v1.WatchRequest
+ */
+export type WatchRequest = Message<"goms.examples.v1.WatchRequest"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message goms.examples.v1.WatchRequest.
+ * Use `create(WatchRequestSchema)` to create a new message.
+ */
+export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
+  messageDesc(file_goms_examples_v1_db, 4);
+
+/**
+ * One state of the watched key: the current one first, then one per Update.
+ *
+ * @generated from message goms.examples.v1.WatchResponse
+ */
+export type WatchResponse = Message<"goms.examples.v1.WatchResponse"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * @generated from field: string value = 2;
+   */
+  value: string;
+
+  /**
+   * How many times the key was updated on this node (0: never set).
+   *
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message goms.examples.v1.WatchResponse.
+ * Use `create(WatchResponseSchema)` to create a new message.
+ */
+export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
+  messageDesc(file_goms_examples_v1_db, 5);
+
+/**
  * @generated from service goms.examples.v1.DB
  */
 export const DB: GenService<{
@@ -102,6 +150,16 @@ export const DB: GenService<{
     methodKind: "unary";
     input: typeof QueryRequestSchema;
     output: typeof QueryResponseSchema;
+  },
+  /**
+   * Follows a key: its current value, then each change, until the caller stops.
+   *
+   * @generated from rpc goms.examples.v1.DB.Watch
+   */
+  watch: {
+    methodKind: "server_streaming";
+    input: typeof WatchRequestSchema;
+    output: typeof WatchResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_goms_examples_v1_db, 0);

@@ -1,0 +1,149 @@
+// `goms call` on streams, as a real process against a real node over TCP:
+// a server stream printed message by message as it arrives, Ctrl-C (SIGINT)
+// cancelling it (the server's handler ends), client and bidi streams fed
+// NDJSON on stdin, and errors mid-stream.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { once } from "node:events";
+import { after, before, describe, it } from "node:test";
+import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
+import { createDbService, type DbService } from "../../examples/shared/db-service.js";
+import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
+import { NodeSet, until } from "../helpers.js";
+import { run } from "../procs.js";
+import { newProbe, streamImpl } from "../streams/fixture.js";
+import type { GomsNode } from "../../src/rpc/index.js";
+
+const CLI = "dist/cli/main.js";
+
+/** A running `goms call`: its stdout lines so far, stdin to write to. */
+interface Proc {
+  p: ChildProcessWithoutNullStreams;
+  lines: string[];
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function start(args: string[]): Proc {
+  const p = spawn(process.execPath, [CLI, "call", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  const lines: string[] = [];
+  let out = "";
+  let err = "";
+  p.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    const parts = out.split("\n");
+    out = parts.pop()!;
+    lines.push(...parts);
+  });
+  p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const exit = once(p, "exit").then(([code]) => code as number | null);
+  return { p, lines, stderr: () => err, exit };
+}
+
+/** Like run(), with `stdin` written to the process. */
+function runWithStdin(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const c = start(args);
+  c.p.stdin.end(stdin);
+  return c.exit.then((code) => ({ code, stdout: c.lines.map((l) => l + "\n").join(""), stderr: c.stderr() }));
+}
+
+describe("goms call on streams, as processes", () => {
+  const nodes = new NodeSet();
+  const probe = newProbe();
+  let db: DbService;
+  let server: GomsNode;
+  let addr: string;
+
+  before(async () => {
+    db = createDbService();
+    server = await nodes.start({ identity: { name: "call-streams" }, listen: { port: 0 } }, (n) => {
+      n.service(DB, db.impl);
+      n.service(StreamTest, streamImpl(probe));
+    });
+    addr = `127.0.0.1:${server.port}`;
+  });
+  after(() => nodes.closeAll());
+
+  it("DB.Watch prints the current value, then each change as it happens; Ctrl-C cancels the stream on the server", async () => {
+    const c = start(["--json", "--addr", addr, "DB.Watch", '{"key":"w"}']);
+    try {
+      await until(() => c.lines.length === 1, 30_000, "the current value");
+      assert.deepEqual(c.lines, ['{"key":"w"}']);
+      assert.equal(db.watchers(), 1);
+      const dbc = server.client(DB);
+      await dbc.update({ key: "w", value: "one" });
+      await until(() => c.lines.length === 2, 30_000, "the first change");
+      await dbc.update({ key: "other", value: "x" });
+      await dbc.update({ key: "w", value: "two" });
+      await until(() => c.lines.length === 3, 30_000, "the second change");
+      assert.deepEqual(c.lines.slice(1), ['{"key":"w","value":"one","version":1}', '{"key":"w","value":"two","version":2}']);
+      c.p.kill("SIGINT");
+      assert.equal(await c.exit, 130, c.stderr());
+      assert.equal(c.stderr(), "", "a cancel by Ctrl-C is not an error");
+      await until(() => db.watchers() === 0, 5000, "the server's watcher to end");
+    } finally {
+      c.p.kill("SIGKILL");
+    }
+  });
+
+  it("a reader that goes away (| head -2) cancels the stream: the server's generator ends", async () => {
+    const before = probe.finallyRan;
+    const sh = spawn("bash", ["-c", `${process.execPath} ${CLI} call --json --addr ${addr} StreamTest.Count '{"count":100000000}' | head -2`], { stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    sh.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const [code] = (await once(sh, "exit")) as [number | null];
+    assert.equal(code, 0);
+    assert.equal(stdout, '{}\n{"n":1}\n');
+    await until(() => probe.finallyRan === before + 1, 30_000, "the server generator's finally");
+  });
+
+  it("a server stream, pretty by default; an error mid-stream after the messages it sent", async () => {
+    const pretty = await run([CLI, "call", "--addr", addr, "StreamTest.Count", '{"count":2}']);
+    assert.equal(pretty.code, 0, pretty.stderr);
+    assert.equal(pretty.stdout, "{}\n{\n  \"n\": 1\n}\n");
+    const failed = await run([CLI, "call", "--json", "--addr", addr, "StreamTest.Count", '{"count":5,"failAfter":2}']);
+    assert.equal(failed.code, 1);
+    assert.equal(failed.stdout, '{}\n{"n":1}\n');
+    assert.match(failed.stderr, /^error: failed_precondition: failed on purpose \(ret 77\)\n$/);
+  });
+
+  it("a client stream reads NDJSON requests from stdin", async () => {
+    const r = await runWithStdin(["--json", "--addr", addr, "StreamTest.Sum"], '{"n":1}\n\n{"n":2}\n{"n":39}');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '{"total":"42","messages":3}\n');
+    const dash = await runWithStdin(["--json", "--addr", addr, "StreamTest.Sum", "-"], '{"n":5}\n');
+    assert.equal(dash.stdout, '{"total":"5","messages":1}\n');
+    const arg = await run([CLI, "call", "--json", "--addr", addr, "StreamTest.Sum", '{"n":1}\n{"n":2}']);
+    assert.equal(arg.stdout, '{"total":"3","messages":2}\n');
+  });
+
+  it("a bad request line ends a client stream with invalid_argument naming the line", async () => {
+    const r = await runWithStdin(["--json", "--addr", addr, "StreamTest.Sum"], '{"n":1}\n{"n":"x"}\n');
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^error: invalid_argument: request line 2: /);
+  });
+
+  it("bidi: each request line is answered while stdin is still open", async () => {
+    const c = start(["--json", "--addr", addr, "StreamTest.Echo"]);
+    try {
+      for (let i = 1; i <= 3; i++) {
+        c.p.stdin.write(`{"n":${i}}\n`);
+        // The answer arrives before the next request is written: messages flow as they come, both ways.
+        await until(() => c.lines.length === i, 30_000, `echo ${i}`);
+      }
+      c.p.stdin.end();
+      assert.equal(await c.exit, 0, c.stderr());
+      assert.deepEqual(c.lines, ['{"n":1}', '{"n":2}', '{"n":3}']);
+    } finally {
+      c.p.kill("SIGKILL");
+    }
+  });
+
+  it("unary calls still read one JSON from stdin with '-'", async () => {
+    await server.client(DB).update({ key: "u", value: "v" });
+    const r = await runWithStdin(["--json", "--addr", addr, "DB.Query", "-"], '{\n  "key": "u"\n}\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '{"value":"v"}\n');
+  });
+});
