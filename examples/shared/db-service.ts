@@ -3,8 +3,7 @@
 // demo host it.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, GomsError } from "../../src/errors/index.js";
-import type { HandlerContext, ServiceImpl } from "../../src/rpc/index.js";
-import { AsyncQueue } from "../../src/internal/util/async-queue.js";
+import { AsyncQueue, type HandlerContext, type ServiceImpl } from "../../src/rpc/index.js";
 import { DB, type WatchResponseSchema } from "../gen/goms/examples/v1/db_pb.js";
 
 type Change = MessageInitShape<typeof WatchResponseSchema>;

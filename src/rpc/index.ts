@@ -38,6 +38,9 @@ export { NodeService } from "../gen/goms/v1/node_pb.js";
 // For library authors: interceptors, diagnostics, transports, registries.
 export type { HandlerFn, Interceptor, ServerInterceptor, UnaryFn, UnaryRequest, UnaryResponse } from "./types.js";
 export { observeStream, type StreamObserver } from "./stream-observe.js";
+// The one bounded async queue, public so a server-streaming handler can feed
+// its stream from events (docs/streams.md "Feeding a stream from events").
+export { AsyncQueue, consumerTooSlow, type AsyncQueueOptions } from "../internal/util/async-queue.js";
 export { channels } from "./diagnostics.js";
 export type { CallEvent, PeerEvent } from "./diagnostics.js";
 export { isInternalService } from "./services.js";
