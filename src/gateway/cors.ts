@@ -3,7 +3,20 @@ import type { CorsOptions } from "./options.js";
 
 export type CorsVerdict = "none" | "allowed" | "denied";
 
-/** CORS: deny by default; an allow list of exact origins. */
+/**
+ * A page served by this same host:port (browsers send Origin on every POST,
+ * same-origin ones included): not a cross-origin request, so no CORS rule
+ * applies. Only the host is compared, not the scheme: behind a TLS proxy the
+ * page is https while the gateway sees http, and another site cannot send
+ * this Host with its own Origin from a browser.
+ */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const sep = origin.indexOf("://");
+  return sep > 0 && origin.slice(sep + 3).toLowerCase() === host.toLowerCase();
+}
+
+/** CORS: deny cross-origin requests by default; an allow list of exact origins. */
 export class Cors {
   private readonly origins: Set<string>;
   private readonly allowHeaders: string;
@@ -23,7 +36,7 @@ export class Cors {
   /** For a request with an Origin header: sets the response headers when the origin is allowed. */
   check(req: IncomingMessage, res: ServerResponse): CorsVerdict {
     const origin = req.headers.origin;
-    if (origin === undefined) return "none";
+    if (origin === undefined || sameOrigin(origin, req.headers.host)) return "none";
     res.setHeader("vary", "Origin");
     if (!this.origins.has(origin)) return "denied";
     res.setHeader("access-control-allow-origin", origin);

@@ -23,6 +23,11 @@ describe("gateway: CORS", () => {
     assert.equal(pre.headers["access-control-allow-origin"], undefined);
     // Same-origin tools (curl) send no Origin and are unaffected.
     assert.equal((await post(port, "/api/DB/Query", "{}")).status, 200);
+    // A page served by the gateway's own host:port sends its Origin on POST: same-origin, allowed, no CORS headers.
+    const same = await post(port, "/api/DB/Query", "{}", { origin: `http://127.0.0.1:${port}` });
+    assert.equal(same.status, 200);
+    assert.equal(same.headers["access-control-allow-origin"], undefined);
+    assert.equal((await post(port, "/api/DB/Query", "{}", { origin: `http://127.0.0.1:${port + 1}` })).status, 403);
   });
 
   it("allows listed origins, with preflight", async () => {
