@@ -62,8 +62,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     server.listen(o.httpPort, "127.0.0.1", () => resolve());
   });
   const httpPort = (server.address() as { port: number }).port;
-  // Browsers send Origin on every POST, even to their own origin: the gateway admits the page's.
-  const gateway = (mounted.gateway = createGateway({ node: gate, cors: { origins: [`http://127.0.0.1:${httpPort}`, `http://localhost:${httpPort}`] } }));
+  // The page is served from this same host and port, so its calls are same-origin: no CORS entry needed.
+  const gateway = (mounted.gateway = createGateway({ node: gate }));
   const base = `http://127.0.0.1:${httpPort}`;
 
   // The admin console: node "admin" hosts MonitorService; db0 and gate0 push their stats to it.

@@ -19,7 +19,7 @@ import { Shedder } from "./shed.js";
 import { createJsonCaller, parseMethodName, type JsonCaller, type Route } from "../json-call/index.js";
 import { GatewayTracing } from "./tracing.js";
 import { serveServerStream, type StreamDeps } from "./server-stream.js";
-import { serveWebSocket, type Upgrade } from "./ws-stream.js";
+import { offeredTimeout, serveWebSocket, type Upgrade } from "./ws-stream.js";
 
 export interface Gateway {
   /** node:http request listener: mount it in your own server (or fastify: rq.raw, rp.raw). */
@@ -178,7 +178,7 @@ class GatewayImpl {
     if (len !== undefined && Number(len) > this.o.maxBodyBytes) {
       throw gomsError("GOMS_ERR_BODY_TOO_LARGE", { limit: this.o.maxBodyBytes });
     }
-    const timeoutMs = this.timeout(req.headers[TIMEOUT_HEADER]);
+    const timeoutMs = this.timeout(req.headers[TIMEOUT_HEADER] ?? offeredTimeout(req.headers));
     const ip = clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], this.trusted);
     if (this.ipLimit === undefined) this.routed(req, res, rest, parts, query, timeoutMs, ip);
     else this.limit(this.ipLimit, ip, "client", res, () => this.routed(req, res, rest, parts, query, timeoutMs, ip));
