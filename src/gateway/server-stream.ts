@@ -48,9 +48,9 @@ export interface StreamEnd extends ErrorBody {
 
 /**
  * The status a stream ended with: `{code, message, reason?, ret?, details?,
- * trailer?}`. `ret` and `trailer` are the end's (a clean end: the handler's
- * ctx.ret and ctx.responseMetadata; a failure: the error's), each only when
- * non-zero / non-empty. Trailing metadata is what the handler chose to send
+ * trailer?}`, `ret` and `trailer` only when non-zero / non-empty. A clean end
+ * (`e` undefined) passes the handler's ctx.ret and ctx.responseMetadata; a
+ * failure passes its metadata, and its ret is the error's (`ret` unused). Trailing metadata is what the handler chose to send
  * its caller, and the gateway relays a stream for that caller, so every key
  * goes through (docs/gateway.md "Streams").
  */
@@ -70,8 +70,8 @@ export function streamFormat(req: IncomingMessage): StreamFormat {
 /**
  * Relays an open server stream to the HTTP client: one `message` event per
  * response (proto3 JSON), then one `end` event with the status and the
- * end's ret and trailing metadata (streamEnd()). The next response is pulled from upstream only
- * once the client has taken the previous one (SseStream.writable()), so a
+ * end's ret and trailing metadata (streamEnd()). The next response is pulled
+ * from upstream only once the client has taken the previous one (SseStream.writable()), so a
  * client that stops reading leaves the upstream stream's window full and its
  * producer suspended; what the gateway holds is one event plus node:http's
  * buffer. A client that goes away aborts `cancel`, which cancels upstream.
@@ -100,6 +100,6 @@ export async function relayServerStream(
   } catch (e) {
     // The stream failed upstream (or its deadline passed): the status goes in the last event, the HTTP status was 200 already.
     const g = GomsError.from(e);
-    out.end({ name: "end", data: streamEnd(g, g.ret, g.metadata) });
+    out.end({ name: "end", data: streamEnd(g, 0, g.metadata) });
   }
 }

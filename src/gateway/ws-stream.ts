@@ -67,8 +67,8 @@ function text(data: RawData): string {
  * "WebSocket streams"). Each text message from the client is one request in
  * proto3 JSON; an empty message is the half-close. Each response goes out as
  * one message; the close carries the status (1000, or 4000 + code, with the
- * JSON status as reason, closeReason()). Back-pressure both ways: the socket stops being
- * read while PAUSE_AT requests wait for upstream, and the next response is
+ * JSON status as reason, closeReason()). Back-pressure both ways: the socket
+ * stops being read while PAUSE_AT requests wait for upstream, and the next response is
  * taken from upstream only once the previous one was written to the socket.
  * A message over maxBodyBytes closes the socket with 1009 (ws). The socket
  * closing cancels the call upstream.
