@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Message } from "@bufbuild/protobuf";
 import { GomsError, gomsError } from "../errors/index.js";
-import { errorBody } from "../internal/http/json.js";
+import { errorBody, type ErrorBody } from "../internal/http/json.js";
 import { SseStream, type SseLimits, type StreamFormat } from "../internal/http/sse.js";
 import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
 import type { JsonCaller, Route } from "../json-call/index.js";
@@ -41,8 +41,25 @@ export function serveServerStream(d: StreamDeps, req: IncomingMessage, res: Serv
   );
 }
 
-/** The final event of a stream that ended well (a failed one carries errorBody()). */
-const OK_END = '{"code":"ok","message":""}';
+/** A stream's final status (the `end` event, the WebSocket close reason): errorBody() or ok, plus the end's trailing metadata. */
+export interface StreamEnd extends ErrorBody {
+  trailer?: Metadata;
+}
+
+/**
+ * The status a stream ended with: `{code, message, reason?, ret?, details?,
+ * trailer?}`, `ret` and `trailer` only when non-zero / non-empty. A clean end
+ * (`e` undefined) passes the handler's ctx.ret and ctx.responseMetadata; a
+ * failure passes its metadata, and its ret is the error's (`ret` unused). Trailing metadata is what the handler chose to send
+ * its caller, and the gateway relays a stream for that caller, so every key
+ * goes through (docs/gateway.md "Streams").
+ */
+export function streamEnd(e: GomsError | undefined, ret: number, trailer: Readonly<Metadata>): StreamEnd {
+  const body: StreamEnd = e === undefined ? { code: "ok", message: "" } : errorBody(e);
+  if (e === undefined && ret !== 0) body.ret = ret;
+  if (Object.keys(trailer).length > 0) body.trailer = { ...trailer };
+  return body;
+}
 
 /** "ndjson" when the client asks for application/x-ndjson, else SSE. */
 export function streamFormat(req: IncomingMessage): StreamFormat {
@@ -52,9 +69,9 @@ export function streamFormat(req: IncomingMessage): StreamFormat {
 
 /**
  * Relays an open server stream to the HTTP client: one `message` event per
- * response (proto3 JSON), then one `end` event with the status ({code,
- * message, reason?, ret?}). The next response is pulled from upstream only
- * once the client has taken the previous one (SseStream.writable()), so a
+ * response (proto3 JSON), then one `end` event with the status and the
+ * end's ret and trailing metadata (streamEnd()). The next response is pulled
+ * from upstream only once the client has taken the previous one (SseStream.writable()), so a
  * client that stops reading leaves the upstream stream's window full and its
  * producer suspended; what the gateway holds is one event plus node:http's
  * buffer. A client that goes away aborts `cancel`, which cancels upstream.
@@ -78,9 +95,11 @@ export async function relayServerStream(
       if (r.done === true) break;
       if (!out.sendJson("message", toJson(r.value)) || !(await out.writable())) return;
     }
-    out.end({ name: "end", json: OK_END });
+    // The end's ret and trailer were set before the responses said done.
+    out.end({ name: "end", data: streamEnd(undefined, open.ret, open.metadata) });
   } catch (e) {
     // The stream failed upstream (or its deadline passed): the status goes in the last event, the HTTP status was 200 already.
-    out.end({ name: "end", data: errorBody(GomsError.from(e)) });
+    const g = GomsError.from(e);
+    out.end({ name: "end", data: streamEnd(g, 0, g.metadata) });
   }
 }

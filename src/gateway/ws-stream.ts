@@ -3,11 +3,10 @@ import type { Duplex } from "node:stream";
 import type { Message } from "@bufbuild/protobuf";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { Code, GomsError, gomsError } from "../errors/index.js";
-import { errorBody } from "../internal/http/json.js";
 import { AsyncQueue } from "../internal/util/async-queue.js";
 import type { Metadata } from "../rpc/index.js";
 import type { Route } from "../json-call/index.js";
-import type { StreamDeps } from "./server-stream.js";
+import { streamEnd, type StreamDeps } from "./server-stream.js";
 import { WS_PROTOCOL, WS_TIMEOUT_PREFIX } from "../web/auth.js";
 
 /** A request that asked for a WebSocket: its socket and the bytes read past its headers. */
@@ -41,15 +40,21 @@ export function offeredTimeout(h: IncomingHttpHeaders): string | undefined {
 
 const servers = new WeakMap<StreamDeps, WebSocketServer>();
 
-/** The status as a close reason: the JSON error body, its message shortened to fit. */
-export function closeReason(e: GomsError | undefined): string {
-  const body = e === undefined ? { code: "ok", message: "" } : errorBody(e);
+/**
+ * The status as a close reason: streamEnd() without the trailer, its message
+ * shortened to fit. A clean end carries its ret too. Trailing metadata is not
+ * sent: a close reason is at most 123 bytes, which a trailer would rarely fit,
+ * and a status that sometimes has it would be worse than one that never does.
+ */
+export function closeReason(e: GomsError | undefined, ret = 0): string {
+  const body = streamEnd(e, ret, {});
   let text = JSON.stringify(body);
   while (Buffer.byteLength(text) > MAX_REASON && body.message.length > 0) {
     body.message = body.message.slice(0, Math.max(0, body.message.length - Math.max(1, Buffer.byteLength(text) - MAX_REASON)));
     text = JSON.stringify(body);
   }
-  return Buffer.byteLength(text) <= MAX_REASON ? text : JSON.stringify({ code: body.code, message: "" });
+  // Still too long (a long reason or details): the code and ret alone always fit.
+  return Buffer.byteLength(text) <= MAX_REASON ? text : JSON.stringify(body.ret === undefined ? { code: body.code, message: "" } : { code: body.code, message: "", ret: body.ret });
 }
 
 function text(data: RawData): string {
@@ -62,8 +67,8 @@ function text(data: RawData): string {
  * "WebSocket streams"). Each text message from the client is one request in
  * proto3 JSON; an empty message is the half-close. Each response goes out as
  * one message; the close carries the status (1000, or 4000 + code, with the
- * JSON status as reason). Back-pressure both ways: the socket stops being
- * read while PAUSE_AT requests wait for upstream, and the next response is
+ * JSON status as reason, closeReason()). Back-pressure both ways: the socket
+ * stops being read while PAUSE_AT requests wait for upstream, and the next response is
  * taken from upstream only once the previous one was written to the socket.
  * A message over maxBodyBytes closes the socket with 1009 (ws). The socket
  * closing cancels the call upstream.
@@ -83,13 +88,13 @@ function run(d: StreamDeps, ws: WebSocket, route: Route, md: Metadata, timeoutMs
   const ac = new AbortController();
   const requests = new AsyncQueue<Message>({ onDrain: () => ws.resume() });
   let closed = false;
-  const close = (e: GomsError | undefined): void => {
+  const close = (e: GomsError | undefined, ret = 0): void => {
     if (closed) return;
     closed = true;
     requests.stop();
     // A paused socket would never read the client's half of the close handshake.
     ws.resume();
-    ws.close(e === undefined ? CLOSE_OK : CLOSE_ERROR_BASE + e.code, closeReason(e));
+    ws.close(e === undefined ? CLOSE_OK : CLOSE_ERROR_BASE + e.code, closeReason(e, ret));
   };
   ws.on("message", (data, isBinary) => {
     if (requests.closed) {
@@ -127,7 +132,8 @@ function run(d: StreamDeps, ws: WebSocket, route: Route, md: Metadata, timeoutMs
         if (closed) return;
         await send(d.json.response(route, m));
       }
-      close(undefined);
+      // Set before the responses said done.
+      close(undefined, open.ret);
     } catch (e) {
       close(GomsError.from(e));
     }

@@ -14,6 +14,7 @@ import { GomsError } from "../errors/goms-error.js";
 import { ndjsonEvents, type StreamEvent } from "./ndjson.js";
 import { webSocketStream, type WebSocketFactory } from "./ws.js";
 import { currentToken, webSocketProtocols, type TokenSource } from "./auth.js";
+import { failedEnd, reportEnd, statusEnd, type CallEnd, type TrailerListener } from "./trailer.js";
 
 /** Options of one call from the browser. */
 export interface WebCallOptions {
@@ -23,6 +24,16 @@ export interface WebCallOptions {
   timeoutMs?: number | undefined;
   /** Extra request headers (the gateway forwards those it lists in forwardHeaders as metadata). */
   headers?: Record<string, string> | undefined;
+  /**
+   * Called once when the call ends, however it ends, with the trailing
+   * metadata and the application return code (goms/rpc's CallOptions.onTrailer):
+   * a unary call's ret is its x-goms-ret header (the gateway sends no response
+   * metadata for unary calls: the trailer is {}); a server stream's come from
+   * its end event; a client or bidi stream's ret from the WebSocket close (no
+   * trailer: it would not fit a close). For an error, the error's ret and
+   * metadata; for a stream left early or aborted, {} and 0.
+   */
+  onTrailer?: TrailerListener | undefined;
 }
 
 export interface WebClientOptions extends TokenSource {
@@ -51,14 +62,15 @@ interface StatusBody {
   message?: string;
   reason?: string;
   ret?: number;
+  trailer?: unknown;
 }
 
 /** A GomsError from the gateway's JSON status; `fallback` when the body is not one. */
 export function statusError(body: unknown, fallback: Code, fallbackMessage: string): GomsError {
   const s = (typeof body === "object" && body !== null ? body : {}) as StatusBody;
   const code = (typeof s.code === "string" ? codeFromString(s.code) : undefined) ?? fallback;
-  const opts: { ret?: number; reason?: string } = {};
-  if (typeof s.ret === "number") opts.ret = s.ret;
+  const end = statusEnd(s);
+  const opts: { ret: number; metadata: Record<string, string>; reason?: string } = { ret: end.ret, metadata: end.trailer };
   if (typeof s.reason === "string") opts.reason = s.reason;
   return new GomsError(typeof s.message === "string" ? s.message : fallbackMessage, code, opts);
 }
@@ -115,17 +127,26 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
   };
 
   const unary = async (m: DescMethod, request: unknown, o: WebCallOptions | undefined): Promise<unknown> => {
-    const res = await post(m, request, "application/json", o, o?.signal);
-    let json: unknown;
+    let out: { message: unknown; end: CallEnd };
     try {
-      json = await res.json();
+      const res = await post(m, request, "application/json", o, o?.signal);
+      let json: unknown;
+      try {
+        json = await res.json();
+      } catch (e) {
+        throw fetchError(e, o?.signal);
+      }
+      out = { message: decode(m, json), end: { ret: Number(res.headers.get("x-goms-ret") ?? 0) || 0, trailer: {} } };
     } catch (e) {
-      throw fetchError(e, o?.signal);
+      const end = failedEnd(e);
+      o?.onTrailer?.(end.trailer, end.ret);
+      throw e;
     }
-    return decode(m, json);
+    o?.onTrailer?.(out.end.trailer, out.end.ret);
+    return out.message;
   };
 
-  async function* serverStream(m: DescMethod, request: unknown, o: WebCallOptions | undefined): AsyncGenerator<unknown> {
+  async function* serverStream(m: DescMethod, request: unknown, o: WebCallOptions | undefined): AsyncGenerator<unknown, CallEnd> {
     // Our own controller: leaving the loop early must abort the fetch, which ends the stream at the gateway and upstream.
     const ac = new AbortController();
     const outer = o?.signal;
@@ -152,7 +173,7 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
           if (ev.end !== undefined) {
             ended = true;
             const s = ev.end as StatusBody;
-            if (s.code === "ok") return;
+            if (s.code === "ok") return statusEnd(s);
             throw statusError(s, Code.Unknown, "the stream failed");
           }
           yield decode(m, ev.message);
@@ -167,7 +188,7 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
     }
   }
 
-  const socketStream = (m: DescMethod, requests: AsyncIterable<unknown>, o: WebCallOptions | undefined): AsyncGenerator<unknown> => {
+  const socketStream = (m: DescMethod, requests: AsyncIterable<unknown>, o: WebCallOptions | undefined): AsyncGenerator<unknown, CallEnd> => {
     const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
     if (Ctor === undefined) throw new GomsError("no WebSocket in this runtime: pass options.WebSocket", Code.Unimplemented);
     const page = (globalThis as { location?: { href: string } }).location?.href;
@@ -191,13 +212,13 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
         out[m.localName] = (req: unknown, o?: WebCallOptions) => unary(m, req, o);
         break;
       case "server_streaming":
-        out[m.localName] = (req: unknown, o?: WebCallOptions) => serverStream(m, req, o);
+        out[m.localName] = (req: unknown, o?: WebCallOptions) => reportEnd(serverStream(m, req, o), o?.onTrailer);
         break;
       case "client_streaming":
-        out[m.localName] = (reqs: AsyncIterable<unknown>, o?: WebCallOptions) => single(socketStream(m, reqs, o));
+        out[m.localName] = (reqs: AsyncIterable<unknown>, o?: WebCallOptions) => single(reportEnd(socketStream(m, reqs, o), o?.onTrailer));
         break;
       case "bidi_streaming":
-        out[m.localName] = (reqs: AsyncIterable<unknown>, o?: WebCallOptions) => socketStream(m, reqs, o);
+        out[m.localName] = (reqs: AsyncIterable<unknown>, o?: WebCallOptions) => reportEnd(socketStream(m, reqs, o), o?.onTrailer);
         break;
     }
   }

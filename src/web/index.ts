@@ -4,6 +4,7 @@
 export { createWebClient, statusError } from "./client.js";
 export type { WebSocketFactory, WebSocketLike } from "./ws.js";
 export type { TokenSource } from "./auth.js";
+export type { Trailer, TrailerListener } from "./trailer.js";
 export type { WebCallOptions, WebClient, WebClientMethodOf, WebClientOptions } from "./client.js";
 // Straight from the files, not errors/index: the reason catalog would triple the bundle.
 export { Code, codeToString } from "../errors/code.js";

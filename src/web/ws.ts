@@ -1,5 +1,6 @@
 import { Code, codeFromString, isCode } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
+import { statusEnd, type CallEnd } from "./trailer.js";
 
 /** What goms/web needs of a WebSocket: the browser's, or `ws`'s in Node. */
 export interface WebSocketLike {
@@ -26,30 +27,39 @@ const SEND_HIGH_WATER = 256 * 1024;
 const SEND_TURN_BYTES = 64 * 1024;
 const OPEN = 1;
 
-/** The stream's outcome from a close: 1000 is the end, 4000 + code a goms error (reason: the JSON status). */
-export function closeError(code: number, reason: string): GomsError | undefined {
-  if (code === 1000) return undefined;
-  let s: { code?: unknown; message?: unknown; ret?: unknown; reason?: unknown } = {};
+/** The close reason's JSON status ({} when it is not JSON). */
+function parseReason(reason: string): { code?: unknown; message?: unknown; ret?: unknown; reason?: unknown } {
   try {
-    s = JSON.parse(reason) as typeof s;
+    const v = JSON.parse(reason) as unknown;
+    return typeof v === "object" && v !== null ? v : {};
   } catch {
-    s = {};
+    return {};
   }
+}
+
+/**
+ * The stream's outcome from a close: 1000 is the end, with the ret it carried
+ * (the gateway sends no trailing metadata in a close: it would rarely fit);
+ * 4000 + code a goms error (reason: the JSON status).
+ */
+export function closeOutcome(code: number, reason: string): { err: GomsError; end?: undefined } | { err?: undefined; end: CallEnd } {
+  const s = parseReason(reason);
+  if (code === 1000) return { end: statusEnd(s) };
   const named = typeof s.code === "string" ? codeFromString(s.code) : undefined;
   const c = named ?? (isCode(code - 4000) ? code - 4000 : code === 1009 ? Code.ResourceExhausted : Code.Unavailable);
   const opts: { ret?: number; reason?: string } = {};
   if (typeof s.ret === "number") opts.ret = s.ret;
   if (typeof s.reason === "string") opts.reason = s.reason;
   const msg = typeof s.message === "string" ? s.message : code === 1009 ? "a message was over the gateway's size limit" : `the WebSocket closed (${code}${reason === "" ? "" : `: ${reason}`})`;
-  return new GomsError(msg, c, opts);
+  return { err: new GomsError(msg, c, opts) };
 }
 
 /**
  * A client or bidi stream over a WebSocket to the gateway: `requests` are sent
  * as proto3 JSON text messages (waiting while the socket holds more than 256
  * KiB), then an empty message (the half-close); every message received is a
- * response. The close ends the iteration: cleanly on 1000, else with the
- * GomsError it carries. Leaving early, `signal` or `timeoutMs` close the
+ * response. The close ends the iteration: cleanly on 1000 (the generator
+ * returns the ret it carried), else with the GomsError it carries. Leaving early, `signal` or `timeoutMs` close the
  * socket, which cancels the call at the gateway.
  */
 export async function* webSocketStream(
@@ -59,10 +69,10 @@ export async function* webSocketStream(
   decode: (json: unknown) => unknown,
   signal: AbortSignal | undefined,
   timeoutMs: number | undefined,
-): AsyncGenerator<unknown> {
+): AsyncGenerator<unknown, CallEnd> {
   const ws = new target.Ctor(target.url, await target.protocols());
   const inbox: unknown[] = [];
-  let end: { err: GomsError | undefined } | undefined;
+  let end: ReturnType<typeof closeOutcome> | undefined;
   let wake: (() => void) | undefined;
   const notify = (): void => {
     const w = wake;
@@ -79,7 +89,7 @@ export async function* webSocketStream(
     notify();
   });
   ws.addEventListener("close", (ev) => {
-    end ??= { err: closeError(ev.code ?? 1006, ev.reason ?? "") };
+    end ??= closeOutcome(ev.code ?? 1006, ev.reason ?? "");
     notify();
   });
   ws.addEventListener("error", () => undefined); // a close follows
@@ -130,7 +140,7 @@ export async function* webSocketStream(
       }
       if (end !== undefined) {
         if (end.err !== undefined) throw end.err;
-        return;
+        return end.end;
       }
       await new Promise<void>((r) => (wake = r));
     }

@@ -6,7 +6,7 @@ import http from "node:http";
 import { describe, it } from "node:test";
 import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
 import { until, withNodeOptions } from "../helpers.js";
-import { newProbe, streamImpl, type Probe } from "../streams/fixture.js";
+import { END_TRAILER, newProbe, streamImpl, type Probe } from "../streams/fixture.js";
 import { createGateway, post, request, useGatewayEnv } from "./helpers.js";
 import type { GatewayOptions } from "../../src/gateway/index.js";
 
@@ -71,6 +71,20 @@ describe("gateway: server streams", () => {
       ["message", "message", "end"],
     );
     assert.deepEqual(ev[2]![1], { code: "failed_precondition", message: "failed on purpose", ret: 77 });
+  });
+
+  it("a clean end carries the handler's ret and trailing metadata in the end event, over SSE and NDJSON", async () => {
+    const port = await streamEnv(newProbe());
+    const sse = sseEvents((await post(port, "/api/StreamTest/Count", '{"count":1,"endRet":5}')).text);
+    assert.deepEqual(sse[sse.length - 1], ["end", { code: "ok", message: "", ret: 5, trailer: END_TRAILER }]);
+    const nd = (await post(port, "/api/StreamTest/Count", '{"count":1,"endRet":5}', { accept: "application/x-ndjson" })).text.split("\n").filter((l) => l !== "");
+    assert.deepEqual(JSON.parse(nd[nd.length - 1]!), { end: { code: "ok", message: "", ret: 5, trailer: END_TRAILER } });
+  });
+
+  it("a failed end carries the error's trailing metadata beside its ret", async () => {
+    const port = await streamEnv(newProbe());
+    const ev = sseEvents((await post(port, "/api/StreamTest/Count", '{"count":5,"failAfter":1,"endRet":5}')).text);
+    assert.deepEqual(ev[ev.length - 1], ["end", { code: "failed_precondition", message: "failed on purpose", ret: 77, trailer: END_TRAILER }]);
   });
 
   it("x-goms-timeout-ms covers the whole stream: deadline_exceeded in the end event", async () => {

@@ -66,6 +66,14 @@ describe("gateway: WebSocket streams", () => {
     assert.deepEqual(r, { messages: [{ total: "6", messages: 3 }], code: 1000, reason: { code: "ok", message: "" } });
   });
 
+  it("a clean end's ret is in the close reason (its trailing metadata is not sent)", async () => {
+    const port = await wsEnv(newProbe());
+    const bidi = await exchange(port, "/api/StreamTest/Echo", ['{"n":1,"endRet":6}']);
+    assert.deepEqual(bidi, { messages: [{ n: 1, endRet: 6 }], code: 1000, reason: { code: "ok", message: "", ret: 6 } });
+    const sum = await exchange(port, "/api/StreamTest/Sum", ['{"n":1}', '{"n":2,"endRet":6}']);
+    assert.deepEqual(sum, { messages: [{ total: "3", messages: 2 }], code: 1000, reason: { code: "ok", message: "", ret: 6 } });
+  });
+
   it("invalid JSON mid-stream: close 4003 (invalid_argument), and the handler ends", async () => {
     const probe = newProbe();
     const port = await wsEnv(probe);

@@ -1,7 +1,7 @@
 import { NodeSet, withNodeOptions, type NodeOptionsPatch } from "../helpers.js";
 import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
 import assert from "node:assert/strict";
-import type { GomsNode, ServiceImpl } from "../../src/rpc/index.js";
+import type { GomsNode, HandlerContext, ServiceImpl } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
 
 /** What the stream handlers did, for assertions by count (never by time). */
@@ -16,6 +16,16 @@ export function newProbe(): Probe {
   return { produced: 0, finallyRan: 0, aborted: 0, received: 0 };
 }
 
+/** The trailing metadata a handler sends on a clean end when asked (end_ret). */
+export const END_TRAILER = { "x-end": "done" };
+
+/** `end_ret` of the requests: a clean end carries it as ctx.ret, with END_TRAILER. */
+function endWith(ctx: HandlerContext, endRet: number): void {
+  if (endRet === 0) return;
+  ctx.ret = endRet;
+  Object.assign(ctx.responseMetadata, END_TRAILER);
+}
+
 /** StreamTest handlers that record what happened in `probe`. */
 export function streamImpl(probe: Probe): ServiceImpl<typeof StreamTest> {
   return {
@@ -25,11 +35,14 @@ export function streamImpl(probe: Probe): ServiceImpl<typeof StreamTest> {
         for (let i = 0; i < req.count; i++) {
           if (req.failAfter > 0 && i === req.failAfter) {
             ctx.ret = 77;
+            // The error carries the trailer too (end_ret asks for it).
+            if (req.endRet !== 0) Object.assign(ctx.responseMetadata, END_TRAILER);
             throw new GomsError("failed on purpose", Code.FailedPrecondition);
           }
           probe.produced++;
           yield { n: i, payload: new Uint8Array(req.size) };
         }
+        endWith(ctx, req.endRet);
       } finally {
         probe.finallyRan++;
       }
@@ -38,25 +51,31 @@ export function streamImpl(probe: Probe): ServiceImpl<typeof StreamTest> {
       ctx.signal.addEventListener("abort", () => probe.aborted++);
       let total = 0n;
       let messages = 0;
+      let endRet = 0;
       try {
         for await (const r of reqs) {
           probe.received++;
           total += BigInt(r.n);
           messages++;
+          endRet ||= r.endRet;
         }
       } finally {
         probe.finallyRan++;
       }
+      endWith(ctx, endRet);
       return { total, messages };
     },
     async *echo(reqs, ctx) {
       ctx.signal.addEventListener("abort", () => probe.aborted++);
+      let endRet = 0;
       try {
         for await (const r of reqs) {
           probe.received++;
           probe.produced++;
+          endRet ||= r.endRet;
           yield r;
         }
+        endWith(ctx, endRet);
       } finally {
         probe.finallyRan++;
       }

@@ -9,6 +9,7 @@ import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
 import { NodeSet, until } from "../helpers.js";
 import { startWebEnv, type WebEnv } from "./env.js";
+import { END_TRAILER } from "../streams/fixture.js";
 
 const nodes = new NodeSet();
 const gateways: WebEnv["gw"][] = [];
@@ -23,6 +24,12 @@ async function env(): Promise<WebEnv> {
   return e;
 }
 
+/** An onTrailer that records every call it gets. */
+function trailers(): { calls: Array<[Record<string, string>, number]>; onTrailer: (t: Record<string, string>, ret: number) => void } {
+  const calls: Array<[Record<string, string>, number]> = [];
+  return { calls, onTrailer: (t, ret) => calls.push([t, ret]) };
+}
+
 const isCode = (code: Code, ret = 0) => (e: unknown) => GomsError.is(e) && e.code === code && e.ret === ret;
 
 describe("goms/web in Node", () => {
@@ -35,6 +42,38 @@ describe("goms/web in Node", () => {
     const other = createWebClient(DB, { baseUrl, prefix: "/nope" });
     await assert.rejects(other.query({ key: "a" }), isCode(Code.NotFound));
     await assert.rejects(createWebClient(DB, { baseUrl: "http://127.0.0.1:1" }).query({ key: "a" }), isCode(Code.Unavailable));
+  });
+
+  it("onTrailer on unary calls: the x-goms-ret of a success, the ret of an error", async () => {
+    const { baseUrl } = await env();
+    const db = createWebClient(DB, { baseUrl });
+    const ok = trailers();
+    await db.query({ key: "ret" }, { onTrailer: ok.onTrailer });
+    assert.deepEqual(ok.calls, [[{}, 7]]);
+    const failed = trailers();
+    await assert.rejects(db.query({ key: "fail" }, { onTrailer: failed.onTrailer }), isCode(Code.FailedPrecondition, 9));
+    assert.deepEqual(failed.calls, [[{}, 9]]);
+  });
+
+  it("onTrailer on server streams: once, with the end's ret and trailer, or the error's, or nothing when left early", async () => {
+    const { baseUrl } = await env();
+    const st = createWebClient(StreamTest, { baseUrl });
+    const ok = trailers();
+    let n = 0;
+    for await (const _ of st.count({ count: 3, endRet: 5 }, { onTrailer: ok.onTrailer })) n++;
+    assert.equal(n, 3);
+    assert.deepEqual(ok.calls, [[END_TRAILER, 5]]);
+    const failed = trailers();
+    await assert.rejects(
+      (async () => {
+        for await (const _ of st.count({ count: 5, failAfter: 1, endRet: 5 }, { onTrailer: failed.onTrailer }));
+      })(),
+      (e: unknown) => isCode(Code.FailedPrecondition, 77)(e) && (e as GomsError).metadata["x-end"] === "done",
+    );
+    assert.deepEqual(failed.calls, [[END_TRAILER, 77]]);
+    const left = trailers();
+    for await (const _ of st.count({ count: 100_000_000, endRet: 5 }, { onTrailer: left.onTrailer })) break;
+    assert.deepEqual(left.calls, [[{}, 0]]);
   });
 
   it("server streams: every message in order, then the end", async () => {
@@ -119,5 +158,22 @@ describe("goms/web in Node", () => {
     const before = probe.finallyRan;
     for await (const _ of st.echo(endless())) break;
     await until(() => probe.finallyRan === before + 1, 5000, "the bidi handler ended");
+  });
+
+  it("onTrailer on WebSocket streams: the ret of a clean close (no trailer over a WebSocket)", async () => {
+    const { baseUrl } = await env();
+    const st = createWebClient(StreamTest, { baseUrl, WebSocket: WebSocket as unknown as WebSocketFactory });
+    async function* items() {
+      yield { n: 1 };
+      yield { n: 2, endRet: 6 };
+    }
+    const bidi = trailers();
+    let n = 0;
+    for await (const _ of st.echo(items(), { onTrailer: bidi.onTrailer })) n++;
+    assert.equal(n, 2);
+    assert.deepEqual(bidi.calls, [[{}, 6]]);
+    const sum = trailers();
+    assert.equal((await st.sum(items(), { onTrailer: sum.onTrailer })).total, 3n);
+    assert.deepEqual(sum.calls, [[{}, 6]]);
   });
 });

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file goms/test/v1/streams.proto.
  */
 export const file_goms_test_v1_streams: GenFile = /*@__PURE__*/
-  fileDesc("Chpnb21zL3Rlc3QvdjEvc3RyZWFtcy5wcm90bxIMZ29tcy50ZXN0LnYxIj8KDENvdW50UmVxdWVzdBINCgVjb3VudBgBIAEoDRIMCgRzaXplGAIgASgNEhIKCmZhaWxfYWZ0ZXIYAyABKA0iIgoESXRlbRIJCgFuGAEgASgNEg8KB3BheWxvYWQYAiABKAwiLgoLU3VtUmVzcG9uc2USDQoFdG90YWwYASABKAQSEAoIbWVzc2FnZXMYAiABKA0yswEKClN0cmVhbVRlc3QSOQoFQ291bnQSGi5nb21zLnRlc3QudjEuQ291bnRSZXF1ZXN0GhIuZ29tcy50ZXN0LnYxLkl0ZW0wARI2CgNTdW0SEi5nb21zLnRlc3QudjEuSXRlbRoZLmdvbXMudGVzdC52MS5TdW1SZXNwb25zZSgBEjIKBEVjaG8SEi5nb21zLnRlc3QudjEuSXRlbRoSLmdvbXMudGVzdC52MS5JdGVtKAEwATJSChBJZGVtcG90ZW50U3RyZWFtEj4KBVdhdGNoEhouZ29tcy50ZXN0LnYxLkNvdW50UmVxdWVzdBoSLmdvbXMudGVzdC52MS5JdGVtIgOQAgEwAWIGcHJvdG8z");
+  fileDesc("Chpnb21zL3Rlc3QvdjEvc3RyZWFtcy5wcm90bxIMZ29tcy50ZXN0LnYxIlAKDENvdW50UmVxdWVzdBINCgVjb3VudBgBIAEoDRIMCgRzaXplGAIgASgNEhIKCmZhaWxfYWZ0ZXIYAyABKA0SDwoHZW5kX3JldBgEIAEoDSIzCgRJdGVtEgkKAW4YASABKA0SDwoHcGF5bG9hZBgCIAEoDBIPCgdlbmRfcmV0GAMgASgNIi4KC1N1bVJlc3BvbnNlEg0KBXRvdGFsGAEgASgEEhAKCG1lc3NhZ2VzGAIgASgNMrMBCgpTdHJlYW1UZXN0EjkKBUNvdW50EhouZ29tcy50ZXN0LnYxLkNvdW50UmVxdWVzdBoSLmdvbXMudGVzdC52MS5JdGVtMAESNgoDU3VtEhIuZ29tcy50ZXN0LnYxLkl0ZW0aGS5nb21zLnRlc3QudjEuU3VtUmVzcG9uc2UoARIyCgRFY2hvEhIuZ29tcy50ZXN0LnYxLkl0ZW0aEi5nb21zLnRlc3QudjEuSXRlbSgBMAEyUgoQSWRlbXBvdGVudFN0cmVhbRI+CgVXYXRjaBIaLmdvbXMudGVzdC52MS5Db3VudFJlcXVlc3QaEi5nb21zLnRlc3QudjEuSXRlbSIDkAIBMAFiBnByb3RvMw");
 
 /**
  * @generated from message goms.test.v1.CountRequest
@@ -32,6 +32,14 @@ export type CountRequest = Message<"goms.test.v1.CountRequest"> & {
    * @generated from field: uint32 fail_after = 3;
    */
   failAfter: number;
+
+  /**
+   * When non-zero, a clean end sets ctx.ret to this and the trailing metadata
+   * `x-end: done` (the end's ret and trailer, for the tests that follow them).
+   *
+   * @generated from field: uint32 end_ret = 4;
+   */
+  endRet: number;
 };
 
 /**
@@ -54,6 +62,13 @@ export type Item = Message<"goms.test.v1.Item"> & {
    * @generated from field: bytes payload = 2;
    */
   payload: Uint8Array;
+
+  /**
+   * Sum and Echo: as CountRequest.end_ret, from any request that sets it.
+   *
+   * @generated from field: uint32 end_ret = 3;
+   */
+  endRet: number;
 };
 
 /**
