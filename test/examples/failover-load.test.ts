@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, it } from "node:test";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createNode } from "../../src/rpc/index.js";
 import { createRegistry } from "../../src/registry/index.js";
 import { createWatchClient, createWatchServer } from "../../src/watch/index.js";
@@ -34,6 +35,9 @@ it("under sustained load (16 callers) against 3 db processes, kill -9 of one los
   let maxLatency = 0;
   const errors: string[] = [];
   let killedAt = 0;
+  // A deadline fires on this process's event loop: a call can only be seen to end as late as the loop's worst stall.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const t0 = Date.now();
   let leftRouting = 0;
   let leftRegistry = 0;
@@ -62,6 +66,8 @@ it("under sustained load (16 callers) against 3 db processes, kill -9 of one los
     }),
   );
   clearTimeout(killer);
+  loopDelay.disable();
+  const loopStallMs = loopDelay.max / 1e6;
   await until(() => leftRegistry > 0, 3000, "db2 left the registry");
   clearInterval(watcher);
   const rate = ok / ((Date.now() - t0) / 1000);
@@ -70,7 +76,7 @@ it("under sustained load (16 callers) against 3 db processes, kill -9 of one los
   // The load is bounded by time and count, not asserted as a rate (speed is for `npm run bench`);
   // what must hold is that calls kept flowing through the failover.
   assert.ok(okAfterKill >= 200, `only ${okAfterKill} calls completed after the kill`);
-  assert.ok(maxLatency < timeoutMs, `a call took ${maxLatency.toFixed(0)} ms (deadline ${timeoutMs})`);
+  assert.ok(maxLatency < timeoutMs + loopStallMs, `a call took ${maxLatency.toFixed(0)} ms (deadline ${timeoutMs}, worst event-loop stall ${loopStallMs.toFixed(0)} ms)`);
   assert.ok(leftRouting > 0 && leftRouting < 1000, `left routing after ${leftRouting} ms (TTL 1000)`);
   assert.ok(leftRegistry < 1000 + 1000, `left the registry after ${leftRegistry} ms (TTL 1000 + lease check and delivery)`);
   console.log(
