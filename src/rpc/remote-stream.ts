@@ -48,6 +48,8 @@ class RetryingStream implements AsyncIterableIterator<unknown> {
   private it: AsyncIterator<unknown> | undefined;
   private peer!: Peer;
   private committed = false;
+  /** The attempt's result once it opened (what committedResult reads ret and metadata from). */
+  private opened: StreamResult | undefined;
   private tries = 1;
   /** Date.now()-based deadline; 0 = none. */
   private readonly deadline: number;
@@ -65,21 +67,36 @@ class RetryingStream implements AsyncIterableIterator<unknown> {
   open(peer: Peer, timeoutMs: number): void {
     this.peer = peer;
     this.it = undefined;
+    this.opened = undefined;
     this.attempt = peer.conn!.call(this.req, timeoutMs, true) as Promise<StreamResult>;
     // Observed by next(); until then, not an unhandled rejection.
     this.attempt.catch(() => undefined);
   }
 
-  async next(): Promise<IteratorResult<unknown>> {
+  next(): Promise<IteratorResult<unknown>> {
+    // Committed to its node: no retry can follow, so a message costs the stream's own next() and one then.
+    if (this.committed && this.it !== undefined) return this.it.next().then(this.committedResult);
+    return this.nextAttempt();
+  }
+
+  private readonly committedResult = (r: IteratorResult<unknown>): IteratorResult<unknown> => {
+    // Before the caller sees done: ret and metadata are read right after it.
+    if (r.done === true && this.opened !== undefined) this.ended(this.opened);
+    return r;
+  };
+
+  private ended(cur: StreamResult): void {
+    this.result.ret = cur.ret;
+    this.result.metadata = cur.metadata;
+  }
+
+  private async nextAttempt(): Promise<IteratorResult<unknown>> {
     for (;;) {
       let r: IteratorResult<unknown>;
       try {
-        const cur = await this.attempt;
+        const cur = (this.opened = await this.attempt);
         r = await (this.it ??= cur.message[Symbol.asyncIterator]()).next();
-        if (r.done === true) {
-          this.result.ret = cur.ret;
-          this.result.metadata = cur.metadata;
-        }
+        if (r.done === true) this.ended(cur);
       } catch (e) {
         if (this.committed) throw e;
         this.peer.health.error(e);

@@ -38,8 +38,10 @@ export function lazyIterable(p: Promise<AsyncIterable<unknown>>): AsyncIterableI
   p.catch(() => undefined);
   let it: AsyncIterator<unknown> | undefined;
   const open = async (): Promise<AsyncIterator<unknown>> => (it ??= (await p)[Symbol.asyncIterator]());
+  const first = async (): Promise<IteratorResult<unknown>> => (await open()).next();
   return {
-    next: async () => (await open()).next(),
+    // Once open, each message is the stream's own next(): no async layer per message on the hot path.
+    next: () => (it !== undefined ? it.next() : first()),
     return: async () => {
       const i = await open().catch(() => undefined);
       await i?.return?.();

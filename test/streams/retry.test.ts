@@ -83,7 +83,7 @@ describe("retrying an idempotent server stream (TCP)", () => {
     gates.open(`${other(victim)}:open`);
     gates.open(`${other(victim)}:more`);
     const want = other(victim) === "s1" ? 0 : 1;
-    assert.deepEqual(await first, { done: false, value: { $typeName: "goms.test.v1.Item", n: want, payload: new Uint8Array() } });
+    assert.deepEqual(await first, { done: false, value: { $typeName: "goms.test.v1.Item", n: want, payload: new Uint8Array(), endRet: 0 } });
     let rest = 0;
     for (;;) {
       const r = await it.next();
