@@ -77,9 +77,13 @@ export interface HealthLimits {
 
 /**
  * The shortest silence that counts as a hang, ms: a process the machine did
- * not schedule for a time slice or two, or a short GC pause, is not hung.
+ * not schedule for a time slice or two, or a GC pause, is not hung. 10 ms
+ * ejected healthy nodes at 15-18k calls/s (a major GC of a db process), and
+ * with 3 nodes one wrong ejection uses the whole ejection cap, so the hung
+ * node could not be ejected until it came back. Hedges carry a hung node's
+ * calls meanwhile; ejection only ends the need for them.
  */
-export const MIN_SILENCE_MS = 10;
+export const MIN_SILENCE_MS = 100;
 
 /** Sampled latencies: one call in this many is timed. */
 const SAMPLE_EVERY = 4;
