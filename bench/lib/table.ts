@@ -7,3 +7,25 @@ export function markdownTable(header: readonly string[], rows: ReadonlyArray<rea
   const sep = `|${widths.map((w, i) => (i === 0 ? `${"-".repeat(w + 1)}-` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
   return [line(header), sep, ...rows.map(line)].join("\n");
 }
+
+/** One issue target checked against a measured ratio; `pass` null when the ratio could not be measured. */
+export interface Check {
+  name: string;
+  value: number;
+  limit: string;
+  pass: boolean | null;
+}
+
+/** A check that `value` is at least (`atMost` false) or at most `goal`, rendered with `fmt`. */
+export function check(name: string, value: number, goal: number, fmt: (x: number) => string, atMost = false): Check {
+  return { name, value, limit: `${atMost ? "<=" : ">="} ${fmt(goal)}`, pass: Number.isFinite(value) ? (atMost ? value <= goal : value >= goal) : null };
+}
+
+/** The "Issue targets" section: one PASS/FAIL/n/a line per check and a verdict, or `none` when nothing was checked. */
+export function targetsSection(checks: readonly Check[], none: string, fmt: (x: number) => string): string[] {
+  const out = ["", "### Issue targets", ""];
+  if (checks.length === 0) return [...out, none];
+  for (const c of checks) out.push(`- ${c.pass === null ? "n/a" : c.pass ? "PASS" : "FAIL"}: ${c.name} (measured ${fmt(c.value)}, need ${c.limit})`);
+  out.push(checks.every((c) => c.pass === true) ? "\nAll targets met." : "\nNot all targets met.");
+  return out;
+}

@@ -11,7 +11,7 @@ import { TargetProcess, getFreePort, installCleanupHooks } from "../lib/proc.js"
 import type { ClientStats, FromClient, FromServer, LevelSpec, TargetConfig, ToClient, ToServer } from "../lib/protocol.js";
 import { errorMessage, parseFromClient, parseFromServer } from "../lib/protocol.js";
 import { fmtInt, fmtNum, fmtRatio, median } from "../lib/stats.js";
-import { markdownTable } from "../lib/table.js";
+import { check, markdownTable, targetsSection, type Check } from "../lib/table.js";
 import { TARGETS, targetModule, type TargetDef } from "../lib/targets.js";
 
 export interface RpcOptions {
@@ -238,7 +238,7 @@ export async function runRpcSuite(opts: RpcOptions): Promise<number> {
 
   // Ratios and the issue's targets: only meaningful with goms in the run.
   const ratios: Record<string, number> = {};
-  const checks: Array<{ name: string; value: number; limit: string; pass: boolean | null }> = [];
+  const checks: Check[] = [];
   out.push("");
   out.push("### Ratios (median of same-round ratios)");
   out.push("");
@@ -266,36 +266,20 @@ export async function runRpcSuite(opts: RpcOptions): Promise<number> {
     for (const l of [64, 256]) {
       if (!opts.levels.includes(l)) continue;
       if (opts.targets.includes("moleculer")) {
-        const v = ratio("goms", "moleculer", l, "qps");
-        checks.push({ name: `c=${l}: goms QPS >= 3x moleculer`, value: v, limit: ">= 3.00x", pass: Number.isFinite(v) ? v >= 3 : null });
+        checks.push(check(`c=${l}: goms QPS >= 3x moleculer`, ratio("goms", "moleculer", l, "qps"), 3, fmtRatio));
       }
       if (opts.targets.includes("raw")) {
-        const v = ratio("goms", "raw", l, "qps");
-        checks.push({ name: `c=${l}: goms QPS >= 0.3x raw`, value: v, limit: ">= 0.30x", pass: Number.isFinite(v) ? v >= 0.3 : null });
+        checks.push(check(`c=${l}: goms QPS >= 0.3x raw`, ratio("goms", "raw", l, "qps"), 0.3, fmtRatio));
       }
       if (opts.targets.includes("raw-codec")) {
-        const v = ratio("goms", "raw-codec", l, "qps");
-        const goal = RAW_CODEC_GOAL;
-        checks.push({ name: `c=${l}: goms QPS >= ${fmtRatio(goal)} raw-codec`, value: v, limit: `>= ${fmtRatio(goal)}`, pass: Number.isFinite(v) ? v >= goal : null });
+        checks.push(check(`c=${l}: goms QPS >= ${fmtRatio(RAW_CODEC_GOAL)} raw-codec`, ratio("goms", "raw-codec", l, "qps"), RAW_CODEC_GOAL, fmtRatio));
       }
     }
     if (opts.levels.includes(64) && opts.targets.includes("raw")) {
-      const v = ratio("goms", "raw", 64, "p99Us");
-      checks.push({ name: "c=64: goms p99 <= 3x raw p99", value: v, limit: "<= 3.00x", pass: Number.isFinite(v) ? v <= 3 : null });
+      checks.push(check("c=64: goms p99 <= 3x raw p99", ratio("goms", "raw", 64, "p99Us"), 3, fmtRatio, true));
     }
   }
-  out.push("");
-  out.push("### Issue targets");
-  out.push("");
-  if (checks.length === 0) {
-    out.push("not evaluated (needs goms plus raw/moleculer at 64 and 256 in flight)");
-  } else {
-    for (const c of checks) {
-      const verdict = c.pass === null ? "n/a" : c.pass ? "PASS" : "FAIL";
-      out.push(`- ${verdict}: ${c.name} (measured ${fmtRatio(c.value)}, need ${c.limit})`);
-    }
-    out.push(checks.every((c) => c.pass === true) ? "\nAll targets met." : "\nNot all targets met.");
-  }
+  out.push(...targetsSection(checks, "not evaluated (needs goms plus raw/moleculer at 64 and 256 in flight)", fmtRatio));
   if (failures.length > 0) {
     out.push("");
     out.push("### Failures");

@@ -12,7 +12,7 @@ import path from "node:path";
 import { assertPayloadSizes } from "../lib/payload.js";
 import { installCleanupHooks } from "../lib/proc.js";
 import { fmtInt, fmtNum, fmtRatio, median } from "../lib/stats.js";
-import { markdownTable } from "../lib/table.js";
+import { check, markdownTable, targetsSection, type Check } from "../lib/table.js";
 import type { TargetDef } from "../lib/targets.js";
 import type { StreamMode } from "../lib/stream-load.js";
 import { runTargetRound, type LevelResult, type RpcOptions } from "./rpc.js";
@@ -137,7 +137,7 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
   for (const [name, reason] of skipped) out.push(`\n${name} skipped: ${reason}`);
 
   const ratios: Record<string, number> = {};
-  const checks: Array<{ name: string; value: number; limit: string; pass: boolean | null }> = [];
+  const checks: Check[] = [];
   out.push("");
   out.push("### Ratios (median of same-round ratios)");
   out.push("");
@@ -153,7 +153,7 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
         ...tp.levels.map((l) => {
           const v = ratio(tp, "goms", peer, l, (r) => r.qps);
           ratios[`goms/${peer} msg/s streams=${l}`] = v;
-          checks.push({ name: `${l} stream${l === 1 ? "" : "s"}: goms messages/s >= ${fmtRatio(goal)} ${peer}`, value: v, limit: `>= ${fmtRatio(goal)}`, pass: Number.isFinite(v) ? v >= goal : null });
+          checks.push(check(`${l} stream${l === 1 ? "" : "s"}: goms messages/s >= ${fmtRatio(goal)} ${peer}`, v, goal, fmtRatio));
           return fmtRatio(v);
         }),
       ]);
@@ -176,12 +176,7 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
       out.push(`Ping-pong: grpc-js p50 / goms p50 = ${fmtRatio(p50)}, p99 = ${fmtRatio(p99)}.`);
     }
   }
-  out.push("");
-  out.push("### Issue targets");
-  out.push("");
-  if (checks.length === 0) out.push("not evaluated (needs goms plus grpc or raw-codec)");
-  for (const c of checks) out.push(`- ${c.pass === null ? "n/a" : c.pass ? "PASS" : "FAIL"}: ${c.name} (measured ${fmtRatio(c.value)}, need ${c.limit})`);
-  if (checks.length > 0) out.push(checks.every((c) => c.pass === true) ? "\nAll targets met." : "\nNot all targets met.");
+  out.push(...targetsSection(checks, "not evaluated (needs goms plus grpc or raw-codec)", fmtRatio));
   if (failures.length > 0) {
     out.push("");
     out.push("### Failures");
