@@ -101,9 +101,9 @@ describe("admission over TCP", () => {
   const nodes = new NodeSet();
   afterEach(() => nodes.closeAll());
 
-  it("over the limit: refused at once with resource_exhausted and the retry-elsewhere hint; no handler runs", async () => {
+  it("over the limit with no queue: refused at once with resource_exhausted and the retry-elsewhere hint; no handler runs", async () => {
     const g = gate();
-    const srv = await nodes.start({ identity: { name: "a" }, listen: { port: 0 }, limits: { adaptiveConcurrency: fixedLimit(2) } }, (n) => n.service(AddServer, { add: g.handler }));
+    const srv = await nodes.start({ identity: { name: "a" }, listen: { port: 0 }, limits: { adaptiveConcurrency: { ...fixedLimit(2), queueMs: 0 } } }, (n) => n.service(AddServer, { add: g.handler }));
     const c = await client(nodes, srv);
     const add = c.detailedClient(AddServer);
     const held = [add.add({ a: 1, b: 1 }), add.add({ a: 2, b: 2 })];
@@ -124,6 +124,68 @@ describe("admission over TCP", () => {
     assert.deepEqual(ok.map((r) => r.message.sum), [2, 4]);
     await until(() => srv.stats().admission.inflight === 0, 2000, "released");
     assert.equal(srv.stats().admission.admitted, 2);
+  });
+
+  it("over the limit: calls wait in the admission queue, first in first out; one canceled or out of time while waiting never runs; beyond the queue, refused", async () => {
+    const seen: number[] = [];
+    const waiting: Array<() => void> = [];
+    const open = (): void => {
+      for (const w of waiting.splice(0)) w();
+    };
+    let warm = true;
+    // Limit 3 (and so at most 3 waiting: maxLimit bounds the queue); handlers of microseconds, once measured, let 3 wait within queueMs.
+    const srv = await nodes.start({ identity: { name: "q" }, listen: { port: 0 }, limits: { adaptiveConcurrency: fixedLimit(3) } }, (n) =>
+      n.service(AddServer, {
+        add: async (r) => {
+          if (warm) return { sum: 0 };
+          seen.push(r.a);
+          await new Promise<void>((resolve) => waiting.push(resolve));
+          return { sum: r.a + r.b };
+        },
+      }),
+    );
+    const c = await client(nodes, srv);
+    const add = c.client(AddServer);
+    // Nothing waits before the node measured a run time: one window (10 calls, 100 ms) teaches it.
+    for (let i = 0; i < 11; i++) await add.add({ a: 0, b: 0 });
+    await sleep(120);
+    await add.add({ a: 0, b: 0 });
+    assert.ok(srv.stats().admission.baselineMs > 0, "run time measured");
+    warm = false;
+    const admittedBefore = srv.stats().admission.admitted;
+    const running = [1, 2, 3].map((a) => add.add({ a, b: 0 }));
+    await until(() => seen.length === 3, 5000, "three calls running");
+    const ac = new AbortController();
+    const queued = [
+      add.add({ a: 4, b: 0 }),
+      add.add({ a: 5, b: 0 }, { timeoutMs: 150, retry: false }),
+      add.add({ a: 6, b: 0 }, { signal: ac.signal }),
+      add.add({ a: 7, b: 0 }),
+    ].map((p) => p.then((r) => r.sum, (e: unknown) => GomsError.from(e)));
+    await until(() => srv.stats().admission.queued === 3, 5000, "three calls waiting");
+    const refused = await queued[3]!;
+    assert.ok(refused instanceof GomsError, "the fourth waiting call does not fit the queue");
+    assert.equal(refused.code, Code.ResourceExhausted);
+    assert.equal(refused.metadata[RETRY_HINT_KEY], "elsewhere");
+    ac.abort();
+    const expired = await queued[1]!;
+    assert.ok(expired instanceof GomsError && expired.code === Code.DeadlineExceeded, String(expired));
+    const canceled = await queued[2]!;
+    assert.ok(canceled instanceof GomsError && canceled.code === Code.Canceled, String(canceled));
+    assert.deepEqual(seen, [1, 2, 3], "nothing waiting ran while the limit was full");
+    open();
+    assert.deepEqual((await Promise.all(running)).map((r) => r.sum), [1, 2, 3]);
+    await until(() => seen.length === 4, 5000, "the first waiting call runs");
+    open();
+    assert.equal(await queued[0], 4);
+    // Call 4 ran when room came; 5 (out of time) and 6 (canceled) never did.
+    await sleep(100);
+    assert.deepEqual(seen, [1, 2, 3, 4]);
+    const a = srv.stats().admission;
+    assert.equal(a.queued, 0);
+    assert.equal(a.refusedLimit, 1);
+    assert.equal(a.admitted - admittedBefore, 4);
+    assert.ok(a.queueMsTotal > 0, "the wait of call 4 counts as queue time");
   });
 
   it("a refused call is retried on another node within the budget, and not with retry: false", async () => {

@@ -9,7 +9,7 @@
  */
 import { ServiceBroker, type Context } from "moleculer";
 import { CLIENT_NODE, SERVER_NODE, brokerOptions } from "../moleculer/broker.js";
-import { burn, loadFromEnv, runLoad } from "./open-loop.js";
+import { burn, loadFromEnv, runLoad, serverWindow } from "./open-loop.js";
 
 const cfg = { host: "127.0.0.1", ports: [Number(process.env.OVERLOAD_PORT), Number(process.env.OVERLOAD_CLIENT_PORT)] };
 const costMs = Number(process.env.OVERLOAD_COST_MS ?? "1");
@@ -17,10 +17,12 @@ const BULKHEAD = { enabled: true, concurrency: 10, maxQueueSize: 100 };
 
 if (process.env.OVERLOAD_SIDE === "server") {
   const broker = new ServiceBroker({ ...brokerOptions(cfg, SERVER_NODE), bulkhead: BULKHEAD });
+  const win = serverWindow();
   broker.createService({
     name: "overload",
     actions: {
       add(ctx: Context<{ a: number; b: number }>): { sum: number } {
+        win.onCall();
         burn(costMs);
         return { sum: ctx.params.a + ctx.params.b };
       },
@@ -29,7 +31,7 @@ if (process.env.OVERLOAD_SIDE === "server") {
   await broker.start();
   process.on("disconnect", () => process.exit(0));
   process.on("message", (m: { type?: string }) => {
-    if (m.type === "stats") process.send?.({ type: "stats", admission: { limit: BULKHEAD.concurrency } });
+    if (m.type === "stats") process.send?.({ type: "stats", admission: { limit: BULKHEAD.concurrency }, window: win.result() });
     if (m.type === "close") void broker.stop().then(() => process.exit(0));
   });
   process.send?.({ type: "ready" });

@@ -108,3 +108,40 @@ export function burn(costMs: number): void {
   const end = performance.now() + costMs;
   while (performance.now() < end);
 }
+
+/** How much of a core the server got, and how busy its event loop was, over the measured window. */
+export interface ServerWindow {
+  /** CPU time (user + system) per wall-clock second: 1 = a whole core. */
+  cpu: number;
+  /** Event-loop utilization: below 1 under overload means the server sat idle. */
+  elu: number;
+}
+
+/**
+ * The server side's view of the measured window: call `onCall()` from the
+ * handler; the window starts the warm-up after the first call and lasts the
+ * load's duration (from the same environment as loadFromEnv). On a machine
+ * where the load generator and the server share the cores, a goodput below
+ * capacity with `cpu` well below 1 is the machine's doing, not the server's.
+ */
+export function serverWindow(): { onCall(): void; result(): ServerWindow | undefined } {
+  let armed = false;
+  let out: ServerWindow | undefined;
+  const o = loadFromEnv();
+  return {
+    onCall() {
+      if (armed) return;
+      armed = true;
+      setTimeout(() => {
+        const e0 = performance.eventLoopUtilization();
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        setTimeout(() => {
+          const c = process.cpuUsage(c0);
+          out = { cpu: (c.user + c.system) / 1000 / (performance.now() - t0), elu: performance.eventLoopUtilization(e0).utilization };
+        }, o.durationMs);
+      }, o.warmupMs);
+    },
+    result: () => out,
+  };
+}

@@ -6,7 +6,7 @@
  */
 import { AddServer } from "../../../examples/gen/goms/examples/v1/add_pb.js";
 import { createNode } from "../../../dist/rpc/index.js";
-import { burn } from "./open-loop.js";
+import { burn, serverWindow } from "./open-loop.js";
 
 const port = Number(process.env.OVERLOAD_PORT);
 const costMs = Number(process.env.OVERLOAD_COST_MS ?? "1");
@@ -16,8 +16,10 @@ const node = createNode({
   listen: { host: "127.0.0.1", port },
   limits: on ? {} : { adaptiveConcurrency: false, deadlineAdmission: false },
 });
+const win = serverWindow();
 node.service(AddServer, {
   add(req: { a: number; b: number }) {
+    win.onCall();
     burn(costMs);
     return { sum: req.a + req.b };
   },
@@ -25,7 +27,7 @@ node.service(AddServer, {
 await node.start();
 process.on("disconnect", () => process.exit(0));
 process.on("message", (m: { type?: string }) => {
-  if (m.type === "stats") process.send?.({ type: "stats", admission: node.stats().admission });
+  if (m.type === "stats") process.send?.({ type: "stats", admission: node.stats().admission, window: win.result() });
   if (m.type === "close") void node.close({ graceMs: 0 }).then(() => process.exit(0));
 });
 process.send?.({ type: "ready" });

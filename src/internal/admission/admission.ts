@@ -1,5 +1,6 @@
 import type { GomsError } from "../../errors/goms-error.js";
 import { gomsError } from "../../errors/reasons.js";
+import { FixedQueue } from "../util/fixed-queue.js";
 import { DEFAULT_CONCURRENCY_LIMIT, GradientLimiter, type ConcurrencyLimitOptions } from "./limiter.js";
 
 /**
@@ -35,10 +36,23 @@ export interface AdmissionStats {
   refusedLimit: number;
   /** Calls refused because their deadline had passed or would pass first, since start. */
   refusedDeadline: number;
+  /** Calls waiting in the admission queue right now. */
+  queued: number;
   /** Sum of the time admitted calls waited in the node before their handler ran, ms. */
   queueMsTotal: number;
   /** The handlers' typical run time the limiter compares latency with, ms (0 before it measured any). */
   baselineMs: number;
+}
+
+/** admit()'s answer for a call over the limit that may wait: pass its waiter to wait(). */
+export const QUEUED = -1;
+
+/** A call waiting in the admission queue for room under the concurrency limit. */
+export interface Waiter {
+  /** True once it no longer needs to run (canceled by its caller, its connection lost). */
+  readonly gone: boolean;
+  /** Its turn came: admit it again (its deadline may now be too close) and run it. */
+  resume(): void;
 }
 
 /** Per method: a typical run time, as an exponential average of successful runs. */
@@ -83,12 +97,39 @@ export class Admission {
   private refusedLimit = 0;
   private refusedDeadline = 0;
   private queueMs = 0;
+  /** Calls over the limit waiting for room, oldest first; bounded by `queue` x the limit (admit()). */
+  private readonly waiting = new FixedQueue<Waiter>();
+  private drainQueued = false;
+  /**
+   * The refusal over the limit, made once per limit value: at 4x a node's
+   * capacity most calls are refused, and building an error (with its stack)
+   * for each would take CPU from the calls being served. It never reaches a
+   * handler or an in-process caller (in-process calls are not counted), only
+   * the RESPONSE frame and the node's reporting.
+   */
+  private refusal: GomsError | undefined;
+  private refusalLimit = -1;
   /** Keyed by hosted method objects: bounded by what the node hosts. */
   private readonly methods = new Map<object, MethodTime>();
   private readonly endTick = (): void => {
     this.active -= this.settledInTick;
     this.settledInTick = 0;
     this.tickStart = -1;
+    this.drain();
+  };
+  /**
+   * Runs waiting calls while there is room. Called at the end of a turn (so
+   * the calls of one drain form the next turn, and new requests are read
+   * between turns) and after an asynchronous call released its place.
+   */
+  private readonly drain = (): void => {
+    this.drainQueued = false;
+    const limiter = this.limiter;
+    if (limiter === undefined) return;
+    while (this.waiting.length > 0 && this.active < limiter.limit) {
+      const w = this.waiting.shift()!;
+      if (!w.gone) w.resume();
+    }
   };
 
   constructor(readonly opts: AdmissionOptions) {
@@ -99,9 +140,13 @@ export class Admission {
    * Whether a call of `method` may run now (`now` from performance.now()).
    * Returns the turn's start, to pass back to release(), or the refusal.
    * `counted` calls count against the concurrency limit (network calls;
-   * in-process calls are part of work already admitted).
+   * in-process calls are part of work already admitted). A call over the
+   * limit that `mayWait` gets QUEUED when the queue has room: the caller then
+   * hands its waiter to wait(). A new call also waits behind calls already
+   * waiting, first in first out. A resumed call comes back with `mayWait`
+   * false and `queuedAt`, when it entered the queue (its wait counts from there).
    */
-  admit(method: object, remainingMs: number | undefined, counted: boolean, now: number): number | GomsError {
+  admit(method: object, remainingMs: number | undefined, counted: boolean, now: number, mayWait = false, queuedAt = now): number | GomsError {
     if (remainingMs !== undefined && this.opts.deadlineAware) {
       const typical = this.methods.get(method);
       const needMs = typical !== undefined && typical.samples >= MIN_METHOD_SAMPLES ? typical.avgMs : 0;
@@ -111,29 +156,64 @@ export class Admission {
       }
     }
     const limiter = this.limiter;
-    if (counted && limiter !== undefined && this.active >= limiter.limit) {
+    if (counted && limiter !== undefined && (this.active >= limiter.limit || (mayWait && this.waiting.length > 0))) {
+      if (mayWait && this.queueHasRoom(limiter)) return QUEUED;
       this.refusedLimit++;
-      return gomsError("GOMS_ERR_OVERLOADED", { limit: limiter.limit }, { metadata: RETRY_ELSEWHERE_MD });
+      if (this.refusal === undefined || this.refusalLimit !== limiter.limit) {
+        this.refusal = gomsError("GOMS_ERR_OVERLOADED", { limit: limiter.limit }, { metadata: RETRY_ELSEWHERE_MD });
+        this.refusalLimit = limiter.limit;
+      }
+      return this.refusal;
     }
     if (this.tickStart < 0) {
       this.tickStart = now;
       setImmediate(this.endTick);
     }
     this.admitted++;
-    this.queueMs += now - this.tickStart;
+    this.queueMs += now - Math.min(this.tickStart, queuedAt);
     if (counted) this.active++;
     return this.tickStart;
   }
 
   /**
+   * Whether one more call may wait: the calls waiting would run within
+   * `queueMs` (by the baseline run time; one may always wait), and never
+   * more than `maxLimit` of them (each holds its decoded request).
+   */
+  private queueHasRoom(limiter: GradientLimiter): boolean {
+    const n = this.waiting.length;
+    const o = limiter.opts;
+    if (o.queueMs <= 0 || n >= o.maxLimit) return false;
+    // Before a run time was measured nothing waits: a wait can't be bounded
+    // in time without one (a node whose first calls hang would hold callers).
+    const b = limiter.baseline;
+    return !Number.isNaN(b) && (n === 0 || (n + 1) * b <= o.queueMs);
+  }
+
+  /** Queues a call admit() answered QUEUED for. */
+  wait(w: Waiter): void {
+    this.waiting.push(w);
+  }
+
+  /**
    * An admitted call finished (`ok`: its handler succeeded) or was cut
    * (`measured` false: canceled, connection lost, which say nothing about
-   * speed). `remainingMs`: what is left of its deadline now.
+   * speed). `remainingMs`: what is left of its deadline now. The latency the
+   * limiter sees counts from the start of the call's turn: time in the queue
+   * before it is not the concurrency's doing (queueMs bounds it), as in
+   * concurrency-limits, whose blocking limiter measures from when a waiting
+   * call got its place.
    */
   release(method: object, tickAt: number, runAt: number, counted: boolean, ok: boolean, measured: boolean, now: number, remainingMs: number | undefined): void {
     if (counted) {
       if (tickAt === this.tickStart) this.settledInTick++;
-      else this.active--;
+      else {
+        this.active--;
+        if (this.waiting.length > 0 && !this.drainQueued) {
+          this.drainQueued = true;
+          setImmediate(this.drain);
+        }
+      }
       if (measured) this.limiter?.sample(now - tickAt, now - runAt, this.active, now, remainingMs === undefined ? 0 : Math.max(1e-3, now - tickAt + remainingMs));
     }
     if (!ok || !this.opts.deadlineAware) return;
@@ -149,6 +229,7 @@ export class Admission {
     return {
       limit: this.limiter?.limit ?? 0,
       inflight: this.active,
+      queued: this.waiting.length,
       admitted: this.admitted,
       refusedLimit: this.refusedLimit,
       refusedDeadline: this.refusedDeadline,

@@ -44,6 +44,17 @@ export interface ConcurrencyLimitOptions {
    * to save them a few ms. Default 0.05.
    */
   deadlineShare: number;
+  /**
+   * Calls over the limit wait for room, first in first out, while the calls
+   * already waiting would take less than this many ms to run (their number
+   * times the baseline run time; at least one may wait, none before a run
+   * time was measured, at most `maxLimit`); only calls beyond that are refused. Without it, a
+   * node whose requests arrive in bursts refuses the end of one burst and
+   * then sits idle until the next. It is what bounds a call's wait inside
+   * the node, so keep it well under callers' deadlines. 0 refuses every call
+   * over the limit at once. Default 5.
+   */
+  queueMs: number;
   /** The limit is recomputed once per window of this many ms (with at least 10 calls in it). Default 100. */
   windowMs: number;
   /** Time constant of the baseline's average when run times grow, ms (it follows a drop at once). Default 10000. */
@@ -57,6 +68,7 @@ export const DEFAULT_CONCURRENCY_LIMIT: ConcurrencyLimitOptions = {
   tolerance: 2,
   slackMs: 3,
   deadlineShare: 0.05,
+  queueMs: 5,
   windowMs: 100,
   baselineMs: 10_000,
 };

@@ -1,3 +1,4 @@
+import { QUEUED, type Waiter } from "../admission/admission.js";
 import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
 import { CallTable } from "./call-table.js";
@@ -65,12 +66,22 @@ export class CallScope<C extends ServerCall = ServerCall> {
    * handler, rather than in admit(): a call that waited behind others in the
    * same read is judged by the time left when its turn comes, and the refusal
    * travels with its metadata (the retry-elsewhere hint) like any answer.
+   * A unary call over the limit may wait in the admission queue first; it
+   * is in the call table meanwhile, so a cancel or a lost connection ends it
+   * there, and it comes back here (`queued`) when its turn comes.
    */
-  run(call: C, entry: ServerMethod, req: unknown): void {
+  run(call: C, entry: ServerMethod, req: unknown, queued = false): void {
     const adm = this.d.admission;
     if (adm !== undefined) {
       const now = performance.now();
-      const t = adm.admit(call.method, call.remainingAt(now), !call.peer.local, now);
+      const counted = !call.peer.local;
+      const t = adm.admit(call.method, call.remainingAt(now), counted, now, !queued && counted && entry.stream === undefined, queued ? call.queuedAt : now);
+      if (t === QUEUED) {
+        call.queuedAt = now;
+        this.calls.set(call.id, call);
+        adm.wait(new Waiting(this, call, entry, req));
+        return;
+      }
       if (typeof t !== "number") {
         this.settle(call, entry, undefined, t);
         return;
@@ -150,6 +161,24 @@ export class CallScope<C extends ServerCall = ServerCall> {
 
   private checkIdle(): void {
     if (this.draining && this.calls.size === 0) this.onIdle();
+  }
+}
+
+/** A call in the admission queue: resumed through the scope it arrived in. */
+class Waiting<C extends ServerCall> implements Waiter {
+  constructor(
+    private readonly scope: CallScope<C>,
+    private readonly call: C,
+    private readonly entry: ServerMethod,
+    private readonly req: unknown,
+  ) {}
+
+  get gone(): boolean {
+    return this.call.done;
+  }
+
+  resume(): void {
+    this.scope.run(this.call, this.entry, this.req, true);
   }
 }
 

@@ -17,6 +17,8 @@ export class ServerCall implements HandlerContext {
   /** Set by admission (CallScope): the start of the event-loop turn it was admitted in, or -1; and when its handler started. */
   admitTick = -1;
   admitAt = 0;
+  /** When it entered the admission queue (performance.now()), or 0 if it did not wait there. */
+  queuedAt = 0;
   /** Set for a streaming call: its two directions. */
   stream: StreamIO | undefined = undefined;
   private ac: AbortController | undefined = undefined;
