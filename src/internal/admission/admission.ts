@@ -100,6 +100,9 @@ export class Admission {
   /** Calls over the limit waiting for room, oldest first; bounded by `queue` x the limit (admit()). */
   private readonly waiting = new FixedQueue<Waiter>();
   private drainQueued = false;
+  /** A drain is running calls; the turn it starts is the queue's (endTick). */
+  private inDrain = false;
+  private tickByDrain = false;
   /**
    * The refusal over the limit, made once per limit value: at 4x a node's
    * capacity most calls are refused, and building an error (with its stack)
@@ -115,20 +118,31 @@ export class Admission {
     this.active -= this.settledInTick;
     this.settledInTick = 0;
     this.tickStart = -1;
-    this.drain();
+    // A turn the queue started ended in the check phase of the loop turn
+    // after it, so a poll phase came between: the next may start now. A turn
+    // that started in a read waits for the next loop turn.
+    if (this.tickByDrain) this.drain();
+    else this.drainSoon();
   };
   /**
-   * Runs waiting calls while there is room. Called at the end of a turn (so
-   * the calls of one drain form the next turn, and new requests are read
-   * between turns) and after an asynchronous call released its place.
+   * Runs waiting calls while there is room: in the turn after the one that
+   * ended (endTick runs in the check phase, so a drain scheduled from it runs
+   * after the next poll phase: the node reads what arrived meanwhile, and a
+   * turn runs at most `limit` calls, whether they came from the queue or
+   * straight from a read), or after an asynchronous call released its place.
    */
   private readonly drain = (): void => {
     this.drainQueued = false;
     const limiter = this.limiter;
     if (limiter === undefined) return;
-    while (this.waiting.length > 0 && this.active < limiter.limit) {
-      const w = this.waiting.shift()!;
-      if (!w.gone) w.resume();
+    this.inDrain = true;
+    try {
+      while (this.waiting.length > 0 && this.active < limiter.limit) {
+        const w = this.waiting.shift()!;
+        if (!w.gone) w.resume();
+      }
+    } finally {
+      this.inDrain = false;
     }
   };
 
@@ -167,6 +181,7 @@ export class Admission {
     }
     if (this.tickStart < 0) {
       this.tickStart = now;
+      this.tickByDrain = this.inDrain;
       setImmediate(this.endTick);
     }
     this.admitted++;
@@ -190,6 +205,13 @@ export class Admission {
     return !Number.isNaN(b) && (n === 0 || (n + 1) * b <= o.queueMs);
   }
 
+  private drainSoon(): void {
+    if (this.waiting.length > 0 && !this.drainQueued) {
+      this.drainQueued = true;
+      setImmediate(this.drain);
+    }
+  }
+
   /** Queues a call admit() answered QUEUED for. */
   wait(w: Waiter): void {
     this.waiting.push(w);
@@ -209,10 +231,7 @@ export class Admission {
       if (tickAt === this.tickStart) this.settledInTick++;
       else {
         this.active--;
-        if (this.waiting.length > 0 && !this.drainQueued) {
-          this.drainQueued = true;
-          setImmediate(this.drain);
-        }
+        this.drainSoon();
       }
       if (measured) this.limiter?.sample(now - tickAt, now - runAt, this.active, now, remainingMs === undefined ? 0 : Math.max(1e-3, now - tickAt + remainingMs));
     }
