@@ -3,7 +3,7 @@ import type { Message } from "@bufbuild/protobuf";
 import type { Command } from "commander";
 import { Code, GomsError } from "../errors/index.js";
 import { createJsonCaller, type JsonCaller, type Route } from "../json-call/index.js";
-import type { CallOptions, GomsNode } from "../rpc/index.js";
+import type { CallOptions, GomsNode, Metadata } from "../rpc/index.js";
 import { ndjsonLines } from "../web/ndjson.js";
 import { connect, connectRegistry } from "./target.js";
 
@@ -24,6 +24,8 @@ export interface CallOutput {
   /** The response; for a stream without onMessage, its responses one per line. */
   text: string;
   ret: number;
+  /** A stream's trailing metadata (what its end carried); undefined for a unary call. */
+  trailer: Metadata | undefined;
 }
 
 /** Which node serves the call: the descriptors come from it (pinned) or from the registry. */
@@ -58,7 +60,7 @@ export async function callJson(t: CallTarget, name: string, input: string | Asyn
   const single = async (): Promise<string> => (input === undefined ? "{}" : typeof input === "string" ? input.trim() : await joinLines(input));
   if (kind === "unary") {
     const res = await caller.call(route, await single(), opts, pretty);
-    return { text: res.json, ret: res.ret };
+    return { text: res.json, ret: res.ret, trailer: undefined };
   }
   const collected: string[] = [];
   const emit = o.onMessage ?? ((text: string) => void collected.push(text));
@@ -71,7 +73,24 @@ export async function callJson(t: CallTarget, name: string, input: string | Asyn
   const open = await t.node.invoke(route.method, request, opts);
   // Every stream's responses come as an AsyncIterable (a client stream's holds its one response).
   for await (const m of open.message as AsyncIterable<Message>) emit(caller.response(route, m, pretty));
-  return { text: collected.join("\n"), ret: open.ret };
+  // The end's ret and trailer were set before the responses said done.
+  return { text: collected.join("\n"), ret: open.ret, trailer: { ...open.metadata } };
+}
+
+/**
+ * What `goms call` prints after a call's response(s), or undefined for
+ * nothing. With --json, a stream always ends with one more NDJSON line,
+ * `{"ret":N,"trailer":{...}}`, so a script finds its end in the last line;
+ * otherwise one readable line on stderr (stdout keeps only messages), when
+ * the ret or trailer say anything. A unary call tells only a non-zero ret.
+ */
+export function endLine(out: CallOutput, json: boolean): { stream: "stdout" | "stderr"; line: string } | undefined {
+  const { ret, trailer } = out;
+  if (json && trailer !== undefined) return { stream: "stdout", line: JSON.stringify({ ret, trailer }) };
+  const parts: string[] = [];
+  if (ret !== 0) parts.push(`ret: ${ret}`);
+  if (trailer !== undefined && Object.keys(trailer).length > 0) parts.push(`trailer: ${JSON.stringify(trailer)}`);
+  return parts.length === 0 ? undefined : { stream: "stderr", line: parts.join(", ") };
 }
 
 /** NDJSON request lines -> messages; a bad line ends the stream with invalid_argument, naming the line. */
@@ -131,7 +150,8 @@ export function registerCallCommand(
     .command("call")
     .description(
       "call a method with JSON, using the descriptors nodes publish (no stubs needed); a server stream prints each response as it arrives, " +
-        "a client or bidi stream reads its requests as NDJSON (one JSON per line) from stdin; Ctrl-C cancels",
+        "a client or bidi stream reads its requests as NDJSON (one JSON per line) from stdin; a stream's ret and trailer come last " +
+        '(with --json a last line {"ret":N,"trailer":{...}}, else a line on stderr when set); Ctrl-C cancels',
     )
     .argument("<method>", "Service.Method, e.g. AddServer.Add or goms.examples.v1.AddServer.Add")
     .argument("[json]", "request as proto3 JSON (default {}; '-' reads stdin); for a client or bidi stream, NDJSON requests (default: stdin)")
@@ -172,7 +192,8 @@ export function registerCallCommand(
           onMessage: (text) => process.stdout.write(text + "\n"),
         });
         if (out.text !== "") process.stdout.write(out.text + "\n");
-        if (out.ret !== 0) process.stderr.write(`ret: ${out.ret}\n`);
+        const end = endLine(out, o.json);
+        if (end !== undefined) (end.stream === "stdout" ? process.stdout : process.stderr).write(end.line + "\n");
       } catch (err) {
         await close();
         if (ac.signal.aborted) process.exit(130);

@@ -7,6 +7,22 @@ import type { Metadata } from "../rpc/index.js";
 export const METADATA_KEY = /^[a-z0-9_.-]{1,255}$/;
 
 /**
+ * The prefix of the metadata goms itself passes between nodes: hints between
+ * hops (x-goms-retry, the retry-elsewhere hint of a refusal) and what the
+ * gateway tells a handler (x-goms-gateway, x-goms-sub). It is not the
+ * handler's to give its HTTP caller, and a refusal's hint means nothing past
+ * the gateway, which already did any retrying.
+ */
+export const INTERNAL_METADATA_PREFIX = "x-goms-";
+
+/** `md` as relayed to an HTTP client: without goms' internal keys (INTERNAL_METADATA_PREFIX). */
+export function relayedMetadata(md: Readonly<Metadata>): Metadata {
+  const out: Metadata = {};
+  for (const k of Object.keys(md)) if (!k.startsWith(INTERNAL_METADATA_PREFIX)) out[k] = md[k]!;
+  return out;
+}
+
+/**
  * The RPC metadata of a gateway request: the forwarded headers, the query
  * parameters ("q.<name>"), then what the gateway sets itself, last, so that
  * clients cannot forge it through forwarded headers: x-client-ip,

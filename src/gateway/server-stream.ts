@@ -5,6 +5,7 @@ import { errorBody, type ErrorBody } from "../internal/http/json.js";
 import { SseStream, type SseLimits, type StreamFormat } from "../internal/http/sse.js";
 import type { CallResult, GomsNode, Metadata } from "../rpc/index.js";
 import type { JsonCaller, Route } from "../json-call/index.js";
+import { relayedMetadata } from "./request.js";
 import type { GatewayTracing } from "./tracing.js";
 
 /** What the gateway's stream paths need from it. */
@@ -52,12 +53,13 @@ export interface StreamEnd extends ErrorBody {
  * (`e` undefined) passes the handler's ctx.ret and ctx.responseMetadata; a
  * failure passes its metadata, and its ret is the error's (`ret` unused). Trailing metadata is what the handler chose to send
  * its caller, and the gateway relays a stream for that caller, so every key
- * goes through (docs/gateway.md "Streams").
+ * goes through but goms' own (x-goms-*, relayedMetadata(); docs/gateway.md "Streams").
  */
 export function streamEnd(e: GomsError | undefined, ret: number, trailer: Readonly<Metadata>): StreamEnd {
   const body: StreamEnd = e === undefined ? { code: "ok", message: "" } : errorBody(e);
   if (e === undefined && ret !== 0) body.ret = ret;
-  if (Object.keys(trailer).length > 0) body.trailer = { ...trailer };
+  const relayed = relayedMetadata(trailer);
+  if (Object.keys(relayed).length > 0) body.trailer = relayed;
   return body;
 }
 

@@ -21,6 +21,10 @@ function refusedOf(s: NodeStats): number {
   return a === undefined ? 0 : Number(a.refusedLimit + a.refusedDeadline);
 }
 
+function hedgesOf(s: NodeStats): number {
+  return Number(s.hedges?.sent ?? 0n);
+}
+
 function key(m: MethodStats): string {
   return `${m.side}\u0000${m.service}\u0000${m.method}`;
 }
@@ -84,8 +88,9 @@ export function seriesPoint(cur: NodeStats, prev: NodeStats | undefined, receive
     }
   }
   const per = (n: number): number => (seconds > 0 ? Math.max(0, n) / seconds : 0);
-  // Refusals are cumulative only: the first push after a start counts none (no interval figure to spread).
+  // Refusals and hedges are cumulative only: the first push after a start counts none (no interval figure to spread).
   const refused = restarted ? 0 : refusedOf(cur) - refusedOf(prev);
+  const hedges = restarted ? 0 : hedgesOf(cur) - hedgesOf(prev);
   return {
     t: receivedAt,
     qps: per(calls),
@@ -97,5 +102,6 @@ export function seriesPoint(cur: NodeStats, prev: NodeStats | undefined, receive
     refusedPerSec: per(refused),
     admissionLimit: cur.admission?.limit ?? 0,
     ejectedPeers: cur.outliers?.ejectedNow ?? 0,
+    hedgesPerSec: per(hedges),
   };
 }

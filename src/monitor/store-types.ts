@@ -26,6 +26,8 @@ export interface SeriesPoint {
   admissionLimit: number;
   /** Peers this node had ejected from its routing at the push. */
   ejectedPeers: number;
+  /** Second copies (hedges) the calls this node makes sent, per second. */
+  hedgesPerSec: number;
 }
 
 export type MonitorEvent = { type: "stats"; node: string; point: SeriesPoint } | { type: "stale"; node: string } | { type: "fresh"; node: string };

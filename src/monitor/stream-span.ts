@@ -17,6 +17,8 @@ export const DEFAULT_MAX_MESSAGE_EVENTS = 32;
 export class MessageEvents {
   private sent = 0;
   private received = 0;
+  /** Set by totals(): the span ended, so messages taken later are not recorded on it. */
+  private closed = false;
 
   constructor(
     private readonly span: Span,
@@ -24,12 +26,14 @@ export class MessageEvents {
   ) {}
 
   add(type: "SENT" | "RECEIVED"): void {
+    if (this.closed) return;
     const id = type === "SENT" ? ++this.sent : ++this.received;
     if (this.sent + this.received <= this.cap) this.span.addEvent("message", { "message.type": type, "message.id": id });
   }
 
   /** Sets the totals; call once, before the span ends. */
   totals(): void {
+    this.closed = true;
     this.span.setAttribute("goms.stream.messages_sent", this.sent);
     this.span.setAttribute("goms.stream.messages_received", this.received);
     const dropped = this.sent + this.received - this.cap;

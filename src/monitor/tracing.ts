@@ -57,25 +57,45 @@ function endError(span: Span, e: unknown, ret = 0): void {
 /**
  * A client stream's span: a SENT event per request message, a RECEIVED event
  * per response, ended when the responses end (cleanly, with an error, or
- * because the caller stopped reading). An interceptor further out sees the
- * same response object, whose ret and metadata the stream's end fills in.
+ * because the caller stopped reading). A caller that never reads the
+ * responses to their end (or drops the iterable without breaking out) would
+ * leave the span open for good, so the span also ends when the stream is
+ * stopped under the caller: its signal aborts (canceled) or its deadline
+ * passes (deadline_exceeded: the stream was not over for its caller by then).
+ * An interceptor further out sees the same response object, whose ret and
+ * metadata the stream's end fills in.
  */
 function clientStream(span: Span, ctx: Context, req: UnaryRequest, next: UnaryFn, maxEvents: number): Promise<UnaryResponse> {
   const ev = new MessageEvents(span, maxEvents);
+  const signal = req.signal;
+  let timer: NodeJS.Timeout | undefined;
+  let ended = false;
+  const onAbort = (): void => done(GomsError.from(signal!.reason, Code.Canceled), undefined);
+  const done = (err: unknown, ret: number | undefined): void => {
+    if (ended) return;
+    ended = true;
+    if (timer !== undefined) clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    ev.totals();
+    if (err === undefined) endOk(span, ret ?? 0);
+    else endError(span, err);
+  };
+  if (signal?.aborted === true) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  if (req.timeoutMs > 0) {
+    const ms = req.timeoutMs;
+    timer = setTimeout(() => done(new GomsError(`deadline of ${ms}ms exceeded`, Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" }), undefined), ms);
+    timer.unref();
+  }
   if (req.stream === "server_streaming") ev.add("SENT");
   else req.message = tracedMessages(req.message as AsyncIterable<unknown>, "SENT", ev, ctx);
   return context.with(ctx, () => next(req)).then(
     (res) => {
-      res.message = tracedMessages(res.message as AsyncIterable<unknown>, "RECEIVED", ev, ctx, (err) => {
-        ev.totals();
-        if (err === undefined) endOk(span, res.ret);
-        else endError(span, err);
-      });
+      res.message = tracedMessages(res.message as AsyncIterable<unknown>, "RECEIVED", ev, ctx, (err) => done(err, res.ret));
       return res;
     },
     (e: unknown) => {
-      ev.totals();
-      endError(span, e);
+      done(e, undefined);
       throw e;
     },
   );

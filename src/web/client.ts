@@ -90,7 +90,14 @@ function fetchError(e: unknown, signal: AbortSignal | undefined): GomsError {
  * GomsError with the code the gateway sent.
  */
 export function createWebClient<Desc extends DescService>(desc: Desc, options: WebClientOptions): WebClient<Desc> {
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  // Looked up per call, so that a runtime without fetch (or WebSocket) fails
+  // each call the way any failure does: a rejected call (or stream), and
+  // onTrailer told once, rather than a throw here or from the method itself.
+  const doFetch = (url: string, init: RequestInit): Promise<Response> => {
+    const f = options.fetch ?? (globalThis as { fetch?: typeof globalThis.fetch }).fetch;
+    if (f === undefined) throw new GomsError("no fetch in this runtime: pass options.fetch", Code.Unimplemented);
+    return f.call(globalThis, url, init);
+  };
   const base = `${options.baseUrl.replace(/\/+$/, "")}${(options.prefix ?? "/api").replace(/\/+$/, "")}/${desc.typeName}/`;
 
   const post = async (m: DescMethod, request: unknown, accept: string, o: WebCallOptions | undefined, signal: AbortSignal | undefined): Promise<Response> => {
@@ -188,15 +195,16 @@ export function createWebClient<Desc extends DescService>(desc: Desc, options: W
     }
   }
 
-  const socketStream = (m: DescMethod, requests: AsyncIterable<unknown>, o: WebCallOptions | undefined): AsyncGenerator<unknown, CallEnd> => {
+  /** A generator, so that a missing WebSocket fails the stream's first next() (and reaches onTrailer), as a failed fetch does. */
+  async function* socketStream(m: DescMethod, requests: AsyncIterable<unknown>, o: WebCallOptions | undefined): AsyncGenerator<unknown, CallEnd> {
     const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
     if (Ctor === undefined) throw new GomsError("no WebSocket in this runtime: pass options.WebSocket", Code.Unimplemented);
     const page = (globalThis as { location?: { href: string } }).location?.href;
     const url = new URL(base + m.name, page).href.replace(/^http/, "ws");
     const encode = (r: unknown): string => toJsonString(m.input, create(m.input, r as MessageInitShape<DescMessage>));
     const protocols = async (): Promise<string[]> => webSocketProtocols(await currentToken(options), o?.timeoutMs);
-    return webSocketStream({ Ctor, url, protocols }, requests, encode, (json) => decode(m, json), o?.signal, o?.timeoutMs);
-  };
+    return yield* webSocketStream({ Ctor, url, protocols }, requests, encode, (json) => decode(m, json), o?.signal, o?.timeoutMs);
+  }
 
   const single = async (it: AsyncIterable<unknown>): Promise<unknown> => {
     let res: unknown;

@@ -106,6 +106,10 @@ describe("admin console in headless Chromium", () => {
       assert.match((await page.locator(`tr[data-node=${name}] td[data-col=program]`).textContent()) ?? "", /^db ×2$/);
       await waitFor(async () => /^\d+$/.test((await page.locator(`tr[data-node=${name}] td[data-col=limit]`).textContent()) ?? ""), 5000, `${name} limit shown`);
       assert.equal(await page.locator(`tr[data-node=${name}] td[data-col=ejected]`).textContent(), "0");
+      // Hedges sent per second, from the counters every push carries (hover: the counts since start).
+      const hedges = page.locator(`tr[data-node=${name}] td[data-col=hedges]`);
+      await waitFor(async () => /^\d+(\.\d+)?$/.test((await hedges.textContent()) ?? ""), 5000, `${name} hedges/s shown`);
+      assert.match((await hedges.getAttribute("title")) ?? "", /since start: \d+ sent, \d+ won, \d+ refused/);
     }
     await shot("nodes");
     await page.goto(admin.url + "/#/");
@@ -114,6 +118,7 @@ describe("admin console in headless Chromium", () => {
     await shot("overview");
     await page.goto(admin.url + "/#/nodes/db0");
     await page.locator(".chart canvas").first().waitFor();
+    await page.locator(".chart", { hasText: "Hedges/s" }).waitFor();
     await page.waitForTimeout(1200);
     await shot("node-detail");
   });

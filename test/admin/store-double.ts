@@ -26,7 +26,7 @@ export class FakeStore implements MonitorStoreView {
   /** Records a push from `name` with the given point values. */
   push(name: string, p: Partial<SeriesPoint> = {}, identity: { host?: string; port?: number; services?: string[]; region?: number; set?: string } = {}): SeriesPoint {
     const t = p.t ?? Date.now();
-    const point: SeriesPoint = { t, qps: 0, errorsPerSec: 0, p99Ms: 0, cpuPercent: 0, rssBytes: 0, eventLoopLagMs: 0, refusedPerSec: 0, admissionLimit: 0, ejectedPeers: 0, ...p };
+    const point: SeriesPoint = { t, qps: 0, errorsPerSec: 0, p99Ms: 0, cpuPercent: 0, rssBytes: 0, eventLoopLagMs: 0, refusedPerSec: 0, admissionLimit: 0, ejectedPeers: 0, hedgesPerSec: 0, ...p };
     const prev = this.views.get(name);
     const node = prev?.latest.node ?? create(NodeIdentitySchema, { name, host: identity.host ?? "127.0.0.1", port: identity.port ?? 0, services: identity.services ?? [], region: identity.region ?? 0, set: identity.set ?? "" });
     const latest = create(NodeStatsSchema, { node, timeUnixMs: BigInt(t), uptimeMs: BigInt(60_000), intervalMs: 1000, cpuPercent: point.cpuPercent, rssBytes: BigInt(point.rssBytes) });

@@ -15,6 +15,8 @@ import { newProbe, streamImpl } from "../streams/fixture.js";
 import type { GomsNode } from "../../src/rpc/index.js";
 
 const CLI = "dist/cli/main.js";
+/** The last line of a stream with --json whose handler set no ret and no trailer. */
+const NO_END = '{"ret":0,"trailer":{}}\n';
 
 /** A running `goms call`: its stdout lines so far, stdin to write to. */
 interface Proc {
@@ -101,20 +103,36 @@ describe("goms call on streams, as processes", () => {
     const pretty = await run([CLI, "call", "--addr", addr, "StreamTest.Count", '{"count":2}']);
     assert.equal(pretty.code, 0, pretty.stderr);
     assert.equal(pretty.stdout, "{}\n{\n  \"n\": 1\n}\n");
+    assert.equal(pretty.stderr, "", "no ret, no trailer: nothing to say");
     const failed = await run([CLI, "call", "--json", "--addr", addr, "StreamTest.Count", '{"count":5,"failAfter":2}']);
     assert.equal(failed.code, 1);
     assert.equal(failed.stdout, '{}\n{"n":1}\n');
     assert.match(failed.stderr, /^error: failed_precondition: failed on purpose \(ret 77\)\n$/);
   });
 
+  it("a stream's ret and trailer come last: an NDJSON line with --json, a line on stderr without", async () => {
+    const server = await run([CLI, "call", "--json", "--addr", addr, "StreamTest.Count", '{"count":2,"endRet":7}']);
+    assert.equal(server.code, 0, server.stderr);
+    assert.equal(server.stdout, '{}\n{"n":1}\n{"ret":7,"trailer":{"x-end":"done"}}\n');
+    assert.equal(server.stderr, "");
+    const client = await runWithStdin(["--json", "--addr", addr, "StreamTest.Sum"], '{"n":1}\n{"n":2,"endRet":3}\n');
+    assert.equal(client.stdout, '{"total":"3","messages":2}\n{"ret":3,"trailer":{"x-end":"done"}}\n');
+    const bidi = await runWithStdin(["--json", "--addr", addr, "StreamTest.Echo"], '{"n":1,"endRet":5}\n');
+    assert.equal(bidi.stdout, '{"n":1,"endRet":5}\n{"ret":5,"trailer":{"x-end":"done"}}\n');
+    const pretty = await run([CLI, "call", "--addr", addr, "StreamTest.Count", '{"count":1,"endRet":7}']);
+    assert.equal(pretty.code, 0, pretty.stderr);
+    assert.equal(pretty.stdout, "{}\n", "stdout holds only the messages");
+    assert.equal(pretty.stderr, 'ret: 7, trailer: {"x-end":"done"}\n');
+  });
+
   it("a client stream reads NDJSON requests from stdin", async () => {
     const r = await runWithStdin(["--json", "--addr", addr, "StreamTest.Sum"], '{"n":1}\n\n{"n":2}\n{"n":39}');
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, '{"total":"42","messages":3}\n');
+    assert.equal(r.stdout, '{"total":"42","messages":3}\n' + NO_END);
     const dash = await runWithStdin(["--json", "--addr", addr, "StreamTest.Sum", "-"], '{"n":5}\n');
-    assert.equal(dash.stdout, '{"total":"5","messages":1}\n');
+    assert.equal(dash.stdout, '{"total":"5","messages":1}\n' + NO_END);
     const arg = await run([CLI, "call", "--json", "--addr", addr, "StreamTest.Sum", '{"n":1}\n{"n":2}']);
-    assert.equal(arg.stdout, '{"total":"3","messages":2}\n');
+    assert.equal(arg.stdout, '{"total":"3","messages":2}\n' + NO_END);
   });
 
   it("a bad request line ends a client stream with invalid_argument naming the line", async () => {
@@ -134,7 +152,7 @@ describe("goms call on streams, as processes", () => {
       }
       c.p.stdin.end();
       assert.equal(await c.exit, 0, c.stderr());
-      assert.deepEqual(c.lines, ['{"n":1}', '{"n":2}', '{"n":3}']);
+      assert.deepEqual(c.lines, ['{"n":1}', '{"n":2}', '{"n":3}', NO_END.trim()]);
     } finally {
       c.p.kill("SIGKILL");
     }

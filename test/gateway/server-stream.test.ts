@@ -87,6 +87,43 @@ describe("gateway: server streams", () => {
     assert.deepEqual(ev[ev.length - 1], ["end", { code: "failed_precondition", message: "failed on purpose", ret: 77, trailer: END_TRAILER }]);
   });
 
+  it("the end event never relays goms' own x-goms-* metadata: a refusal's retry hint, or keys a handler copied", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let running = 0;
+    // One call at a time: a second stream is refused with resource_exhausted and x-goms-retry: elsewhere.
+    const server = await nodes.start({ identity: { name: "one-at-a-time" }, listen: { port: 0 }, limits: { adaptiveConcurrency: { initialLimit: 1, minLimit: 1, maxLimit: 1 } } }, (n) =>
+      n.service(StreamTest, {
+        async *count(req, ctx) {
+          running++;
+          if (req.count === 0) await held;
+          yield { n: 1 };
+          Object.assign(ctx.responseMetadata, { "x-page": "2", "x-goms-retry": "elsewhere", "x-goms-gateway": ctx.metadata["x-goms-gateway"] ?? "" });
+        },
+      }),
+    );
+    const gwNode = await nodes.start({ identity: { name: "gate-md" }, peers: { addresses: [{ host: "127.0.0.1", port: server.port }] } });
+    const gw = createGateway({ node: gwNode });
+    track(gw);
+    const port = (await gw.start()).port;
+
+    const clean = sseEvents((await post(port, "/api/StreamTest/Count", '{"count":1}')).text);
+    assert.deepEqual(clean[clean.length - 1], ["end", { code: "ok", message: "", trailer: { "x-page": "2" } }]);
+
+    const holding = post(port, "/api/StreamTest/Count", '{"count":0}');
+    await until(() => running === 2, 5000, "a stream holding the node's one slot");
+    const refused = sseEvents((await post(port, "/api/StreamTest/Count", '{"count":1}')).text);
+    assert.equal(running, 2, "the refused stream ran no handler");
+    const [name, end] = refused[refused.length - 1]!;
+    assert.equal(name, "end");
+    assert.equal((end as { code: string }).code, "resource_exhausted");
+    assert.equal((end as { reason: string }).reason, "GOMS_ERR_OVERLOADED");
+    assert.equal((end as { trailer?: unknown }).trailer, undefined, "no x-goms-retry past the gateway");
+    release();
+    const last = sseEvents((await holding).text);
+    assert.deepEqual(last[last.length - 1], ["end", { code: "ok", message: "", trailer: { "x-page": "2" } }]);
+  });
+
   it("x-goms-timeout-ms covers the whole stream: deadline_exceeded in the end event", async () => {
     const probe = newProbe();
     const port = await streamEnv(probe);

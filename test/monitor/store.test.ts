@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BUCKET_BOUNDS_MS, createMonitorStore, mergedP99, quantileFromBuckets, seriesPoint, type MonitorEvent } from "../../src/monitor/index.js";
 import { bucketsWith, nodeStats } from "./fixtures.js";
+import { create } from "@bufbuild/protobuf";
+import { AdmissionStatsSchema, HedgeStatsSchema } from "../../src/gen/goms/v1/monitor_pb.js";
 
 describe("series math", () => {
   it("quantiles interpolate inside the bucket and respect the observed max", () => {
@@ -33,6 +35,23 @@ describe("series math", () => {
     assert.equal(p.rssBytes, 1000);
     assert.equal(p.eventLoopLagMs, 3);
     assert.ok(Math.abs(p.p99Ms - 0.99) < 1e-9);
+  });
+
+  it("hedges/s and refused/s come from cumulative deltas; none on a first push or after a restart", () => {
+    const at = (t: number, uptime: number, sent: number, refused: number) => {
+      const s = nodeStats("n", { t, uptime });
+      s.hedges = create(HedgeStatsSchema, { sent: BigInt(sent), won: 1n, refused: 2n });
+      s.admission = create(AdmissionStatsSchema, { refusedLimit: BigInt(refused) });
+      return s;
+    };
+    const prev = at(10_000, 10_000, 40, 5);
+    const cur = at(14_000, 14_000, 60, 25);
+    const p = seriesPoint(cur, prev, 0);
+    assert.equal(p.hedgesPerSec, 5); // 20 second copies in 4 s
+    assert.equal(p.refusedPerSec, 5);
+    assert.equal(seriesPoint(cur, undefined, 0).hedgesPerSec, 0);
+    assert.equal(seriesPoint(at(20_000, 1000, 3, 0), cur, 0).hedgesPerSec, 0, "restarted: the counters started over");
+    assert.equal(seriesPoint(nodeStats("n", { t: 15_000, uptime: 15_000 }), nodeStats("n", { t: 10_000, uptime: 10_000 }), 0).hedgesPerSec, 0, "a node that reports no hedges");
   });
 
   it("first push and restarts use interval counts; client-only nodes count calls made", () => {

@@ -186,4 +186,24 @@ describe("tracing streams", () => {
     for await (const m of client.client(StreamTest).count({ count: 10_000, size: 1024 })) if (m.n === 3) break;
     for (const kind of [SpanKind.CLIENT, SpanKind.SERVER]) assert.equal((await span("Count", kind)).attributes["goms.code"], "canceled");
   });
+
+  it("a stream whose caller never reads it still ends its span: on abort, and at the deadline", async () => {
+    const client = await tracedPair();
+    const ac = new AbortController();
+    // Opened, never iterated: nothing will ever pull the end through the span's observer.
+    const abandoned = client.client(StreamTest).count({ count: 1_000_000, size: 1024 }, { signal: ac.signal });
+    assert.ok(abandoned);
+    ac.abort(new GomsError("gave up", Code.Canceled));
+    const canceled = await span("Count", SpanKind.CLIENT);
+    assert.equal(canceled.attributes["goms.code"], "canceled");
+    assert.equal(canceled.status.code, SpanStatusCode.ERROR);
+
+    exporter.reset();
+    // Read once, then left (no break, no return()) with the producer suspended on a full window: the deadline ends the stream and its span.
+    const it = client.client(StreamTest).count({ count: 1_000_000, size: 1024 }, { timeoutMs: 2000 })[Symbol.asyncIterator]();
+    assert.equal((await it.next()).done, false);
+    const late = await span("Count", SpanKind.CLIENT);
+    assert.equal(late.attributes["goms.code"], "deadline_exceeded");
+    assert.deepEqual(events(late, "RECEIVED"), [1]);
+  });
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { Code } from "../../src/errors/index.js";
-import type { GomsNode, HandlerContext } from "../../src/rpc/index.js";
+import { GomsError } from "../../src/errors/index.js";
+import type { GomsNode, HandlerContext, NodeLimitsOptions } from "../../src/rpc/index.js";
 import { IdempotentStream, StreamTest } from "../gen/goms/test/v1/streams_pb.js";
 import { NodeSet, until } from "../helpers.js";
 import { expectEndsWith } from "./fixture.js";
@@ -43,7 +44,7 @@ interface Cluster {
  * message (n = the node's index), waits at "<node>:more", yields the rest and
  * sets ret 40 + index.
  */
-async function cluster(): Promise<Cluster> {
+async function cluster(limits: Record<string, NodeLimitsOptions> = {}): Promise<Cluster> {
   const opened: string[] = [];
   const gates = new Gates();
   const servers = new Map<string, GomsNode>();
@@ -56,8 +57,19 @@ async function cluster(): Promise<Cluster> {
       for (let k = 1; k < count; k++) yield { n: i };
       ctx.ret = 40 + i;
     }
-    const node = await nodes.start({ identity: { name }, listen: { port: 0 } }, (n) =>
-      n.service(IdempotentStream, { watch: (req, ctx) => stream(req.count, ctx) }).service(StreamTest, { count: (req, ctx) => stream(req.count, ctx) }),
+    async function sum(reqs: AsyncIterable<{ n: number }>): Promise<{ total: bigint; messages: number }> {
+      opened.push(name);
+      let total = 0n;
+      let messages = 0;
+      for await (const r of reqs) {
+        total += BigInt(r.n);
+        messages++;
+      }
+      return { total, messages };
+    }
+    const options = { identity: { name }, listen: { port: 0 }, ...(limits[name] === undefined ? {} : { limits: limits[name] }) };
+    const node = await nodes.start(options, (n) =>
+      n.service(IdempotentStream, { watch: (req, ctx) => stream(req.count, ctx) }).service(StreamTest, { count: (req, ctx) => stream(req.count, ctx), sum }),
     );
     servers.set(name, node);
   }
@@ -137,5 +149,66 @@ describe("retrying an idempotent server stream (TCP)", () => {
     for await (const _ of s.messages) n++;
     assert.equal(n, 2);
     assert.equal(s.ret, other(victim) === "s1" ? 40 : 41);
+  });
+});
+
+/** s1 takes one call at a time (adaptive limit pinned to 1): past it, it refuses with the retry-elsewhere hint. */
+const ONE_AT_A_TIME: Record<string, NodeLimitsOptions> = { s1: { adaptiveConcurrency: { initialLimit: 1, minLimit: 1, maxLimit: 1 } } };
+
+/** A cluster whose s1 is full: it holds one stream (pinned, waiting at "s1:open") and refuses the rest. */
+async function fullS1(): Promise<Cluster & { release: () => Promise<void> }> {
+  const c = await cluster(ONE_AT_A_TIME);
+  const held = c.client.client(StreamTest).count({ count: 1 }, { node: "s1" })[Symbol.asyncIterator]();
+  const first = held.next();
+  await until(() => c.opened.includes("s1"), 5000, "s1 to hold a stream");
+  c.opened.length = 0;
+  const release = async (): Promise<void> => {
+    c.gates.open("s1:open");
+    c.gates.open("s1:more");
+    assert.equal((await first).done, false);
+  };
+  return { ...c, release };
+}
+
+describe("streams refused at open with the retry-elsewhere hint (TCP)", () => {
+  it("a load-balanced server stream (not idempotent) refused by a full node is retried on the other and succeeds", async () => {
+    const { client, servers, opened, gates, release } = await fullS1();
+    gates.open("s2:open");
+    gates.open("s2:more");
+    // Round-robin: of two streams opened one after the other, one is placed on s1 first.
+    for (let k = 0; k < 2; k++) {
+      const s = client.detailedClient(StreamTest).count({ count: 2 });
+      const got: number[] = [];
+      for await (const m of s.messages) got.push(m.n);
+      assert.deepEqual(got, [1, 1], "every message came from s2");
+      assert.equal(s.ret, 41);
+    }
+    assert.deepEqual(opened, ["s2", "s2"], "no handler ran on s1");
+    const refused = servers.get("s1")!.stats().admission.refusedLimit;
+    assert.ok(refused >= 1, "s1 refused a stream");
+    assert.equal(client.stats().retries, refused, "each refusal was retried on s2");
+    await release();
+  });
+
+  it("a client stream refused by a full node is not retried: resource_exhausted with the hint's reason", async () => {
+    const { client, servers, opened, release } = await fullS1();
+    async function* numbers() {
+      for (let i = 1; i <= 3; i++) yield { n: i };
+    }
+    const outcomes: string[] = [];
+    for (let k = 0; k < 2; k++) {
+      await client
+        .client(StreamTest)
+        .sum(numbers())
+        .then(
+          (r) => outcomes.push(`ok ${r.total}`),
+          (e: unknown) => outcomes.push(GomsError.is(e) ? `${e.code === Code.ResourceExhausted ? "resource_exhausted" : e.code} ${e.reason}` : String(e)),
+        );
+    }
+    assert.deepEqual(outcomes.sort(), ["ok 6", "resource_exhausted GOMS_ERR_OVERLOADED"]);
+    assert.deepEqual(opened, ["s2"]);
+    assert.equal(servers.get("s1")!.stats().admission.refusedLimit, 1);
+    assert.equal(client.stats().retries, 0);
+    await release();
   });
 });

@@ -177,3 +177,52 @@ describe("goms/web in Node", () => {
     assert.deepEqual(sum.calls, [[{}, 6]]);
   });
 });
+
+/** Runs `fn` with globalThis[name] undefined (a runtime without it), then puts it back. */
+async function without(name: "fetch" | "WebSocket", fn: () => Promise<void>): Promise<void> {
+  const g = globalThis as Record<string, unknown>;
+  const had = Object.getOwnPropertyDescriptor(g, name);
+  Object.defineProperty(g, name, { value: undefined, configurable: true, writable: true });
+  try {
+    await fn();
+  } finally {
+    if (had === undefined) delete g[name];
+    else Object.defineProperty(g, name, had);
+  }
+}
+
+describe("goms/web in a runtime without WebSocket or fetch", () => {
+  async function* numbers() {
+    yield { n: 1 };
+  }
+  const unimplemented = (what: string) => (e: unknown) => GomsError.is(e) && e.code === Code.Unimplemented && e.message.includes(`no ${what} in this runtime`);
+
+  it("client and bidi streams fail like any failed call: a rejection, and onTrailer once with {} and 0", async () => {
+    await without("WebSocket", async () => {
+      const st = createWebClient(StreamTest, { baseUrl: "http://127.0.0.1:1" });
+      const sum = trailers();
+      // The method returns a promise that rejects (it does not throw).
+      const p = st.sum(numbers(), { onTrailer: sum.onTrailer });
+      await assert.rejects(p, unimplemented("WebSocket"));
+      assert.deepEqual(sum.calls, [[{}, 0]]);
+      const echo = trailers();
+      const it = st.echo(numbers(), { onTrailer: echo.onTrailer })[Symbol.asyncIterator]();
+      await assert.rejects(it.next(), unimplemented("WebSocket"));
+      assert.deepEqual(echo.calls, [[{}, 0]]);
+    });
+  });
+
+  it("unary calls and server streams without fetch: the same, not a throw from createWebClient", async () => {
+    await without("fetch", async () => {
+      const st = createWebClient(StreamTest, { baseUrl: "http://127.0.0.1:1" });
+      const count = trailers();
+      const it = st.count({ count: 1 }, { onTrailer: count.onTrailer })[Symbol.asyncIterator]();
+      await assert.rejects(it.next(), unimplemented("fetch"));
+      assert.deepEqual(count.calls, [[{}, 0]]);
+      const db = createWebClient(DB, { baseUrl: "http://127.0.0.1:1" });
+      const q = trailers();
+      await assert.rejects(db.query({ key: "a" }, { onTrailer: q.onTrailer }), unimplemented("fetch"));
+      assert.deepEqual(q.calls, [[{}, 0]]);
+    });
+  });
+});

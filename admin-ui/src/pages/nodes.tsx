@@ -25,6 +25,11 @@ function ejectedTitle(n: NodeSummary): string {
   return o.ejected.map((p) => `${p.node}: ${p.state}${p.reason ? ` (${p.reason})` : ""}`).join("\n");
 }
 
+function hedgesTitle(n: NodeSummary): string {
+  const h = n.hedges;
+  return h === undefined ? "" : `second copies sent per second by the calls this node makes; since start: ${h.sent} sent, ${h.won} won, ${h.refused} refused by the retry budget`;
+}
+
 function refusedTitle(n: NodeSummary): string {
   const a = n.admission;
   return a === undefined ? "" : `since start: ${a.refusedLimit} over the limit, ${a.refusedDeadline} by deadline, of ${a.admitted + a.refusedLimit + a.refusedDeadline}`;
@@ -54,6 +59,7 @@ export function Nodes() {
             <th class="num" title="adaptive concurrency limit">Limit</th>
             <th class="num" title="calls refused before their handler ran, per second">Refused/s</th>
             <th class="num" title="peers this node ejected from its routing">Ejected</th>
+            <th class="num" title="hedged requests (second copies) the calls this node makes sent, per second">Hedges/s</th>
             <th>Services</th>
           </tr>
         </thead>
@@ -91,12 +97,15 @@ export function Nodes() {
               <td class={`num ${(n.outliers?.ejectedNow ?? 0) > 0 ? "warn-text" : ""}`} data-col="ejected" title={ejectedTitle(n)}>
                 {n.outliers ? n.outliers.ejectedNow : "–"}
               </td>
+              <td class="num" data-col="hedges" title={hedgesTitle(n)}>
+                {n.hedges ? fmtNum(n.latest?.hedgesPerSec, 2) : "–"}
+              </td>
               <td class="small">{n.services.join(", ") || "–"}</td>
             </tr>
           ))}
           {nodes.length === 0 && (
             <tr>
-              <td colSpan={14} class="muted">
+              <td colSpan={15} class="muted">
                 No nodes.
               </td>
             </tr>
@@ -116,6 +125,7 @@ const lag = (p: SeriesPoint) => p.eventLoopLagMs;
 // Points from before an upgrade may lack the capacity fields.
 const refused = (p: SeriesPoint) => p.refusedPerSec ?? 0;
 const limit = (p: SeriesPoint) => p.admissionLimit ?? 0;
+const hedges = (p: SeriesPoint) => p.hedgesPerSec ?? 0;
 
 export function NodeDetail({ name }: { name: string }) {
   const { nodes } = useNodes();
@@ -178,6 +188,7 @@ export function NodeDetail({ name }: { name: string }) {
         <Chart title="Event-loop lag p99" points={points} value={lag} unit="ms" color="#667" />
         <Chart title="Refused/s" points={points} value={refused} unit="" color="#d8463b" />
         <Chart title="Concurrency limit" points={points} value={limit} unit="" color="#2f6fde" />
+        <Chart title="Hedges/s" points={points} value={hedges} unit="" color="#c98a12" />
       </div>
     </section>
   );
