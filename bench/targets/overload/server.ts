@@ -14,7 +14,8 @@ const on = process.env.OVERLOAD_MODE !== "off";
 const node = createNode({
   identity: { name: "overload-server" },
   listen: { host: "127.0.0.1", port },
-  limits: on ? {} : { adaptiveConcurrency: false, deadlineAdmission: false },
+  // OVERLOAD_LIMITER: JSON of limits.adaptiveConcurrency settings to try (e.g. {"slackMs":1}); the defaults otherwise.
+  limits: on ? { adaptiveConcurrency: JSON.parse(process.env.OVERLOAD_LIMITER ?? "{}") as Record<string, number> } : { adaptiveConcurrency: false, deadlineAdmission: false },
 });
 const win = serverWindow();
 node.service(AddServer, {
