@@ -60,6 +60,15 @@ export function admissionMetrics(nodes: readonly GomsNode[]): Metric[] {
         each((n, a) => this.set({ node: n.name }, a.inflight));
       },
     }),
+    new Gauge<"node">({
+      name: "goms_admission_queued",
+      help: "Calls waiting in the node's admission queue now (over the concurrency limit, waiting for room).",
+      labelNames: ["node"],
+      registers: [],
+      collect() {
+        each((n, a) => this.set({ node: n.name }, a.queued));
+      },
+    }),
     new Counter<"node">({
       name: "goms_admission_queue_seconds_total",
       help: "Total time admitted calls waited in the node before their handler ran; divide its rate by the rate of goms_admission_admitted_total for the mean queue time.",

@@ -52,9 +52,12 @@ describe("prometheus: admission metrics", () => {
       assert.equal(types.get("goms_admission_limit"), "gauge");
       assert.equal(types.get("goms_admission_inflight"), "gauge");
       assert.equal(types.get("goms_admission_baseline_seconds"), "gauge");
+      assert.equal(types.get("goms_admission_queued"), "gauge");
       const a = tiny.stats().admission;
       assert.equal(sampleValue(samples, "goms_admission_limit", { node: "tiny" }), 2);
       assert.equal(sampleValue(samples, "goms_admission_inflight", { node: "tiny" }), 2);
+      // Nothing waits before the node measured a run time (docs/resilience.md, the admission queue).
+      assert.equal(sampleValue(samples, "goms_admission_queued", { node: "tiny" }), a.queued);
       assert.equal(sampleValue(samples, "goms_admission_refused_total", { node: "tiny", reason: "limit" }), 4);
       assert.equal(sampleValue(samples, "goms_admission_refused_total", { node: "tiny", reason: "deadline" }), a.refusedDeadline);
       assert.equal(sampleValue(samples, "goms_admission_admitted_total", { node: "tiny" }), a.admitted);
