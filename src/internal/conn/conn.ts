@@ -201,7 +201,7 @@ export abstract class Conn implements FrameSink {
    * every producer wrote meanwhile. Inside a read burst, or when a flush is
    * already queued for other frames, they ride along with those.
    */
-  private streamFrameWritten(): void {
+  protected streamFrameWritten(): void {
     if (this.inBurst || this.scheduled) {
       this.frameWritten(false);
       return;
