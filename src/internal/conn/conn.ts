@@ -206,7 +206,7 @@ export abstract class Conn implements FrameSink {
       this.frameWritten(false);
       return;
     }
-    if (++this.batched >= this.opts.maxBatchFrames || this.writer.pending >= this.opts.maxBatchBytes) {
+    if (this.writer.pending >= this.opts.maxBatchBytes) {
       this.flush();
       return;
     }
