@@ -20,8 +20,8 @@ export interface StreamWire {
   readonly closed: boolean;
   /** The connection's output batch: a message that fits is encoded straight into it (see StreamOutbox.sendMessage). */
   readonly writer: Writer;
-  /** Call after a STREAM_MESSAGE frame was completed in `writer` (the connection's batching policy for stream frames). */
-  streamFrameWritten(): void;
+  /** Call after a STREAM_MESSAGE frame of `frameBytes` was completed in `writer` (the connection's batching policy for stream frames). */
+  streamFrameWritten(frameBytes: number): void;
   writeStreamChunk(id: number, bytes: Uint8Array, off: number, n: number, more: boolean): void;
   writeWindowUpdate(id: number, increment: number): void;
   whenWritable(): Promise<void> | undefined;
@@ -233,10 +233,10 @@ export class StreamOutbox {
     const n = w.pos - w.start - rel - FRAME_HEADER_SIZE;
     const cost = chunkCost(n);
     if (full === undefined && this.failed === undefined && !this.sending && n <= this.maxChunk && cost <= this.credit) {
-      endFrame(w, rel);
+      const len = endFrame(w, rel);
       this.credit -= cost;
       this.sinceTurn += cost;
-      wire.streamFrameWritten();
+      wire.streamFrameWritten(len + 4);
       if (this.sinceTurn < STREAM_CHUNK_SIZE) return SENT;
       // Every 64 KiB of messages the producer waits a turn of the event loop (see send()).
       this.sinceTurn = 0;
