@@ -181,7 +181,7 @@ export class StreamOutbox {
   private readonly maxChunk: number;
   /** Bytes sent since the event loop last got a turn. */
   private sinceTurn = 0;
-  /** A send() is under way: sendEncoded() must not overtake it. */
+  /** A send() is under way: sendMessage() must not overtake it. */
   private sending = false;
 
   constructor(
