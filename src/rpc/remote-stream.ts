@@ -42,13 +42,13 @@ export function openRemoteStream(host: RemoteStreamHost, peer: Peer, req: CallRe
  * commits it to its node.
  */
 class RetryingStream implements AsyncIterableIterator<unknown> {
-  /** What a `full` caller gets: ret and metadata are copied from the attempt that ended cleanly. */
+  /** What a `full` caller gets: ret and metadata are read from the attempt that opened last (set by its clean end). */
   readonly result: StreamResult;
   private attempt!: Promise<StreamResult>;
   private it: AsyncIterator<unknown> | undefined;
   private peer!: Peer;
   private committed = false;
-  /** The attempt's result once it opened (what committedResult reads ret and metadata from). */
+  /** The attempt's result once it opened (where `result` reads ret and metadata from). */
   private opened: StreamResult | undefined;
   private tries = 1;
   /** Date.now()-based deadline; 0 = none. */
@@ -61,7 +61,19 @@ class RetryingStream implements AsyncIterableIterator<unknown> {
     private readonly idempotent: boolean,
   ) {
     this.deadline = timeoutMs > 0 ? Date.now() + timeoutMs : 0;
-    this.result = { message: this, ret: 0, metadata: {} };
+    // Getters rather than a copy at the end: the connection sets the attempt's ret and metadata before its
+    // responses say done, so no step per message is needed to catch the end and copy them.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters read the live attempt
+    const self = this;
+    this.result = {
+      message: this,
+      get ret() {
+        return self.opened?.ret ?? 0;
+      },
+      get metadata() {
+        return self.opened?.metadata ?? {};
+      },
+    };
   }
 
   open(peer: Peer, timeoutMs: number): void {
@@ -74,20 +86,9 @@ class RetryingStream implements AsyncIterableIterator<unknown> {
   }
 
   next(): Promise<IteratorResult<unknown>> {
-    // Committed to its node: no retry can follow, so a message costs the stream's own next() and one then.
-    if (this.committed && this.it !== undefined) return this.it.next().then(this.committedResult);
+    // Committed to its node: no retry can follow, so a message costs the stream's own next() and nothing more.
+    if (this.committed && this.it !== undefined) return this.it.next();
     return this.nextAttempt();
-  }
-
-  private readonly committedResult = (r: IteratorResult<unknown>): IteratorResult<unknown> => {
-    // Before the caller sees done: ret and metadata are read right after it.
-    if (r.done === true && this.opened !== undefined) this.ended(this.opened);
-    return r;
-  };
-
-  private ended(cur: StreamResult): void {
-    this.result.ret = cur.ret;
-    this.result.metadata = cur.metadata;
   }
 
   private async nextAttempt(): Promise<IteratorResult<unknown>> {
@@ -96,7 +97,6 @@ class RetryingStream implements AsyncIterableIterator<unknown> {
       try {
         const cur = (this.opened = await this.attempt);
         r = await (this.it ??= cur.message[Symbol.asyncIterator]()).next();
-        if (r.done === true) this.ended(cur);
       } catch (e) {
         if (this.committed) throw e;
         this.peer.health.error(e);

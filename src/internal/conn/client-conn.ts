@@ -88,6 +88,7 @@ export class ClientConn extends Conn {
       settled: () => this.afterSettle(),
       writeEmptyFrame: (type, id) => this.writeEmptyFrame(type, id),
       writeStreamChunk: (id, b, o, n, more) => this.writeStreamChunk(id, b, o, n, more),
+      streamFrameWritten: (n) => this.streamFrameWritten(n),
       writeWindowUpdate: (id, n) => this.writeWindowUpdate(id, n),
       whenWritable: () => this.whenWritable(),
       get closed() {

@@ -1,6 +1,6 @@
 import { Code } from "../../errors/code.js";
+import type { Writer } from "../../codec/writer.js";
 import { GomsError } from "../../errors/goms-error.js";
-import { Writer } from "../../codec/writer.js";
 import { FLAG_MORE, FrameType, MAX_TIMEOUT_MS } from "../wire/frame.js";
 import { abortFrame, beginFrame, endFrame, putRequestHeader } from "../wire/headers.js";
 import { readMetadata } from "../wire/metadata.js";
@@ -11,7 +11,6 @@ import { StreamInbox, StreamOutbox, type StreamWire } from "./stream-flow.js";
 
 /** What the client side of streams needs from its connection. */
 export interface ClientStreamHost extends StreamWire {
-  readonly writer: Writer;
   /** This side's receive window and message limit; the peer's window and frame limit. */
   readonly window: number;
   readonly maxMessageBytes: number;
@@ -31,7 +30,6 @@ class ClientStream {
   ended = false;
   timer: NodeJS.Timeout | undefined;
   unwatch: (() => void) | undefined;
-  readonly scratch = new Writer(16 * 1024);
   /** What the caller got with `full`: its ret and metadata are set from a clean STREAM_END. */
   result: CallResult | undefined;
   constructor(
@@ -96,12 +94,20 @@ export class ClientStreams {
 
   /** Sends the caller's message(s), each within the window, then HALF_CLOSE. */
   private async pump(s: ClientStream, c: OutgoingCall, kind: StreamKind): Promise<void> {
+    const req = c.route.req;
+    const encode = (message: unknown, w: Writer): void => {
+      try {
+        req.encode(message, w);
+      } catch (err) {
+        throw GomsError.from(err, Code.InvalidArgument);
+      }
+    };
     try {
-      if (kind === "server_streaming") await this.send(s, c, c.message);
+      if (kind === "server_streaming") await s.out.sendMessage(encode, c.message);
       else {
         for await (const m of c.message as AsyncIterable<unknown>) {
           if (s.ended) break;
-          await this.send(s, c, m);
+          await s.out.sendMessage(encode, m);
         }
       }
       if (!s.ended) this.host.writeEmptyFrame(FrameType.HalfClose, s.id);
@@ -109,17 +115,6 @@ export class ClientStreams {
       // The caller's own iterable failed (or was not one): the stream is canceled with its error.
       this.cancel(s, GomsError.from(err, Code.Canceled));
     }
-  }
-
-  private send(s: ClientStream, c: OutgoingCall, message: unknown): Promise<void> {
-    const w = s.scratch;
-    try {
-      c.route.req.encode(message, w);
-    } catch (err) {
-      w.rewind();
-      return Promise.reject(GomsError.from(err, Code.InvalidArgument));
-    }
-    return s.out.send(w.take());
   }
 
   /** Gives up on stream `s` locally: CANCEL to the server, `err` to the caller. */

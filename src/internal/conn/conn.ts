@@ -194,19 +194,23 @@ export abstract class Conn implements FrameSink {
   }
 
   /**
-   * Call after writing a stream frame. A producer writes its next message a
-   * few microtasks after the last one, so a flush in a microtask would send
-   * every message on its own (a write syscall each). Stream frames are flushed
-   * once a batch is full, else after this turn of the event loop, with what
-   * every producer wrote meanwhile. Inside a read burst, or when a flush is
-   * already queued for other frames, they ride along with those.
+   * Call after writing a stream frame of `frameBytes`. A producer writes its
+   * next message a few microtasks after the last one, so a flush in a
+   * microtask would send every message on its own (a write syscall each).
+   * Stream frames are flushed once maxBatchBytes are buffered, or once the
+   * writer's slab has no room for another frame of this size (growing it would
+   * copy the whole batch), else after this turn of the event loop, with what
+   * every producer wrote meanwhile: a producer's 64 KiB turn goes out in one
+   * write. Inside a read burst, or when a flush is already queued for other
+   * frames, they ride along with those.
    */
-  private streamFrameWritten(): void {
+  protected streamFrameWritten(frameBytes: number): void {
     if (this.inBurst || this.scheduled) {
       this.frameWritten(false);
       return;
     }
-    if (++this.batched >= this.opts.maxBatchFrames || this.writer.pending >= this.opts.maxBatchBytes) {
+    const w = this.writer;
+    if (w.pending >= this.opts.maxBatchBytes || w.buf.length - w.pos < frameBytes) {
       this.flush();
       return;
     }
@@ -251,8 +255,7 @@ export abstract class Conn implements FrameSink {
     const rel = beginFrame(w, FrameType.StreamMessage, more ? FLAG_MORE : 0, id, n);
     w.buf.set(bytes.subarray(off, off + n), w.pos);
     w.pos += n;
-    endFrame(w, rel);
-    this.streamFrameWritten();
+    this.streamFrameWritten(endFrame(w, rel) + 4);
   }
 
   /** Queues a WINDOW_UPDATE granting `increment` more bytes on stream `id`. */

@@ -25,7 +25,7 @@ export interface ConnOptions {
   streamWindow: number;
   /** Streams served at once on one connection, announced in HELLO; past it a STREAM_OPEN is answered status 8. Default 100. */
   maxConcurrentStreams: number;
-  /** A write batch is flushed once it holds this many frames. Default 32. */
+  /** A write batch is flushed once it holds this many frames. Default 32. (Stream messages count by bytes only: see Conn.streamFrameWritten.) */
   maxBatchFrames: number;
   /** ... or this many bytes. Default 64 KiB. */
   maxBatchBytes: number;

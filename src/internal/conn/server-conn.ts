@@ -70,6 +70,7 @@ export class ServerConn extends Conn {
         neverOpened: (id) => callIdAfter(id, this.lastCallId),
         protocolError: (m) => this.protocolError(m),
         writeStreamChunk: (id, b, o, n, more) => this.writeStreamChunk(id, b, o, n, more),
+      streamFrameWritten: (n) => this.streamFrameWritten(n),
         writeWindowUpdate: (id, n) => this.writeWindowUpdate(id, n),
         whenWritable: () => this.whenWritable(),
         get closed() {

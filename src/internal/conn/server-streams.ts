@@ -2,7 +2,7 @@ import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
 import { getCodec } from "../../codec/index.js";
 import { StatusSchema } from "../../gen/goms/v1/node_pb.js";
-import { Writer } from "../../codec/writer.js";
+import type { Writer } from "../../codec/writer.js";
 import { FLAG_MORE, FrameType, PayloadCodec } from "../wire/frame.js";
 import { beginFrame, endFrame, putStreamEndHeader } from "../wire/headers.js";
 import type { Metadata } from "../wire/metadata.js";
@@ -29,7 +29,6 @@ export function putStreamEnd(w: Writer, id: number, err: GomsError | undefined, 
 
 /** What the server side of streams needs from its connection. */
 export interface ServerStreamHost extends StreamWire {
-  readonly writer: Writer;
   /** This side's receive window and message limit; the peer's window and frame limit. */
   readonly window: number;
   readonly maxMessageBytes: number;
@@ -49,12 +48,13 @@ class ServerStream implements StreamIO {
   readonly out: StreamOutbox;
   halfClosed = false;
   timer: NodeJS.Timeout | undefined;
-  private readonly scratch: Writer;
+  /** Encodes one response message into the connection's output (one function per stream, not a closure per message). */
+  private readonly encode: (message: unknown, w: Writer) => void;
 
   constructor(
     readonly kind: StreamKind,
-    private readonly call: ServerCall,
-    private readonly entry: ServerMethod,
+    call: ServerCall,
+    entry: ServerMethod,
     host: ServerStreamHost,
     private readonly onStop: (s: ServerStream, err: GomsError) => void,
   ) {
@@ -65,22 +65,24 @@ class ServerStream implements StreamIO {
       : (buf: Buffer, s: number, e: number) => entry.input.decode(buf, s, e);
     this.input = new StreamInbox(call.id, host.window, host.maxMessageBytes, decode, host, () => undefined);
     this.out = new StreamOutbox(call.id, host.peerWindow(), host.peerMaxFrame(), host);
-    this.scratch = new Writer(16 * 1024);
+    const encodeInto = json
+      ? (m: unknown, w: Writer) => {
+          const text = entry.json.toJson(m);
+          w.ensure(Buffer.byteLength(text));
+          w.pos += w.buf.write(text, w.pos, "utf8");
+        }
+      : (m: unknown, w: Writer) => entry.output.encodeInto(m as never, w);
+    this.encode = (message, w) => {
+      try {
+        encodeInto(message ?? {}, w);
+      } catch (e) {
+        throw new GomsError(`handler yielded an unencodable ${entry.method.output.typeName}: ${(e as Error).message}`, Code.Internal, { cause: e });
+      }
+    };
   }
 
   send(message: unknown): Promise<void> {
-    const w = this.scratch;
-    try {
-      if (this.call.wire === PayloadCodec.Json) {
-        const text = this.entry.json.toJson(message ?? {});
-        w.ensure(Buffer.byteLength(text));
-        w.pos += w.buf.write(text, w.pos, "utf8");
-      } else this.entry.output.encodeInto((message ?? {}) as never, w);
-    } catch (e) {
-      w.rewind();
-      return Promise.reject(new GomsError(`handler yielded an unencodable ${this.entry.method.output.typeName}: ${(e as Error).message}`, Code.Internal, { cause: e }));
-    }
-    return this.out.sendEncoded(w);
+    return this.out.sendMessage(this.encode, message);
   }
 
   stop(err: GomsError): void {

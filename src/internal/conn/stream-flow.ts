@@ -3,7 +3,8 @@ import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
 import type { Writer } from "../../codec/writer.js";
 import { AsyncQueue } from "../util/async-queue.js";
-import { MAX_STREAM_WINDOW, STREAM_CHUNK_SIZE } from "../wire/frame.js";
+import { FRAME_HEADER_SIZE, FrameType, MAX_STREAM_WINDOW, STREAM_CHUNK_SIZE } from "../wire/frame.js";
+import { abortFrame, beginFrame, endFrame } from "../wire/headers.js";
 
 /**
  * Per-stream credit flow control (docs/protocol.md §15), one half per
@@ -17,6 +18,10 @@ export function chunkCost(bodyBytes: number): number {
 /** What a stream half needs from its connection. */
 export interface StreamWire {
   readonly closed: boolean;
+  /** The connection's output batch: a message that fits is encoded straight into it (see StreamOutbox.sendMessage). */
+  readonly writer: Writer;
+  /** Call after a STREAM_MESSAGE frame of `frameBytes` was completed in `writer` (the connection's batching policy for stream frames). */
+  streamFrameWritten(frameBytes: number): void;
   writeStreamChunk(id: number, bytes: Uint8Array, off: number, n: number, more: boolean): void;
   writeWindowUpdate(id: number, increment: number): void;
   whenWritable(): Promise<void> | undefined;
@@ -126,7 +131,11 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
   }
 
   next(): Promise<IteratorResult<unknown>> {
-    return this.queue.next().then(this.unwrap);
+    // A message already queued is handed over in a settled promise: no `then` step per message.
+    const item = this.queue.poll();
+    if (item === undefined) return this.queue.next().then(this.unwrap);
+    this.grant(item.cost);
+    return Promise.resolve({ done: false, value: item.value });
   }
 
   /** A message taken by the consumer: its bytes go back to the window. (One bound function, not an async step per message.) */
@@ -156,7 +165,7 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
 /**
  * What a send that wrote its message at once returns: one settled promise,
  * none allocated per message. A producer loop may skip awaiting it (see
- * driveStream): every 64 KiB the send takes the slow path and yields a turn.
+ * driveStream): every 64 KiB a send returns a promise that waits a turn.
  */
 export const SENT: Promise<void> = Promise.resolve();
 
@@ -172,7 +181,7 @@ export class StreamOutbox {
   private readonly maxChunk: number;
   /** Bytes sent since the event loop last got a turn. */
   private sinceTurn = 0;
-  /** A send() is under way: sendEncoded() must not overtake it. */
+  /** A send() is under way: sendMessage() must not overtake it. */
   private sending = false;
 
   constructor(
@@ -203,27 +212,50 @@ export class StreamOutbox {
   }
 
   /**
-   * Sends the message encoded in `w` since its last take(). The common case (it
-   * fits the credit and one chunk, the connection is not backed up) is copied
-   * into the connection's output at once and `w` is rewound for the next
-   * message: no buffer is taken, no async step runs. Otherwise the bytes are
-   * taken and sent as send() does.
+   * Sends one message, encoded by `encode(value, w)`. The common case (the
+   * connection is not backed up, the message fits the credit and one chunk) is
+   * encoded straight into the connection's output batch as one STREAM_MESSAGE
+   * frame: no copy, no buffer per message, no async step. Otherwise its bytes
+   * are copied out and sent as send() does. An `encode` that throws leaves no
+   * trace in the batch; its error is the rejection.
    */
-  sendEncoded(w: Writer): Promise<void> {
-    const n = w.pending;
-    const cost = chunkCost(n);
-    if (this.failed === undefined && !this.sending && n <= this.maxChunk && cost <= this.credit && this.sinceTurn + cost < STREAM_CHUNK_SIZE) {
-      const full = this.wire.whenWritable();
-      if (full === undefined) {
-        this.wire.writeStreamChunk(this.id, w.buf, w.start, n, false);
-        w.rewind();
-        this.credit -= cost;
-        this.sinceTurn += cost;
-        return SENT;
-      }
-      return this.send(w.take(), full);
+  sendMessage(encode: (value: unknown, w: Writer) => void, value: unknown): Promise<void> {
+    const wire = this.wire;
+    const w = wire.writer;
+    const full = this.failed === undefined && !this.sending ? wire.whenWritable() : undefined;
+    const rel = beginFrame(w, FrameType.StreamMessage, 0, this.id, 0);
+    try {
+      encode(value, w);
+    } catch (e) {
+      abortFrame(w, rel);
+      return Promise.reject(e);
     }
-    return this.send(w.take());
+    const n = w.pos - w.start - rel - FRAME_HEADER_SIZE;
+    const cost = chunkCost(n);
+    if (full === undefined && this.failed === undefined && !this.sending && n <= this.maxChunk && cost <= this.credit) {
+      const len = endFrame(w, rel);
+      this.credit -= cost;
+      this.sinceTurn += cost;
+      wire.streamFrameWritten(len + 4);
+      if (this.sinceTurn < STREAM_CHUNK_SIZE) return SENT;
+      // Every 64 KiB of messages the producer waits a turn of the event loop (see send()).
+      this.sinceTurn = 0;
+      return this.yieldTurn();
+    }
+    const bodyStart = w.start + rel + FRAME_HEADER_SIZE;
+    const bytes = Buffer.from(w.buf.subarray(bodyStart, bodyStart + n));
+    abortFrame(w, rel);
+    return this.send(bytes, full);
+  }
+
+  /** Resolves after a turn of the event loop; `sending` keeps a later message from overtaking the wait. */
+  private async yieldTurn(): Promise<void> {
+    this.sending = true;
+    try {
+      await nextTurn();
+    } finally {
+      this.sending = false;
+    }
   }
 
   /** Sends one encoded message (after `first`, when given, settles). Rejects once the stream is over (see fail()). */

@@ -120,6 +120,18 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     this.settleWaiters();
   }
 
+  /**
+   * Takes the next queued item at once, or returns undefined when none is
+   * queued (then next() is the way to wait). For a consumer that reads what is
+   * already buffered without a promise per item.
+   */
+  poll(): T | undefined {
+    if (this.finished || this.items.length === 0) return undefined;
+    const value = this.items.shift() as T;
+    if (this.items.length === 0) this.drained();
+    return value;
+  }
+
   next(): Promise<IteratorResult<T>> {
     if (this.finished) return Promise.resolve(DONE);
     if (this.items.length > 0) {
