@@ -10,7 +10,13 @@ import { serveTarget, serverPort } from "../../lib/target.js";
 
 await serveTarget(async (cfg) => {
   let count = 0;
-  const node = createNode({ identity: { name: "bench-server" }, listen: { host: cfg.host, port: serverPort(cfg) } });
+  // GOMS_BENCH_LIMITER: JSON of limits.adaptiveConcurrency settings to compare (e.g. {"slackMs":3}); the defaults otherwise.
+  const limiter = process.env.GOMS_BENCH_LIMITER;
+  const node = createNode({
+    identity: { name: "bench-server" },
+    listen: { host: cfg.host, port: serverPort(cfg) },
+    ...(limiter !== undefined ? { limits: { adaptiveConcurrency: JSON.parse(limiter) as Record<string, number> } } : {}),
+  });
   node.service(BenchService, {
     echo(req) {
       count++;
