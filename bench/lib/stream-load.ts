@@ -8,7 +8,7 @@
  * up after `drainMs`. A "call" in the returned stats is one message received.
  */
 import { performance } from "node:perf_hooks";
-import type { WindowHooks } from "./load.js";
+import { cpuNow, type WindowHooks } from "./load.js";
 import type { ClientStats, LevelSpec } from "./protocol.js";
 import { errorMessage } from "./protocol.js";
 
@@ -22,11 +22,6 @@ export interface StreamSink {
 export interface StreamCall {
   kind: "stream";
   open(sink: StreamSink): () => void;
-}
-
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return u.user + u.system;
 }
 
 export function runStreamLoad(call: StreamCall, spec: LevelSpec, hooks: WindowHooks = {}): Promise<ClientStats> {

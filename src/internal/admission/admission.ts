@@ -97,7 +97,7 @@ export class Admission {
   private refusedLimit = 0;
   private refusedDeadline = 0;
   private queueMs = 0;
-  /** Calls over the limit waiting for room, oldest first; bounded by `queue` x the limit (admit()). */
+  /** Calls over the limit waiting for room, oldest first; bounded by queueHasRoom(). */
   private readonly waiting = new FixedQueue<Waiter>();
   private drainQueued = false;
   /** A drain is running calls; the turn it starts is the queue's (endTick). */

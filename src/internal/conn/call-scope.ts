@@ -68,13 +68,14 @@ export class CallScope<C extends ServerCall = ServerCall> {
    * travels with its metadata (the retry-elsewhere hint) like any answer.
    * A unary call over the limit may wait in the admission queue first; it
    * is in the call table meanwhile, so a cancel or a lost connection ends it
-   * there, and it comes back here (`queued`) when its turn comes.
+   * there, and it comes back here (its `queuedAt` set) when its turn comes.
    */
-  run(call: C, entry: ServerMethod, req: unknown, queued = false): void {
+  run(call: C, entry: ServerMethod, req: unknown): void {
     const adm = this.d.admission;
     if (adm !== undefined) {
       const now = performance.now();
       const counted = !call.peer.local;
+      const queued = call.queuedAt > 0;
       const t = adm.admit(call.method, call.remainingAt(now), counted, now, !queued && counted && entry.stream === undefined, queued ? call.queuedAt : now);
       if (t === QUEUED) {
         call.queuedAt = now;
@@ -178,7 +179,7 @@ class Waiting<C extends ServerCall> implements Waiter {
   }
 
   resume(): void {
-    this.scope.run(this.call, this.entry, this.req, true);
+    this.scope.run(this.call, this.entry, this.req);
   }
 }
 
