@@ -60,7 +60,7 @@ export const REASONS = {
   GOMS_ERR_ROUTE_BUSY: { code: Code.Unavailable, message: (p: { route: string; limit: number }) => `${p.route} already has ${p.limit} requests in flight at this gateway` },
 
   // ---- overload: admission, ejection, circuit breaking (docs/resilience.md) -----
-  GOMS_ERR_OVERLOADED: { code: Code.ResourceExhausted, message: (p: { limit: number }) => `node is at its concurrency limit (${p.limit}): retry elsewhere` },
+  GOMS_ERR_OVERLOADED: { code: Code.ResourceExhausted, message: (p: { limit: number }) => `node is at capacity (concurrency limit ${p.limit}, admission queue full): retry elsewhere` },
   GOMS_ERR_DEADLINE_TOO_SHORT: { code: Code.DeadlineExceeded, message: (p: { leftMs: number; typicalMs: number }) => `${p.leftMs}ms left, but this method typically takes ${p.typicalMs}ms` },
 
   // ---- wire protocol and connection bounds --------------------------------------

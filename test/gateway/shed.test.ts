@@ -95,7 +95,7 @@ describe("gateway: shedding at the edge", () => {
       assert.equal(r.retryAfter, "1");
       assert.equal(r.body.code, "unavailable");
       assert.equal(r.body.reason, "GOMS_ERR_BACKENDS_BUSY");
-      assert.match(r.body.message ?? "", /every node serving goms\.examples\.v1\.DB refused the call: node is at its concurrency limit/);
+      assert.match(r.body.message ?? "", /every node serving goms\.examples\.v1\.DB refused the call: node is at capacity/);
     }
     const refusedByNodes = dbs.reduce((s, d) => s + d.stats().admission.refusedLimit, 0);
     assert.ok(refusedByNodes >= refused.length, `the backends refused (${refusedByNodes})`);

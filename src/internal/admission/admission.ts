@@ -138,6 +138,10 @@ export class Admission {
     this.inDrain = true;
     try {
       while (this.waiting.length > 0 && this.active < limiter.limit) {
+        if (this.tickStart >= 0 && performance.now() - this.tickStart >= limiter.opts.turnMs) {
+          // This turn ran long enough: the rest run in the next (endTick drains then).
+          break;
+        }
         const w = this.waiting.shift()!;
         if (!w.gone) w.resume();
       }
@@ -179,6 +183,9 @@ export class Admission {
       }
       return this.refusal;
     }
+    // The turn has run long enough: this call waits for the next one, so the
+    // answers of this turn leave now (only where it could wait anyway).
+    if (mayWait && limiter !== undefined && this.tickStart >= 0 && now - this.tickStart >= limiter.opts.turnMs && this.queueHasRoom(limiter)) return QUEUED;
     if (this.tickStart < 0) {
       this.tickStart = now;
       this.tickByDrain = this.inDrain;

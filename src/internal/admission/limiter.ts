@@ -59,6 +59,15 @@ export interface ConcurrencyLimitOptions {
    * over the limit at once. Default 5.
    */
   queueMs: number;
+  /**
+   * A turn of the event loop runs calls for about this many ms; calls that
+   * arrive after that wait (as calls over the limit do, while the queue has
+   * room) for the next turn. Answers leave at the end of the turn that ran
+   * their calls, so a long turn delays every answer in it: with 1 ms
+   * handlers and a limit of 5, the first call of a turn waited 5 ms for its
+   * answer to be sent. Default 2.
+   */
+  turnMs: number;
   /** The limit is recomputed once per window of this many ms (with at least 10 calls in it). Default 100. */
   windowMs: number;
   /** Time constant of the baseline's average when run times grow, ms (it follows a drop at once). Default 10000. */
@@ -73,6 +82,7 @@ export const DEFAULT_CONCURRENCY_LIMIT: ConcurrencyLimitOptions = {
   slackMs: 1,
   deadlineShare: 0.02,
   queueMs: 5,
+  turnMs: 2,
   windowMs: 100,
   baselineMs: 10_000,
 };
