@@ -20,19 +20,22 @@ import { runTargetRound, type LevelResult, type RpcOptions } from "./rpc.js";
 /** The rpc suite's options; `levels` is the number of server streams open at once in the throughput part. */
 export type StreamOptions = RpcOptions;
 
-export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms"] as const;
+export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms", "goms-noctx"] as const;
 /** Goals from the issue: goms's messages/s against grpc-js and against raw-codec. */
 const GRPC_GOAL = 10;
 const RAW_CODEC_GOAL = 0.8;
 
-function def(name: string, mode: StreamMode, server: string, client: string, description: string): TargetDef {
-  return { name, description, ports: 1, profile: name !== "grpc", modules: { server, client }, env: { BENCH_STREAM_MODE: mode } };
+function def(name: string, mode: StreamMode, server: string, client: string, description: string, env: Record<string, string> = {}): TargetDef {
+  return { name, description, ports: 1, profile: name !== "grpc", modules: { server, client }, env: { BENCH_STREAM_MODE: mode, ...env } };
 }
 
 const THROUGHPUT: readonly TargetDef[] = [
   def("raw-codec", "throughput", "raw-codec/stream-server", "raw-codec/stream-client", "length-prefixed frames on a socket per stream, goms's codec, 32 frames per write"),
   def("grpc", "throughput", "grpc/server", "grpc/stream-client", "@grpc/grpc-js server streaming, write() with drain"),
   def("goms", "throughput", "goms/server", "goms/stream-client", "goms server stream: async generator -> for await"),
+  // On Node 20 AsyncLocalStorage (what carries a handler's deadline to its nested calls) puts
+  // promise hooks on every promise in the process: this row shows what that costs a stream.
+  def("goms-noctx", "throughput", "goms/server", "goms/stream-client", "goms as above, both nodes with calls.inheritContext: false (no AsyncLocalStorage)", { GOMS_BENCH_INHERIT_CONTEXT: "0" }),
 ];
 const PINGPONG: readonly TargetDef[] = [
   def("grpc", "pingpong", "grpc/server", "grpc/stream-client", "@grpc/grpc-js bidi, one write per answer"),
@@ -162,6 +165,17 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
         ...tp.levels.map((l) => {
           const v = ratio(tp, peer, "goms", l, cpu);
           ratios[`${peer}/goms cpu per msg streams=${l}`] = v;
+          return fmtRatio(v);
+        }),
+      ]);
+    }
+    if (opts.targets.includes("raw-codec") && tp.results.some((r) => r.target === "goms-noctx")) {
+      // No goal of its own: the defaults are what the goals judge. It shows what inheritContext costs.
+      rows.push([
+        "goms-noctx/raw-codec messages/s (inheritContext off)",
+        ...tp.levels.map((l) => {
+          const v = ratio(tp, "goms-noctx", "raw-codec", l, (r) => r.qps);
+          ratios[`goms-noctx/raw-codec msg/s streams=${l}`] = v;
           return fmtRatio(v);
         }),
       ]);

@@ -15,6 +15,8 @@ await serveTarget(async (cfg) => {
   const node = createNode({
     identity: { name: "bench-server" },
     listen: { host: cfg.host, port: serverPort(cfg) },
+    // GOMS_BENCH_INHERIT_CONTEXT=0: no AsyncLocalStorage (the stream suite's goms-noctx row).
+    calls: { inheritContext: process.env.GOMS_BENCH_INHERIT_CONTEXT !== "0" },
     ...(limiter !== undefined ? { limits: { adaptiveConcurrency: JSON.parse(limiter) as Record<string, number> } } : {}),
   });
   node.service(BenchService, {

@@ -11,7 +11,11 @@ import { clientTarget, serverPort } from "../../lib/target.js";
 
 await clientTarget(async (cfg) => {
   const mode = streamMode();
-  const node = createNode({ identity: { name: "bench-client" }, peers: { addresses: [{ host: cfg.host, port: serverPort(cfg) }] } });
+  const node = createNode({
+    identity: { name: "bench-client" },
+    peers: { addresses: [{ host: cfg.host, port: serverPort(cfg) }] },
+    calls: { inheritContext: process.env.GOMS_BENCH_INHERIT_CONTEXT !== "0" },
+  });
   await node.start();
   const bench = node.client(BenchService);
   const close = async (): Promise<void> => {
