@@ -67,8 +67,7 @@ export class TargetProcess<In, Out extends object> {
     parse: (x: unknown) => In | undefined,
   ) {
     this.proc = fork(opts.module, [], {
-      // BENCH_CPU_PROF=<dir>: every target process writes a V8 CPU profile there (docs/benchmarks.md).
-      execArgv: process.env.BENCH_CPU_PROF ? [...opts.execArgv, "--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : opts.execArgv,
+      execArgv: opts.execArgv,
       env: { ...process.env, ...opts.env },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
