@@ -175,7 +175,7 @@ export class Admission {
     }
     const limiter = this.limiter;
     if (counted && limiter !== undefined && (this.active >= limiter.limit || (mayWait && this.waiting.length > 0))) {
-      if (mayWait && this.queueHasRoom(limiter)) return QUEUED;
+      if (mayWait && this.queueHasRoom(limiter, remainingMs)) return QUEUED;
       this.refusedLimit++;
       if (this.refusal === undefined || this.refusalLimit !== limiter.limit) {
         this.refusal = gomsError("GOMS_ERR_OVERLOADED", { limit: limiter.limit }, { metadata: RETRY_ELSEWHERE_MD });
@@ -185,7 +185,7 @@ export class Admission {
     }
     // The turn has run long enough: this call waits for the next one, so the
     // answers of this turn leave now (only where it could wait anyway).
-    if (mayWait && limiter !== undefined && this.tickStart >= 0 && now - this.tickStart >= limiter.opts.turnMs && this.queueHasRoom(limiter)) return QUEUED;
+    if (mayWait && limiter !== undefined && this.tickStart >= 0 && now - this.tickStart >= limiter.opts.turnMs && this.queueHasRoom(limiter, remainingMs)) return QUEUED;
     if (this.tickStart < 0) {
       this.tickStart = now;
       this.tickByDrain = this.inDrain;
@@ -199,17 +199,23 @@ export class Admission {
 
   /**
    * Whether one more call may wait: the calls waiting would run within
-   * `queueMs` (by the baseline run time; one may always wait), and never
-   * more than `maxLimit` of them (each holds its decoded request).
+   * `queueMs`, or within `deadlineShare` of the time this call has left if
+   * that is longer (by the baseline run time; one may always wait), and never
+   * more than `maxLimit` of them (each holds its decoded request). The
+   * deadline share is the limiter's own rule: a burst of cheap calls whose
+   * callers allow seconds waits its turn (a few ms) rather than being refused
+   * to save them those ms; calls with 100 ms deadlines get `queueMs`.
    */
-  private queueHasRoom(limiter: GradientLimiter): boolean {
+  private queueHasRoom(limiter: GradientLimiter, remainingMs: number | undefined): boolean {
     const n = this.waiting.length;
     const o = limiter.opts;
     if (o.queueMs <= 0 || n >= o.maxLimit) return false;
     // Before a run time was measured nothing waits: a wait can't be bounded
     // in time without one (a node whose first calls hang would hold callers).
     const b = limiter.baseline;
-    return !Number.isNaN(b) && (n === 0 || (n + 1) * b <= o.queueMs);
+    if (Number.isNaN(b)) return false;
+    const allowedMs = remainingMs === undefined ? o.queueMs : Math.max(o.queueMs, o.deadlineShare * remainingMs);
+    return n === 0 || (n + 1) * b <= allowedMs;
   }
 
   private drainSoon(): void {
