@@ -265,9 +265,9 @@ describe("a stream's client span ends however the stream ends, read or not", () 
       const impl = {
         ...streamImpl(probe),
         // Holds its node's one call slot until the caller's requests end.
-        async *echo(reqs: AsyncIterable<unknown>) {
+        async *echo(reqs: AsyncIterable<{ n: number }>) {
           holding.push(name);
-          for await (const _ of reqs);
+          for await (const r of reqs) yield r;
         },
       };
       // s1 takes one call at a time (adaptive limit pinned to 1): past it, it refuses with the retry-elsewhere hint.
@@ -279,6 +279,7 @@ describe("a stream's client span ends however the stream ends, read or not", () 
     const released = new Promise<void>((r) => (release = r));
     async function* none(): AsyncGenerator<{ n: number }> {
       await released;
+      yield* [];
     }
     const hold = client.client(StreamTest).echo(none(), { node: "s1" });
     await until(() => holding.includes("s1"), 5000, "s1 to hold a stream");
