@@ -17,8 +17,8 @@ export interface RemoteStreamHost {
  * Opens a stream on `peer`'s connection. Streams are never hedged (a second
  * copy would run the handler twice for every message). A load-balanced server
  * stream may be retried on another node, but only before its first response
- * message: after that the caller has acted on a message, and a new stream
- * would start over. Client and bidi streams are never retried: their request
+ * message arrives: after that the caller may act on a message, and a new
+ * stream would start over. Client and bidi streams are never retried: their request
  * messages were taken from the caller's iterable as they were sent and could
  * not be sent again. Resolves at once; a failure to open (retried or not)
  * surfaces on the first next().

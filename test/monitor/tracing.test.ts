@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { after, afterEach, before, describe, it } from "node:test";
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
@@ -218,9 +219,15 @@ async function drain(it: AsyncIterator<unknown>): Promise<number> {
   return n;
 }
 
-/** A clean end the caller never read: one span, OK, with the end's ret, and no event for the unread responses. */
-async function assertCleanUnread(it: AsyncIterator<unknown>): Promise<void> {
+/**
+ * A stream `client` opens and never reads, which the server ends cleanly after 2 messages: one span, OK, with
+ * the end's ret, no event for the unread responses, and nothing left listening on the caller's signal.
+ */
+async function assertCleanUnread(client: GomsNode): Promise<void> {
+  const ac = new AbortController();
+  const it = client.client(StreamTest).count({ count: 2, endRet: 5 }, { signal: ac.signal })[Symbol.asyncIterator]();
   const c = await span("Count", SpanKind.CLIENT);
+  assert.equal(getEventListeners(ac.signal, "abort").length, 0);
   assert.equal(c.status.code, SpanStatusCode.UNSET);
   assert.equal(c.attributes["goms.ret"], 5);
   assert.deepEqual(events(c, "RECEIVED"), []);
@@ -245,13 +252,13 @@ describe("a stream's client span ends however the stream ends, read or not", () 
 
   it("the server ends the stream cleanly after 2 messages and the caller never reads them: OK (TCP)", async () => {
     const { client } = await tracedPair();
-    await assertCleanUnread(client.client(StreamTest).count({ count: 2, endRet: 5 })[Symbol.asyncIterator]());
+    await assertCleanUnread(client);
   });
 
   it("the same in-process", async () => {
     const t = tracingInterceptors();
     const node = await nodes.start({ identity: { name: "trace-local" }, calls: { interceptors: [t.client], serverInterceptors: [t.server] } }, (n) => n.service(StreamTest, streamImpl(newProbe())));
-    await assertCleanUnread(node.client(StreamTest).count({ count: 2, endRet: 5 })[Symbol.asyncIterator]());
+    await assertCleanUnread(node);
   });
 
   it("a stream refused at open and retried on another node, never read: one span, ended by the kept attempt", async () => {
