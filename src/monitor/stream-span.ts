@@ -44,7 +44,8 @@ export class MessageEvents {
 /**
  * `messages` with one event per message taken, run in `ctx` (so that calls a
  * generator handler makes between its yields are children of the span), and
- * `end` told once how the stream ended.
+ * `end` told once how the stream ended (read or not, with the stream's
+ * `ended`: see observeStream).
  */
 export function tracedMessages(
   messages: AsyncIterable<unknown> | Iterable<unknown>,
@@ -52,10 +53,15 @@ export function tracedMessages(
   ev: MessageEvents,
   ctx: Context,
   end?: (err: GomsError | undefined) => void,
+  ended?: Promise<GomsError | undefined>,
 ): AsyncIterableIterator<unknown> {
-  return observeStream(messages, {
-    message: () => ev.add(type),
-    ...(end !== undefined ? { end } : {}),
-    around: (pull) => context.with(ctx, pull),
-  });
+  return observeStream(
+    messages,
+    {
+      message: () => ev.add(type),
+      ...(end !== undefined ? { end } : {}),
+      around: (pull) => context.with(ctx, pull),
+    },
+    ended,
+  );
 }

@@ -56,46 +56,30 @@ function endError(span: Span, e: unknown, ret = 0): void {
 
 /**
  * A client stream's span: a SENT event per request message, a RECEIVED event
- * per response, ended when the responses end (cleanly, with an error, or
- * because the caller stopped reading). A caller that never reads the
- * responses to their end (or drops the iterable without breaking out) would
- * leave the span open for good, so the span also ends when the stream is
- * stopped under the caller: its signal aborts (canceled) or its deadline
- * passes (deadline_exceeded: the stream was not over for its caller by then).
- * An interceptor further out sees the same response object, whose ret and
- * metadata the stream's end fills in.
+ * per response the caller takes, ended once with the stream's status however
+ * the stream ends: the caller reads it to its end or stops reading (canceled),
+ * or the stream ends under a caller that is not reading it (`res.ended`): the
+ * server ended it (OK, or its error), the caller's signal aborted, the
+ * deadline passed, or the connection was lost (unavailable). Responses still
+ * buffered then, unread, have no event. An interceptor further out sees the
+ * same response object, whose ret and metadata the stream's end fills in.
  */
 function clientStream(span: Span, ctx: Context, req: UnaryRequest, next: UnaryFn, maxEvents: number): Promise<UnaryResponse> {
   const ev = new MessageEvents(span, maxEvents);
-  const signal = req.signal;
-  let timer: NodeJS.Timeout | undefined;
-  let ended = false;
-  const onAbort = (): void => done(GomsError.from(signal!.reason, Code.Canceled), undefined);
-  const done = (err: unknown, ret: number | undefined): void => {
-    if (ended) return;
-    ended = true;
-    if (timer !== undefined) clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+  const done = (err: unknown, ret: number): void => {
     ev.totals();
-    if (err === undefined) endOk(span, ret ?? 0);
+    if (err === undefined) endOk(span, ret);
     else endError(span, err);
   };
-  if (signal?.aborted === true) onAbort();
-  else signal?.addEventListener("abort", onAbort, { once: true });
-  if (req.timeoutMs > 0) {
-    const ms = req.timeoutMs;
-    timer = setTimeout(() => done(new GomsError(`deadline of ${ms}ms exceeded`, Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" }), undefined), ms);
-    timer.unref();
-  }
   if (req.stream === "server_streaming") ev.add("SENT");
   else req.message = tracedMessages(req.message as AsyncIterable<unknown>, "SENT", ev, ctx);
   return context.with(ctx, () => next(req)).then(
     (res) => {
-      res.message = tracedMessages(res.message as AsyncIterable<unknown>, "RECEIVED", ev, ctx, (err) => done(err, res.ret));
+      res.message = tracedMessages(res.message as AsyncIterable<unknown>, "RECEIVED", ev, ctx, (err) => done(err, res.ret), res.ended);
       return res;
     },
     (e: unknown) => {
-      done(e, undefined);
+      done(e, 0);
       throw e;
     },
   );

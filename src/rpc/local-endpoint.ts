@@ -7,7 +7,7 @@ import { ServerCall } from "../internal/conn/server-call.js";
 import { PayloadCodec } from "../internal/wire/frame.js";
 import { emptyMetadata } from "../internal/wire/metadata.js";
 import type { CallRequest } from "./call-request.js";
-import type { CallResult } from "./types.js";
+import type { StreamCallResult } from "../internal/conn/client-streams.js";
 import { LocalStreamIO, own } from "./local-stream.js";
 
 const LOCAL_PEER: PeerInfo = { address: "local", node: undefined, local: true };
@@ -16,7 +16,7 @@ const LOCAL_PEER: PeerInfo = { address: "local", node: undefined, local: true };
 class LocalCall extends ServerCall {
   deadlineTimer: NodeJS.Timeout | undefined = undefined;
   /** A stream's result when the caller asked for it (`full`): ret and metadata are set when it ends cleanly. */
-  result: CallResult | undefined = undefined;
+  result: StreamCallResult | undefined = undefined;
   constructor(
     id: number,
     entry: ServerMethod,
@@ -96,7 +96,7 @@ export class LocalEndpoint {
     this.scope.run(call, entry, input);
     if (io !== undefined) {
       if (!full) return Promise.resolve(io.output);
-      call.result = { message: io.output, ret: 0, metadata: {} };
+      call.result = { message: io.output, ret: 0, metadata: {}, ended: io.ended };
       return Promise.resolve(call.result);
     }
     return req.oneWay ? Promise.resolve(undefined) : p;

@@ -24,6 +24,9 @@ export class LocalStreamIO implements StreamIO {
   readonly input: AsyncIterableIterator<unknown>;
   /** What the caller iterates. */
   readonly output: AsyncQueue<unknown>;
+  /** Settles once when the stream ends, read or not (see StreamCallResult.ended). */
+  readonly ended: Promise<GomsError | undefined>;
+  private reportEnd: ((err: GomsError | undefined) => void) | undefined;
   private failed: GomsError | undefined;
   private space: { resolve(): void; reject(e: Error): void } | undefined;
   private source: AsyncIterator<unknown> | undefined;
@@ -44,6 +47,7 @@ export class LocalStreamIO implements StreamIO {
       onDrain: () => this.wake(),
     });
     this.markFinished = () => void (finished = true);
+    this.ended = new Promise((resolve) => (this.reportEnd = resolve));
     this.input = kind === "server_streaming" ? this.one(message) : this.pull(message as AsyncIterable<unknown>);
   }
 
@@ -84,12 +88,20 @@ export class LocalStreamIO implements StreamIO {
     void this.source?.return?.()?.catch(() => undefined);
   }
 
-  /** The handler is done (CallScope settled it): the caller gets what is queued, then the end or `err`. */
+  /**
+   * The handler is done, or the stream was stopped under it (CallScope
+   * settled it either way, exactly once): the caller gets what is queued,
+   * then the end or `err`; `ended` reports it now, whether or not the caller
+   * reads on.
+   */
   finish(err: GomsError | undefined): void {
     this.markFinished();
     if (err === undefined) this.output.end();
     else this.output.fail(err);
     if (this.failed === undefined) this.failed = err ?? new GomsError("stream ended", Code.Canceled);
+    const report = this.reportEnd;
+    this.reportEnd = undefined;
+    report?.(err);
   }
 
   private wake(): void {

@@ -6,9 +6,11 @@ export interface StreamObserver<T> {
   /** Each message, as the consumer takes it. */
   message?(m: T): void;
   /**
-   * Once, when the stream is over for the consumer: `err` undefined when it
-   * ended cleanly (the iterator said done), else its error, or `canceled` when
-   * the consumer stopped early (return(), a `for await` that breaks).
+   * Once, when the stream is over: `err` undefined when it ended cleanly (the
+   * iterator said done, or `ended` reported a clean end), else its error, or
+   * `canceled` when the consumer stopped early (return(), a `for await` that
+   * breaks). With `ended`, this comes even when the consumer never reads the
+   * stream's last messages or its end.
    */
   end?(err: GomsError | undefined): void;
   /** Runs each pull of the source (e.g. inside a tracing context). */
@@ -22,15 +24,27 @@ const STOPPED = "the consumer stopped reading the stream";
  * each one and about the end. The one way goms (the detailed client, retries,
  * tracing) and interceptors watch a stream: breaking out of the result
  * returns the source too, so cancellation still reaches the other side.
+ *
+ * `ended` is the stream's own report of its end (a stream response's
+ * `ended`: the connection or the in-process endpoint settles it however the
+ * stream ends). A consumer that is reading takes the messages already
+ * buffered, and then the end, in the same turn of the event loop, so the end
+ * it reads is the one `o.end` hears, after every message; the report is only
+ * used if the consumer has not read the end by the next turn (it stopped
+ * reading, or never started). Messages it takes after that are not reported:
+ * the stream is over for `o`.
  */
-export function observeStream<T>(source: AsyncIterable<T> | Iterable<T>, o: StreamObserver<T>): AsyncIterableIterator<T> {
+export function observeStream<T>(source: AsyncIterable<T> | Iterable<T>, o: StreamObserver<T>, ended?: Promise<GomsError | undefined>): AsyncIterableIterator<T> {
   let it: AsyncIterator<T> | Iterator<T> | undefined;
-  let ended = false;
+  let over = false;
   const finish = (err: GomsError | undefined): void => {
-    if (ended) return;
-    ended = true;
+    if (over) return;
+    over = true;
     o.end?.(err);
   };
+  void ended?.then((err) => {
+    if (!over) setImmediate(() => finish(err));
+  });
   // A handler may return a plain iterable too (for await takes either).
   const open = (): AsyncIterator<T> | Iterator<T> => (it ??= Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]());
   const pull = (): Promise<IteratorResult<T>> | IteratorResult<T> => open().next();
@@ -44,7 +58,7 @@ export function observeStream<T>(source: AsyncIterable<T> | Iterable<T>, o: Stre
         throw e;
       }
       if (r.done === true) finish(undefined);
-      else if (!ended) o.message?.(r.value);
+      else if (!over) o.message?.(r.value);
       return r;
     },
     async return(): Promise<IteratorResult<T>> {

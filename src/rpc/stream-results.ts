@@ -2,16 +2,18 @@ import { Code } from "../errors/code.js";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { GomsError } from "../errors/goms-error.js";
 import { gomsError } from "../errors/reasons.js";
+import type { StreamCallResult } from "../internal/conn/client-streams.js";
 import type { Metadata } from "../internal/conn/context.js";
 import { observeStream } from "./stream-observe.js";
 import type { CallResult, DetailedStream } from "./types.js";
 
 /**
- * What a caller gets for a stream opened with `full`: the responses, and the
- * ret and metadata of its end, set (by the connection or the in-process
- * endpoint) before the responses say done.
+ * What a caller gets for a stream opened with `full`: the responses, the ret
+ * and metadata of its end, set (by the connection or the in-process endpoint)
+ * before the responses say done, and `ended`, which reports the end whether or
+ * not the responses are read (StreamCallResult).
  */
-export type StreamResult = CallResult<AsyncIterable<unknown>>;
+export type StreamResult = StreamCallResult<AsyncIterable<unknown>>;
 
 /** A client stream's one response: the last message before a clean end. */
 export async function single(p: Promise<AsyncIterable<unknown>>): Promise<unknown> {
@@ -59,13 +61,17 @@ export function detailedStream(p: Promise<StreamResult>): DetailedStream<unknown
   let trailer: Metadata = {};
   const messages = lazyIterable(
     p.then((r) =>
-      observeStream(r.message, {
-        end: (err) => {
-          if (err !== undefined) return;
-          ret = r.ret;
-          trailer = r.metadata;
+      observeStream(
+        r.message,
+        {
+          end: (err) => {
+            if (err !== undefined) return;
+            ret = r.ret;
+            trailer = r.metadata;
+          },
         },
-      }),
+        r.ended,
+      ),
     ),
   );
   return {
@@ -96,9 +102,11 @@ export function withTrailer(p: Promise<unknown>, stream: boolean, full: boolean,
       onTrailer(r.metadata, r.ret);
       return full ? r : r.message;
     }
-    const messages = observeStream(r.message as AsyncIterable<unknown>, {
-      end: (err) => (err === undefined ? onTrailer(r.metadata, r.ret) : onTrailer(err.metadata, err.ret)),
-    });
+    const messages = observeStream(
+      r.message as AsyncIterable<unknown>,
+      { end: (err) => (err === undefined ? onTrailer(r.metadata, r.ret) : onTrailer(err.metadata, err.ret)) },
+      (r as Partial<StreamResult>).ended,
+    );
     if (!full) return messages;
     r.message = messages;
     return r;

@@ -12,6 +12,7 @@ import type {
 import type { StreamKind } from "../internal/conn/stream-driver.js";
 import type { HandlerContext, Metadata, ParentContext } from "../internal/conn/context.js";
 import type { CallHedge } from "./hedge.js";
+import type { GomsError } from "../errors/goms-error.js";
 
 /** Options every call takes. */
 export interface CallOptions {
@@ -213,13 +214,22 @@ export interface UnaryRequest {
  * undefined for one-way calls. For a stream, `message` is the AsyncIterable of
  * responses and `ret`/`metadata` are filled in when the stream ends cleanly,
  * before the iterable says done: an interceptor that wraps the messages sets
- * `res.message` on the object it got (observeStream) and returns that object,
- * so that they reach the caller.
+ * `res.message` on the object it got (observeStream, passing `res.ended`) and
+ * returns that object, so that they reach the caller.
  */
 export interface UnaryResponse {
   message: unknown;
   ret: number;
   metadata: Metadata;
+  /**
+   * Streams only: settles once when the stream ends, whether or not anyone
+   * reads its messages: undefined for a clean end, else its error (the
+   * server's status; canceled, deadline_exceeded; unavailable when the
+   * connection is lost). For a retried stream, the end of the attempt that was
+   * kept. observeStream(res.message, observer, res.ended) tells the observer's
+   * `end` from it when the consumer does not read the end itself.
+   */
+  readonly ended?: Promise<GomsError | undefined>;
 }
 
 export type UnaryFn = (req: UnaryRequest) => Promise<UnaryResponse>;

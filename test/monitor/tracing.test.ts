@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { after, afterEach, before, describe, it } from "node:test";
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
@@ -8,7 +9,7 @@ import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { setupTracing, tracingInterceptors, type TracingHandle } from "../../src/monitor/index.js";
 import type { GomsNode } from "../../src/rpc/index.js";
 import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
-import { newProbe, streamImpl } from "../streams/fixture.js";
+import { expectEndsWith, newProbe, streamImpl, type Probe } from "../streams/fixture.js";
 import { NodeSet, until } from "../helpers.js";
 
 const nodes = new NodeSet();
@@ -19,8 +20,9 @@ before(async () => {
 });
 after(() => tracing.shutdown());
 afterEach(async () => {
-  exporter.reset();
+  // Spans that end as the nodes close belong to this test, not the next one.
   await nodes.closeAll();
+  exporter.reset();
 });
 
 function parentId(s: ReadableSpan): string | undefined {
@@ -105,10 +107,12 @@ async function* items(count: number) {
 }
 
 /** A server node and a client node over TCP, both tracing, with a small per-span event cap. */
-async function tracedPair(): Promise<GomsNode> {
+async function tracedPair(): Promise<{ client: GomsNode; server: GomsNode; probe: Probe }> {
   const t = tracingInterceptors({ maxMessageEvents: MAX_EVENTS });
-  const server = await nodes.start({ identity: { name: "trace-server" }, listen: { port: 0 }, calls: { serverInterceptors: [t.server] } }, (n) => n.service(StreamTest, streamImpl(newProbe())));
-  return nodes.start({ identity: { name: "trace-client" }, peers: { addresses: [{ host: "127.0.0.1", port: server.port }] }, calls: { interceptors: [t.client] } });
+  const probe = newProbe();
+  const server = await nodes.start({ identity: { name: "trace-server" }, listen: { port: 0 }, calls: { serverInterceptors: [t.server] } }, (n) => n.service(StreamTest, streamImpl(probe)));
+  const client = await nodes.start({ identity: { name: "trace-client" }, peers: { addresses: [{ host: "127.0.0.1", port: server.port }] }, calls: { interceptors: [t.client] } });
+  return { client, server, probe };
 }
 
 /** The one span of `name` and `kind`, once it ended. */
@@ -126,7 +130,7 @@ function events(s: ReadableSpan, type: "SENT" | "RECEIVED"): number[] {
 
 describe("tracing streams", () => {
   it("a server stream is one span per side, parent and child, with a message event per message", async () => {
-    const client = await tracedPair();
+    const { client } = await tracedPair();
     const root = trace.getTracer("test").startSpan("root");
     let n = 0;
     await context.with(trace.setSpan(context.active(), root), async () => {
@@ -148,7 +152,7 @@ describe("tracing streams", () => {
   });
 
   it("events are capped per span; the rest are counted", async () => {
-    const client = await tracedPair();
+    const { client } = await tracedPair();
     let n = 0;
     for await (const _ of client.client(StreamTest).echo(items(50))) n++;
     assert.equal(n, 50);
@@ -162,7 +166,7 @@ describe("tracing streams", () => {
   });
 
   it("a client stream: request events, one response event; errors and cancellation end the spans", async () => {
-    const client = await tracedPair();
+    const { client } = await tracedPair();
     assert.equal((await client.client(StreamTest).sum(items(3))).total, 6n);
     const c = await span("Sum", SpanKind.CLIENT);
     assert.deepEqual(events(c, "SENT"), [1, 2, 3]);
@@ -188,7 +192,7 @@ describe("tracing streams", () => {
   });
 
   it("a stream whose caller never reads it still ends its span: on abort, and at the deadline", async () => {
-    const client = await tracedPair();
+    const { client } = await tracedPair();
     const ac = new AbortController();
     // Opened, never iterated: nothing will ever pull the end through the span's observer.
     const abandoned = client.client(StreamTest).count({ count: 1_000_000, size: 1024 }, { signal: ac.signal });
@@ -205,5 +209,103 @@ describe("tracing streams", () => {
     const late = await span("Count", SpanKind.CLIENT);
     assert.equal(late.attributes["goms.code"], "deadline_exceeded");
     assert.deepEqual(events(late, "RECEIVED"), [1]);
+  });
+});
+
+/** Reads what is left of `it`; returns how many messages it gave before its end. */
+async function drain(it: AsyncIterator<unknown>): Promise<number> {
+  let n = 0;
+  while ((await it.next()).done !== true) n++;
+  return n;
+}
+
+/**
+ * A stream `client` opens and never reads, which the server ends cleanly after 2 messages: one span, OK, with
+ * the end's ret, no event for the unread responses, and nothing left listening on the caller's signal.
+ */
+async function assertCleanUnread(client: GomsNode): Promise<void> {
+  const ac = new AbortController();
+  const it = client.client(StreamTest).count({ count: 2, endRet: 5 }, { signal: ac.signal })[Symbol.asyncIterator]();
+  const c = await span("Count", SpanKind.CLIENT);
+  assert.equal(getEventListeners(ac.signal, "abort").length, 0);
+  assert.equal(c.status.code, SpanStatusCode.UNSET);
+  assert.equal(c.attributes["goms.ret"], 5);
+  assert.deepEqual(events(c, "RECEIVED"), []);
+  assert.equal(c.attributes["goms.stream.messages_received"], 0);
+  // The responses were kept for the caller, and reading them now does not end the span again.
+  assert.equal(await drain(it), 2);
+  assert.equal((await span("Count", SpanKind.CLIENT)).spanContext().spanId, c.spanContext().spanId);
+}
+
+describe("a stream's client span ends however the stream ends, read or not", () => {
+  it("the server node dies under a caller holding the stream without reading, signal or deadline: ERROR, unavailable", async () => {
+    const { client, server, probe } = await tracedPair();
+    const held = client.client(StreamTest).count({ count: 1_000_000, size: 1024 })[Symbol.asyncIterator]();
+    await until(() => probe.produced > 0, 5000, "the handler to produce");
+    await server.kill();
+    const c = await span("Count", SpanKind.CLIENT);
+    assert.equal(c.status.code, SpanStatusCode.ERROR);
+    assert.equal(c.attributes["goms.code"], "unavailable");
+    // The caller still gets what arrived, then the same error.
+    await expectEndsWith(held, Code.Unavailable);
+  });
+
+  it("the server ends the stream cleanly after 2 messages and the caller never reads them: OK (TCP)", async () => {
+    const { client } = await tracedPair();
+    await assertCleanUnread(client);
+  });
+
+  it("the same in-process", async () => {
+    const t = tracingInterceptors();
+    const node = await nodes.start({ identity: { name: "trace-local" }, calls: { interceptors: [t.client], serverInterceptors: [t.server] } }, (n) => n.service(StreamTest, streamImpl(newProbe())));
+    await assertCleanUnread(node);
+  });
+
+  it("a stream refused at open and retried on another node, never read: one span, ended by the kept attempt", async () => {
+    const t = tracingInterceptors();
+    const probes = new Map<string, Probe>();
+    const holding: string[] = [];
+    const servers: GomsNode[] = [];
+    for (const name of ["s1", "s2"]) {
+      const probe = newProbe();
+      probes.set(name, probe);
+      const impl = {
+        ...streamImpl(probe),
+        // Holds its node's one call slot until the caller's requests end.
+        async *echo(reqs: AsyncIterable<{ n: number }>) {
+          holding.push(name);
+          for await (const r of reqs) yield r;
+        },
+      };
+      // s1 takes one call at a time (adaptive limit pinned to 1): past it, it refuses with the retry-elsewhere hint.
+      const limits = name === "s1" ? { limits: { adaptiveConcurrency: { initialLimit: 1, minLimit: 1, maxLimit: 1 } } } : {};
+      servers.push(await nodes.start({ identity: { name }, listen: { port: 0 }, ...limits, calls: { serverInterceptors: [t.server] } }, (n) => n.service(StreamTest, impl)));
+    }
+    const client = await nodes.start({ identity: { name: "trace-retry-client" }, peers: { addresses: servers.map((s) => ({ host: "127.0.0.1", port: s.port })) }, calls: { interceptors: [t.client] } });
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    async function* none(): AsyncGenerator<{ n: number }> {
+      await released;
+      yield* [];
+    }
+    const hold = client.client(StreamTest).echo(none(), { node: "s1" });
+    await until(() => holding.includes("s1"), 5000, "s1 to hold a stream");
+    // Round-robin: of two streams opened one after the other, one is placed on s1 first.
+    const held = [0, 1].map(() => client.client(StreamTest).count({ count: 2, endRet: 5 })[Symbol.asyncIterator]());
+    const counts = () => exporter.getFinishedSpans().filter((s) => s.name === "goms.test.v1.StreamTest/Count" && s.kind === SpanKind.CLIENT);
+    await until(() => counts().length === 2, 5000, "both streams' client spans to end");
+    const refused = servers[0]!.stats().admission.refusedLimit;
+    assert.ok(refused >= 1, "s1 refused a stream");
+    assert.equal(client.stats().retries, refused);
+    for (const c of counts()) {
+      assert.equal(c.status.code, SpanStatusCode.UNSET, "ended by the kept attempt's clean end, not by the refusal");
+      assert.equal(c.attributes["goms.ret"], 5);
+    }
+    assert.equal(probes.get("s1")!.produced, 0);
+    assert.equal(probes.get("s2")!.produced, 4);
+    for (const it of held) assert.equal(await drain(it), 2);
+    assert.equal(counts().length, 2, "one span per stream");
+    release();
+    assert.equal(await drain(hold[Symbol.asyncIterator]()), 0);
   });
 });

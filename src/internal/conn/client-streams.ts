@@ -26,12 +26,27 @@ export interface ClientStreamHost extends StreamWire {
   settled(): void;
 }
 
+/**
+ * What a caller that opened a stream with `full` gets: the responses, the ret
+ * and metadata of a clean end (set before the responses say done), and
+ * `ended`, which settles once when the stream ends, whether or not anyone
+ * reads the responses: undefined for a clean end, else the stream's error
+ * (the server's status, canceled, deadline exceeded, unavailable when the
+ * connection is lost). The layers above (interceptors, tracing) learn of the
+ * end from it even when the caller never takes the last messages.
+ */
+export interface StreamCallResult<T = unknown> extends CallResult<T> {
+  readonly ended: Promise<GomsError | undefined>;
+}
+
 class ClientStream {
   ended = false;
   timer: NodeJS.Timeout | undefined;
   unwatch: (() => void) | undefined;
   /** What the caller got with `full`: its ret and metadata are set from a clean STREAM_END. */
-  result: CallResult | undefined;
+  result: StreamCallResult | undefined;
+  /** Settles `result.ended`; dropped once called. */
+  reportEnd: ((err: GomsError | undefined) => void) | undefined;
   constructor(
     readonly id: number,
     readonly inbox: StreamInbox,
@@ -88,7 +103,7 @@ export class ClientStreams {
     }
     void this.pump(s, c, kind);
     if (!full) return Promise.resolve(inbox);
-    s.result = { message: inbox, ret: 0, metadata: {} };
+    s.result = { message: inbox, ret: 0, metadata: {}, ended: new Promise((resolve) => (s.reportEnd = resolve)) };
     return Promise.resolve(s.result);
   }
 
@@ -159,7 +174,7 @@ export class ClientStreams {
         s.result.ret = ret;
         s.result.metadata = md;
       }
-      this.finish(s, new GomsError("stream ended", Code.Canceled));
+      this.finish(s, new GomsError("stream ended", Code.Canceled), true);
       s.inbox.end();
     } else {
       const err = decodeStatusError(status, buf, mdEnd, end, ret, md);
@@ -178,12 +193,20 @@ export class ClientStreams {
     }
   }
 
-  private finish(s: ClientStream, err: GomsError): void {
+  /**
+   * The one place a stream ends, however it ends: `err` is what the request
+   * pump is failed with; `clean` says the server ended it with status OK (then
+   * `ended` reports no error).
+   */
+  private finish(s: ClientStream, err: GomsError, clean = false): void {
     s.ended = true;
     this.open.delete(s.id);
     if (s.timer !== undefined) clearTimeout(s.timer);
     s.unwatch?.();
     s.out.fail(err);
+    const report = s.reportEnd;
+    s.reportEnd = undefined;
+    report?.(clean ? undefined : err);
     this.host.settled();
   }
 }
