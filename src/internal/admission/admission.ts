@@ -61,6 +61,9 @@ interface MethodTime {
   samples: number;
 }
 
+/** A turn is cut at `turnMs` only when its calls took at least this long each, on average (wall time). */
+const HEAVY_CALL_MS = 0.1;
+
 /** Runs of a method needed before its average is trusted to refuse calls. */
 const MIN_METHOD_SAMPLES = 20;
 const METHOD_ALPHA = 0.05;
@@ -92,6 +95,8 @@ export class Admission {
   readonly limiter: GradientLimiter | undefined;
   private active = 0;
   private tickStart = -1;
+  /** Calls admitted in this turn (for turnMs: a turn is cut only when its calls average HEAVY_CALL_MS). */
+  private turnCalls = 0;
   private settledInTick = 0;
   private admitted = 0;
   private refusedLimit = 0;
@@ -118,6 +123,7 @@ export class Admission {
     this.active -= this.settledInTick;
     this.settledInTick = 0;
     this.tickStart = -1;
+    this.turnCalls = 0;
     // A turn the queue started ended in the check phase of the loop turn
     // after it, so a poll phase came between: the next may start now. A turn
     // that started in a read waits for the next loop turn.
@@ -138,10 +144,9 @@ export class Admission {
     this.inDrain = true;
     try {
       while (this.waiting.length > 0 && this.active < limiter.limit) {
-        if (this.tickStart >= 0 && performance.now() - this.tickStart >= limiter.opts.turnMs) {
-          // This turn ran long enough: the rest run in the next (endTick drains then).
-          break;
-        }
+        const ran = this.tickStart >= 0 ? performance.now() - this.tickStart : 0;
+        // This turn ran long enough, on calls that took a while (see admit): the rest run in the next (endTick drains then).
+        if (ran >= limiter.opts.turnMs && ran >= this.turnCalls * HEAVY_CALL_MS) break;
         const w = this.waiting.shift()!;
         if (!w.gone) w.resume();
       }
@@ -183,15 +188,22 @@ export class Admission {
       }
       return this.refusal;
     }
-    // The turn has run long enough: this call waits for the next one, so the
-    // answers of this turn leave now (only where it could wait anyway).
-    if (mayWait && limiter !== undefined && this.tickStart >= 0 && now - this.tickStart >= limiter.opts.turnMs && this.queueHasRoom(limiter, remainingMs)) return QUEUED;
+    // The turn has run long enough, on calls that each took a while: this call
+    // waits for the next turn, so the answers of this one leave now (only where
+    // it could wait anyway). A turn of many cheap calls (a burst of 256 taking
+    // 3 ms) is not cut: its first answers would leave 1 ms sooner and its last
+    // ones later, behind the next read.
+    if (mayWait && limiter !== undefined && this.tickStart >= 0) {
+      const ran = now - this.tickStart;
+      if (ran >= limiter.opts.turnMs && ran >= this.turnCalls * HEAVY_CALL_MS && this.queueHasRoom(limiter, remainingMs)) return QUEUED;
+    }
     if (this.tickStart < 0) {
       this.tickStart = now;
       this.tickByDrain = this.inDrain;
       setImmediate(this.endTick);
     }
     this.admitted++;
+    this.turnCalls++;
     this.queueMs += now - Math.min(this.tickStart, queuedAt);
     if (counted) this.active++;
     return this.tickStart;
