@@ -60,12 +60,14 @@ export interface ConcurrencyLimitOptions {
    */
   queueMs: number;
   /**
-   * A turn of the event loop runs calls for about this many ms; calls that
-   * arrive after that wait (as calls over the limit do, while the queue has
-   * room) for the next turn. Answers leave at the end of the turn that ran
-   * their calls, so a long turn delays every answer in it: with 1 ms
-   * handlers and a limit of 5, the first call of a turn waited 5 ms for its
-   * answer to be sent. Default 2.
+   * A turn of the event loop whose calls took 0.1 ms or more each runs calls
+   * for about this many ms; calls that arrive after that wait (as calls over
+   * the limit do, while the queue has room) for the next turn. Answers leave
+   * at the end of the turn that ran their calls, so a long turn delays every
+   * answer in it: with 1 ms handlers and a limit of 5, the first call of a
+   * turn waited 5 ms for its answer to be sent. (A turn of many cheap calls
+   * is not cut: that would only make its last calls wait behind the next
+   * read.) Default 2.
    */
   turnMs: number;
   /** The limit is recomputed once per window of this many ms (with at least 10 calls in it). Default 100. */
