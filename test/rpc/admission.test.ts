@@ -188,6 +188,46 @@ describe("admission over TCP", () => {
     assert.ok(a.queueMsTotal > 0, "the wait of call 4 counts as queue time");
   });
 
+  it("a burst cut by short turns waits when its callers allow seconds (deadlineShare), and is refused beyond queueMs when they allow 150 ms", async () => {
+    const srv = await nodes.start({ identity: { name: "burst" }, listen: { port: 0 } }, (n) =>
+      n.service(AddServer, {
+        add: (r) => {
+          const end = performance.now() + 1;
+          while (performance.now() < end);
+          return { sum: r.a + r.b };
+        },
+      }),
+    );
+    const c = await client(nodes, srv);
+    const add = c.client(AddServer);
+    // One window (10 calls, 100 ms) teaches the node its run time: nothing waits before that.
+    for (let i = 0; i < 11; i++) await add.add({ a: 0, b: 0 });
+    await sleep(120);
+    await add.add({ a: 0, b: 0 });
+    assert.ok(srv.stats().admission.baselineMs > 0, "run time measured");
+    const burst = (timeoutMs: number) =>
+      Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          add.add({ a: i, b: 0 }, { timeoutMs, retry: false }).then(
+            () => "ok",
+            (e: unknown) => {
+              const g = GomsError.from(e);
+              return g.code === Code.ResourceExhausted && g.metadata[RETRY_HINT_KEY] === "elsewhere" ? "refused" : g.message;
+            },
+          ),
+        ),
+      );
+    // 40 calls of 1 ms in one read: a turn runs about 2 ms of them and the rest
+    // wait. 2% of 30 s is 600 ms, room for all of them.
+    const long = await burst(30_000);
+    assert.deepEqual(long.filter((r) => r !== "ok"), [], "a burst with seconds to spare is served whole");
+    assert.ok(srv.stats().admission.queueMsTotal > 0, "part of it waited in the queue");
+    // 2% of 150 ms is 3 ms: the queue holds queueMs (5 ms) of calls, the rest are refused with the hint.
+    const short = await burst(150);
+    assert.deepEqual(short.filter((r) => r !== "ok" && r !== "refused"), []);
+    assert.ok(short.includes("refused") && short.includes("ok"), `some served, the rest refused: ${short.filter((r) => r === "ok").length} ok`);
+  });
+
   it("a refused call is retried on another node within the budget, and not with retry: false", async () => {
     const g = gate();
     const busy = await nodes.start({ identity: { name: "busy" }, listen: { port: 0 }, limits: { adaptiveConcurrency: fixedLimit(1) } }, (n) => n.service(AddServer, { add: g.handler }));
