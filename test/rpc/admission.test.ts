@@ -1,7 +1,8 @@
-// Admission of served calls over real TCP: the adaptive concurrency limit
-// refuses at once with the retry-elsewhere hint, the caller's node retries a
-// refusal on another node, and calls whose deadline is too short for their
-// method are refused before the handler runs.
+// Admission of served calls over real TCP: calls over the adaptive
+// concurrency limit, or past a short turn, wait in a bounded queue and the
+// excess is refused with the retry-elsewhere hint; the caller's node retries a
+// refusal on another node; calls whose deadline is too short for their method
+// are refused before the handler runs.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
