@@ -29,7 +29,9 @@ await serveTarget(async (cfg) => {
     // `count` 0: until the caller cancels. The same message object is encoded again for every yield.
     async *stream(req) {
       const msg = makeStreamedMessage();
-      for (let i = 0n; req.count === 0n || i < req.count; i++) {
+      // A plain number loop, as the grpc-js target's (a BigInt counter allocates per message).
+      const n = Number(req.count);
+      for (let i = 0; n === 0 || i < n; i++) {
         count++;
         yield msg;
       }
