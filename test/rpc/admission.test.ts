@@ -39,6 +39,14 @@ async function client(nodes: NodeSet, ...servers: GomsNode[]): Promise<GomsNode>
 
 const fixedLimit = (n: number) => ({ initialLimit: n, minLimit: n, maxLimit: n });
 
+/** Nothing waits in the admission queue before the node measured a run time: one window (10 calls, 100 ms) teaches it. */
+async function learnRunTime(srv: GomsNode, add: { add(r: { a: number; b: number }): Promise<unknown> }): Promise<void> {
+  for (let i = 0; i < 11; i++) await add.add({ a: 0, b: 0 });
+  await sleep(120);
+  await add.add({ a: 0, b: 0 });
+  assert.ok(srv.stats().admission.baselineMs > 0, "run time measured");
+}
+
 describe("GradientLimiter", () => {
   const o = { ...DEFAULT_CONCURRENCY_LIMIT, initialLimit: 100, windowMs: 100 };
   /**
@@ -147,11 +155,7 @@ describe("admission over TCP", () => {
     );
     const c = await client(nodes, srv);
     const add = c.client(AddServer);
-    // Nothing waits before the node measured a run time: one window (10 calls, 100 ms) teaches it.
-    for (let i = 0; i < 11; i++) await add.add({ a: 0, b: 0 });
-    await sleep(120);
-    await add.add({ a: 0, b: 0 });
-    assert.ok(srv.stats().admission.baselineMs > 0, "run time measured");
+    await learnRunTime(srv, add);
     warm = false;
     const admittedBefore = srv.stats().admission.admitted;
     const running = [1, 2, 3].map((a) => add.add({ a, b: 0 }));
@@ -201,11 +205,7 @@ describe("admission over TCP", () => {
     );
     const c = await client(nodes, srv);
     const add = c.client(AddServer);
-    // One window (10 calls, 100 ms) teaches the node its run time: nothing waits before that.
-    for (let i = 0; i < 11; i++) await add.add({ a: 0, b: 0 });
-    await sleep(120);
-    await add.add({ a: 0, b: 0 });
-    assert.ok(srv.stats().admission.baselineMs > 0, "run time measured");
+    await learnRunTime(srv, add);
     const burst = (timeoutMs: number) =>
       Promise.all(
         Array.from({ length: 40 }, (_, i) =>
