@@ -144,9 +144,8 @@ export class Admission {
     this.inDrain = true;
     try {
       while (this.waiting.length > 0 && this.active < limiter.limit) {
-        const ran = this.tickStart >= 0 ? performance.now() - this.tickStart : 0;
-        // This turn ran long enough, on calls that took a while (see admit): the rest run in the next (endTick drains then).
-        if (ran >= limiter.opts.turnMs && ran >= this.turnCalls * HEAVY_CALL_MS) break;
+        // The rest run in the next turn (endTick drains then).
+        if (this.turnUsedUp(limiter, performance.now())) break;
         const w = this.waiting.shift()!;
         if (!w.gone) w.resume();
       }
@@ -188,15 +187,9 @@ export class Admission {
       }
       return this.refusal;
     }
-    // The turn has run long enough, on calls that each took a while: this call
-    // waits for the next turn, so the answers of this one leave now (only where
-    // it could wait anyway). A turn of many cheap calls (a burst of 256 taking
-    // 3 ms) is not cut: its first answers would leave 1 ms sooner and its last
-    // ones later, behind the next read.
-    if (mayWait && limiter !== undefined && this.tickStart >= 0) {
-      const ran = now - this.tickStart;
-      if (ran >= limiter.opts.turnMs && ran >= this.turnCalls * HEAVY_CALL_MS && this.queueHasRoom(limiter, remainingMs)) return QUEUED;
-    }
+    // This call waits for the next turn, so the answers of this one leave now
+    // (only where it could wait anyway).
+    if (mayWait && limiter !== undefined && this.turnUsedUp(limiter, now) && this.queueHasRoom(limiter, remainingMs)) return QUEUED;
     if (this.tickStart < 0) {
       this.tickStart = now;
       this.tickByDrain = this.inDrain;
@@ -207,6 +200,19 @@ export class Admission {
     this.queueMs += now - Math.min(this.tickStart, queuedAt);
     if (counted) this.active++;
     return this.tickStart;
+  }
+
+  /**
+   * Whether this turn has run calls long enough: for `turnMs`, on calls that
+   * took HEAVY_CALL_MS or more each. Answers leave when the turn ends, so its
+   * length is their wait. A turn of many cheap calls (a burst of 256 taking
+   * 3 ms) is not cut: its first answers would leave 1 ms sooner and its last
+   * ones later, behind the next read.
+   */
+  private turnUsedUp(limiter: GradientLimiter, now: number): boolean {
+    if (this.tickStart < 0) return false;
+    const ran = now - this.tickStart;
+    return ran >= limiter.opts.turnMs && ran >= this.turnCalls * HEAVY_CALL_MS;
   }
 
   /**
