@@ -149,36 +149,29 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
     out.push("n/a: goms did not run");
   } else {
     const rows: string[][] = [];
+    /** A table row of same-round ratios a/b of `m`, one per stream count, each recorded as `key streams=N` (and checked when `goal` is given). */
+    const ratioRow = (label: string, a: string, b: string, m: (r: LevelResult) => number, key: string, goal?: { min: number; name: string }): void => {
+      rows.push([
+        label,
+        ...tp.levels.map((l) => {
+          const v = ratio(tp, a, b, l, m);
+          ratios[`${key} streams=${l}`] = v;
+          if (goal !== undefined) checks.push(check(`${l} stream${l === 1 ? "" : "s"}: ${goal.name}`, v, goal.min, fmtRatio));
+          return fmtRatio(v);
+        }),
+      ]);
+    };
     for (const [peer, goal] of [["grpc", GRPC_GOAL], ["raw-codec", RAW_CODEC_GOAL]] as const) {
       if (!opts.targets.includes(peer)) continue;
-      rows.push([
-        `goms/${peer} messages/s (goal >= ${fmtRatio(goal)})`,
-        ...tp.levels.map((l) => {
-          const v = ratio(tp, "goms", peer, l, (r) => r.qps);
-          ratios[`goms/${peer} msg/s streams=${l}`] = v;
-          checks.push(check(`${l} stream${l === 1 ? "" : "s"}: goms messages/s >= ${fmtRatio(goal)} ${peer}`, v, goal, fmtRatio));
-          return fmtRatio(v);
-        }),
-      ]);
-      rows.push([
-        `${peer}/goms CPU per message (both processes)`,
-        ...tp.levels.map((l) => {
-          const v = ratio(tp, peer, "goms", l, cpu);
-          ratios[`${peer}/goms cpu per msg streams=${l}`] = v;
-          return fmtRatio(v);
-        }),
-      ]);
+      ratioRow(`goms/${peer} messages/s (goal >= ${fmtRatio(goal)})`, "goms", peer, (r) => r.qps, `goms/${peer} msg/s`, {
+        min: goal,
+        name: `goms messages/s >= ${fmtRatio(goal)} ${peer}`,
+      });
+      ratioRow(`${peer}/goms CPU per message (both processes)`, peer, "goms", cpu, `${peer}/goms cpu per msg`);
     }
     if (opts.targets.includes("raw-codec") && tp.results.some((r) => r.target === "goms-noctx")) {
       // No goal of its own: the defaults are what the goals judge. It shows what inheritContext costs.
-      rows.push([
-        "goms-noctx/raw-codec messages/s (inheritContext off)",
-        ...tp.levels.map((l) => {
-          const v = ratio(tp, "goms-noctx", "raw-codec", l, (r) => r.qps);
-          ratios[`goms-noctx/raw-codec msg/s streams=${l}`] = v;
-          return fmtRatio(v);
-        }),
-      ]);
+      ratioRow("goms-noctx/raw-codec messages/s (inheritContext off)", "goms-noctx", "raw-codec", (r) => r.qps, "goms-noctx/raw-codec msg/s");
     }
     out.push(markdownTable(["ratio", ...tp.levels.map((l) => `${l} stream${l === 1 ? "" : "s"}`)], rows));
     if (pp.results.some((r) => r.target === "goms") && opts.targets.includes("grpc")) {
