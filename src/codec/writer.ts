@@ -37,11 +37,16 @@ export class Writer {
     return this.pos - this.start;
   }
 
-  /** Returns the bytes written since the last take() and starts a new region. */
-  take(): Buffer {
+  /**
+   * Returns the bytes written since the last take() and starts a new region,
+   * on a new slab when less than `minRoom` bytes would be left. A caller that
+   * flushes because room ran short passes the room it wants: otherwise the
+   * old slab stays short and every later frame is flushed on its own.
+   */
+  take(minRoom = 512): Buffer {
     const out = this.buf.subarray(this.start, this.pos);
     this.start = this.pos;
-    if (this.buf.length - this.pos < 512) {
+    if (this.buf.length - this.pos < minRoom) {
       this.buf = Buffer.allocUnsafe(this.slabSize);
       this.start = this.pos = 0;
     }

@@ -218,8 +218,10 @@ export abstract class Conn implements FrameSink {
     // before writing it, and a reservation the slab can't meet grows it,
     // copying the whole pending batch (a 64 KiB copy every ~110 messages of
     // 581 bytes: 1.3% of a stream server's CPU).
-    if (w.pending >= this.opts.maxBatchBytes || w.buf.length - w.pos < Math.max(4 * frameBytes, SLAB_MARGIN)) {
-      this.flush();
+    const room = Math.max(4 * frameBytes, SLAB_MARGIN);
+    if (w.pending >= this.opts.maxBatchBytes || w.buf.length - w.pos < room) {
+      // The next frames go on a new slab if this one is short: flushing each of them alone cost a write syscall per message.
+      this.flush(room);
       return;
     }
     if (!this.streamFlushQueued) {
@@ -228,14 +230,14 @@ export abstract class Conn implements FrameSink {
     }
   }
 
-  /** Writes everything buffered to the socket. */
-  flush(): void {
+  /** Writes everything buffered to the socket; the writer starts a new slab if less than `minRoom` is left. */
+  flush(minRoom?: number): void {
     this.batched = 0;
     if (this.closed) {
       this.writer.take();
       return;
     }
-    const out = this.writer.take();
+    const out = this.writer.take(minRoom);
     if (out.length === 0) return;
     if (!this.stream.write(out)) this.onBackpressure();
   }
