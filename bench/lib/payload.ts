@@ -78,6 +78,22 @@ export function makeStreamedMessage(): BenchmarkMessage {
   return m;
 }
 
+/**
+ * The stream suite's BenchService.Stream handler (goms targets): the streamed
+ * message `req.count` times, 0 meaning until the caller cancels, calling
+ * `onMessage` for each so that the server can report how many it produced.
+ * The same message object is encoded again for every yield.
+ */
+export async function* streamMessages(req: { count: bigint }, onMessage: () => void): AsyncGenerator<BenchmarkMessage> {
+  const msg = makeStreamedMessage();
+  // A plain number loop, as the grpc-js target's (a BigInt counter allocates per message).
+  const n = Number(req.count);
+  for (let i = 0; n === 0 || i < n; i++) {
+    onMessage();
+    yield msg;
+  }
+}
+
 /** Sanity check on a short server stream (asked for `count` messages) before a target is measured. */
 export function checkStreamResponse(target: string, messages: readonly unknown[], count: number): void {
   if (messages.length !== count) throw new Error(`${target}: a stream of ${count} messages delivered ${messages.length}`);

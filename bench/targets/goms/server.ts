@@ -5,7 +5,7 @@
  */
 import { BenchService } from "../../gen/goms/bench/v1/bench_pb.js";
 import { createNode } from "../../../dist/rpc/index.js";
-import { makeStreamedMessage } from "../../lib/payload.js";
+import { streamMessages } from "../../lib/payload.js";
 import { serveTarget, serverPort } from "../../lib/target.js";
 
 await serveTarget(async (cfg) => {
@@ -26,16 +26,7 @@ await serveTarget(async (cfg) => {
       req.field2 = 100;
       return req;
     },
-    // `count` 0: until the caller cancels. The same message object is encoded again for every yield.
-    async *stream(req) {
-      const msg = makeStreamedMessage();
-      // A plain number loop, as the grpc-js target's (a BigInt counter allocates per message).
-      const n = Number(req.count);
-      for (let i = 0; n === 0 || i < n; i++) {
-        count++;
-        yield msg;
-      }
-    },
+    stream: (req) => streamMessages(req, () => count++),
     async *pingPong(reqs) {
       for await (const req of reqs) {
         count++;

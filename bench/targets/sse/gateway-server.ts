@@ -8,7 +8,7 @@
 import { BenchService } from "../../gen/goms/bench/v1/bench_pb.js";
 import { createGateway } from "../../../dist/gateway/index.js";
 import { createNode } from "../../../dist/rpc/index.js";
-import { makeStreamedMessage } from "../../lib/payload.js";
+import { streamMessages } from "../../lib/payload.js";
 import { serveTarget, serverPort } from "../../lib/target.js";
 
 /** The gateway's deadline covers a whole stream: long enough for any warmup, window and drain. */
@@ -19,14 +19,7 @@ await serveTarget(async (cfg) => {
   const backend = createNode({ identity: { name: "bench-sse-backend" }, listen: { host: cfg.host, port: 0 } });
   backend.service(BenchService, {
     // `count` 0: until the caller (the gateway, for its HTTP client) cancels.
-    async *stream(req) {
-      const msg = makeStreamedMessage();
-      const n = Number(req.count);
-      for (let i = 0; n === 0 || i < n; i++) {
-        count++;
-        yield msg;
-      }
-    },
+    stream: (req) => streamMessages(req, () => count++),
   });
   await backend.start();
   const node = createNode({ identity: { name: "bench-sse-gateway" }, peers: { addresses: [{ host: cfg.host, port: backend.port }] } });
