@@ -3,12 +3,43 @@
  * Stream route with text/event-stream, as a hand-written endpoint would: the
  * same headers and event framing as the goms gateway, JSON.stringify of a
  * plain object per message (the same JSON the gateway sends), written until
- * write() returns false, then again after 'drain'.
+ * write() returns false, then again after 'drain', at most TURN_MESSAGES
+ * per turn of the event loop.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { once } from "node:events";
 import { SSE_END_OK, SSE_HEADERS, SSE_PREAMBLE, SSE_STREAM_PATH, makeStreamedJson } from "../../lib/sse.js";
 import { serveTarget, serverPort } from "../../lib/target.js";
+
+/**
+ * Messages written in one event-loop turn at most. While the kernel takes
+ * the bytes at once, write() keeps returning true, and when it returns false
+ * 'drain' still comes before the event loop's next turn (node emits it from
+ * process.nextTick once the kernel took the bytes): a loop waiting only for
+ * false and 'drain' would never yield to the other connections, nor to the
+ * parent's CPU snapshots. Every batch ends with a turn of the event loop.
+ */
+const TURN_MESSAGES = 32;
+
+/** Resolves true on the next turn, false if the response closed meanwhile. */
+function nextTurn(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => setImmediate(() => resolve(!res.destroyed)));
+}
+
+/** Resolves true on 'drain', false on 'close' (a client that went away never drains); leaves no listener behind. */
+function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = (): void => done(true);
+    const onClose = (): void => done(false);
+    res.on("drain", onDrain);
+    res.on("close", onClose);
+  });
+}
 
 await serveTarget(async (cfg) => {
   let count = 0;
@@ -16,21 +47,17 @@ await serveTarget(async (cfg) => {
 
   /** Writes `n` messages (0: until the client goes away), pausing whenever node:http's buffer is full. */
   const stream = async (res: ServerResponse, n: number): Promise<void> => {
-    let closed = false;
-    res.once("close", () => (closed = true));
     res.writeHead(200, SSE_HEADERS);
     res.write(SSE_PREAMBLE);
     for (let i = 0; n === 0 || i < n; ) {
       let ok = true;
-      for (; ok && (n === 0 || i < n); i++) {
+      const turnEnd = i + TURN_MESSAGES;
+      for (; ok && i < turnEnd && (n === 0 || i < n); i++) {
         count++;
         ok = res.write(`event: message\ndata: ${JSON.stringify(msg)}\n\n`);
       }
-      if (!ok) {
-        // 'close' too: a client that goes away while the buffer is full never drains it.
-        await Promise.race([once(res, "drain"), once(res, "close")]);
-        if (closed) return;
-      }
+      if (!ok && !(await drained(res))) return;
+      if (!(await nextTurn(res))) return;
     }
     res.end(SSE_END_OK);
   };
