@@ -70,13 +70,13 @@ export async function runSsePart(opts: StreamOptions): Promise<PartOutput | unde
 
   const of = (target: string, level: number): LevelResult[] => results.filter((r) => r.target === target && r.level === level);
   const med = (target: string, level: number, m: Metric): number => median(of(target, level).map((r) => r[m]));
-  /** Median over rounds of the same-round ratio a/b of messages per second. */
-  const ratio = (a: string, b: string, level: number): number => {
+  /** Median over rounds of the same-round ratio a/b of `m`. */
+  const ratio = (a: string, b: string, level: number, m: Metric): number => {
     const xs: number[] = [];
     for (let round = 0; round < opts.rounds; round++) {
       const ra = results.find((r) => r.target === a && r.level === level && r.round === round);
       const rb = results.find((r) => r.target === b && r.level === level && r.round === round);
-      if (ra !== undefined && rb !== undefined && ra.qps > 0 && rb.qps > 0) xs.push(ra.qps / rb.qps);
+      if (ra !== undefined && rb !== undefined && ra[m] > 0 && rb[m] > 0) xs.push(ra[m] / rb[m]);
     }
     return median(xs);
   };
@@ -113,14 +113,26 @@ export async function runSsePart(opts: StreamOptions): Promise<PartOutput | unde
 
   const ratios: Record<string, number> = {};
   if (defs.length === 2) {
-    const row = ["gateway-sse/bare-sse messages/s"];
-    for (const level of opts.levels) {
-      const v = ratio("gateway-sse", "bare-sse", level);
-      ratios[`gateway-sse/bare-sse msg/s streams=${level}`] = v;
-      row.push(fmtRatio(v));
-    }
+    /** One row of same-round gateway-sse/bare-sse ratios of `m`, one per stream count, each recorded as `key streams=N`. */
+    const row = (label: string, m: Metric, key: string): string[] => [
+      label,
+      ...opts.levels.map((level) => {
+        const v = ratio("gateway-sse", "bare-sse", level, m);
+        ratios[`${key} streams=${level}`] = v;
+        return fmtRatio(v);
+      }),
+    ];
     lines.push("");
-    lines.push(markdownTable(["ratio (median of same-round ratios)", ...opts.levels.map((l) => `${l} stream${l === 1 ? "" : "s"}`)], [row]));
+    lines.push(
+      markdownTable(
+        ["ratio (median of same-round ratios)", ...opts.levels.map((l) => `${l} stream${l === 1 ? "" : "s"}`)],
+        [
+          row("gateway-sse/bare-sse messages/s", "qps", "gateway-sse/bare-sse msg/s"),
+          // The steadier figure on a shared machine: what the gateway's process spends per message against the bare writer's.
+          row("gateway-sse/bare-sse server CPU per message", "serverCpuUsPerCall", "gateway-sse/bare-sse server cpu per msg"),
+        ],
+      ),
+    );
   }
   for (const r of results.filter((x) => x.errors > 0 || !x.drained)) {
     lines.push(`- note: ${r.target} streams=${r.level} round ${r.round + 1}: ${r.errors} errors${r.drained ? "" : ", did not drain"}${r.firstError !== undefined ? ` (${r.firstError})` : ""}`);

@@ -39,7 +39,9 @@ test("gateway SSE part: both targets stream messages without errors in a tiny ru
     assert.ok(row !== undefined && row.calls > 0 && row.errors === 0 && Number.isFinite(row.serverCpuUsPerCall), `${target}: ${JSON.stringify(row)}`);
   }
   assert.match(out.lines[0] ?? "", /^### Gateway SSE, /);
-  assert.equal(typeof out.ratios["gateway-sse/bare-sse msg/s streams=1"], "number");
+  for (const key of ["gateway-sse/bare-sse msg/s streams=1", "gateway-sse/bare-sse server cpu per msg streams=1"]) {
+    assert.ok(Number.isFinite(out.ratios[key]), `ratio ${key}: ${String(out.ratios[key])}`);
+  }
 });
 
 test("gateway SSE part: no SSE target selected, no part", async () => {
