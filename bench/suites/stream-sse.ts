@@ -13,7 +13,8 @@ import { fmtInt, fmtNum, fmtRatio, median } from "../lib/stats.js";
 import { makeStreamedJson } from "../lib/sse.js";
 import { markdownTable } from "../lib/table.js";
 import type { TargetDef } from "../lib/targets.js";
-import { runTargetRound, type LevelResult, type RpcOptions } from "./rpc.js";
+import type { LevelResult } from "./rpc.js";
+import { runRotatedRounds, sameRoundRatio } from "./rounds.js";
 import type { PartOutput } from "./stream-part.js";
 import type { StreamOptions } from "./stream.js";
 
@@ -35,51 +36,14 @@ const DEFS: readonly TargetDef[] = [
   def("bare-sse", "sse/bare-server", "bare node:http: the same events, JSON.stringify per message, write() until false then 'drain'"),
 ];
 
-function log(msg: string): void {
-  process.stderr.write(`${msg}\n`);
-}
-
 type Metric = "qps" | "clientCpuUsPerCall" | "serverCpuUsPerCall";
 
 export async function runSsePart(opts: StreamOptions): Promise<PartOutput | undefined> {
   const defs = DEFS.filter((d) => opts.targets.includes(d.name));
   if (defs.length === 0) return undefined;
-  const results: LevelResult[] = [];
-  const skipped = new Map<string, string>();
-  const failures: PartOutput["failures"] = [];
-  for (let round = 0; round < opts.rounds; round++) {
-    const k = round % defs.length;
-    const order = [...defs.slice(k), ...defs.slice(0, k)];
-    log(`round ${round + 1}/${opts.rounds} gateway SSE: ${order.map((d) => d.name).join(" -> ")}`);
-    const rpcOpts: RpcOptions = { ...opts, targets: order.map((d) => d.name) };
-    for (const d of order) {
-      if (skipped.has(d.name)) continue;
-      const out = await runTargetRound(d, round, rpcOpts);
-      if (out.status === "skipped") {
-        skipped.set(d.name, out.reason);
-        log(`  ${d.name}: skipped: ${out.reason}`);
-        continue;
-      }
-      results.push(...out.levels);
-      if (out.status === "failed") {
-        failures.push({ target: d.name, round, error: out.error });
-        log(`  ${d.name}: FAILED in round ${round + 1}: ${out.error}`);
-      }
-    }
-  }
-
+  const { results, skipped, failures } = await runRotatedRounds(defs, opts, "gateway SSE");
   const of = (target: string, level: number): LevelResult[] => results.filter((r) => r.target === target && r.level === level);
   const med = (target: string, level: number, m: Metric): number => median(of(target, level).map((r) => r[m]));
-  /** Median over rounds of the same-round ratio a/b of `m`. */
-  const ratio = (a: string, b: string, level: number, m: Metric): number => {
-    const xs: number[] = [];
-    for (let round = 0; round < opts.rounds; round++) {
-      const ra = results.find((r) => r.target === a && r.level === level && r.round === round);
-      const rb = results.find((r) => r.target === b && r.level === level && r.round === round);
-      if (ra !== undefined && rb !== undefined && ra[m] > 0 && rb[m] > 0) xs.push(ra[m] / rb[m]);
-    }
-    return median(xs);
-  };
 
   const jsonBytes = Buffer.byteLength(JSON.stringify(makeStreamedJson()));
   const lines: string[] = [];
@@ -117,7 +81,7 @@ export async function runSsePart(opts: StreamOptions): Promise<PartOutput | unde
     const row = (label: string, m: Metric, key: string): string[] => [
       label,
       ...opts.levels.map((level) => {
-        const v = ratio("gateway-sse", "bare-sse", level, m);
+        const v = sameRoundRatio(results, opts.rounds, "gateway-sse", "bare-sse", level, (r) => r[m]);
         ratios[`${key} streams=${level}`] = v;
         return fmtRatio(v);
       }),
