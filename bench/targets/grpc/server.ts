@@ -2,6 +2,10 @@
  * grpc: @grpc/grpc-js, the way its users write it: unary Echo (rpc suite),
  * server-streaming Stream written with back-pressure (write() false -> wait for
  * "drain") and bidi PingPong echoing each message (stream suite).
+ *
+ * GRPC_BENCH_NODRAIN=1 (the stalled-reader part's grpc-nodrain row): Stream
+ * ignores write()'s return value, as a handler that never checks it does;
+ * grpc-js then queues whatever the reader does not take.
  */
 import * as grpc from "@grpc/grpc-js";
 import { echoJson, makeBenchJson } from "../../lib/payload.js";
@@ -19,6 +23,18 @@ interface StreamRequestShape {
   count: string;
 }
 
+/** Messages written per event-loop turn when write()'s return value is ignored. */
+const NODRAIN_BATCH = 32;
+/**
+ * A backstop for the ignored-back-pressure loop (the client's cancel at the end
+ * of the window is what normally stops it). grpc-js queues each write as an
+ * entry of about 75 bytes on the heap (the shared message object is serialized
+ * only when sent): 30 M entries are over 2 GB, below Node's default 4 GB heap
+ * limit, and take longer to write than a 10 s stall (about 1.5 M per second
+ * here), so the figures are the loop's own, yet a run cannot exhaust memory.
+ */
+const NODRAIN_MAX_MESSAGES = 30_000_000;
+
 await serveTarget(async (cfg) => {
   const svc = loadBenchService();
   let count = 0;
@@ -27,12 +43,14 @@ await serveTarget(async (cfg) => {
     callback(null, echoJson(call.request));
   };
   const streamMsg = echoJson(makeBenchJson());
+  const noDrain = process.env.GRPC_BENCH_NODRAIN === "1";
   const stream: grpc.handleServerStreamingCall<StreamRequestShape, EchoShape> = (call) => {
     const n = Number(call.request.count);
     let sent = 0;
     let stopped = false;
     call.on("cancelled", () => (stopped = true));
     call.on("error", () => (stopped = true));
+    const more = (): boolean => !stopped && (n === 0 || sent < n) && sent < NODRAIN_MAX_MESSAGES;
     const pump = (): void => {
       while (!stopped && (n === 0 || sent < n)) {
         sent++;
@@ -44,7 +62,19 @@ await serveTarget(async (cfg) => {
       }
       if (!stopped) call.end();
     };
-    pump();
+    // A batch per event-loop turn, so the cancel at the end of the window is still read and stops the loop.
+    const flood = (): void => {
+      for (let i = 0; i < NODRAIN_BATCH && more(); i++) {
+        sent++;
+        count++;
+        call.write(streamMsg);
+      }
+      if (more()) setImmediate(flood);
+      // At the backstop it stops writing and waits for the cancel.
+      else if (!stopped && n !== 0 && sent >= n) call.end();
+    };
+    if (noDrain) flood();
+    else pump();
   };
   const pingPong: grpc.handleBidiStreamingCall<EchoShape, EchoShape> = (call) => {
     call.on("data", (req: EchoShape) => {

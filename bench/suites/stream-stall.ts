@@ -1,0 +1,184 @@
+/**
+ * The stream suite's "memory under a stalled reader" part: one server stream
+ * of the 581-byte message, read normally during the warmup; then the client
+ * stops reading for `stallMs` (the measured window) and cancels. The parent
+ * samples both processes' RSS during the stall, and the server's message count
+ * at its two edges tells whether the producer was suspended (goms: by the
+ * stream's credit window) or kept producing into memory.
+ *
+ * grpc-nodrain is grpc-js as a handler that ignores write()'s return value
+ * writes it: grpc-js has no other flow control on the server side, so this is
+ * what a stalled reader costs such a server. Its loop ends with the window
+ * (the client's cancel), so the growth shown is a rate over the window, not a
+ * ceiling.
+ */
+import { installCleanupHooks } from "../lib/proc.js";
+import { fmtInt, fmtNum, median } from "../lib/stats.js";
+import { check, markdownTable } from "../lib/table.js";
+import type { TargetDef } from "../lib/targets.js";
+import { runTargetRound, type LevelResult, type RpcOptions } from "./rpc.js";
+import type { StreamOptions } from "./stream.js";
+import type { PartOutput } from "./stream-part.js";
+
+export const STALL_TARGET_NAMES = ["goms", "grpc", "grpc-nodrain"] as const;
+
+/** How often the parent reads both processes' RSS during the stall. */
+const RSS_EVERY_MS = 250;
+/**
+ * The goal: a goms server's RSS grows by less than this during the stall. A
+ * suspended producer allocates nothing, so what goms shows is GC and sampling
+ * noise (a few MB at most: the stream's window is 256 KiB); a server that
+ * keeps writing into memory grows by hundreds of MB in a few seconds (the
+ * grpc-nodrain row). 20 MB sits well between the two.
+ */
+const GOMS_GROWTH_MAX_MB = 20;
+
+function stallDef(name: string, server: string, client: string, description: string, env: Record<string, string> = {}): TargetDef {
+  return { name, description, ports: 1, profile: name === "goms", modules: { server, client }, env: { BENCH_STREAM_MODE: "stall", ...env } };
+}
+
+const DEFS: readonly TargetDef[] = [
+  stallDef("goms", "goms/server", "goms/stream-client", "goms server stream; the client's for-await stops pulling"),
+  stallDef("grpc", "grpc/server", "grpc/stream-client", "@grpc/grpc-js, write() until false then 'drain'; the client calls pause()"),
+  stallDef("grpc-nodrain", "grpc/server", "grpc/stream-client", "@grpc/grpc-js, write() return value ignored (32 writes per event-loop turn); the client calls pause()", {
+    GRPC_BENCH_NODRAIN: "1",
+  }),
+];
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+/** Per-round figures of one target, derived from the RSS series and the server's counts. */
+interface StallFigures {
+  target: string;
+  round: number;
+  serverStartMb: number;
+  serverMaxMb: number;
+  clientStartMb: number;
+  clientMaxMb: number;
+  /** Messages the server produced during the stall. */
+  served: number;
+  /** Messages the client took during the stall (0 unless the stall leaked). */
+  clientMessages: number;
+  stallMs: number;
+  samples: number;
+}
+
+function figures(r: LevelResult, stallMs: number): StallFigures | undefined {
+  const rss = r.rss ?? [];
+  const first = rss[0];
+  if (first === undefined) return undefined;
+  return {
+    target: r.target,
+    round: r.round,
+    serverStartMb: first.serverMb,
+    serverMaxMb: Math.max(...rss.map((x) => x.serverMb)),
+    clientStartMb: first.clientMb,
+    clientMaxMb: Math.max(...rss.map((x) => x.clientMb)),
+    served: r.served,
+    clientMessages: r.calls,
+    stallMs,
+    samples: rss.length,
+  };
+}
+
+export async function runStallPart(opts: StreamOptions & { stallMs: number }): Promise<PartOutput | undefined> {
+  const defs = DEFS.filter((d) => opts.targets.includes(d.name));
+  if (defs.length === 0) return undefined;
+  installCleanupHooks();
+  const failures: PartOutput["failures"] = [];
+  const skipped = new Map<string, string>();
+  const results: LevelResult[] = [];
+  const stalls: StallFigures[] = [];
+  for (let round = 0; round < opts.rounds; round++) {
+    const k = round % defs.length;
+    const order = [...defs.slice(k), ...defs.slice(0, k)];
+    log(`round ${round + 1}/${opts.rounds} stall: ${order.map((d) => d.name).join(" -> ")}`);
+    const rpcOpts: RpcOptions = { ...opts, levels: [1], durationMs: opts.stallMs, targets: order.map((d) => d.name) };
+    for (const d of order) {
+      if (skipped.has(d.name)) continue;
+      const out = await runTargetRound(d, round, rpcOpts, { rssEveryMs: RSS_EVERY_MS, quietWindow: true });
+      if (out.status === "skipped") {
+        skipped.set(d.name, out.reason);
+        log(`  stall ${d.name}: skipped: ${out.reason}`);
+        continue;
+      }
+      results.push(...out.levels);
+      for (const r of out.levels) {
+        const f = figures(r, opts.stallMs);
+        if (f === undefined) continue;
+        stalls.push(f);
+        log(
+          `  stall ${d.name}: server RSS ${fmtNum(f.serverStartMb)} -> max ${fmtNum(f.serverMaxMb)} MB, client ${fmtNum(f.clientStartMb)} -> ` +
+            `max ${fmtNum(f.clientMaxMb)} MB, server produced ${f.served} messages during the stall`,
+        );
+      }
+      const error = out.status === "failed" ? out.error : out.levels.find((r) => r.errors > 0)?.firstError;
+      if (error !== undefined || !out.levels.some((r) => r.rss !== undefined && r.rss.length > 0)) {
+        const why = error ?? "no RSS samples (needs Linux /proc)";
+        failures.push({ target: `stall ${d.name}`, round, error: why });
+        log(`  stall ${d.name}: FAILED in round ${round + 1}: ${why}`);
+      }
+    }
+  }
+
+  const of = (target: string): StallFigures[] => stalls.filter((f) => f.target === target);
+  const med = (target: string, m: (f: StallFigures) => number): number => median(of(target).map(m));
+  const serverGrowth = (f: StallFigures): number => f.serverMaxMb - f.serverStartMb;
+  const clientGrowth = (f: StallFigures): number => f.clientMaxMb - f.clientStartMb;
+  const seconds = opts.stallMs / 1000;
+
+  const lines: string[] = [];
+  lines.push(`### Memory under a stalled reader (${fmtNum(seconds)} s)`);
+  lines.push("");
+  lines.push(
+    `One server stream of the 581-byte message; the client reads for the warmup (${opts.warmupMs} ms), then stops reading for ${fmtNum(seconds)} s ` +
+      `and cancels. RSS of both processes read every ${RSS_EVERY_MS} ms from the parent; growth = max during the stall - RSS when it began ` +
+      `(medians over ${opts.rounds} round(s)). "Produced during the stall" is the server's message count across the window: ` +
+      "a suspended producer stays near its flow-control window (goms: 256 KiB, about 450 messages).",
+  );
+  const ratios: Record<string, number> = {};
+  for (const d of defs) {
+    lines.push("");
+    lines.push(`#### ${d.name}: ${d.description}`);
+    lines.push("");
+    const reason = skipped.get(d.name);
+    if (reason !== undefined) {
+      lines.push(`skipped: ${reason}`);
+      continue;
+    }
+    if (of(d.name).length === 0) {
+      lines.push("failed (see Failures)");
+      continue;
+    }
+    const row = (label: string, start: (f: StallFigures) => number, max: (f: StallFigures) => number, growth: (f: StallFigures) => number): string[] => [
+      label,
+      fmtNum(med(d.name, start)),
+      fmtNum(med(d.name, max)),
+      fmtNum(med(d.name, growth)),
+      fmtNum(med(d.name, growth) / seconds),
+    ];
+    lines.push(
+      markdownTable(
+        ["process", "RSS at stall start MB", "max during stall MB", "growth MB", "growth MB/s"],
+        [
+          row("server", (f) => f.serverStartMb, (f) => f.serverMaxMb, serverGrowth),
+          row("client", (f) => f.clientStartMb, (f) => f.clientMaxMb, clientGrowth),
+        ],
+      ),
+    );
+    const served = med(d.name, (f) => f.served);
+    lines.push("");
+    lines.push(`Server produced ${fmtInt(served)} messages during the stall; the client took ${fmtInt(med(d.name, (f) => f.clientMessages))}.`);
+    ratios[`stall ${d.name} server rss growth MB`] = med(d.name, serverGrowth);
+    ratios[`stall ${d.name} client rss growth MB`] = med(d.name, clientGrowth);
+    ratios[`stall ${d.name} server messages`] = served;
+  }
+  for (const [name, reason] of skipped) log(`stall ${name} skipped: ${reason}`);
+
+  const checks = defs.some((d) => d.name === "goms")
+    ? [check(`goms server RSS growth during a ${fmtNum(seconds)} s stall (MB)`, of("goms").length > 0 ? med("goms", serverGrowth) : Number.NaN, GOMS_GROWTH_MAX_MB, fmtNum, true)]
+    : [];
+  return { lines, ratios, checks, failures, results };
+}
