@@ -27,11 +27,12 @@ interface StreamRequestShape {
 const NODRAIN_BATCH = 32;
 /**
  * A backstop for the ignored-back-pressure loop (the client's cancel at the end
- * of the window is what normally stops it). grpc-js queues each write as an
- * entry of about 75 bytes on the heap (the shared message object is serialized
- * only when sent): 30 M entries are over 2 GB, below Node's default 4 GB heap
- * limit, and take longer to write than a 10 s stall (about 1.5 M per second
- * here), so the figures are the loop's own, yet a run cannot exhaust memory.
+ * of the window is what normally stops it). A write grpc-js cannot send yet
+ * waits in the call's Writable buffer as an entry of about 75 bytes pointing at
+ * the shared message (serialized when its turn comes): 30 M entries are over
+ * 2 GB, below Node's default 4 GB heap limit, and take longer to write than a
+ * 10 s stall (about 1.5 M per second here), so the figures are the loop's own,
+ * yet a run cannot exhaust memory.
  */
 const NODRAIN_MAX_MESSAGES = 30_000_000;
 
