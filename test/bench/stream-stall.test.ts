@@ -11,6 +11,11 @@ import { runStallPart, STALL_TARGET_NAMES } from "../../bench/suites/stream-stal
 /** The default stream window (limits.connection.streamWindow) in 581-byte messages, about 451. */
 const WINDOW_MESSAGES = Math.ceil((256 * 1024) / 581);
 
+/** One round, a 200 ms warm-up, a 1 s stall. */
+function tiny(targets: string[]): Parameters<typeof runStallPart>[0] {
+  return { rounds: 1, levels: [1], targets, warmupMs: 200, durationMs: 300, stallMs: 1000, json: undefined, cpuProf: false, verbose: false, argv: [] };
+}
+
 interface Row {
   target: string;
   served: number;
@@ -20,18 +25,7 @@ interface Row {
 
 // Six short-lived processes start here (tsx compiles each): slow on a loaded machine, hence the longer timeout.
 test("bench stream stall: every target runs; goms's producer stays within its window", { timeout: 180_000 }, async () => {
-  const out = await runStallPart({
-    rounds: 1,
-    levels: [1],
-    targets: [...STALL_TARGET_NAMES],
-    warmupMs: 200,
-    durationMs: 300,
-    stallMs: 1000,
-    json: undefined,
-    cpuProf: false,
-    verbose: false,
-    argv: [],
-  });
+  const out = await runStallPart(tiny([...STALL_TARGET_NAMES]));
   assert.ok(out !== undefined);
   assert.deepEqual(out.failures, []);
   const rows = out.results as Row[];
@@ -48,17 +42,6 @@ test("bench stream stall: every target runs; goms's producer stays within its wi
 });
 
 test("bench stream stall: no part when no stall target is selected", async () => {
-  const out = await runStallPart({
-    rounds: 1,
-    levels: [1],
-    targets: ["raw-codec"],
-    warmupMs: 200,
-    durationMs: 300,
-    stallMs: 1000,
-    json: undefined,
-    cpuProf: false,
-    verbose: false,
-    argv: [],
-  });
+  const out = await runStallPart(tiny(["raw-codec"]));
   assert.equal(out, undefined);
 });
