@@ -16,9 +16,9 @@ import { installCleanupHooks } from "../lib/proc.js";
 import { fmtInt, fmtNum, median } from "../lib/stats.js";
 import { check, markdownTable } from "../lib/table.js";
 import type { TargetDef } from "../lib/targets.js";
-import { runTargetRound, type LevelResult, type RpcOptions } from "./rpc.js";
+import type { LevelResult } from "./rpc.js";
 import type { StreamOptions } from "./stream.js";
-import type { PartOutput } from "./stream-part.js";
+import { runRounds, type PartOutput } from "./stream-part.js";
 
 export const STALL_TARGET_NAMES = ["goms", "grpc", "grpc-nodrain"] as const;
 
@@ -87,40 +87,19 @@ export async function runStallPart(opts: StreamOptions & { stallMs: number }): P
   const defs = DEFS.filter((d) => opts.targets.includes(d.name));
   if (defs.length === 0) return undefined;
   installCleanupHooks();
-  const failures: PartOutput["failures"] = [];
-  const skipped = new Map<string, string>();
-  const results: LevelResult[] = [];
+  const { results, skipped, failures } = await runRounds("stall", defs, [1], { ...opts, durationMs: opts.stallMs }, { rssEveryMs: RSS_EVERY_MS, quietWindow: true });
   const stalls: StallFigures[] = [];
-  for (let round = 0; round < opts.rounds; round++) {
-    const k = round % defs.length;
-    const order = [...defs.slice(k), ...defs.slice(0, k)];
-    log(`round ${round + 1}/${opts.rounds} stall: ${order.map((d) => d.name).join(" -> ")}`);
-    const rpcOpts: RpcOptions = { ...opts, levels: [1], durationMs: opts.stallMs, targets: order.map((d) => d.name) };
-    for (const d of order) {
-      if (skipped.has(d.name)) continue;
-      const out = await runTargetRound(d, round, rpcOpts, { rssEveryMs: RSS_EVERY_MS, quietWindow: true });
-      if (out.status === "skipped") {
-        skipped.set(d.name, out.reason);
-        log(`  stall ${d.name}: skipped: ${out.reason}`);
-        continue;
-      }
-      results.push(...out.levels);
-      for (const r of out.levels) {
-        const f = figures(r, opts.stallMs);
-        if (f === undefined) continue;
-        stalls.push(f);
-        log(
-          `  stall ${d.name}: server RSS ${fmtNum(f.serverStartMb)} -> max ${fmtNum(f.serverMaxMb)} MB, client ${fmtNum(f.clientStartMb)} -> ` +
-            `max ${fmtNum(f.clientMaxMb)} MB, server produced ${f.served} messages during the stall`,
-        );
-      }
-      const error = out.status === "failed" ? out.error : out.levels.find((r) => r.errors > 0)?.firstError;
-      if (error !== undefined || !out.levels.some((r) => r.rss !== undefined && r.rss.length > 0)) {
-        const why = error ?? "no RSS samples (needs Linux /proc)";
-        failures.push({ target: `stall ${d.name}`, round, error: why });
-        log(`  stall ${d.name}: FAILED in round ${round + 1}: ${why}`);
-      }
-    }
+  for (const r of results) {
+    const f = figures(r, opts.stallMs);
+    // A round whose client reported errors (the stream ended before the window did) or that has no RSS (not Linux) is a failure of the part.
+    const error = r.errors > 0 ? (r.firstError ?? `${r.errors} errors`) : f === undefined ? "no RSS samples (needs Linux /proc)" : undefined;
+    if (error !== undefined) failures.push({ target: `stall ${r.target}`, round: r.round, error });
+    if (f === undefined) continue;
+    stalls.push(f);
+    log(
+      `  stall ${r.target} round ${r.round + 1}: server RSS ${fmtNum(f.serverStartMb)} -> max ${fmtNum(f.serverMaxMb)} MB, client ${fmtNum(f.clientStartMb)} -> ` +
+        `max ${fmtNum(f.clientMaxMb)} MB, server produced ${f.served} messages during the stall`,
+    );
   }
 
   const of = (target: string): StallFigures[] => stalls.filter((f) => f.target === target);
@@ -143,7 +122,7 @@ export async function runStallPart(opts: StreamOptions & { stallMs: number }): P
     lines.push("");
     lines.push(`#### ${d.name}: ${d.description}`);
     lines.push("");
-    const reason = skipped.get(d.name);
+    const reason = skipped.get(`stall ${d.name}`);
     if (reason !== undefined) {
       lines.push(`skipped: ${reason}`);
       continue;
@@ -175,7 +154,6 @@ export async function runStallPart(opts: StreamOptions & { stallMs: number }): P
     ratios[`stall ${d.name} client rss growth MB`] = med(d.name, clientGrowth);
     ratios[`stall ${d.name} server messages`] = served;
   }
-  for (const [name, reason] of skipped) log(`stall ${name} skipped: ${reason}`);
 
   const checks = defs.some((d) => d.name === "goms")
     ? [check(`goms server RSS growth during a ${fmtNum(seconds)} s stall (MB)`, of("goms").length > 0 ? med("goms", serverGrowth) : Number.NaN, GOMS_GROWTH_MAX_MB, fmtNum, true)]
