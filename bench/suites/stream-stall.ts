@@ -6,17 +6,17 @@
  * at its two edges tells whether the producer was suspended (goms: by the
  * stream's credit window) or kept producing into memory.
  *
- * grpc-nodrain is grpc-js as a handler that ignores write()'s return value
- * writes it: grpc-js has no other flow control on the server side, so this is
- * what a stalled reader costs such a server. Its loop ends with the window
- * (the client's cancel), so the growth shown is a rate over the window, not a
- * ceiling.
+ * grpc-nodrain is a grpc-js handler that ignores write()'s return value:
+ * grpc-js has no other flow control on the server side, so this is what a
+ * stalled reader costs such a server. Nothing bounds its queue but the
+ * window's end (the client's cancel) and the bench's own cap on messages, so
+ * its growth is a rate, not a ceiling.
  */
 import { installCleanupHooks } from "../lib/proc.js";
 import { fmtInt, fmtNum, median } from "../lib/stats.js";
 import { check, markdownTable } from "../lib/table.js";
 import type { TargetDef } from "../lib/targets.js";
-import type { LevelResult } from "./rpc.js";
+import type { LevelResult, RssSample } from "./rpc.js";
 import type { StreamOptions } from "./stream.js";
 import { runRounds, type PartOutput } from "./stream-part.js";
 
@@ -32,6 +32,18 @@ const RSS_EVERY_MS = 250;
  * grpc-nodrain row). 20 MB sits well between the two.
  */
 const GOMS_GROWTH_MAX_MB = 20;
+/**
+ * The grpc-nodrain server's backstop: at most this many messages per stream.
+ * A write grpc-js cannot send yet waits in the call's Writable buffer as an
+ * entry of 60-75 bytes pointing at the shared message (serialized when its turn
+ * comes), and the loop writes 1.5-5 M per second: 10 M entries are 600-750 MB,
+ * reached within a few seconds, far below Node's default 4 GB heap limit and
+ * bearable on a shared machine. Its RSS levels off there (the growth rate is
+ * therefore taken up to the maximum).
+ */
+const NODRAIN_MAX_MESSAGES = 10_000_000;
+/** Growth below this is GC and allocator noise (a few hundred KB between samples is common): no rate is given for it. */
+const NOISE_MB = 5;
 
 function stallDef(name: string, server: string, client: string, description: string, env: Record<string, string> = {}): TargetDef {
   return { name, description, ports: 1, profile: name === "goms", modules: { server, client }, env: { BENCH_STREAM_MODE: "stall", ...env } };
@@ -41,7 +53,7 @@ const DEFS: readonly TargetDef[] = [
   stallDef("goms", "goms/server", "goms/stream-client", "goms server stream; the client's for-await stops pulling"),
   stallDef("grpc", "grpc/server", "grpc/stream-client", "@grpc/grpc-js, write() until false then 'drain'; the client calls pause()"),
   stallDef("grpc-nodrain", "grpc/server", "grpc/stream-client", "@grpc/grpc-js, write() return value ignored (32 writes per event-loop turn); the client calls pause()", {
-    GRPC_BENCH_NODRAIN: "1",
+    GRPC_BENCH_NODRAIN: String(NODRAIN_MAX_MESSAGES),
   }),
 ];
 
@@ -55,31 +67,35 @@ interface StallFigures {
   round: number;
   serverStartMb: number;
   serverMaxMb: number;
+  /** When the maximum was first read, ms into the stall. */
+  serverMaxAtMs: number;
   clientStartMb: number;
   clientMaxMb: number;
+  clientMaxAtMs: number;
   /** Messages the server produced during the stall. */
   served: number;
   /** Messages the client took during the stall (0 unless the stall leaked). */
   clientMessages: number;
-  stallMs: number;
-  samples: number;
 }
 
-function figures(r: LevelResult, stallMs: number): StallFigures | undefined {
+function figures(r: LevelResult): StallFigures | undefined {
   const rss = r.rss ?? [];
   const first = rss[0];
   if (first === undefined) return undefined;
+  const peak = (mb: (x: RssSample) => number): RssSample => rss.reduce((a, b) => (mb(b) > mb(a) ? b : a));
+  const server = peak((x) => x.serverMb);
+  const client = peak((x) => x.clientMb);
   return {
     target: r.target,
     round: r.round,
     serverStartMb: first.serverMb,
-    serverMaxMb: Math.max(...rss.map((x) => x.serverMb)),
+    serverMaxMb: server.serverMb,
+    serverMaxAtMs: server.ms,
     clientStartMb: first.clientMb,
-    clientMaxMb: Math.max(...rss.map((x) => x.clientMb)),
+    clientMaxMb: client.clientMb,
+    clientMaxAtMs: client.ms,
     served: r.served,
     clientMessages: r.calls,
-    stallMs,
-    samples: rss.length,
   };
 }
 
@@ -90,7 +106,7 @@ export async function runStallPart(opts: StreamOptions & { stallMs: number }): P
   const { results, skipped, failures } = await runRounds("stall", defs, [1], { ...opts, durationMs: opts.stallMs }, { rssEveryMs: RSS_EVERY_MS, quietWindow: true });
   const stalls: StallFigures[] = [];
   for (const r of results) {
-    const f = figures(r, opts.stallMs);
+    const f = figures(r);
     // A round whose client reported errors (the stream ended before the window did) or that has no RSS (not Linux) is a failure of the part.
     const error = r.errors > 0 ? (r.firstError ?? `${r.errors} errors`) : f === undefined ? "no RSS samples (needs Linux /proc)" : undefined;
     if (error !== undefined) failures.push({ target: `stall ${r.target}`, round: r.round, error });
@@ -106,6 +122,8 @@ export async function runStallPart(opts: StreamOptions & { stallMs: number }): P
   const med = (target: string, m: (f: StallFigures) => number): number => median(of(target).map(m));
   const serverGrowth = (f: StallFigures): number => f.serverMaxMb - f.serverStartMb;
   const clientGrowth = (f: StallFigures): number => f.clientMaxMb - f.clientStartMb;
+  /** MB per second from the stall's start to the maximum (a loop stopped by a cap levels off: its rate is the climb's); 0 for noise. */
+  const rate = (growth: number, atMs: number): number => (growth >= NOISE_MB ? growth / (Math.max(atMs, RSS_EVERY_MS) / 1000) : 0);
   const seconds = opts.stallMs / 1000;
 
   const lines: string[] = [];
@@ -113,7 +131,8 @@ export async function runStallPart(opts: StreamOptions & { stallMs: number }): P
   lines.push("");
   lines.push(
     `One server stream of the 581-byte message; the client reads for the warmup (${opts.warmupMs} ms), then stops reading for ${fmtNum(seconds)} s ` +
-      `and cancels. RSS of both processes read every ${RSS_EVERY_MS} ms from the parent; growth = max during the stall - RSS when it began ` +
+      `and cancels. RSS of both processes read every ${RSS_EVERY_MS} ms from the parent; growth = max during the stall - RSS when it began, ` +
+      `its rate taken from the stall's start to the maximum (0 below ${NOISE_MB} MB, which is noise) ` +
       `(medians over ${opts.rounds} round(s)). "Produced during the stall" is the server's message count across the window: ` +
       "a suspended producer stays near its flow-control window (goms: 256 KiB, about 450 messages).",
   );
@@ -131,26 +150,30 @@ export async function runStallPart(opts: StreamOptions & { stallMs: number }): P
       lines.push("failed (see Failures)");
       continue;
     }
-    const row = (label: string, start: (f: StallFigures) => number, max: (f: StallFigures) => number, growth: (f: StallFigures) => number): string[] => [
+    const row = (label: string, start: (f: StallFigures) => number, max: (f: StallFigures) => number, growth: (f: StallFigures) => number, atMs: (f: StallFigures) => number): string[] => [
       label,
       fmtNum(med(d.name, start)),
       fmtNum(med(d.name, max)),
       fmtNum(med(d.name, growth)),
-      fmtNum(med(d.name, growth) / seconds),
+      fmtNum(med(d.name, (f) => rate(growth(f), atMs(f)))),
     ];
     lines.push(
       markdownTable(
-        ["process", "RSS at stall start MB", "max during stall MB", "growth MB", "growth MB/s"],
+        ["process", "RSS at stall start MB", "max during stall MB", "growth MB", "growth MB/s (to max)"],
         [
-          row("server", (f) => f.serverStartMb, (f) => f.serverMaxMb, serverGrowth),
-          row("client", (f) => f.clientStartMb, (f) => f.clientMaxMb, clientGrowth),
+          row("server", (f) => f.serverStartMb, (f) => f.serverMaxMb, serverGrowth, (f) => f.serverMaxAtMs),
+          row("client", (f) => f.clientStartMb, (f) => f.clientMaxMb, clientGrowth, (f) => f.clientMaxAtMs),
         ],
       ),
     );
     const served = med(d.name, (f) => f.served);
     lines.push("");
-    lines.push(`Server produced ${fmtInt(served)} messages during the stall; the client took ${fmtInt(med(d.name, (f) => f.clientMessages))}.`);
+    lines.push(
+      `Server produced ${fmtInt(served)} messages during the stall; the client took ${fmtInt(med(d.name, (f) => f.clientMessages))}.` +
+        (d.name === "grpc-nodrain" ? ` The bench stops this server at ${fmtInt(NODRAIN_MAX_MESSAGES)} messages per stream (warm-up included): an RSS that levels off is that cap, not grpc-js.` : ""),
+    );
     ratios[`stall ${d.name} server rss growth MB`] = med(d.name, serverGrowth);
+    ratios[`stall ${d.name} server rss growth MB/s`] = med(d.name, (f) => rate(serverGrowth(f), f.serverMaxAtMs));
     ratios[`stall ${d.name} client rss growth MB`] = med(d.name, clientGrowth);
     ratios[`stall ${d.name} server messages`] = served;
   }

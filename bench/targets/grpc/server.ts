@@ -3,9 +3,12 @@
  * server-streaming Stream written with back-pressure (write() false -> wait for
  * "drain") and bidi PingPong echoing each message (stream suite).
  *
- * GRPC_BENCH_NODRAIN=1 (the stalled-reader part's grpc-nodrain row): Stream
+ * GRPC_BENCH_NODRAIN=N (the stalled-reader part's grpc-nodrain row): Stream
  * ignores write()'s return value, as a handler that never checks it does;
- * grpc-js then queues whatever the reader does not take.
+ * grpc-js then queues whatever the reader does not take. N caps the messages
+ * one stream writes: the bench's backstop, so that a run cannot exhaust
+ * memory (the client's cancel at the end of the window is what normally stops
+ * the loop).
  */
 import * as grpc from "@grpc/grpc-js";
 import { echoJson, makeBenchJson } from "../../lib/payload.js";
@@ -25,17 +28,6 @@ interface StreamRequestShape {
 
 /** Messages written per event-loop turn when write()'s return value is ignored. */
 const NODRAIN_BATCH = 32;
-/**
- * A backstop for the ignored-back-pressure loop (the client's cancel at the end
- * of the window is what normally stops it). A write grpc-js cannot send yet
- * waits in the call's Writable buffer as an entry of about 75 bytes pointing at
- * the shared message (serialized when its turn comes): 30 M entries are over
- * 2 GB, below Node's default 4 GB heap limit, and take longer to write than a
- * 10 s stall (about 1.5 M per second here), so the figures are the loop's own,
- * yet a run cannot exhaust memory.
- */
-const NODRAIN_MAX_MESSAGES = 30_000_000;
-
 await serveTarget(async (cfg) => {
   const svc = loadBenchService();
   let count = 0;
@@ -44,14 +36,14 @@ await serveTarget(async (cfg) => {
     callback(null, echoJson(call.request));
   };
   const streamMsg = echoJson(makeBenchJson());
-  const noDrain = process.env.GRPC_BENCH_NODRAIN === "1";
+  const noDrainMax = Number(process.env.GRPC_BENCH_NODRAIN ?? 0);
   const stream: grpc.handleServerStreamingCall<StreamRequestShape, EchoShape> = (call) => {
     const n = Number(call.request.count);
     let sent = 0;
     let stopped = false;
     call.on("cancelled", () => (stopped = true));
     call.on("error", () => (stopped = true));
-    const more = (): boolean => !stopped && (n === 0 || sent < n) && sent < NODRAIN_MAX_MESSAGES;
+    const more = (): boolean => !stopped && (n === 0 || sent < n) && sent < noDrainMax;
     const pump = (): void => {
       while (!stopped && (n === 0 || sent < n)) {
         sent++;
@@ -74,7 +66,7 @@ await serveTarget(async (cfg) => {
       // At the backstop it stops writing and waits for the cancel.
       else if (!stopped && n !== 0 && sent >= n) call.end();
     };
-    if (noDrain) flood();
+    if (noDrainMax > 0) flood();
     else pump();
   };
   const pingPong: grpc.handleBidiStreamingCall<EchoShape, EchoShape> = (call) => {
