@@ -67,7 +67,7 @@ interface StallFigures {
   round: number;
   serverStartMb: number;
   serverMaxMb: number;
-  /** When the maximum was first read, ms into the stall. */
+  /** When RSS came within 5% of the maximum's growth, ms into the stall. */
   serverMaxAtMs: number;
   clientStartMb: number;
   clientMaxMb: number;
@@ -82,18 +82,23 @@ function figures(r: LevelResult): StallFigures | undefined {
   const rss = r.rss ?? [];
   const first = rss[0];
   if (first === undefined) return undefined;
-  const peak = (mb: (x: RssSample) => number): RssSample => rss.reduce((a, b) => (mb(b) > mb(a) ? b : a));
+  /** The maximum, and when the climb to it was (nearly) done: the first reading within 5% of the growth, as a plateau wobbles by a few KB. */
+  const peak = (mb: (x: RssSample) => number): { mb: number; atMs: number } => {
+    const max = Math.max(...rss.map(mb));
+    const near = rss.find((x) => mb(x) - mb(first) >= 0.95 * (max - mb(first))) ?? first;
+    return { mb: max, atMs: near.ms };
+  };
   const server = peak((x) => x.serverMb);
   const client = peak((x) => x.clientMb);
   return {
     target: r.target,
     round: r.round,
     serverStartMb: first.serverMb,
-    serverMaxMb: server.serverMb,
-    serverMaxAtMs: server.ms,
+    serverMaxMb: server.mb,
+    serverMaxAtMs: server.atMs,
     clientStartMb: first.clientMb,
-    clientMaxMb: client.clientMb,
-    clientMaxAtMs: client.ms,
+    clientMaxMb: client.mb,
+    clientMaxAtMs: client.atMs,
     served: r.served,
     clientMessages: r.calls,
   };
@@ -132,9 +137,9 @@ export async function runStallPart(opts: StreamOptions & { stallMs: number }): P
   lines.push(
     `One server stream of the 581-byte message; the client reads for the warmup (${opts.warmupMs} ms), then stops reading for ${fmtNum(seconds)} s ` +
       `and cancels. RSS of both processes read every ${RSS_EVERY_MS} ms from the parent; growth = max during the stall - RSS when it began, ` +
-      `its rate taken from the stall's start to the maximum (0 below ${NOISE_MB} MB, which is noise) ` +
+      `its rate taken over the climb to the maximum (0 below ${NOISE_MB} MB, which is noise) ` +
       `(medians over ${opts.rounds} round(s)). "Produced during the stall" is the server's message count across the window: ` +
-      "a suspended producer stays near its flow-control window (goms: 256 KiB, about 450 messages).",
+      "a suspended producer stays near its flow-control window (goms: 256 KiB, about 450 messages; at most 1.5 windows, as the reader grants it back in halves).",
   );
   const ratios: Record<string, number> = {};
   for (const d of defs) {
