@@ -137,8 +137,8 @@ export async function runStallPart(opts: StreamOptions & { stallMs: number }): P
   lines.push(
     `One server stream of the 581-byte message; the client reads for the warmup (${opts.warmupMs} ms), then stops reading for ${fmtNum(seconds)} s ` +
       `and cancels. RSS of both processes read every ${RSS_EVERY_MS} ms from the parent; growth = max during the stall - RSS when it began, ` +
-      `its rate taken over the climb to the maximum (0 below ${NOISE_MB} MB, which is noise) ` +
-      `(medians over ${opts.rounds} round(s)). "Produced during the stall" is the server's message count across the window: ` +
+      `its rate taken over the climb to the maximum (0 below ${NOISE_MB} MB, which is noise); ` +
+      `medians over ${opts.rounds} round(s). "Produced during the stall" is the server's message count across the window: ` +
       "a suspended producer stays near its flow-control window (goms: 256 KiB, about 450 messages; at most 1.5 windows, as the reader grants it back in halves).",
   );
   const ratios: Record<string, number> = {};
