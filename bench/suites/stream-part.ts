@@ -8,7 +8,7 @@
 import { median } from "../lib/stats.js";
 import type { Check } from "../lib/table.js";
 import type { TargetDef } from "../lib/targets.js";
-import { runTargetRound, type LevelResult, type RpcOptions } from "./rpc.js";
+import { runTargetRound, type LevelResult, type RoundExtras, type RpcOptions } from "./rpc.js";
 
 export interface PartOutput {
   /** Markdown lines of the part's section, starting with its `### ` heading. */
@@ -39,8 +39,9 @@ function log(msg: string): void {
  * serve every level of a round), rotating the order by one each round so
  * that no target always runs first or last. A target that skips is not
  * retried; one that fails a round keeps what it measured before failing.
+ * `extras` go to every round (RSS sampling, a window meant to be quiet).
  */
-export async function runRounds(label: string, defs: readonly TargetDef[], levels: number[], opts: RpcOptions): Promise<RoundsOutcome> {
+export async function runRounds(label: string, defs: readonly TargetDef[], levels: number[], opts: RpcOptions, extras: RoundExtras = {}): Promise<RoundsOutcome> {
   const out: RoundsOutcome = { results: [], skipped: new Map(), failures: [] };
   for (let round = 0; round < opts.rounds; round++) {
     const k = defs.length === 0 ? 0 : round % defs.length;
@@ -50,7 +51,7 @@ export async function runRounds(label: string, defs: readonly TargetDef[], level
     for (const d of order) {
       const key = `${label} ${d.name}`;
       if (out.skipped.has(key)) continue;
-      const r = await runTargetRound(d, round, rpcOpts);
+      const r = await runTargetRound(d, round, rpcOpts, extras);
       if (r.status === "skipped") {
         out.skipped.set(key, r.reason);
         log(`  ${key}: skipped: ${r.reason}`);
