@@ -317,7 +317,7 @@ export async function runRpcSuite(opts: RpcOptions): Promise<number> {
       checks.push(check("c=64: goms p99 <= 3x raw p99", ratio("goms", "raw", 64, "p99Us"), 3, fmtRatio, true));
     }
   }
-  out.push(...targetsSection(checks, "not evaluated (needs goms plus raw/moleculer at 64 and 256 in flight)", fmtRatio));
+  out.push(...targetsSection(checks, "not evaluated (needs goms plus raw/moleculer at 64 and 256 in flight)"));
   if (failures.length > 0) {
     out.push("");
     out.push("### Failures");

@@ -17,12 +17,16 @@ import type { TargetDef } from "../lib/targets.js";
 import type { StreamMode } from "../lib/stream-load.js";
 import type { LevelResult, RpcOptions } from "./rpc.js";
 import { MIXED_TARGET_NAMES, runMixedPart } from "./stream-mixed.js";
+import { runStallPart } from "./stream-stall.js";
 import { runRounds, sameRoundRatio, type PartOutput } from "./stream-part.js";
 
 /** The rpc suite's options; `levels` is the number of server streams open at once in the throughput part. */
-export type StreamOptions = RpcOptions;
+export type StreamOptions = RpcOptions & {
+  /** How long the stalled-reader part's reader holds back, ms. */
+  stallMs?: number;
+};
 
-export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms", "goms-noctx", ...MIXED_TARGET_NAMES] as const;
+export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms", "goms-noctx", "grpc-nodrain", ...MIXED_TARGET_NAMES] as const;
 /** Goals from the issue: goms's messages/s against grpc-js and against raw-codec. */
 const GRPC_GOAL = 10;
 const RAW_CODEC_GOAL = 0.8;
@@ -80,7 +84,8 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
   }
   // The parts with processes of their own (stream-part.ts), in the order they print.
   const extras: PartOutput[] = [];
-  for (const runPart of [runMixedPart]) {
+  const stallMs = opts.stallMs ?? 10_000;
+  for (const runPart of [(o: StreamOptions) => runStallPart({ ...o, stallMs }), runMixedPart]) {
     const p = await runPart(opts);
     if (p === undefined) continue;
     extras.push(p);
@@ -176,7 +181,7 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
     Object.assign(ratios, p.ratios);
     checks.push(...p.checks);
   }
-  out.push(...targetsSection(checks, "not evaluated (needs goms plus grpc or raw-codec)", fmtRatio));
+  out.push(...targetsSection(checks, "not evaluated (needs goms plus grpc or raw-codec)"));
   if (failures.length > 0) {
     out.push("");
     out.push("### Failures");
@@ -194,7 +199,7 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
       date: started.toISOString(),
       node: process.version,
       cpus: os.cpus().length,
-      config: { rounds: opts.rounds, streams: opts.levels, targets: opts.targets, warmupMs: opts.warmupMs, durationMs: opts.durationMs },
+      config: { rounds: opts.rounds, streams: opts.levels, targets: opts.targets, warmupMs: opts.warmupMs, durationMs: opts.durationMs, stallMs },
       throughput: tp.results,
       pingpong: pp.results,
       parts: extras.map((p) => ({ section: p.lines[0], results: p.results })),
