@@ -12,6 +12,7 @@
  *   --bodies a,b        gateway suite: request bodies (small,bench; default both)
  *   --warmup MS         warmup per level (default 1000; quick 300)
  *   --duration MS       measured window per level (default 3000; quick 1000)
+ *   --stall-ms MS       stream suite: how long the stalled reader holds back (default 10000; quick 2000)
  *   --json FILE         also write machine-readable results
  *   --cpu-prof          run goms server and client with --cpu-prof into .bench-results/prof
  *   --verbose           pass target process output through to stderr
@@ -41,6 +42,7 @@ interface ParsedArgs {
   bodies: string[] | undefined;
   warmupMs: number | undefined;
   durationMs: number | undefined;
+  stallMs: number | undefined;
   json: string | undefined;
   cpuProf: boolean;
   verbose: boolean;
@@ -85,7 +87,10 @@ const SUITES: Record<string, Suite> = {
   },
   stream: {
     description: "server-streaming messages/s (goms vs grpc-js vs raw socket + codec) and bidi ping-pong p50/p99 (goms vs grpc-js)",
-    run: (a, argv) => runStreamSuite(comparison(a, argv, STREAM_TARGET_NAMES, [1, 8])),
+    run: (a, argv) => {
+      const opts = { ...comparison(a, argv, STREAM_TARGET_NAMES, [1, 8]), stallMs: a.stallMs ?? (a.quick ? 2000 : 10_000) };
+      return runStreamSuite(opts);
+    },
   },
   registry: {
     description: "time from a change to a watcher seeing it: embedded, watch server, etcd",
@@ -170,6 +175,7 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     bodies: undefined,
     warmupMs: undefined,
     durationMs: undefined,
+    stallMs: undefined,
     json: undefined,
     cpuProf: false,
     verbose: false,
@@ -210,6 +216,9 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         break;
       case "--duration":
         a.durationMs = positiveInt(flag, value());
+        break;
+      case "--stall-ms":
+        a.stallMs = positiveInt(flag, value());
         break;
       case "--json": {
         const v = value();
@@ -252,7 +261,7 @@ function suiteList(): string {
 function usage(): string {
   return [
     "usage: npm run bench -- [suite] [--quick] [--rounds N] [--targets a,b] [--levels 1,64,256]",
-    "                        [--bodies a,b] [--warmup MS] [--duration MS] [--json FILE] [--cpu-prof] [--verbose]",
+    "                        [--bodies a,b] [--warmup MS] [--duration MS] [--stall-ms MS] [--json FILE] [--cpu-prof] [--verbose]",
     "       npm run bench -- rpc --instances 1,2 | gateway --workers 1,2   (scaling over processes)",
     "",
     "suites:",
@@ -288,6 +297,7 @@ async function main(): Promise<number> {
     if (args.bodies !== undefined && args.suite !== "gateway") throw new UsageError("--bodies applies to the gateway suite only");
     if (args.workers !== undefined && args.suite !== "gateway") throw new UsageError("--workers applies to the gateway suite only");
     if (args.instances !== undefined && args.suite !== "rpc") throw new UsageError("--instances applies to the rpc suite only");
+    if (args.stallMs !== undefined && args.suite !== "stream") throw new UsageError("--stall-ms applies to the stream suite only");
     return await suite.run(args, argv);
   } catch (e) {
     if (e instanceof UsageError) {

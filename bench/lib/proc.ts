@@ -5,6 +5,7 @@
  * error, or on ctrl-c).
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 
 const live = new Set<ChildProcess>();
@@ -44,6 +45,16 @@ export function getFreePort(host = "127.0.0.1"): Promise<number> {
       srv.close(() => (port > 0 ? resolve(port) : reject(new Error("no port"))));
     });
   });
+}
+
+/** Resident set size of a live process, MB (Linux: VmRSS in /proc/<pid>/status); undefined when it cannot be read (process gone, not Linux). */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m?.[1] === undefined ? undefined : Number(m[1]) / 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface SpawnOptions {
@@ -100,6 +111,11 @@ export class TargetProcess<In, Out extends object> {
       this.waiter = undefined;
       w?.(e);
     });
+  }
+
+  /** The child's process id, undefined once it exited (or if it never started). */
+  get pid(): number | undefined {
+    return this.exitInfo === undefined ? this.proc.pid : undefined;
   }
 
   private deliver(m: In): void {

@@ -22,6 +22,12 @@ export interface StreamSink {
 export interface StreamCall {
   kind: "stream";
   open(sink: StreamSink): () => void;
+  /**
+   * Told when the measured window starts (before the parent hears of it) and
+   * ends (after the parent heard of it, before the streams are canceled): the
+   * stalled-reader client stops reading for exactly the window.
+   */
+  onWindow?(edge: "start" | "end"): void;
 }
 
 export function runStreamLoad(call: StreamCall, spec: LevelSpec, hooks: WindowHooks = {}): Promise<ClientStats> {
@@ -66,6 +72,7 @@ export function runStreamLoad(call: StreamCall, spec: LevelSpec, hooks: WindowHo
 
     const startWindow = (): void => {
       if (measuring || stopped) return;
+      call.onWindow?.("start");
       hooks.onWindow?.("start");
       measuring = true;
       messages = 0;
@@ -82,6 +89,7 @@ export function runStreamLoad(call: StreamCall, spec: LevelSpec, hooks: WindowHo
       elapsedMs = performance.now() - windowStart;
       cpuUs = cpuNow() - cpuStart;
       hooks.onWindow?.("end");
+      call.onWindow?.("end");
       for (const cancel of cancels) cancel();
       if (live === 0) finish(true);
       else drainTimer = setTimeout(() => finish(false), spec.drainMs);
@@ -118,13 +126,40 @@ export function runStreamLoad(call: StreamCall, spec: LevelSpec, hooks: WindowHo
   });
 }
 
-/** Which measurement a stream-suite client runs: BENCH_STREAM_MODE, set by bench/suites/stream.ts. */
-export type StreamMode = "throughput" | "pingpong";
+/**
+ * Which measurement a stream-suite client runs: BENCH_STREAM_MODE, set by
+ * bench/suites/stream.ts (and stream-stall.ts). "stall" is one throughput
+ * stream whose reader stops for the measured window.
+ */
+export type StreamMode = "throughput" | "pingpong" | "stall";
+const STREAM_MODES: readonly StreamMode[] = ["throughput", "pingpong", "stall"];
 
 export function streamMode(): StreamMode {
   const m = process.env["BENCH_STREAM_MODE"];
-  if (m !== "throughput" && m !== "pingpong") throw new Error(`BENCH_STREAM_MODE must be throughput or pingpong, not ${String(m)}`);
-  return m;
+  const mode = STREAM_MODES.find((x) => x === m);
+  if (mode === undefined) throw new Error(`BENCH_STREAM_MODE must be one of ${STREAM_MODES.join(", ")}, not ${String(m)}`);
+  return mode;
+}
+
+/**
+ * The stalled reader's gate, for clients that pull (`for await`): `wait()` is
+ * undefined while reading is allowed, and during the window a promise that
+ * resolves when the window ends. `onWindow` is the StreamCall hook.
+ */
+export function stallGate(): { onWindow(edge: "start" | "end"): void; wait(): Promise<void> | undefined } {
+  let gate: Promise<void> | undefined;
+  let release = (): void => {};
+  return {
+    onWindow: (edge) => {
+      if (edge === "start") {
+        gate = new Promise<void>((r) => (release = r));
+      } else {
+        gate = undefined;
+        release();
+      }
+    },
+    wait: () => gate,
+  };
 }
 
 /** Messages in the short stream every stream client checks before it is measured. */

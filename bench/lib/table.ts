@@ -12,20 +12,22 @@ export function markdownTable(header: readonly string[], rows: ReadonlyArray<rea
 export interface Check {
   name: string;
   value: number;
+  /** `value` as the check's own formatter renders it (a ratio, megabytes, ...). */
+  measured: string;
   limit: string;
   pass: boolean | null;
 }
 
 /** A check that `value` is at least (`atMost` false) or at most `goal`, rendered with `fmt`. */
 export function check(name: string, value: number, goal: number, fmt: (x: number) => string, atMost = false): Check {
-  return { name, value, limit: `${atMost ? "<=" : ">="} ${fmt(goal)}`, pass: Number.isFinite(value) ? (atMost ? value <= goal : value >= goal) : null };
+  return { name, value, measured: fmt(value), limit: `${atMost ? "<=" : ">="} ${fmt(goal)}`, pass: Number.isFinite(value) ? (atMost ? value <= goal : value >= goal) : null };
 }
 
 /** The "Issue targets" section: one PASS/FAIL/n/a line per check and a verdict, or `none` when nothing was checked. */
-export function targetsSection(checks: readonly Check[], none: string, fmt: (x: number) => string): string[] {
+export function targetsSection(checks: readonly Check[], none: string): string[] {
   const out = ["", "### Issue targets", ""];
   if (checks.length === 0) return [...out, none];
-  for (const c of checks) out.push(`- ${c.pass === null ? "n/a" : c.pass ? "PASS" : "FAIL"}: ${c.name} (measured ${fmt(c.value)}, need ${c.limit})`);
+  for (const c of checks) out.push(`- ${c.pass === null ? "n/a" : c.pass ? "PASS" : "FAIL"}: ${c.name} (measured ${c.measured}, need ${c.limit})`);
   out.push(checks.every((c) => c.pass === true) ? "\nAll targets met." : "\nNot all targets met.");
   return out;
 }

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { assertPayloadSizes } from "../lib/payload.js";
-import { TargetProcess, getFreePort, installCleanupHooks } from "../lib/proc.js";
+import { TargetProcess, getFreePort, installCleanupHooks, rssMb } from "../lib/proc.js";
 import type { ClientStats, FromClient, FromServer, LevelSpec, TargetConfig, ToClient, ToServer } from "../lib/protocol.js";
 import { errorMessage, parseFromClient, parseFromServer } from "../lib/protocol.js";
 import { fmtInt, fmtNum, fmtRatio, median } from "../lib/stats.js";
@@ -45,9 +45,28 @@ export interface LevelResult {
   clientCpuUsPerCall: number;
   serverCpuUsPerCall: number;
   calls: number;
+  /** Calls (or stream messages) the server counted during the window. */
+  served: number;
   errors: number;
   firstError?: string;
   drained: boolean;
+  /** Both processes' RSS during the window, when RoundExtras.rssEveryMs asked for it. */
+  rss?: RssSample[];
+}
+
+/** One RSS reading of a round's two processes; `ms` since the window started. */
+export interface RssSample {
+  ms: number;
+  serverMb: number;
+  clientMb: number;
+}
+
+/** What a part of a suite may ask of a round beyond the load figures. */
+export interface RoundExtras {
+  /** Read both processes' RSS at the window's start, every this many ms during it, and at its end. */
+  rssEveryMs?: number;
+  /** The window is meant to deliver nothing (a stalled reader): zero calls is a result, not a failure. */
+  quietWindow?: boolean;
 }
 
 export type RoundOutcome =
@@ -63,7 +82,7 @@ function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-export async function runTargetRound(def: TargetDef, round: number, opts: RpcOptions): Promise<RoundOutcome> {
+export async function runTargetRound(def: TargetDef, round: number, opts: RpcOptions, extras: RoundExtras = {}): Promise<RoundOutcome> {
   const ports: number[] = [];
   for (let i = 0; i < def.ports; i++) ports.push(await getFreePort(HOST));
   const cfg: TargetConfig = { host: HOST, ports };
@@ -79,6 +98,7 @@ export async function runTargetRound(def: TargetDef, round: number, opts: RpcOpt
   );
   let client: TargetProcess<FromClient, ToClient> | undefined;
   const levels: LevelResult[] = [];
+  let sampler: NodeJS.Timeout | undefined;
   try {
     const sr = await server.next(START_TIMEOUT_MS, "server ready");
     if (sr.type === "skip") return { status: "skipped", reason: sr.reason };
@@ -103,6 +123,13 @@ export async function runTargetRound(def: TargetDef, round: number, opts: RpcOpt
       };
       client.send({ type: "run", spec });
       const snaps: Array<{ cpuUs: number; count: number }> = [];
+      const rss: RssSample[] = [];
+      let windowStart = 0;
+      const sample = (): void => {
+        const s = server.pid === undefined ? undefined : rssMb(server.pid);
+        const c = client?.pid === undefined ? undefined : rssMb(client.pid);
+        if (s !== undefined && c !== undefined) rss.push({ ms: Math.round(performance.now() - windowStart), serverMb: s, clientMb: c });
+      };
       let stats: ClientStats | undefined;
       const budget = spec.warmupMs + spec.durationMs + spec.drainMs + 15_000;
       while (stats === undefined) {
@@ -113,6 +140,14 @@ export async function runTargetRound(def: TargetDef, round: number, opts: RpcOpt
           const s = await server.next(5000, "server CPU snapshot");
           if (s.type !== "snap" || s.id !== id) throw new Error(`server: expected snap ${id}, got ${s.type}`);
           snaps.push({ cpuUs: s.cpuUs, count: s.count });
+          if (extras.rssEveryMs !== undefined) {
+            clearInterval(sampler);
+            if (m.edge === "start") {
+              windowStart = performance.now();
+              sampler = setInterval(sample, extras.rssEveryMs);
+            }
+            sample();
+          }
         } else if (m.type === "result") {
           stats = m.stats;
         } else if (m.type === "error") {
@@ -131,22 +166,25 @@ export async function runTargetRound(def: TargetDef, round: number, opts: RpcOpt
         clientCpuUsPerCall: stats.cpuUsPerCall,
         serverCpuUsPerCall: s0 !== undefined && s1 !== undefined && served > 0 ? (s1.cpuUs - s0.cpuUs) / served : Number.NaN,
         calls: stats.calls,
+        served,
         errors: stats.errors,
         drained: stats.drained,
       };
       if (stats.firstError !== undefined) r.firstError = stats.firstError;
-      if (stats.calls > 0) levels.push(r);
+      if (extras.rssEveryMs !== undefined) r.rss = rss;
+      if (stats.calls > 0 || extras.quietWindow === true) levels.push(r);
       log(
         `  round ${round + 1} ${def.name.padEnd(9)} c=${String(level).padEnd(3)} ${fmtInt(r.qps).padStart(9)} qps  ` +
           `p50 ${fmtInt(r.p50Us)} µs  p99 ${fmtInt(r.p99Us)} µs  cpu/call client ${fmtNum(r.clientCpuUsPerCall)} ` +
           `server ${fmtNum(r.serverCpuUsPerCall)} µs${r.errors > 0 ? `  errors ${r.errors}: ${r.firstError ?? ""}` : ""}`,
       );
-      if (stats.calls === 0) throw new Error(`no successful calls at c=${level}${r.firstError ? `: ${r.firstError}` : ""}`);
+      if (stats.calls === 0 && extras.quietWindow !== true) throw new Error(`no successful calls at c=${level}${r.firstError ? `: ${r.firstError}` : ""}`);
     }
     return { status: "ok", levels };
   } catch (e) {
     return { status: "failed", error: errorMessage(e), levels };
   } finally {
+    clearInterval(sampler);
     await client?.stop({ type: "close" });
     await server.stop({ type: "close" });
   }
@@ -279,7 +317,7 @@ export async function runRpcSuite(opts: RpcOptions): Promise<number> {
       checks.push(check("c=64: goms p99 <= 3x raw p99", ratio("goms", "raw", 64, "p99Us"), 3, fmtRatio, true));
     }
   }
-  out.push(...targetsSection(checks, "not evaluated (needs goms plus raw/moleculer at 64 and 256 in flight)", fmtRatio));
+  out.push(...targetsSection(checks, "not evaluated (needs goms plus raw/moleculer at 64 and 256 in flight)"));
   if (failures.length > 0) {
     out.push("");
     out.push("### Failures");

@@ -15,12 +15,18 @@ import { fmtInt, fmtNum, fmtRatio, median } from "../lib/stats.js";
 import { check, markdownTable, targetsSection, type Check } from "../lib/table.js";
 import type { TargetDef } from "../lib/targets.js";
 import type { StreamMode } from "../lib/stream-load.js";
-import { runTargetRound, type LevelResult, type RpcOptions } from "./rpc.js";
+import type { LevelResult, RpcOptions } from "./rpc.js";
+import { MIXED_TARGET_NAMES, runMixedPart } from "./stream-mixed.js";
+import { runStallPart } from "./stream-stall.js";
+import { runRounds, sameRoundRatio, type PartOutput } from "./stream-part.js";
 
 /** The rpc suite's options; `levels` is the number of server streams open at once in the throughput part. */
-export type StreamOptions = RpcOptions;
+export type StreamOptions = RpcOptions & {
+  /** How long the stalled-reader part's reader holds back, ms. */
+  stallMs?: number;
+};
 
-export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms", "goms-noctx"] as const;
+export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms", "goms-noctx", "grpc-nodrain", ...MIXED_TARGET_NAMES] as const;
 /** Goals from the issue: goms's messages/s against grpc-js and against raw-codec. */
 const GRPC_GOAL = 10;
 const RAW_CODEC_GOAL = 0.8;
@@ -70,42 +76,25 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
   );
   const skipped = new Map<string, string>();
   const failures: Array<{ target: string; round: number; error: string }> = [];
-  for (let round = 0; round < opts.rounds; round++) {
-    for (const part of parts) {
-      const k = part.defs.length === 0 ? 0 : round % part.defs.length;
-      const order = [...part.defs.slice(k), ...part.defs.slice(0, k)];
-      log(`round ${round + 1}/${opts.rounds} ${part.mode}: ${order.map((d) => d.name).join(" -> ")}`);
-      const rpcOpts: RpcOptions = { ...opts, levels: part.levels, targets: order.map((d) => d.name) };
-      for (const d of order) {
-        const key = `${part.mode} ${d.name}`;
-        if (skipped.has(key)) continue;
-        const out = await runTargetRound(d, round, rpcOpts);
-        if (out.status === "skipped") {
-          skipped.set(key, out.reason);
-          log(`  ${key}: skipped: ${out.reason}`);
-          continue;
-        }
-        part.results.push(...out.levels);
-        if (out.status === "failed") {
-          failures.push({ target: key, round, error: out.error });
-          log(`  ${key}: FAILED in round ${round + 1}: ${out.error}`);
-        }
-      }
-    }
+  for (const part of parts) {
+    const r = await runRounds(part.mode, part.defs, part.levels, opts);
+    part.results.push(...r.results);
+    for (const [k, v] of r.skipped) skipped.set(k, v);
+    failures.push(...r.failures);
+  }
+  // The parts with processes of their own (stream-part.ts), in the order they print.
+  const extras: PartOutput[] = [];
+  const stallMs = opts.stallMs ?? 10_000;
+  for (const runPart of [(o: StreamOptions) => runStallPart({ ...o, stallMs }), runMixedPart]) {
+    const p = await runPart(opts);
+    if (p === undefined) continue;
+    extras.push(p);
+    failures.push(...p.failures);
   }
 
   const of = (part: Part, target: string, level: number): LevelResult[] => part.results.filter((r) => r.target === target && r.level === level);
   const med = (part: Part, target: string, level: number, m: Metric): number => median(of(part, target, level).map((r) => r[m]));
-  /** Median over rounds of the same-round ratio a/b of `m`. */
-  const ratio = (part: Part, a: string, b: string, level: number, m: (r: LevelResult) => number): number => {
-    const xs: number[] = [];
-    for (let round = 0; round < opts.rounds; round++) {
-      const ra = part.results.find((r) => r.target === a && r.level === level && r.round === round);
-      const rb = part.results.find((r) => r.target === b && r.level === level && r.round === round);
-      if (ra !== undefined && rb !== undefined && m(ra) > 0 && m(rb) > 0) xs.push(m(ra) / m(rb));
-    }
-    return median(xs);
-  };
+  const ratio = (part: Part, a: string, b: string, level: number, m: (r: LevelResult) => number): number => sameRoundRatio(part.results, opts.rounds, a, b, level, m);
   const cpu = (r: LevelResult): number => r.clientCpuUsPerCall + r.serverCpuUsPerCall;
   const cell = (part: Part, d: TargetDef, level: number, cols: Metric[]): string[] => {
     const reason = skipped.get(`${part.mode} ${d.name}`);
@@ -125,18 +114,20 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
   out.push(`Command: \`${opts.argv.length === 0 ? "npm run bench -- stream" : `npm run bench -- ${opts.argv.join(" ")}`}\``);
   out.push("");
   out.push("Absolute numbers drift a lot on a shared machine; compare targets within this run. CPU µs per message is the steadier figure.");
-  for (const level of tp.levels) {
+  for (const level of tp.defs.length > 0 ? tp.levels : []) {
     out.push("");
     out.push(`### Server-streaming throughput, ${level} stream${level === 1 ? "" : "s"}`);
     out.push("");
     const cols: Metric[] = ["qps", "clientCpuUsPerCall", "serverCpuUsPerCall"];
     out.push(markdownTable(["target", "messages/s", "client µs CPU/msg", "server µs CPU/msg"], tp.defs.map((d) => cell(tp, d, level, cols))));
   }
-  out.push("");
-  out.push("### Bidi ping-pong, one message in flight");
-  out.push("");
-  const ppCols: Metric[] = ["qps", "p50Us", "p99Us", "clientCpuUsPerCall", "serverCpuUsPerCall"];
-  out.push(markdownTable(["target", "round trips/s", "p50 µs", "p99 µs", "client µs CPU/msg", "server µs CPU/msg"], pp.defs.map((d) => cell(pp, d, 1, ppCols))));
+  if (pp.defs.length > 0) {
+    out.push("");
+    out.push("### Bidi ping-pong, one message in flight");
+    out.push("");
+    const ppCols: Metric[] = ["qps", "p50Us", "p99Us", "clientCpuUsPerCall", "serverCpuUsPerCall"];
+    out.push(markdownTable(["target", "round trips/s", "p50 µs", "p99 µs", "client µs CPU/msg", "server µs CPU/msg"], pp.defs.map((d) => cell(pp, d, 1, ppCols))));
+  }
   for (const [name, reason] of skipped) out.push(`\n${name} skipped: ${reason}`);
 
   const ratios: Record<string, number> = {};
@@ -145,7 +136,9 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
   out.push("### Ratios (median of same-round ratios)");
   out.push("");
   const gomsRan = tp.results.some((r) => r.target === "goms");
-  if (!gomsRan) {
+  if (tp.defs.length === 0) {
+    out.push("n/a: the throughput part did not run");
+  } else if (!gomsRan) {
     out.push("n/a: goms did not run");
   } else {
     const rows: string[][] = [];
@@ -183,7 +176,12 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
       out.push(`Ping-pong: grpc-js p50 / goms p50 = ${fmtRatio(p50)}, p99 = ${fmtRatio(p99)}.`);
     }
   }
-  out.push(...targetsSection(checks, "not evaluated (needs goms plus grpc or raw-codec)", fmtRatio));
+  for (const p of extras) {
+    out.push("", ...p.lines);
+    Object.assign(ratios, p.ratios);
+    checks.push(...p.checks);
+  }
+  out.push(...targetsSection(checks, "not evaluated (needs goms plus grpc or raw-codec)"));
   if (failures.length > 0) {
     out.push("");
     out.push("### Failures");
@@ -201,9 +199,10 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
       date: started.toISOString(),
       node: process.version,
       cpus: os.cpus().length,
-      config: { rounds: opts.rounds, streams: opts.levels, targets: opts.targets, warmupMs: opts.warmupMs, durationMs: opts.durationMs },
+      config: { rounds: opts.rounds, streams: opts.levels, targets: opts.targets, warmupMs: opts.warmupMs, durationMs: opts.durationMs, stallMs },
       throughput: tp.results,
       pingpong: pp.results,
+      parts: extras.map((p) => ({ section: p.lines[0], results: p.results })),
       ratios,
       checks,
       skipped: Object.fromEntries(skipped),

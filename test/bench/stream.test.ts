@@ -32,9 +32,15 @@ function run(args: string[]): Promise<{ code: number; stderr: string }> {
 // Ten short-lived processes start here (tsx compiles each): slow on a loaded machine, hence the longer timeout.
 test("bench stream: every target streams and ping-pongs in a tiny run", { timeout: 240_000 }, async () => {
   const json = path.join(dir, "stream.json");
-  const r = await run(["stream", "--rounds", "1", "--levels", "1", "--warmup", "50", "--duration", "300", "--json", json]);
+  const r = await run(["stream", "--rounds", "1", "--levels", "1", "--warmup", "50", "--duration", "300", "--stall-ms", "300", "--json", json]);
   assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(readFileSync(json, "utf8")) as { throughput: Row[]; pingpong: Row[]; ratios: Record<string, number | null>; failures: unknown[] };
+  const doc = JSON.parse(readFileSync(json, "utf8")) as {
+    throughput: Row[];
+    pingpong: Row[];
+    parts: Array<{ section: string; results: Row[] }>;
+    ratios: Record<string, number | null>;
+    failures: unknown[];
+  };
   assert.deepEqual(doc.failures, []);
   for (const target of ["goms", "grpc", "raw-codec"]) {
     const row = doc.throughput.find((x) => x.target === target && x.level === 1);
@@ -44,7 +50,13 @@ test("bench stream: every target streams and ping-pongs in a tiny run", { timeou
     const row = doc.pingpong.find((x) => x.target === target);
     assert.ok(row !== undefined && row.calls > 0 && row.errors === 0 && row.p50Us > 0, `${target} ping-pong: ${JSON.stringify(row)}`);
   }
-  for (const key of ["goms/grpc msg/s streams=1", "goms/raw-codec msg/s streams=1", "grpc/goms ping-pong p99"]) {
+  const mixed = doc.parts.find((p) => p.section.startsWith("### Unary calls beside a busy stream"));
+  assert.ok(mixed !== undefined, `no unary-beside-a-stream part: ${doc.parts.map((p) => p.section).join(", ")}`);
+  for (const target of ["goms-unary", "goms-unary+stream"]) {
+    const row = mixed.results.find((x) => x.target === target && x.level === 1);
+    assert.ok(row !== undefined && row.calls > 0 && row.errors === 0 && row.p50Us > 0, `${target}: ${JSON.stringify(row)}`);
+  }
+  for (const key of ["goms/grpc msg/s streams=1", "goms/raw-codec msg/s streams=1", "grpc/goms ping-pong p99", "unary with/without stream p99 inflight=1"]) {
     assert.equal(typeof doc.ratios[key], "number", `ratio ${key} missing`);
   }
 });

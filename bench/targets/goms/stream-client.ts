@@ -1,12 +1,13 @@
 /**
  * goms, stream suite: `bench.stream({ count: 0n })` read with for-await
- * (throughput), or `bench.pingPong(requests)` one message at a time (ping-pong).
+ * (throughput; in "stall" mode the loop stops pulling for the measured window),
+ * or `bench.pingPong(requests)` one message at a time (ping-pong).
  */
 import { BenchService, type BenchmarkMessage } from "../../gen/goms/bench/v1/bench_pb.js";
 import { createNode } from "../../../dist/rpc/index.js";
 import { checkEchoResponse, checkStreamResponse, makeBenchMessage } from "../../lib/payload.js";
 import { PushIterable, pingPongCalls, type PingPongLink } from "../../lib/ping-pong.js";
-import { CHECK_STREAM_COUNT, streamMode } from "../../lib/stream-load.js";
+import { CHECK_STREAM_COUNT, stallGate, streamMode } from "../../lib/stream-load.js";
 import { clientTarget, serverPort } from "../../lib/target.js";
 
 await clientTarget(async (cfg) => {
@@ -21,17 +22,24 @@ await clientTarget(async (cfg) => {
   const close = async (): Promise<void> => {
     await node.close();
   };
-  if (mode === "throughput") {
+  if (mode === "throughput" || mode === "stall") {
     const got: BenchmarkMessage[] = [];
     for await (const m of bench.stream({ count: BigInt(CHECK_STREAM_COUNT) })) got.push(m);
     checkStreamResponse("goms", got, CHECK_STREAM_COUNT);
+    const gate = mode === "stall" ? stallGate() : undefined;
     return {
       call: {
         kind: "stream",
+        ...(gate !== undefined ? { onWindow: gate.onWindow } : {}),
         open: (sink) => {
           const ac = new AbortController();
           (async () => {
-            for await (const _ of bench.stream({ count: 0n }, { signal: ac.signal })) sink.message();
+            for await (const _ of bench.stream({ count: 0n }, { signal: ac.signal })) {
+              // Stalled: the loop does not pull, so goms stops granting window and the server's generator stays suspended.
+              const wait = gate?.wait();
+              if (wait !== undefined) await wait;
+              sink.message();
+            }
           })().then(
             () => sink.end(undefined),
             (e: unknown) => sink.end(e),

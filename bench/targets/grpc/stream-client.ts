@@ -1,6 +1,7 @@
 /**
  * grpc, stream suite: one grpc-js client (one HTTP/2 connection); Stream read
- * with "data" events (throughput), or PingPong one message at a time.
+ * with "data" events (throughput; in "stall" mode paused with call.pause() for
+ * the measured window), or PingPong one message at a time.
  */
 import * as grpc from "@grpc/grpc-js";
 import { checkEchoResponse, checkStreamResponse, makeBenchJson } from "../../lib/payload.js";
@@ -33,18 +34,31 @@ await clientTarget(async (cfg) => {
   const Ctor = loadBenchService();
   const client = new Ctor(`${cfg.host}:${serverPort(cfg)}`, grpc.credentials.createInsecure());
   await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())));
-  if (mode === "throughput") {
+  if (mode === "throughput" || mode === "stall") {
     const stream = method<StreamFn>(client, "Stream");
     checkStreamResponse("grpc", await collect(stream({ count: String(CHECK_STREAM_COUNT) })), CHECK_STREAM_COUNT);
+    const open = new Set<grpc.ClientReadableStream<unknown>>();
+    // A paused readable stops asking grpc-js for messages, so HTTP/2 flow control holds the server's writes back.
+    const onWindow = (edge: "start" | "end"): void => {
+      for (const call of open) {
+        if (edge === "start") call.pause();
+        else call.resume();
+      }
+    };
     return {
       call: {
         kind: "stream",
+        ...(mode === "stall" ? { onWindow } : {}),
         open: (sink) => {
           const call = stream({ count: "0" });
+          open.add(call);
           call.on("data", () => sink.message());
           call.on("error", (e: unknown) => sink.end(e));
           call.on("end", () => sink.end(undefined));
-          return () => call.cancel();
+          return () => {
+            open.delete(call);
+            call.cancel();
+          };
         },
       },
       close: async () => client.close(),

@@ -1,0 +1,79 @@
+/**
+ * The stream suite's "unary beside a busy stream" part: closed-loop unary
+ * echo calls of the 581-byte message, alone and on a connection that also
+ * carries one server stream read as fast as the client can. The issue asks
+ * that a stream not slow the unary calls sharing its connection (a stream
+ * yields to small frames); this part shows what the calls' p50 and p99 become.
+ * goms only: the question is about goms's own scheduling of one connection.
+ */
+import { fmtInt, fmtNum, fmtRatio, median } from "../lib/stats.js";
+import { markdownTable } from "../lib/table.js";
+import type { TargetDef } from "../lib/targets.js";
+import type { LevelResult } from "./rpc.js";
+import type { StreamOptions } from "./stream.js";
+import { runRounds, sameRoundRatio, type PartOutput } from "./stream-part.js";
+
+export const MIXED_TARGET_NAMES = ["goms-unary", "goms-unary+stream"] as const;
+
+/** Unary calls in flight: one (the latency of a lone caller) and a few. */
+export const MIXED_LEVELS = [1, 8];
+
+const DEFS: readonly TargetDef[] = [
+  {
+    name: "goms-unary",
+    description: "goms unary echo calls, nothing else on the connection",
+    ports: 1,
+    profile: true,
+    modules: { server: "goms/server", client: "goms/mixed-client" },
+  },
+  {
+    name: "goms-unary+stream",
+    description: "the same calls while one server stream on the same connection runs flat out",
+    ports: 1,
+    profile: true,
+    modules: { server: "goms/server", client: "goms/mixed-client" },
+    env: { BENCH_MIXED_STREAM: "1" },
+  },
+];
+
+export async function runMixedPart(opts: StreamOptions): Promise<PartOutput | undefined> {
+  const defs = DEFS.filter((d) => opts.targets.includes(d.name));
+  if (defs.length === 0) return undefined;
+  const { results, skipped, failures } = await runRounds("unary beside a stream", defs, MIXED_LEVELS, opts);
+  const of = (target: string, level: number): LevelResult[] => results.filter((r) => r.target === target && r.level === level);
+  const med = (target: string, level: number, m: (r: LevelResult) => number): number => median(of(target, level).map(m));
+  const lines: string[] = ["### Unary calls beside a busy stream (one connection)", ""];
+  const rows: string[][] = [];
+  for (const level of MIXED_LEVELS) {
+    for (const d of defs) {
+      const reason = skipped.get(`unary beside a stream ${d.name}`);
+      if (reason !== undefined || of(d.name, level).length === 0) {
+        rows.push([d.name, String(level), reason !== undefined ? "skipped" : "failed", "", "", ""]);
+        continue;
+      }
+      rows.push([
+        d.name,
+        String(level),
+        fmtInt(med(d.name, level, (r) => r.qps)),
+        fmtInt(med(d.name, level, (r) => r.p50Us)),
+        fmtInt(med(d.name, level, (r) => r.p99Us)),
+        fmtNum(med(d.name, level, (r) => r.clientCpuUsPerCall)),
+      ]);
+    }
+  }
+  lines.push(markdownTable(["target", "in flight", "calls/s", "p50 µs", "p99 µs", "client µs CPU/call"], rows));
+  const ratios: Record<string, number> = {};
+  if (defs.length === 2) {
+    lines.push("");
+    const parts: string[] = [];
+    for (const level of MIXED_LEVELS) {
+      const p50 = sameRoundRatio(results, opts.rounds, "goms-unary+stream", "goms-unary", level, (r) => r.p50Us);
+      const p99 = sameRoundRatio(results, opts.rounds, "goms-unary+stream", "goms-unary", level, (r) => r.p99Us);
+      ratios[`unary with/without stream p50 inflight=${level}`] = p50;
+      ratios[`unary with/without stream p99 inflight=${level}`] = p99;
+      parts.push(`${level} in flight: p50 ${fmtRatio(p50)}, p99 ${fmtRatio(p99)}`);
+    }
+    lines.push(`With the stream / without (same-round ratios): ${parts.join("; ")}.`);
+  }
+  return { lines, ratios, checks: [], failures, results };
+}
