@@ -14,8 +14,7 @@ import { makeStreamedJson } from "../lib/sse.js";
 import { markdownTable } from "../lib/table.js";
 import type { TargetDef } from "../lib/targets.js";
 import type { LevelResult } from "./rpc.js";
-import { runRotatedRounds, sameRoundRatio } from "./rounds.js";
-import type { PartOutput } from "./stream-part.js";
+import { runRounds, sameRoundRatio, type PartOutput } from "./stream-part.js";
 import type { StreamOptions } from "./stream.js";
 
 export const SSE_TARGET_NAMES = ["gateway-sse", "bare-sse"] as const;
@@ -41,7 +40,8 @@ type Metric = "qps" | "clientCpuUsPerCall" | "serverCpuUsPerCall";
 export async function runSsePart(opts: StreamOptions): Promise<PartOutput | undefined> {
   const defs = DEFS.filter((d) => opts.targets.includes(d.name));
   if (defs.length === 0) return undefined;
-  const { results, skipped, failures } = await runRotatedRounds(defs, opts, "gateway SSE");
+  const label = "gateway SSE";
+  const { results, skipped, failures } = await runRounds(label, defs, opts.levels, opts);
   const of = (target: string, level: number): LevelResult[] => results.filter((r) => r.target === target && r.level === level);
   const med = (target: string, level: number, m: Metric): number => median(of(target, level).map((r) => r[m]));
 
@@ -58,7 +58,7 @@ export async function runSsePart(opts: StreamOptions): Promise<PartOutput | unde
   for (const level of opts.levels) {
     for (const d of defs) {
       const streams = String(level);
-      if (skipped.has(d.name)) rows.push([d.name, streams, "skipped", "", ""]);
+      if (skipped.has(`${label} ${d.name}`)) rows.push([d.name, streams, "skipped", "", ""]);
       else if (of(d.name, level).length === 0) rows.push([d.name, streams, "failed", "", ""]);
       else {
         rows.push([
