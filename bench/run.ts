@@ -5,7 +5,7 @@
  *   --quick             1 round, short windows (finishes in under a minute)
  *   --rounds N          rounds, target order rotated each round (default 3)
  *   --targets a,b       subset of targets (rpc: raw,raw-codec,grpc,moleculer,nest,goms;
- *                       overload: goms-on,goms-off,moleculer; stream: raw-codec,grpc,goms,goms-noctx)
+ *                       overload: goms-on,goms-off,moleculer; stream: raw-codec,grpc,goms,goms-noctx,grpc-nodrain,goms-unary,goms-unary+stream,gateway-sse,bare-sse)
  *   --levels 1,64       calls in flight (default 1,64,256; gateway suite: connections, default 64;
  *                       stream suite: server streams open at once, default 1,8)
  *   --loads 0.5,2       overload suite: offered load as multiples of capacity (default 0.5,1,2,4)
@@ -86,7 +86,7 @@ const SUITES: Record<string, Suite> = {
     },
   },
   stream: {
-    description: "server-streaming messages/s (goms vs grpc-js vs raw socket + codec) and bidi ping-pong p50/p99 (goms vs grpc-js)",
+    description: "server-streaming messages/s (goms vs grpc-js vs raw socket + codec), bidi ping-pong p50/p99, gateway SSE vs bare node:http SSE, RSS under a stalled reader, unary p50/p99 beside a busy stream",
     run: (a, argv) => {
       const opts = { ...comparison(a, argv, STREAM_TARGET_NAMES, [1, 8]), stallMs: a.stallMs ?? (a.quick ? 2000 : 10_000) };
       return runStreamSuite(opts);

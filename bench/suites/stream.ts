@@ -17,6 +17,7 @@ import type { TargetDef } from "../lib/targets.js";
 import type { StreamMode } from "../lib/stream-load.js";
 import type { LevelResult, RpcOptions } from "./rpc.js";
 import { MIXED_TARGET_NAMES, runMixedPart } from "./stream-mixed.js";
+import { SSE_TARGET_NAMES, runSsePart } from "./stream-sse.js";
 import { runStallPart } from "./stream-stall.js";
 import { runRounds, sameRoundRatio, type PartOutput } from "./stream-part.js";
 
@@ -26,7 +27,7 @@ export type StreamOptions = RpcOptions & {
   stallMs?: number;
 };
 
-export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms", "goms-noctx", "grpc-nodrain", ...MIXED_TARGET_NAMES] as const;
+export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms", "goms-noctx", "grpc-nodrain", ...MIXED_TARGET_NAMES, ...SSE_TARGET_NAMES] as const;
 /** Goals from the issue: goms's messages/s against grpc-js and against raw-codec. */
 const GRPC_GOAL = 10;
 const RAW_CODEC_GOAL = 0.8;
@@ -85,7 +86,7 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
   // The parts with processes of their own (stream-part.ts), in the order they print.
   const extras: PartOutput[] = [];
   const stallMs = opts.stallMs ?? 10_000;
-  for (const runPart of [(o: StreamOptions) => runStallPart({ ...o, stallMs }), runMixedPart]) {
+  for (const runPart of [runSsePart, (o: StreamOptions) => runStallPart({ ...o, stallMs }), runMixedPart]) {
     const p = await runPart(opts);
     if (p === undefined) continue;
     extras.push(p);

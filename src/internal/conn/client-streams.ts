@@ -85,10 +85,20 @@ export class ClientStreams {
     endFrame(w, rel);
     h.frameDone();
     const res = c.route.res;
-    const inbox = new StreamInbox(id, h.window, h.maxMessageBytes, (b, st, e) => res.decode(b, st, e), h, () => {
+    const cancelWith = (err: GomsError): void => {
       const open = this.open.get(id);
-      if (open !== undefined) this.cancel(open, new GomsError("stream canceled by the caller", Code.Canceled, { reason: "GOMS_ERR_CANCELED" }));
-    });
+      if (open !== undefined) this.cancel(open, err);
+    };
+    const inbox = new StreamInbox(
+      id,
+      h.window,
+      h.maxMessageBytes,
+      (b, st, e) => res.decode(b, st, e),
+      h,
+      () => cancelWith(new GomsError("stream canceled by the caller", Code.Canceled, { reason: "GOMS_ERR_CANCELED" })),
+      // The server sent a message the caller could not decode: the stream is canceled on the wire too.
+      cancelWith,
+    );
     const s = new ClientStream(id, inbox, new StreamOutbox(id, h.peerWindow(), h.peerMaxFrame(), h));
     this.open.set(id, s);
     if (timeoutMs > 0) {
