@@ -15,6 +15,18 @@ export function chunkCost(bodyBytes: number): number {
   return bodyBytes === 0 ? 1 : bodyBytes;
 }
 
+/**
+ * A producer gives the event loop a turn after sending this much, and a
+ * consumer after taking this much: reads, timers and other calls' frames wait
+ * at most one turn behind a stream on either side. 16 KiB of 581-byte
+ * messages is about 0.2 ms of encoding. With 64 KiB turns, unary calls beside
+ * a busy stream on the same connection waited several times longer
+ * (docs/benchmarks.md, "Unary calls beside a busy stream").
+ */
+const TURN_BYTES = 16 * 1024;
+/** Each message counts at least this toward a turn: a turn is also at most 32 messages, however small. */
+const TURN_MESSAGE_MIN = TURN_BYTES / 32;
+
 /** What a stream half needs from its connection. */
 export interface StreamWire {
   readonly closed: boolean;
@@ -50,6 +62,8 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
   private taken = 0;
   private parts: Buffer[] = [];
   private partBytes = 0;
+  /** Bytes taken from the queue since the event loop last had a turn. */
+  private sinceTurn = 0;
 
   constructor(
     private readonly id: number,
@@ -136,16 +150,25 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
     // A message already queued is handed over in a settled promise: no `then` step per message.
     const item = this.queue.poll();
     if (item === undefined) return this.queue.next().then(this.unwrap);
+    let result: IteratorResult<unknown>;
     try {
-      return Promise.resolve({ done: false, value: this.take(item) });
+      result = { done: false, value: this.take(item) };
     } catch (err) {
       return Promise.reject(err);
     }
+    // A consumer taking queued messages runs in microtasks, which never let the
+    // event loop read the socket: every TURN_BYTES it waits a turn, so that a
+    // unary response behind a full window is read within one turn.
+    this.sinceTurn += Math.max(item.cost, TURN_MESSAGE_MIN);
+    if (this.sinceTurn < TURN_BYTES) return Promise.resolve(result);
+    this.sinceTurn = 0;
+    return nextTurn().then(() => result);
   }
 
-  /** A message taken by the consumer (one bound function, not an async step per message). */
+  /** A message taken by the consumer once it arrived: a read delivered it, so the event loop just had a turn. */
   private readonly unwrap = (r: IteratorResult<Item>): IteratorResult<unknown> => {
     if (r.done === true) return r;
+    this.sinceTurn = 0;
     return { done: false, value: this.take(r.value) };
   };
 
@@ -186,16 +209,7 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
  */
 export const SENT: Promise<void> = Promise.resolve();
 
-/**
- * A producer gives the event loop a turn after sending this much: reads,
- * timers and other calls' frames wait at most one turn behind a stream. 16 KiB
- * of 581-byte messages is about 0.2 ms of encoding; with 64 KiB turns, unary
- * calls beside a busy stream on the same connection waited 0.85 ms at the
- * median against 0.1 ms without it (0.27 ms with 16 KiB; docs/benchmarks.md).
- */
-const TURN_BYTES = 16 * 1024;
-/** Each message counts at least this toward a turn: a turn is also at most 32 messages, however small. */
-const TURN_MESSAGE_MIN = TURN_BYTES / 32;
+
 
 /**
  * The sending half: writes each message in chunks of at most 64 KiB (and the
