@@ -63,6 +63,7 @@ export class NodeServer {
 
   constructor(private readonly o: NodeServerOptions) {
     const accepting = o.accepting;
+    let unaryCalls = 0;
     this.dispatcher = {
       maxConcurrentCalls: o.maxConcurrentCalls,
       admission: o.admission,
@@ -70,9 +71,15 @@ export class NodeServer {
       missing: (path) => o.table.missing(path, o.name),
       hello: () => this.hello(),
       admit: (hello) => this.admit(hello),
-      finished: (call, err, startedAt) => o.served(call, err, startedAt),
+      finished: (call, err, startedAt) => {
+        if (call.stream === undefined) unaryCalls++;
+        o.served(call, err, startedAt);
+      },
       get accepting() {
         return accepting();
+      },
+      get unaryCalls() {
+        return unaryCalls;
       },
     };
     this.local = new LocalEndpoint(this.dispatcher, () => this.checkIdle());

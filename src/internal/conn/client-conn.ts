@@ -58,17 +58,15 @@ export class ClientConn extends Conn {
   observer: CallObserver | undefined;
   /** Server's frame limit (from HELLO); requests above it fail locally. */
   private peerMaxFrame = 16 * 1024 * 1024;
-  /**
-   * One timer per connection, armed for the earliest deadline among pending
-   * calls, instead of one timer per call. When it fires, expired calls are
-   * abandoned and it is re-armed for the next earliest deadline.
-   */
+  /** One timer per connection (not per call), armed for the earliest pending deadline; re-armed for the next when it fires. */
   private deadlineTimer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
   /** Call ids wrapped around at least once; until then an id >= nextId was never issued. */
   private idsWrapped = false;
   /** Streams opened on this connection (docs/protocol.md §15); they share the call-id space. */
   private readonly streams: ClientStreams;
+  /** Unary answers received: this side's streams take short turns while it moves (StreamOutbox). */
+  private unaryAnswered = 0;
 
   constructor(stream: Stream, opts: ConnOptions, hello: Hello, events: ClientConnEvents) {
     super(stream, opts);
@@ -93,6 +91,9 @@ export class ClientConn extends Conn {
       whenWritable: () => this.whenWritable(),
       get closed() {
         return conn.closed;
+      },
+      get unaryCalls() {
+        return conn.unaryAnswered;
       },
     });
     this.writePreface(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION);
@@ -316,6 +317,7 @@ export class ClientConn extends Conn {
     }
     this.pending.delete(callId);
     p.cleanup();
+    this.unaryAnswered++;
     if (end - start < 6) return this.failMalformed(p, "short RESPONSE header");
     const status = buf[start]!;
     const ret = buf.readUInt16BE(start + 2);

@@ -76,6 +76,9 @@ export class ServerConn extends Conn {
         get closed() {
           return conn.closed;
         },
+        get unaryCalls() {
+          return d.unaryCalls;
+        },
       },
       this.scope,
     );

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
@@ -16,16 +17,21 @@ export function chunkCost(bodyBytes: number): number {
 }
 
 /**
- * A producer gives the event loop a turn after sending this much, and a
- * consumer after taking this much: reads, timers and other calls' frames wait
- * at most one turn behind a stream on either side. 16 KiB of 581-byte
- * messages is about 0.2 ms of encoding. With 64 KiB turns, unary calls beside
- * a busy stream on the same connection waited several times longer
- * (docs/benchmarks.md, "Unary calls beside a busy stream").
+ * A producer gives the event loop a turn after sending this much: reads,
+ * timers and other calls wait at most one turn behind a stream. While this
+ * side also serves or makes unary calls (StreamWire.unaryCalls moved within
+ * the last SHARED_TURNS_MS), turns are a quarter as long: 16 KiB of 581-byte messages is
+ * about 0.2 ms of encoding, and unary calls beside a busy stream waited a
+ * whole 64 KiB turn at the median (docs/benchmarks.md, "Unary calls beside a
+ * busy stream"). Alone, a stream keeps the long turns, whose fewer flushes
+ * and event-loop rounds it would otherwise pay for.
  */
-const TURN_BYTES = 16 * 1024;
-/** Each message counts at least this toward a turn: a turn is also at most 32 messages, however small. */
-const TURN_MESSAGE_MIN = TURN_BYTES / 32;
+const TURN_BYTES = 64 * 1024;
+const SHARED_TURN_BYTES = 16 * 1024;
+/** Each message counts at least this toward a turn: a turn is also at most 32 messages (128 alone), however small. */
+const TURN_MESSAGE_MIN = SHARED_TURN_BYTES / 32;
+/** Short turns last this long after the last unary call seen: a caller's next call comes a round trip later, not within one turn. */
+const SHARED_TURNS_MS = 1000;
 
 /** What a stream half needs from its connection. */
 export interface StreamWire {
@@ -37,11 +43,12 @@ export interface StreamWire {
   writeStreamChunk(id: number, bytes: Uint8Array, off: number, n: number, more: boolean): void;
   writeWindowUpdate(id: number, increment: number): void;
   whenWritable(): Promise<void> | undefined;
+  /** Unary calls this side has served or made so far (a counter that only grows): other work for the event loop. */
+  readonly unaryCalls: number;
 }
 
-/** A message as it arrived: decoded when the consumer takes it (see onChunk). */
 interface Item {
-  readonly bytes: Buffer;
+  readonly value: unknown;
   readonly cost: number;
 }
 
@@ -62,8 +69,6 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
   private taken = 0;
   private parts: Buffer[] = [];
   private partBytes = 0;
-  /** Bytes taken from the queue since the event loop last had a turn. */
-  private sinceTurn = 0;
 
   constructor(
     private readonly id: number,
@@ -73,7 +78,7 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
     private readonly wire: StreamWire,
     /** The consumer stopped (a `for await` that breaks): the stream is canceled. */
     onStop: () => void,
-    /** A message the consumer took could not be decoded: the stream is over (the consumer gets `err`). */
+    /** A message could not be decoded: the stream is over (the consumer gets the messages before it, then `err`). */
     private readonly onBadMessage: (err: GomsError) => void = () => undefined,
   ) {
     this.remaining = window;
@@ -108,23 +113,27 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
       this.grant(cost);
       return undefined;
     }
-    // The message is decoded when the consumer takes it, not here: a read burst
-    // that carries a window of stream messages and a unary response behind them
-    // reaches the response without decoding the window first (unary calls beside
-    // a busy stream waited for that). The bytes are copied out of the read
-    // buffer, so that a queued message never keeps a whole socket chunk alive.
-    let bytes: Buffer;
+    let whole = buf;
     if (this.parts.length > 0) {
       this.parts.push(buf.subarray(start, end));
-      bytes = Buffer.concat(this.parts, this.partBytes + n);
+      whole = Buffer.concat(this.parts, this.partBytes + n);
+      start = 0;
+      end = whole.length;
       this.parts = [];
       this.partBytes = 0;
-    } else {
-      bytes = Buffer.allocUnsafe(n);
-      buf.copy(bytes, 0, start, end);
+    }
+    let value: unknown;
+    try {
+      value = this.decode(whole, start, end);
+    } catch (cause) {
+      // The consumer gets the messages before it, then the error; the owner ends the stream (a caller cancels it on the wire).
+      const err = new GomsError(`undecodable stream message: ${(cause as Error).message}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_PAYLOAD", cause });
+      this.fail(err);
+      this.onBadMessage(err);
+      return undefined;
     }
     // A consumer that already stopped takes nothing: the bytes are granted back at once.
-    if (!this.queue.push({ bytes, cost })) this.grant(cost);
+    if (!this.queue.push({ value, cost })) this.grant(cost);
     return undefined;
   }
 
@@ -150,40 +159,16 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
     // A message already queued is handed over in a settled promise: no `then` step per message.
     const item = this.queue.poll();
     if (item === undefined) return this.queue.next().then(this.unwrap);
-    let result: IteratorResult<unknown>;
-    try {
-      result = { done: false, value: this.take(item) };
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    // A consumer taking queued messages runs in microtasks, which never let the
-    // event loop read the socket: every TURN_BYTES it waits a turn, so that a
-    // unary response behind a full window is read within one turn.
-    this.sinceTurn += Math.max(item.cost, TURN_MESSAGE_MIN);
-    if (this.sinceTurn < TURN_BYTES) return Promise.resolve(result);
-    this.sinceTurn = 0;
-    return nextTurn().then(() => result);
+    this.grant(item.cost);
+    return Promise.resolve({ done: false, value: item.value });
   }
 
-  /** A message taken by the consumer once it arrived: a read delivered it, so the event loop just had a turn. */
+  /** A message taken by the consumer: its bytes go back to the window. (One bound function, not an async step per message.) */
   private readonly unwrap = (r: IteratorResult<Item>): IteratorResult<unknown> => {
     if (r.done === true) return r;
-    this.sinceTurn = 0;
-    return { done: false, value: this.take(r.value) };
+    this.grant(r.value.cost);
+    return { done: false, value: r.value.value };
   };
-
-  /** Gives a taken message's bytes back to the window and decodes it; an undecodable one ends the stream and throws. */
-  private take(item: Item): unknown {
-    this.grant(item.cost);
-    try {
-      return this.decode(item.bytes, 0, item.bytes.length);
-    } catch (cause) {
-      const err = new GomsError(`undecodable stream message: ${(cause as Error).message}`, Code.InvalidArgument, { reason: "GOMS_ERR_BAD_PAYLOAD", cause });
-      this.drop();
-      this.onBadMessage(err);
-      throw err;
-    }
-  }
 
   return(): Promise<IteratorResult<unknown>> {
     return this.queue.return();
@@ -205,11 +190,9 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
 /**
  * What a send that wrote its message at once returns: one settled promise,
  * none allocated per message. A producer loop may skip awaiting it (see
- * driveStream): every TURN_BYTES a send returns a promise that waits a turn.
+ * driveStream): once a turn's worth was sent, a send returns a promise that waits a turn.
  */
 export const SENT: Promise<void> = Promise.resolve();
-
-
 
 /**
  * The sending half: writes each message in chunks of at most 64 KiB (and the
@@ -221,8 +204,13 @@ export class StreamOutbox {
   private waiter: { resolve(): void; reject(e: Error): void } | undefined;
   private failed: Error | undefined;
   private readonly maxChunk: number;
-  /** Bytes sent since the event loop last got a turn. */
+  /** Bytes sent since the event loop last got a turn (messages count at least TURN_MESSAGE_MIN). */
   private sinceTurn = 0;
+  /** This turn's length: TURN_BYTES, or SHARED_TURN_BYTES while unary calls share the event loop (see nextTurnBytes). */
+  private turnBytes = TURN_BYTES;
+  /** wire.unaryCalls when it last moved, and when (performance.now()) that was seen. */
+  private unarySeen = 0;
+  private unarySeenAt = -Infinity;
   /** A send() is under way: sendMessage() must not overtake it. */
   private sending = false;
 
@@ -279,15 +267,27 @@ export class StreamOutbox {
       this.credit -= cost;
       this.sinceTurn += Math.max(cost, TURN_MESSAGE_MIN);
       wire.streamFrameWritten(len + 4);
-      if (this.sinceTurn < TURN_BYTES) return SENT;
+      if (this.sinceTurn < this.turnBytes) return SENT;
       // Every turn's worth of messages the producer waits a turn of the event loop (see send()).
-      this.sinceTurn = 0;
+      this.endTurn();
       return this.yieldTurn();
     }
     const bodyStart = w.start + rel + FRAME_HEADER_SIZE;
     const bytes = Buffer.from(w.buf.subarray(bodyStart, bodyStart + n));
     abortFrame(w, rel);
     return this.send(bytes, full);
+  }
+
+  /** Starts counting the next turn: short while unary calls were seen in the last SHARED_TURNS_MS (one clock read per turn). */
+  private endTurn(): void {
+    this.sinceTurn = 0;
+    const now = performance.now();
+    const seen = this.wire.unaryCalls;
+    if (seen !== this.unarySeen) {
+      this.unarySeen = seen;
+      this.unarySeenAt = now;
+    }
+    this.turnBytes = now - this.unarySeenAt < SHARED_TURNS_MS ? SHARED_TURN_BYTES : TURN_BYTES;
   }
 
   /** Resolves after a turn of the event loop; `sending` keeps a later message from overtaking the wait. */
@@ -325,8 +325,8 @@ export class StreamOutbox {
         this.sinceTurn += Math.max(chunkCost(n), TURN_MESSAGE_MIN);
         // Every TURN_BYTES (part of a big message, or many small messages) the event loop gets a turn:
         // other calls' frames go out in between, and a producer never starves socket I/O and timers.
-        if (this.sinceTurn >= TURN_BYTES) {
-          this.sinceTurn = 0;
+        if (this.sinceTurn >= this.turnBytes) {
+          this.endTurn();
           await nextTurn();
         }
       } while (off < bytes.length);
