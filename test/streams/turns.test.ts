@@ -1,0 +1,76 @@
+// A stream producer gives the event loop a turn every 64 KiB while its node
+// serves no unary calls, and every 16 KiB (at most 32 messages) while it does,
+// so that unary calls beside a busy stream wait at most a short turn
+// (StreamOutbox.endTurn; docs/benchmarks.md, "Unary calls beside a busy
+// stream"). Measured in messages produced between two setImmediate ticks of
+// the server's event loop, over real TCP: counts, not time.
+import assert from "node:assert/strict";
+import { after, it } from "node:test";
+import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
+import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
+import { NodeSet } from "../helpers.js";
+
+const nodes = new NodeSet();
+after(() => nodes.closeAll());
+
+/** 1 KiB items: a 64 KiB turn is about 63 of them, a 16 KiB one about 15. */
+const ITEM_BYTES = 1024;
+const ITEMS = 1200;
+
+it("turns are 64 KiB for a stream alone, 16 KiB while the node also serves unary calls", async () => {
+  // Messages the handler produced in each turn of the event loop (a tick is a setImmediate callback).
+  const runs: number[] = [];
+  const server = await nodes.start({ identity: { name: "turns-server" }, listen: { port: 0 } }, (n) => {
+    n.service(AddServer, { add: (req) => ({ sum: req.a + req.b }) });
+    n.service(StreamTest, {
+      async *count(req) {
+        let tick = 0;
+        let ticking = true;
+        const ticker = (): void => {
+          tick++;
+          if (ticking) setImmediate(ticker);
+        };
+        setImmediate(ticker);
+        const payload = new Uint8Array(ITEM_BYTES);
+        let seen = tick;
+        let run = 0;
+        try {
+          for (let i = 0; i < req.count; i++) {
+            yield { n: i, payload };
+            if (tick !== seen) {
+              runs.push(run);
+              run = 0;
+              seen = tick;
+            }
+            run++;
+          }
+        } finally {
+          ticking = false;
+        }
+      },
+      async sum() {
+        return {};
+      },
+      async *echo() {},
+    });
+  });
+  const client = await nodes.start({ identity: { name: "turns-client" }, peers: { addresses: [{ host: "127.0.0.1", port: server.port }] } });
+  const stream = client.client(StreamTest);
+
+  /** The longest run after the first turn (which starts before any turn ended). */
+  const longestTurn = async (): Promise<number> => {
+    runs.length = 0;
+    let got = 0;
+    for await (const _ of stream.count({ count: ITEMS, size: 0 })) got++;
+    assert.equal(got, ITEMS);
+    assert.ok(runs.length > 4, `only ${runs.length} turns`);
+    return Math.max(...runs.slice(1));
+  };
+
+  const alone = await longestTurn();
+  assert.ok(alone >= 50 && alone <= 64, `a stream alone: ${alone} messages per turn, expected about 63 (64 KiB)`);
+
+  await client.client(AddServer).add({ a: 1, b: 2 });
+  const shared = await longestTurn();
+  assert.ok(shared >= 10 && shared <= 16, `beside unary calls: ${shared} messages per turn, expected about 15 (16 KiB)`);
+});
