@@ -1,18 +1,11 @@
 /** goms: createNode with the server as a static peer; `bench.echo(msg)` per call (built package, dist/). */
-import { BenchService, type BenchmarkMessage } from "../../gen/goms/bench/v1/bench_pb.js";
-import { createNode } from "../../../dist/rpc/index.js";
-import { checkEchoResponse, makeBenchMessage } from "../../lib/payload.js";
-import { clientTarget, serverPort } from "../../lib/target.js";
+import { clientTarget } from "../../lib/target.js";
+import { startEchoClient } from "./echo-client.js";
 
 await clientTarget(async (cfg) => {
-  const node = createNode({ identity: { name: "bench-client" }, peers: { addresses: [{ host: cfg.host, port: serverPort(cfg) }] } });
-  await node.start();
-  const bench = node.client(BenchService);
-  const msg = makeBenchMessage();
-  const fn = (): Promise<BenchmarkMessage> => bench.echo(msg);
-  checkEchoResponse("goms", await fn());
+  const { node, echo } = await startEchoClient(cfg);
   return {
-    call: { kind: "promise", fn },
+    call: { kind: "promise", fn: echo },
     close: async () => {
       await node.close();
     },

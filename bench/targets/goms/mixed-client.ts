@@ -6,21 +6,16 @@
  * the whole run: the unary calls share the connection with a stream that has
  * its window full most of the time.
  */
-import { BenchService, type BenchmarkMessage } from "../../gen/goms/bench/v1/bench_pb.js";
-import { createNode } from "../../../dist/rpc/index.js";
-import { checkEchoResponse, makeBenchMessage } from "../../lib/payload.js";
-import { clientTarget, serverPort } from "../../lib/target.js";
+import { BenchService } from "../../gen/goms/bench/v1/bench_pb.js";
+import { clientTarget } from "../../lib/target.js";
+import { startEchoClient } from "./echo-client.js";
 
 /** Stream messages read before the unary calls start: the stream is under way, not opening. */
 const STREAM_HEAD_START = 1000;
 
 await clientTarget(async (cfg) => {
-  const node = createNode({ identity: { name: "bench-client" }, peers: { addresses: [{ host: cfg.host, port: serverPort(cfg) }] } });
-  await node.start();
+  const { node, echo: fn } = await startEchoClient(cfg);
   const bench = node.client(BenchService);
-  const msg = makeBenchMessage();
-  const fn = (): Promise<BenchmarkMessage> => bench.echo(msg);
-  checkEchoResponse("goms", await fn());
   const ac = new AbortController();
   let streamed = 0;
   let streamError: unknown;
