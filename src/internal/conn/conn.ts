@@ -203,8 +203,8 @@ export abstract class Conn implements FrameSink {
    * Stream frames are flushed once maxBatchBytes are buffered, or once the
    * writer's slab may lack room for the next frame's encoding (growing it
    * would copy the whole batch), else after this turn of the event loop, with what
-   * every producer wrote meanwhile: a producer's turn (16 KiB) goes out in one
-   * write. Inside a read burst, or when a flush is already queued for other
+   * every producer wrote meanwhile: a producer's turn (StreamOutbox) goes out
+   * in one write. Inside a read burst, or when a flush is already queued for other
    * frames, they ride along with those.
    */
   protected streamFrameWritten(frameBytes: number): void {

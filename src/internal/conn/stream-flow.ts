@@ -20,11 +20,11 @@ export function chunkCost(bodyBytes: number): number {
  * A producer gives the event loop a turn after sending this much: reads,
  * timers and other calls wait at most one turn behind a stream. While this
  * side also serves or makes unary calls (StreamWire.unaryCalls moved within
- * the last SHARED_TURNS_MS), turns are a quarter as long: 16 KiB of 581-byte messages is
- * about 0.2 ms of encoding, and unary calls beside a busy stream waited a
- * whole 64 KiB turn at the median (docs/benchmarks.md, "Unary calls beside a
- * busy stream"). Alone, a stream keeps the long turns, whose fewer flushes
- * and event-loop rounds it would otherwise pay for.
+ * the last SHARED_TURNS_MS), turns are a quarter as long: 16 KiB of 581-byte
+ * messages is about 0.2 ms of encoding, and unary calls beside a busy stream
+ * waited a whole 64 KiB turn at the median (docs/benchmarks.md, "Unary calls
+ * beside a busy stream"). Alone, a stream keeps the long turns, whose fewer
+ * flushes and event-loop rounds it would otherwise pay for.
  */
 const TURN_BYTES = 64 * 1024;
 const SHARED_TURN_BYTES = 16 * 1024;
@@ -206,7 +206,7 @@ export class StreamOutbox {
   private readonly maxChunk: number;
   /** Bytes sent since the event loop last got a turn (messages count at least TURN_MESSAGE_MIN). */
   private sinceTurn = 0;
-  /** This turn's length: TURN_BYTES, or SHARED_TURN_BYTES while unary calls share the event loop (see nextTurnBytes). */
+  /** This turn's length: TURN_BYTES, or SHARED_TURN_BYTES while unary calls share the event loop (see endTurn). */
   private turnBytes = TURN_BYTES;
   /** wire.unaryCalls when it last moved, and when (performance.now()) that was seen. */
   private unarySeen = 0;
