@@ -20,7 +20,11 @@ export interface Check {
 
 /** A check that `value` is at least (`atMost` false) or at most `goal`, rendered with `fmt`. */
 export function check(name: string, value: number, goal: number, fmt: (x: number) => string, atMost = false): Check {
-  return { name, value, measured: fmt(value), limit: `${atMost ? "<=" : ">="} ${fmt(goal)}`, pass: Number.isFinite(value) ? (atMost ? value <= goal : value >= goal) : null };
+  const pass = Number.isFinite(value) ? (atMost ? value <= goal : value >= goal) : null;
+  // A miss that rounds to the goal ("measured 0.80x, need >= 0.80x") shows the digits that decide it.
+  const shown = fmt(value);
+  const measured = pass === false && shown === fmt(goal) ? `${value.toPrecision(4)}, which rounds to ${shown}` : shown;
+  return { name, value, measured, limit: `${atMost ? "<=" : ">="} ${fmt(goal)}`, pass };
 }
 
 /** The "Issue targets" section: one PASS/FAIL/n/a line per check and a verdict, or `none` when nothing was checked. */
