@@ -20,18 +20,54 @@ export function chunkCost(bodyBytes: number): number {
  * A producer gives the event loop a turn after sending this much: reads,
  * timers and other calls wait at most one turn behind a stream. While this
  * side also serves or makes unary calls (StreamWire.unaryCalls moved within
- * the last SHARED_TURNS_MS), turns are a quarter as long: 16 KiB of 581-byte
- * messages is about 0.2 ms of encoding, and unary calls beside a busy stream
- * waited a whole 64 KiB turn at the median (docs/benchmarks.md, "Unary calls
+ * the last SHARED_TURNS_MS), turns are 4 KiB (at most 8 messages): 4 KiB of
+ * 581-byte messages is about 50 µs of encoding, and a unary call beside a busy
+ * stream waits half a turn at the median. 16 KiB turns measured a unary p50
+ * 3.7x the p50 without the stream, 4 KiB turns 1.7x, for a quarter less
+ * stream throughput while calls are about (docs/benchmarks.md, "Unary calls
  * beside a busy stream"). Alone, a stream keeps the long turns, whose fewer
  * flushes and event-loop rounds it would otherwise pay for.
  */
 const TURN_BYTES = 64 * 1024;
-const SHARED_TURN_BYTES = 16 * 1024;
-/** Each message counts at least this toward a turn: a turn is also at most 32 messages (128 alone), however small. */
-const TURN_MESSAGE_MIN = SHARED_TURN_BYTES / 32;
+const SHARED_TURN_BYTES = 4 * 1024;
+/** Each message counts at least this toward a turn: a turn is also at most 8 messages (128 alone), however small. */
+const TURN_MESSAGE_MIN = 512;
 /** Short turns last this long after the last unary call seen: a caller's next call comes a round trip later, not within one turn. */
 const SHARED_TURNS_MS = 1000;
+
+/**
+ * While unary calls share the connection, a receiver lets at most this many
+ * bytes of a stream be on their way or unread (instead of its whole window):
+ * a unary answer sits in the same TCP byte stream behind whatever stream data
+ * the sender was allowed to write before it, and the receiver must read and
+ * decode all of that first. A 256 KiB window of 581-byte messages is about
+ * 450 messages, 2 ms of decoding on this machine: the p99 of unary calls beside
+ * a busy stream (docs/benchmarks.md). The receiver does it alone, by granting
+ * back less (see StreamInbox.grant), so any sender is held to it.
+ */
+const SHARED_WINDOW = 64 * 1024;
+
+/**
+ * Whether the event loop also serves unary calls: StreamWire.unaryCalls moved
+ * within the last SHARED_TURNS_MS. One counter read, and a clock read only
+ * when asked.
+ */
+class UnaryWatch {
+  /** wire.unaryCalls when it last moved, and when (performance.now()) that was seen. */
+  private seen = 0;
+  private seenAt = -Infinity;
+
+  constructor(private readonly wire: StreamWire) {}
+
+  shared(now: number = performance.now()): boolean {
+    const calls = this.wire.unaryCalls;
+    if (calls !== this.seen) {
+      this.seen = calls;
+      this.seenAt = now;
+    }
+    return now - this.seenAt < SHARED_TURNS_MS;
+  }
+}
 
 /** What a stream half needs from its connection. */
 export interface StreamWire {
@@ -69,6 +105,7 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
   private taken = 0;
   private parts: Buffer[] = [];
   private partBytes = 0;
+  private readonly unary: UnaryWatch;
 
   constructor(
     private readonly id: number,
@@ -82,6 +119,7 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
     private readonly onBadMessage: (err: GomsError) => void = () => undefined,
   ) {
     this.remaining = window;
+    this.unary = new UnaryWatch(wire);
     let ended = false;
     this.queue = new AsyncQueue<Item>({
       onClose: () => {
@@ -178,12 +216,24 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
     return this;
   }
 
+  /**
+   * Grants taken bytes back, once half the window was taken. While unary calls
+   * share the connection it grants back less: what the sender may still send
+   * plus what is unread (window - taken, as remaining + unread + taken is
+   * always the window) then stays within SHARED_WINDOW, and the rest of
+   * `taken` is withheld until the connection is a stream's alone again.
+   */
   private grant(cost: number): void {
     this.taken += cost;
     if (this.taken * 2 < this.window || this.wire.closed) return;
-    this.wire.writeWindowUpdate(this.id, this.taken);
-    this.remaining += this.taken;
-    this.taken = 0;
+    let g = this.taken;
+    if (this.window > 2 * SHARED_WINDOW && this.unary.shared()) {
+      g = this.taken - (this.window - SHARED_WINDOW);
+      if (g * 2 < SHARED_WINDOW) return;
+    }
+    this.wire.writeWindowUpdate(this.id, g);
+    this.remaining += g;
+    this.taken -= g;
   }
 }
 
@@ -208,9 +258,7 @@ export class StreamOutbox {
   private sinceTurn = 0;
   /** This turn's length: TURN_BYTES, or SHARED_TURN_BYTES while unary calls share the event loop (see endTurn). */
   private turnBytes = TURN_BYTES;
-  /** wire.unaryCalls when it last moved, and when (performance.now()) that was seen. */
-  private unarySeen = 0;
-  private unarySeenAt = -Infinity;
+  private readonly unary: UnaryWatch;
   /** A send() is under way: sendMessage() must not overtake it. */
   private sending = false;
 
@@ -221,6 +269,7 @@ export class StreamOutbox {
     private readonly wire: StreamWire,
   ) {
     this.maxChunk = Math.min(STREAM_CHUNK_SIZE, peerMaxFrame - 6);
+    this.unary = new UnaryWatch(wire);
   }
 
   /** Bytes the peer currently lets this side send. */
@@ -281,13 +330,7 @@ export class StreamOutbox {
   /** Starts counting the next turn: short while unary calls were seen in the last SHARED_TURNS_MS (one clock read per turn). */
   private endTurn(): void {
     this.sinceTurn = 0;
-    const now = performance.now();
-    const seen = this.wire.unaryCalls;
-    if (seen !== this.unarySeen) {
-      this.unarySeen = seen;
-      this.unarySeenAt = now;
-    }
-    this.turnBytes = now - this.unarySeenAt < SHARED_TURNS_MS ? SHARED_TURN_BYTES : TURN_BYTES;
+    this.turnBytes = this.unary.shared() ? SHARED_TURN_BYTES : TURN_BYTES;
   }
 
   /** Resolves after a turn of the event loop; `sending` keeps a later message from overtaking the wait. */
