@@ -5,6 +5,7 @@
 // stream"). Measured in messages produced between two setImmediate ticks of
 // the server's event loop, over real TCP: counts, not time.
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { after, it } from "node:test";
 import { AddServer } from "../../examples/gen/goms/examples/v1/add_pb.js";
 import { StreamTest } from "../gen/goms/test/v1/streams_pb.js";
@@ -73,4 +74,9 @@ it("turns are 64 KiB for a stream alone, 4 KiB while the node also serves unary 
   await client.client(AddServer).add({ a: 1, b: 2 });
   const shared = await longestTurn();
   assert.ok(shared >= 2 && shared <= 5, `beside unary calls: ${shared} messages per turn, expected about 4 (4 KiB)`);
+
+  // A second after the last call, a new stream is alone again: calls made before it opened are not news to it.
+  await sleep(1100);
+  const after = await longestTurn();
+  assert.ok(after >= 50 && after <= 64, `a stream opened 1.1 s after the last unary call: ${after} messages per turn, expected about 63 (64 KiB)`);
 });

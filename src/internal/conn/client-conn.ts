@@ -65,8 +65,8 @@ export class ClientConn extends Conn {
   private idsWrapped = false;
   /** Streams opened on this connection (docs/protocol.md §15); they share the call-id space. */
   private readonly streams: ClientStreams;
-  /** Unary answers received: this side's streams take short turns while it moves (StreamOutbox). */
-  private unaryAnswered = 0;
+  /** performance.now() of the last unary answer: this side's streams take short turns and windows for a while after (stream-flow.ts). */
+  private lastUnaryAt = -Infinity;
 
   constructor(stream: Stream, opts: ConnOptions, hello: Hello, events: ClientConnEvents) {
     super(stream, opts);
@@ -92,8 +92,8 @@ export class ClientConn extends Conn {
       get closed() {
         return conn.closed;
       },
-      get unaryCalls() {
-        return conn.unaryAnswered;
+      get lastUnaryAt() {
+        return conn.lastUnaryAt;
       },
     });
     this.writePreface(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION);
@@ -317,7 +317,7 @@ export class ClientConn extends Conn {
     }
     this.pending.delete(callId);
     p.cleanup();
-    this.unaryAnswered++;
+    this.lastUnaryAt = performance.now();
     if (end - start < 6) return this.failMalformed(p, "short RESPONSE header");
     const status = buf[start]!;
     const ret = buf.readUInt16BE(start + 2);

@@ -76,8 +76,8 @@ export class ServerConn extends Conn {
         get closed() {
           return conn.closed;
         },
-        get unaryCalls() {
-          return d.unaryCalls;
+        get lastUnaryAt() {
+          return d.lastUnaryAt;
         },
       },
       this.scope,
