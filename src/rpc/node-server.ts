@@ -63,7 +63,7 @@ export class NodeServer {
 
   constructor(private readonly o: NodeServerOptions) {
     const accepting = o.accepting;
-    let lastUnaryAt = -Infinity;
+    let unaryCalls = 0;
     this.dispatcher = {
       maxConcurrentCalls: o.maxConcurrentCalls,
       admission: o.admission,
@@ -72,14 +72,14 @@ export class NodeServer {
       hello: () => this.hello(),
       admit: (hello) => this.admit(hello),
       finished: (call, err, startedAt) => {
-        if (call.stream === undefined) lastUnaryAt = performance.now();
+        if (call.stream === undefined) unaryCalls++;
         o.served(call, err, startedAt);
       },
       get accepting() {
         return accepting();
       },
-      get lastUnaryAt() {
-        return lastUnaryAt;
+      get unaryCalls() {
+        return unaryCalls;
       },
     };
     this.local = new LocalEndpoint(this.dispatcher, () => this.checkIdle());

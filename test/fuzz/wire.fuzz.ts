@@ -90,7 +90,7 @@ const dispatcher: Dispatcher = {
   admit: () => undefined,
   finished: () => undefined,
   admission: undefined,
-  lastUnaryAt: -Infinity,
+  unaryCalls: 0,
 };
 const opts = { ...defaultConnOptions, handshakeTimeoutMs: 60_000 };
 const events = { onHello: () => undefined, onClose: () => undefined, onDrained: () => undefined };

@@ -65,8 +65,8 @@ export class ClientConn extends Conn {
   private idsWrapped = false;
   /** Streams opened on this connection (docs/protocol.md §15); they share the call-id space. */
   private readonly streams: ClientStreams;
-  /** performance.now() of the last unary answer: this side's streams take short turns and windows for a while after (stream-flow.ts). */
-  private lastUnaryAt = -Infinity;
+  /** Unary answers received: streams on this connection take short turns and a small window while it moves (stream-flow.ts). */
+  private unaryAnswered = 0;
 
   constructor(stream: Stream, opts: ConnOptions, hello: Hello, events: ClientConnEvents) {
     super(stream, opts);
@@ -92,8 +92,8 @@ export class ClientConn extends Conn {
       get closed() {
         return conn.closed;
       },
-      get lastUnaryAt() {
-        return conn.lastUnaryAt;
+      get unaryCalls() {
+        return conn.unaryAnswered;
       },
     });
     this.writePreface(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION);
@@ -317,7 +317,7 @@ export class ClientConn extends Conn {
     }
     this.pending.delete(callId);
     p.cleanup();
-    this.lastUnaryAt = performance.now();
+    this.unaryAnswered++;
     if (end - start < 6) return this.failMalformed(p, "short RESPONSE header");
     const status = buf[start]!;
     const ret = buf.readUInt16BE(start + 2);

@@ -37,6 +37,6 @@ export interface Dispatcher {
   finished(call: ServerCall, err: GomsError | undefined, startedAt: number): void;
   /** True while the node accepts new calls. */
   readonly accepting: boolean;
-  /** performance.now() when the node last finished serving a unary call (-Infinity: never): streams take short turns for a while after (StreamOutbox). */
-  readonly lastUnaryAt: number;
+  /** Unary calls the node has finished serving so far (a counter): streams keep short turns while it moves (StreamOutbox). */
+  readonly unaryCalls: number;
 }

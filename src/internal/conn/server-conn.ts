@@ -76,8 +76,8 @@ export class ServerConn extends Conn {
         get closed() {
           return conn.closed;
         },
-        get lastUnaryAt() {
-          return d.lastUnaryAt;
+        get unaryCalls() {
+          return d.unaryCalls;
         },
       },
       this.scope,

@@ -19,7 +19,7 @@ export function chunkCost(bodyBytes: number): number {
 /**
  * A producer gives the event loop a turn after sending this much: reads,
  * timers and other calls wait at most one turn behind a stream. While this
- * side also serves or makes unary calls (StreamWire.lastUnaryAt is within
+ * side also serves or makes unary calls (StreamWire.unaryCalls moved within
  * the last SHARED_TURNS_MS), turns are 4 KiB (at most 8 messages): 4 KiB of
  * 581-byte messages is about 50 µs of encoding, and a unary call beside a busy
  * stream waits half a turn at the median. 16 KiB turns measured a unary p50
@@ -47,9 +47,32 @@ const SHARED_TURNS_MS = 1000;
  */
 const SHARED_WINDOW = 64 * 1024;
 
-/** Whether the event loop also serves unary calls: this side served or was answered one within the last SHARED_TURNS_MS. */
-function sharedWithUnary(wire: StreamWire): boolean {
-  return performance.now() - wire.lastUnaryAt < SHARED_TURNS_MS;
+/**
+ * Whether the event loop also serves unary calls beside one stream: the
+ * wire's call counter moved while the stream was open, within the last
+ * SHARED_TURNS_MS. Calls made before the stream opened are not news to it:
+ * nobody waits behind it until the next one. A counter rather than a time
+ * per call keeps the clock off the unary path (performance.now() costs about
+ * 100 ns here); the clock is read only when asked, and once calls were seen.
+ */
+class UnaryWatch {
+  /** wire.unaryCalls when it last moved, and when (performance.now()) that was seen. */
+  private seen: number;
+  private seenAt = -Infinity;
+
+  constructor(private readonly wire: StreamWire) {
+    this.seen = wire.unaryCalls;
+  }
+
+  shared(): boolean {
+    const calls = this.wire.unaryCalls;
+    if (calls !== this.seen) {
+      this.seen = calls;
+      this.seenAt = performance.now();
+      return true;
+    }
+    return this.seenAt !== -Infinity && performance.now() - this.seenAt < SHARED_TURNS_MS;
+  }
 }
 
 /** What a stream half needs from its connection. */
@@ -62,8 +85,8 @@ export interface StreamWire {
   writeStreamChunk(id: number, bytes: Uint8Array, off: number, n: number, more: boolean): void;
   writeWindowUpdate(id: number, increment: number): void;
   whenWritable(): Promise<void> | undefined;
-  /** performance.now() when this side last finished serving a unary call or got one's answer (-Infinity: never): other work for the event loop. */
-  readonly lastUnaryAt: number;
+  /** Unary calls this side has served or made so far (a counter that only grows): other work for the event loop. */
+  readonly unaryCalls: number;
 }
 
 interface Item {
@@ -88,6 +111,9 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
   private taken = 0;
   private parts: Buffer[] = [];
   private partBytes = 0;
+  private readonly unary: UnaryWatch;
+  /** While withholding, `taken` at which grant() looks again (see grant). */
+  private nextCheck = 0;
 
   constructor(
     private readonly id: number,
@@ -101,6 +127,7 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
     private readonly onBadMessage: (err: GomsError) => void = () => undefined,
   ) {
     this.remaining = window;
+    this.unary = new UnaryWatch(wire);
     let ended = false;
     this.queue = new AsyncQueue<Item>({
       onClose: () => {
@@ -206,12 +233,17 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
    */
   private grant(cost: number): void {
     this.taken += cost;
-    if (this.taken * 2 < this.window || this.wire.closed) return;
+    if (this.taken * 2 < this.window || this.taken < this.nextCheck || this.wire.closed) return;
     let g = this.taken;
-    if (this.window > 2 * SHARED_WINDOW && sharedWithUnary(this.wire)) {
+    if (this.window > 2 * SHARED_WINDOW && this.unary.shared()) {
       g = this.taken - (this.window - SHARED_WINDOW);
-      if (g * 2 < SHARED_WINDOW) return;
+      if (g * 2 < SHARED_WINDOW) {
+        // Nothing to grant before half the shared window is over: ask again then, not per message.
+        this.nextCheck = this.window - SHARED_WINDOW / 2;
+        return;
+      }
     }
+    this.nextCheck = 0;
     this.wire.writeWindowUpdate(this.id, g);
     this.remaining += g;
     this.taken -= g;
@@ -239,6 +271,7 @@ export class StreamOutbox {
   private sinceTurn = 0;
   /** This turn's length: TURN_BYTES, or SHARED_TURN_BYTES while unary calls share the event loop (see endTurn). */
   private turnBytes = TURN_BYTES;
+  private readonly unary: UnaryWatch;
   /** A send() is under way: sendMessage() must not overtake it. */
   private sending = false;
 
@@ -249,6 +282,7 @@ export class StreamOutbox {
     private readonly wire: StreamWire,
   ) {
     this.maxChunk = Math.min(STREAM_CHUNK_SIZE, peerMaxFrame - 6);
+    this.unary = new UnaryWatch(wire);
   }
 
   /** Bytes the peer currently lets this side send. */
@@ -309,7 +343,7 @@ export class StreamOutbox {
   /** Starts counting the next turn: short while unary calls were seen in the last SHARED_TURNS_MS (one clock read per turn). */
   private endTurn(): void {
     this.sinceTurn = 0;
-    this.turnBytes = sharedWithUnary(this.wire) ? SHARED_TURN_BYTES : TURN_BYTES;
+    this.turnBytes = this.unary.shared() ? SHARED_TURN_BYTES : TURN_BYTES;
   }
 
   /** Resolves after a turn of the event loop; `sending` keeps a later message from overtaking the wait. */
