@@ -118,8 +118,14 @@ export class PeerHealth {
   /** The silence after which those calls make it stalled, ms (from the last one's method p99; Infinity: none yet). */
   overtakenSilenceMs = Number.POSITIVE_INFINITY;
   outstanding = 0;
-  /** performance.now() of the last answer, and of the moment calls started to be outstanding. */
-  lastAnswerAt = 0;
+  /**
+   * performance.now() of the last answer (-Infinity: none yet), and of the
+   * moment calls started to be outstanding. performance.now() counts from the
+   * process start, so 0 for "none yet" read as an answer at start: a test
+   * that set busySince before it (test/rpc/outlier.test.ts) saw no stall when
+   * it ran within stallMs of the process start, as it did on Node 24.
+   */
+  lastAnswerAt = Number.NEGATIVE_INFINITY;
   busySince = 0;
   latencyMs = Number.NaN;
   private tick = 0;
