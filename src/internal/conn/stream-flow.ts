@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Code } from "../../errors/code.js";
 import { GomsError } from "../../errors/goms-error.js";
@@ -6,6 +5,7 @@ import type { Writer } from "../../codec/writer.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { FRAME_HEADER_SIZE, FrameType, MAX_STREAM_WINDOW, STREAM_CHUNK_SIZE } from "../wire/frame.js";
 import { abortFrame, beginFrame, endFrame } from "../wire/headers.js";
+import { SHARED_TURN_BYTES, SHARED_WINDOW, TURN_BYTES, TURN_MESSAGE_MIN, UnaryWatch } from "./stream-sharing.js";
 
 /**
  * Per-stream credit flow control (docs/protocol.md §15), one half per
@@ -14,65 +14,6 @@ import { abortFrame, beginFrame, endFrame } from "../wire/headers.js";
  */
 export function chunkCost(bodyBytes: number): number {
   return bodyBytes === 0 ? 1 : bodyBytes;
-}
-
-/**
- * A producer gives the event loop a turn after sending this much: reads,
- * timers and other calls wait at most one turn behind a stream. While this
- * side also serves or makes unary calls (StreamWire.unaryCalls moved within
- * the last SHARED_TURNS_MS), turns are 4 KiB (at most 8 messages): 4 KiB of
- * 581-byte messages is about 50 µs of encoding, and a unary call beside a busy
- * stream waits half a turn at the median. 16 KiB turns measured a unary p50
- * 3.7x the p50 without the stream, 4 KiB turns 1.7x, for a quarter less
- * stream throughput while calls are about (docs/benchmarks.md, "Unary calls
- * beside a busy stream"). Alone, a stream keeps the long turns, whose fewer
- * flushes and event-loop rounds it would otherwise pay for.
- */
-const TURN_BYTES = 64 * 1024;
-const SHARED_TURN_BYTES = 4 * 1024;
-/** Each message counts at least this toward a turn: a turn is also at most 8 messages (128 alone), however small. */
-const TURN_MESSAGE_MIN = 512;
-/** Short turns last this long after the last unary call seen: a caller's next call comes a round trip later, not within one turn. */
-const SHARED_TURNS_MS = 1000;
-
-/**
- * While unary calls share the connection, a receiver lets at most this many
- * bytes of a stream be on their way or unread (instead of its whole window):
- * a unary answer sits in the same TCP byte stream behind whatever stream data
- * the sender was allowed to write before it, and the receiver must read and
- * decode all of that first. A 256 KiB window of 581-byte messages is about
- * 450 messages, 2 ms of decoding on this machine: the p99 of unary calls beside
- * a busy stream (docs/benchmarks.md). The receiver does it alone, by granting
- * back less (see StreamInbox.grant), so any sender is held to it.
- */
-const SHARED_WINDOW = 64 * 1024;
-
-/**
- * Whether the event loop also serves unary calls beside one stream: the
- * wire's call counter moved while the stream was open, within the last
- * SHARED_TURNS_MS. Calls made before the stream opened are not news to it:
- * nobody waits behind it until the next one. A counter rather than a time
- * per call keeps the clock off the unary path (performance.now() costs about
- * 100 ns here); the clock is read only when asked, and once calls were seen.
- */
-class UnaryWatch {
-  /** wire.unaryCalls when it last moved, and when (performance.now()) that was seen. */
-  private seen: number;
-  private seenAt = -Infinity;
-
-  constructor(private readonly wire: StreamWire) {
-    this.seen = wire.unaryCalls;
-  }
-
-  shared(): boolean {
-    const calls = this.wire.unaryCalls;
-    if (calls !== this.seen) {
-      this.seen = calls;
-      this.seenAt = performance.now();
-      return true;
-    }
-    return this.seenAt !== -Infinity && performance.now() - this.seenAt < SHARED_TURNS_MS;
-  }
 }
 
 /** What a stream half needs from its connection. */
@@ -360,17 +301,17 @@ export class StreamOutbox {
   async send(bytes: Uint8Array, first?: Promise<void>): Promise<void> {
     this.sending = true;
     try {
-      if (first !== undefined) await first;
+      if (first !== undefined) await this.wait(first);
       let off = 0;
       do {
         if (this.failed !== undefined) throw this.failed;
         const full = this.wire.whenWritable();
         if (full !== undefined) {
-          await full;
+          await this.wait(full);
           continue;
         }
         if (this.credit < 1) {
-          await new Promise<void>((resolve, reject) => (this.waiter = { resolve, reject }));
+          await this.wait();
           continue;
         }
         const n = Math.min(bytes.length - off, this.credit, this.maxChunk);
@@ -391,7 +332,26 @@ export class StreamOutbox {
     }
   }
 
-  /** The stream is over: a send waiting for credit, and every later one, rejects with `err`. */
+  /**
+   * Waits for credit (a WINDOW_UPDATE), or for `writable` (the connection's
+   * output drained) when given; rejects once the stream fails. The caller
+   * checks again whatever woke it. Without the race, a send waiting for a
+   * connection a peer does not read stayed there after its stream was
+   * canceled, and so did its handler's `finally`, until the socket drained or
+   * closed.
+   */
+  private wait(writable?: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      writable?.then(() => {
+        if (this.waiter?.resolve !== resolve) return;
+        this.waiter = undefined;
+        resolve();
+      });
+    });
+  }
+
+  /** The stream is over: a send waiting for credit or for the connection, and every later one, rejects with `err`. */
   fail(err: Error): void {
     if (this.failed !== undefined) return;
     this.failed = err;
