@@ -341,6 +341,7 @@ export class StreamOutbox {
    * closed.
    */
   private wait(writable?: Promise<void>): Promise<void> {
+    if (this.failed !== undefined) return Promise.reject(this.failed);
     return new Promise<void>((resolve, reject) => {
       this.waiter = { resolve, reject };
       writable?.then(() => {
