@@ -205,7 +205,8 @@ export const SENT: Promise<void> = Promise.resolve();
  * while the window is full: the sender holds at most the message it is sending.
  */
 export class StreamOutbox {
-  private waiter: { resolve(): void; reject(e: Error): void } | undefined;
+  /** A send waiting (see wait()); `credit`: for a WINDOW_UPDATE, else for the connection to drain. */
+  private waiter: { resolve(): void; reject(e: Error): void; credit: boolean } | undefined;
   private failed: Error | undefined;
   private readonly maxChunk: number;
   /** Bytes sent since the event loop last got a turn (messages count at least TURN_MESSAGE_MIN). */
@@ -238,9 +239,11 @@ export class StreamOutbox {
     if (inc === 0) return `stream ${this.id}: WINDOW_UPDATE of 0`;
     if (this.credit + inc > MAX_STREAM_WINDOW) return `stream ${this.id}: WINDOW_UPDATE overflows the window (${this.credit} + ${inc})`;
     this.credit += inc;
+    // Only a wait for credit: waking one for the connection would ask whenWritable() again, adding socket listeners per update.
     const w = this.waiter;
+    if (w?.credit !== true) return undefined;
     this.waiter = undefined;
-    w?.resolve();
+    w.resolve();
     return undefined;
   }
 
@@ -334,8 +337,7 @@ export class StreamOutbox {
 
   /**
    * Waits for credit (a WINDOW_UPDATE), or for `writable` (the connection's
-   * output drained) when given; rejects once the stream fails. The caller
-   * checks again whatever woke it. Without the race, a send waiting for a
+   * output drained) when given; rejects once the stream fails. Without the race, a send waiting for a
    * connection a peer does not read stayed there after its stream was
    * canceled, and so did its handler's `finally`, until the socket drained or
    * closed.
@@ -343,7 +345,7 @@ export class StreamOutbox {
   private wait(writable?: Promise<void>): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
     return new Promise<void>((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      this.waiter = { resolve, reject, credit: writable === undefined };
       writable?.then(() => {
         if (this.waiter?.resolve !== resolve) return;
         this.waiter = undefined;
