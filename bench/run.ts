@@ -5,7 +5,7 @@
  *   --quick             1 round, short windows (finishes in under a minute)
  *   --rounds N          rounds, target order rotated each round (default 3)
  *   --targets a,b       subset of targets (rpc: raw,raw-codec,grpc,moleculer,nest,goms;
- *                       overload: goms-on,goms-off,moleculer; stream: raw-codec,grpc,goms,goms-noctx,grpc-nodrain,goms-unary,goms-unary+stream,gateway-sse,bare-sse)
+ *                       overload: goms-on,goms-off,moleculer; stream: raw-codec,grpc,goms,goms-noctx,goms-sync,grpc-nodrain,goms-unary,goms-unary+stream,gateway-sse,bare-sse)
  *   --levels 1,64       calls in flight (default 1,64,256; gateway suite: connections, default 64;
  *                       stream suite: server streams open at once, default 1,8)
  *   --loads 0.5,2       overload suite: offered load as multiples of capacity (default 0.5,1,2,4)

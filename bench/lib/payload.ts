@@ -94,6 +94,20 @@ export async function* streamMessages(req: { count: bigint }, onMessage: () => v
   }
 }
 
+/**
+ * streamMessages as a synchronous generator (the goms-sync row): what a
+ * handler whose messages are at hand may return, sent without a promise per
+ * message.
+ */
+export function* streamMessagesSync(req: { count: bigint }, onMessage: () => void): Generator<BenchmarkMessage> {
+  const msg = makeStreamedMessage();
+  const n = Number(req.count);
+  for (let i = 0; n === 0 || i < n; i++) {
+    onMessage();
+    yield msg;
+  }
+}
+
 /** Sanity check on a short server stream (asked for `count` messages) before a target is measured. */
 export function checkStreamResponse(target: string, messages: readonly unknown[], count: number): void {
   if (messages.length !== count) throw new Error(`${target}: a stream of ${count} messages delivered ${messages.length}`);

@@ -27,7 +27,7 @@ export type StreamOptions = RpcOptions & {
   stallMs?: number;
 };
 
-export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms", "goms-noctx", "grpc-nodrain", ...MIXED_TARGET_NAMES, ...SSE_TARGET_NAMES] as const;
+export const STREAM_TARGET_NAMES = ["raw-codec", "grpc", "goms", "goms-noctx", "goms-sync", "grpc-nodrain", ...MIXED_TARGET_NAMES, ...SSE_TARGET_NAMES] as const;
 /** Goals from the issue: goms's messages/s against grpc-js and against raw-codec. */
 const GRPC_GOAL = 10;
 const RAW_CODEC_GOAL = 0.8;
@@ -43,6 +43,8 @@ const THROUGHPUT: readonly TargetDef[] = [
   // On Node 20 AsyncLocalStorage (what carries a handler's deadline to its nested calls) puts
   // promise hooks on every promise in the process: this row shows what that costs a stream.
   def("goms-noctx", "throughput", "goms/server", "goms/stream-client", "goms as above, both nodes with calls.inheritContext: false (no AsyncLocalStorage)", { GOMS_BENCH_INHERIT_CONTEXT: "0" }),
+  // The same stream from a function* handler (messages at hand): no promise per message, so no promise hooks either.
+  def("goms-sync", "throughput", "goms/server", "goms/stream-client", "goms as goms, the handler a function* instead of an async generator (context on)", { GOMS_BENCH_SYNC_STREAM: "1" }),
 ];
 const PINGPONG: readonly TargetDef[] = [
   def("grpc", "pingpong", "grpc/server", "grpc/stream-client", "@grpc/grpc-js bidi, one write per answer"),
@@ -166,6 +168,9 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
     if (opts.targets.includes("raw-codec") && tp.results.some((r) => r.target === "goms-noctx")) {
       // No goal of its own: the defaults are what the goals judge. It shows what inheritContext costs.
       ratioRow("goms-noctx/raw-codec messages/s (inheritContext off)", "goms-noctx", "raw-codec", (r) => r.qps, "goms-noctx/raw-codec msg/s");
+    }
+    if (opts.targets.includes("raw-codec") && tp.results.some((r) => r.target === "goms-sync")) {
+      ratioRow("goms-sync/raw-codec messages/s (function* handler)", "goms-sync", "raw-codec", (r) => r.qps, "goms-sync/raw-codec msg/s");
     }
     out.push(markdownTable(["ratio", ...tp.levels.map((l) => `${l} stream${l === 1 ? "" : "s"}`)], rows));
     if (pp.results.some((r) => r.target === "goms") && opts.targets.includes("grpc")) {

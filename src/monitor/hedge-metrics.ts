@@ -23,5 +23,15 @@ export function hedgeMetrics(nodes: readonly GomsNode[]): Metric[] {
         });
       },
     }),
+    new Counter<"node">({
+      name: "goms_hedges_rescued_total",
+      help: "Of the hedges sent, those sent outside the retry budget because the first copy's node was ejected as hung (see docs/resilience.md), by node.",
+      labelNames: ["node"],
+      registers: [],
+      collect() {
+        this.reset();
+        each((n, h) => this.inc({ node: n.name }, h.rescued));
+      },
+    }),
   ];
 }

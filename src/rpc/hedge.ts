@@ -153,6 +153,12 @@ export interface HedgeStats {
   won: number;
   /** Hedges due but not sent: the retry budget (or the call's `maxRetries`) had none left. */
   refused: number;
+  /**
+   * Of `sent`: calls moved outside the budget because their node was ejected
+   * as hung (its calls waiting for a refused hedge, and those whose hedge
+   * came due after the ejection).
+   */
+  rescued: number;
   /** The hedge delay of each method called since start, ms (undefined: not hedged yet, e.g. too few samples). */
   delays: { method: string; delayMs: number | undefined }[];
 }
@@ -168,6 +174,7 @@ export class Hedger {
   sent = 0;
   won = 0;
   refused = 0;
+  rescued = 0;
 
   constructor(readonly opts: HedgeOptions | undefined) {}
 
@@ -179,7 +186,7 @@ export class Hedger {
 
   stats(): HedgeStats {
     const delays = [...this.methods].map(([k, m]) => ({ method: k.pathString, delayMs: m.delay() }));
-    return { sent: this.sent, won: this.won, refused: this.refused, delays };
+    return { sent: this.sent, won: this.won, refused: this.refused, rescued: this.rescued, delays };
   }
 
   stop(): void {

@@ -1,6 +1,7 @@
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import type { ClientConn } from "../internal/conn/client-conn.js";
+import type { Strandable } from "../internal/health/peer-health.js";
 import type { CallRequest } from "./call-request.js";
 import type { Hedgeable, Hedger, MethodHedge } from "./hedge.js";
 import type { Peer } from "./peer.js";
@@ -50,7 +51,7 @@ interface Copy {
  * chain; when the second copy wins, the first is cancelled with LOST and its
  * `err` returns the winner's value.
  */
-export class RemoteCall implements Hedgeable {
+export class RemoteCall implements Hedgeable, Strandable {
   due = 0;
   hedgeNext: Hedgeable | undefined = undefined;
   private primary!: Copy;
@@ -58,6 +59,8 @@ export class RemoteCall implements Hedgeable {
   /** The backup's chain, adopted by the caller's when the primary failed first. */
   private backupChain: Promise<unknown> | undefined;
   private hedged = false;
+  /** Its hedge was refused and it waits in its first copy's peer's stranded set (PeerHealth.strand). */
+  private stranded = false;
   private done = false;
   private primaryFailed = false;
   private value: unknown;
@@ -106,6 +109,7 @@ export class RemoteCall implements Hedgeable {
   /** The call has its outcome: a hedge time that comes later finds nothing to do. */
   private finish(): void {
     this.done = true;
+    this.unstrand();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -178,14 +182,37 @@ export class RemoteCall implements Hedgeable {
     const next = host.peers.pick(this.req.route.service, this.req.shardKey, failed);
     if (next === undefined || !host.budget.withdraw()) throw err;
     host.onRetry();
+    this.unstrand();
     this.attempt++;
     this.backup = undefined;
     this.primaryFailed = false;
     return this.send(next, left);
   }
 
-  /** The hedge time came: a second copy to another routable node, if the call still waits and the budget allows. */
+  /**
+   * The hedge time came: a second copy to another routable node, if the call
+   * still waits and the budget allows. A first copy on a node ejected as hung
+   * goes elsewhere outside the budget: it will not be answered, so this is a
+   * failover, not extra load. A call refused the budget waits stranded on its
+   * peer, rescued (sent elsewhere) if that peer is ejected as hung later.
+   */
   hedgeDue(): void {
+    this.sendBackup(this.primary.peer.health.hung);
+  }
+
+  /** Its first copy's node was ejected as hung (PeerHealth.rescueStranded): the hedge goes now, outside the budget. */
+  rescue(): void {
+    this.stranded = false;
+    this.sendBackup(true);
+  }
+
+  private unstrand(): void {
+    if (!this.stranded) return;
+    this.stranded = false;
+    this.primary.peer.health.unstrand(this);
+  }
+
+  private sendBackup(rescue: boolean): void {
     const host = this.host;
     if (this.done || this.hedged || this.backup !== undefined || this.req.signal?.aborted) return;
     const now = Date.now();
@@ -193,13 +220,22 @@ export class RemoteCall implements Hedgeable {
     if (this.deadline !== 0 && left <= 0) return;
     const next = host.peers.pickRoutable(this.req.route.service, this.req.shardKey, this.primary.peer);
     if (next === undefined) return;
-    if (this.attempt > host.budget.opts.maxRetries || !host.budget.withdraw()) {
+    if (this.attempt > host.budget.opts.maxRetries) {
       host.hedger.refused++;
+      return;
+    }
+    if (!rescue && !host.budget.withdraw()) {
+      host.hedger.refused++;
+      if (!this.stranded) {
+        this.stranded = true;
+        this.primary.peer.health.strand(this);
+      }
       return;
     }
     this.hedged = true;
     this.attempt++;
     host.hedger.sent++;
+    if (rescue) host.hedger.rescued++;
     const { copy: b, p } = sendCopy(next, this.req, left, this.full);
     this.backup = b;
     this.backupChain = p.then(

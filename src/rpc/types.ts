@@ -1,5 +1,6 @@
 import type { ClientMethodShape } from "../web/client-shape.js";
 import type {
+  DescMessage,
   DescMethod,
   DescMethodBiDiStreaming,
   DescMethodClientStreaming,
@@ -138,17 +139,25 @@ export type BroadcastClient<Desc extends DescService> = {
  * Streams (docs/streams.md): a server-streaming handler is `async *m(req, ctx)`
  * (or returns an AsyncIterable); a client-streaming one takes the requests as
  * an AsyncIterable and returns the response; a bidi one takes an AsyncIterable
- * and yields (or returns an AsyncIterable of) responses.
+ * and yields (or returns an AsyncIterable of) responses. A server-streaming or
+ * bidi handler whose messages are at hand may return a synchronous iterable
+ * (an array, a `function*`): it is sent without a promise per message.
  */
+/** What a server-streaming or bidi handler returns: the responses, async or at hand, or a promise of them. */
+type StreamOut<O extends DescMessage> =
+  | AsyncIterable<MessageInitShape<O>>
+  | Iterable<MessageInitShape<O>>
+  | Promise<AsyncIterable<MessageInitShape<O>> | Iterable<MessageInitShape<O>>>;
+
 export type MethodImpl<M> =
   M extends DescMethodUnary<infer I, infer O>
     ? (request: MessageShape<I>, ctx: HandlerContext) => MessageInitShape<O> | Promise<MessageInitShape<O>>
     : M extends DescMethodServerStreaming<infer I, infer O>
-      ? (request: MessageShape<I>, ctx: HandlerContext) => AsyncIterable<MessageInitShape<O>> | Promise<AsyncIterable<MessageInitShape<O>>>
+      ? (request: MessageShape<I>, ctx: HandlerContext) => StreamOut<O>
       : M extends DescMethodClientStreaming<infer I, infer O>
         ? (requests: AsyncIterable<MessageShape<I>>, ctx: HandlerContext) => MessageInitShape<O> | Promise<MessageInitShape<O>>
         : M extends DescMethodBiDiStreaming<infer I, infer O>
-          ? (requests: AsyncIterable<MessageShape<I>>, ctx: HandlerContext) => AsyncIterable<MessageInitShape<O>> | Promise<AsyncIterable<MessageInitShape<O>>>
+          ? (requests: AsyncIterable<MessageShape<I>>, ctx: HandlerContext) => StreamOut<O>
           : never;
 
 /** A service implementation: handlers keyed by method local name. Missing ones answer unimplemented. */

@@ -60,6 +60,33 @@ function streamTypeChecks(): void {
   void everyone.count({ count: 1 });
   // call options take onTrailer
   void detailed.count({ count: 1 }, { onTrailer: (md, ret) => void [md["k"], ret + 1] });
+  // Handlers: async generators, or synchronous iterables for messages at hand.
+  const impl: ServiceImpl<typeof StreamTest> = {
+    async *count(req) {
+      yield { n: req.count };
+    },
+    sum: async (items) => {
+      let total = 0n;
+      for await (const i of items) total += BigInt(i.n);
+      return { total };
+    },
+    echo: () => [{ n: 1 }, { n: 2 }],
+  };
+  void impl;
+  const sync: ServiceImpl<typeof StreamTest> = {
+    *count(req) {
+      for (let n = 0; n < req.count; n++) yield { n };
+    },
+    echo: async () => [{ n: 1 }],
+  };
+  void sync;
+  const wrong: ServiceImpl<typeof StreamTest> = {
+    // @ts-expect-error a synchronous iterable of the wrong message
+    count: () => [{ n: "one" }],
+    // @ts-expect-error a client stream returns one response, not an iterable
+    sum: () => [{ total: 1n }],
+  };
+  void wrong;
 }
 
 it("types compile (checked by tsc in npm test)", () => {

@@ -5,11 +5,13 @@
  */
 import { BenchService } from "../../gen/goms/bench/v1/bench_pb.js";
 import { createNode } from "../../../dist/rpc/index.js";
-import { streamMessages } from "../../lib/payload.js";
+import { streamMessages, streamMessagesSync } from "../../lib/payload.js";
 import { serveTarget, serverPort } from "../../lib/target.js";
 
 await serveTarget(async (cfg) => {
   let count = 0;
+  // GOMS_BENCH_SYNC_STREAM=1: the Stream handler is a function* (the stream suite's goms-sync row).
+  const syncStream = process.env.GOMS_BENCH_SYNC_STREAM === "1";
   // GOMS_BENCH_LIMITER: JSON of limits.adaptiveConcurrency settings to compare (e.g. {"slackMs":3}); the defaults otherwise.
   const limiter = process.env.GOMS_BENCH_LIMITER;
   const node = createNode({
@@ -26,7 +28,7 @@ await serveTarget(async (cfg) => {
       req.field2 = 100;
       return req;
     },
-    stream: (req) => streamMessages(req, () => count++),
+    stream: (req) => (syncStream ? streamMessagesSync(req, () => count++) : streamMessages(req, () => count++)),
     async *pingPong(reqs) {
       for await (const req of reqs) {
         count++;

@@ -167,6 +167,7 @@ export class OutlierDetector {
     h.state = "open";
     h.reason = reason;
     h.until = now + Math.min(o.baseEjectionMs * h.streak, o.maxEjectionMs);
+    if (reason === "stalled") h.rescueStranded();
     return true;
   }
 

@@ -85,6 +85,16 @@ export interface HealthLimits {
  */
 export const MIN_SILENCE_MS = 100;
 
+/**
+ * A call waiting on a peer that another node could answer (an idempotent
+ * call whose hedge was due but refused by the retry budget): when the peer
+ * is ejected as hung, it goes elsewhere at once rather than waiting for its
+ * deadline.
+ */
+export interface Strandable {
+  rescue(): void;
+}
+
 /** Sampled latencies: one call in this many is timed. */
 const SAMPLE_EVERY = 4;
 /** Weight of a new latency sample in the smoothed latency. */
@@ -129,6 +139,42 @@ export class PeerHealth {
   busySince = 0;
   latencyMs = Number.NaN;
   private tick = 0;
+  /**
+   * Calls waiting on this peer with their hedge refused (see Strandable): a
+   * subset of the calls in flight on its connection, each in it at most
+   * once, until it settles or is rescued; it holds no more than the call
+   * table does.
+   */
+  private readonly stranded = new Set<Strandable>();
+
+  /** Whether the peer is ejected as hung: its waiting calls will not be answered, and may go elsewhere outside the retry budget. */
+  get hung(): boolean {
+    return this.state !== "closed" && this.reason === "stalled";
+  }
+
+  /** `c` waits on this peer with nowhere to go for now; rescued if the peer is ejected as hung. */
+  strand(c: Strandable): void {
+    this.stranded.add(c);
+  }
+
+  /** `c` settled (or went elsewhere) before the peer was found hung. */
+  unstrand(c: Strandable): void {
+    this.stranded.delete(c);
+  }
+
+  /**
+   * The detector ejected the peer as hung: every stranded call goes
+   * elsewhere. On the next turn, not inside the call continuation (or the
+   * sweep) that ejected it.
+   */
+  rescueStranded(): void {
+    if (this.stranded.size === 0) return;
+    const calls = [...this.stranded];
+    this.stranded.clear();
+    setImmediate(() => {
+      for (const c of calls) c.rescue();
+    });
+  }
 
   /** Whether routing may pick this peer: only while the breaker is closed (open and half-open wait for a probe). */
   get routable(): boolean {
