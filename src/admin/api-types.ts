@@ -63,6 +63,8 @@ export interface HedgeSummary {
   won: number;
   /** Hedges due but refused by the retry budget. */
   refused: number;
+  /** Of `sent`: sent outside the budget because the first copy's node was ejected as hung. */
+  rescued: number;
 }
 
 /** One field of a request message, enough to build a form input. */

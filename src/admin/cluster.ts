@@ -41,7 +41,7 @@ function outliersOf(s: NodeStats): OutlierSummary | undefined {
 
 function hedgesOf(s: NodeStats): HedgeSummary | undefined {
   const h = s.hedges;
-  return h === undefined ? undefined : { sent: Number(h.sent), won: Number(h.won), refused: Number(h.refused) };
+  return h === undefined ? undefined : { sent: Number(h.sent), won: Number(h.won), refused: Number(h.refused), rescued: Number(h.rescued) };
 }
 
 function fromView(v: NodeView, store: MonitorStoreView, registered: NodeIdentity | undefined): NodeSummary {

@@ -41,5 +41,5 @@ export function outliersOf(n: NodeCounters): OutlierStats {
 /** node.stats().hedges as pushed: the counters (each method's delay stays on the node). */
 export function hedgesOf(n: NodeCounters): HedgeStats {
   const h = n.hedges;
-  return create(HedgeStatsSchema, { sent: BigInt(h.sent), won: BigInt(h.won), refused: BigInt(h.refused) });
+  return create(HedgeStatsSchema, { sent: BigInt(h.sent), won: BigInt(h.won), refused: BigInt(h.refused), rescued: BigInt(h.rescued) });
 }

@@ -5,12 +5,20 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import type { GomsNode } from "../../src/rpc/index.js";
+import { MonitorService } from "../../src/gen/goms/v1/monitor_pb.js";
 import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
+import { nodeSummaries } from "../../src/admin/cluster.js";
+import { createCollector, createMetrics, createMetricsServer, createMonitorStore, createMonitoring } from "../../src/monitor/index.js";
 import { NodeSet } from "../helpers.js";
+import { parseExposition, sampleValue } from "../monitor/exposition.js";
 import { hedgeFixtures } from "./hedge-fixtures.js";
 
 const nodes = new NodeSet();
-afterEach(() => nodes.closeAll());
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+  await nodes.closeAll();
+});
 const { server, caller } = hedgeFixtures(nodes);
 
 /**
@@ -24,10 +32,14 @@ async function keepAlive(c: GomsNode, stop: () => boolean): Promise<void> {
 }
 
 describe("the calls stranded on a hung node", () => {
-  it("go elsewhere when it is ejected as hung, though the retry budget is empty", async () => {
+  it("go elsewhere when it is ejected as hung, though the retry budget is empty; the count reaches pushes, the console and /metrics", async () => {
+    const store = createMonitorStore({ sweepMs: 0 });
+    closers.push(() => store.close());
+    const admin = await nodes.start({ identity: { name: "admin" }, listen: { port: 0 } }, (n) => n.service(MonitorService, store.service()));
     const a = await server("a", 0);
     const h = await server("h", 0);
-    const c = await caller([a, h], {
+    // The admin node hosts no DB: round-robin alternates a and h.
+    const c = await caller([a, h, { node: admin }], {
       calls: {
         hedge: { afterMs: 30 },
         // No budget at all: every hedge is refused, so only the rescue can move a call.
@@ -61,6 +73,19 @@ describe("the calls stranded on a hung node", () => {
     assert.equal(hs.rescued, hs.won, "every rescued call was answered by its second copy");
     const hv = c.stats().outliers.peers.find((p) => p.node === "h");
     assert.deepEqual({ state: hv?.state, reason: hv?.reason }, { state: "open", reason: "stalled" });
+
+    const mon = createMonitoring({ node: c, target: "admin" });
+    closers.push(() => mon.close());
+    assert.equal(await mon.pushNow(), true, mon.counters().lastError);
+    assert.equal(store.node("caller")!.latest.hedges!.rescued, BigInt(hs.rescued));
+    assert.equal(nodeSummaries(admin, store).find((s) => s.name === "caller")?.hedges?.rescued, hs.rescued);
+    const collector = createCollector({ node: c });
+    closers.push(() => collector.close());
+    const metrics = await createMetricsServer({ registry: createMetrics({ node: c, collector, processMetrics: false }) }).start();
+    closers.push(() => metrics.close());
+    const { samples, types } = parseExposition(await (await fetch(`http://127.0.0.1:${metrics.port}/metrics`)).text());
+    assert.equal(types.get("goms_hedges_rescued_total"), "counter");
+    assert.equal(sampleValue(samples, "goms_hedges_rescued_total", { node: "caller" }), hs.rescued);
   });
 
   it("a call that may not be retried at all (maxRetries 0) stays where it is", async () => {

@@ -27,7 +27,7 @@ function ejectedTitle(n: NodeSummary): string {
 
 function hedgesTitle(n: NodeSummary): string {
   const h = n.hedges;
-  return h === undefined ? "" : `second copies sent per second by the calls this node makes; since start: ${h.sent} sent, ${h.won} won, ${h.refused} refused by the retry budget`;
+  return h === undefined ? "" : `second copies sent per second by the calls this node makes; since start: ${h.sent} sent, ${h.won} won, ${h.refused} refused by the retry budget, ${h.rescued} rescued from a hung node`;
 }
 
 function refusedTitle(n: NodeSummary): string {
@@ -165,7 +165,7 @@ export function NodeDetail({ name }: { name: string }) {
       )}
       {n?.hedges && (
         <p class="muted" data-testid="node-hedges" title="hedged requests of the calls this node makes, since start">
-          hedges {n.hedges.sent} sent · {n.hedges.won} won · {n.hedges.refused} refused by the retry budget
+          hedges {n.hedges.sent} sent · {n.hedges.won} won · {n.hedges.refused} refused by the retry budget · {n.hedges.rescued} rescued from a hung node
         </p>
       )}
       {n?.outliers && n.outliers.ejected.length > 0 && (
