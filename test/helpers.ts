@@ -1,8 +1,9 @@
 import { createNode, type GomsNode, type NodeOptions } from "../src/rpc/index.js";
 
-/** Starts nodes and closes them all at the end of a test. */
+/** Starts nodes and closes them all at the end of a test (after what the test deferred, in reverse order). */
 export class NodeSet {
   private readonly nodes: GomsNode[] = [];
+  private readonly deferred: (() => unknown)[] = [];
   async start(opts: NodeOptions, setup?: (n: GomsNode) => void): Promise<GomsNode> {
     const n = createNode(opts);
     setup?.(n);
@@ -10,7 +11,12 @@ export class NodeSet {
     await n.start();
     return n;
   }
+  /** Runs `close` in closeAll(), before the nodes close: for what a test started on top of them (monitoring, servers). */
+  defer(close: () => unknown): void {
+    this.deferred.push(close);
+  }
   async closeAll(): Promise<void> {
+    for (const c of this.deferred.splice(0).reverse()) await c();
     await Promise.all(this.nodes.splice(0).map((n) => n.close({ graceMs: 500 })));
   }
 }
