@@ -13,7 +13,7 @@ import type { LevelResult } from "./rpc.js";
 import type { StreamOptions } from "./stream.js";
 import { runRounds, sameRoundRatio, type PartOutput } from "./stream-part.js";
 
-export const MIXED_TARGET_NAMES = ["goms-unary", "goms-unary+stream"] as const;
+export const MIXED_TARGET_NAMES = ["goms-unary", "goms-unary+stream", "goms-unary+stream-apart"] as const;
 
 /** Unary calls in flight: one (the latency of a lone caller) and a few. */
 export const MIXED_LEVELS = [1, 8];
@@ -33,6 +33,14 @@ const DEFS: readonly TargetDef[] = [
     profile: true,
     modules: { server: "goms/server", client: "goms/mixed-client" },
     env: { BENCH_MIXED_STREAM: "1" },
+  },
+  {
+    name: "goms-unary+stream-apart",
+    description: "the same calls while the same stream runs flat out on a connection of its own (a second client node in the client process)",
+    ports: 1,
+    profile: true,
+    modules: { server: "goms/server", client: "goms/mixed-client" },
+    env: { BENCH_MIXED_STREAM: "apart" },
   },
 ];
 
@@ -59,23 +67,29 @@ export async function runMixedPart(opts: StreamOptions): Promise<PartOutput | un
         fmtInt(med(d.name, level, (r) => r.p99Us)),
         fmtNum(med(d.name, level, (r) => r.clientCpuUsPerCall)),
         // The server counts echo calls and stream messages alike: the rest of its count is the stream's.
-        d.name === "goms-unary+stream" ? fmtInt(med(d.name, level, (r) => (r.served - r.calls) / (opts.durationMs / 1000))) : "",
+        d.name !== "goms-unary" ? fmtInt(med(d.name, level, (r) => (r.served - r.calls) / (opts.durationMs / 1000))) : "",
       ]);
     }
   }
   lines.push(markdownTable(["target", "in flight", "calls/s", "p50 µs", "p99 µs", "client µs CPU/call", "stream messages/s"], rows));
   const ratios: Record<string, number> = {};
-  if (defs.length === 2) {
-    lines.push("");
+  const has = (name: string): boolean => defs.some((d) => d.name === name);
+  /** One line of same-round p50 and p99 ratios a/b at each level, recorded as `key p50|p99 inflight=N`. */
+  const ratioLine = (label: string, a: string, b: string, key: string): void => {
+    if (!has(a) || !has(b)) return;
     const parts: string[] = [];
     for (const level of MIXED_LEVELS) {
-      const p50 = sameRoundRatio(results, opts.rounds, "goms-unary+stream", "goms-unary", level, (r) => r.p50Us);
-      const p99 = sameRoundRatio(results, opts.rounds, "goms-unary+stream", "goms-unary", level, (r) => r.p99Us);
-      ratios[`unary with/without stream p50 inflight=${level}`] = p50;
-      ratios[`unary with/without stream p99 inflight=${level}`] = p99;
+      const p50 = sameRoundRatio(results, opts.rounds, a, b, level, (r) => r.p50Us);
+      const p99 = sameRoundRatio(results, opts.rounds, a, b, level, (r) => r.p99Us);
+      ratios[`${key} p50 inflight=${level}`] = p50;
+      ratios[`${key} p99 inflight=${level}`] = p99;
       parts.push(`${level} in flight: p50 ${fmtRatio(p50)}, p99 ${fmtRatio(p99)}`);
     }
-    lines.push(`With the stream / without (same-round ratios): ${parts.join("; ")}.`);
-  }
+    lines.push("", `${label} (same-round ratios): ${parts.join("; ")}.`);
+  };
+  ratioLine("With the stream / without", "goms-unary+stream", "goms-unary", "unary with/without stream");
+  // What sharing the connection adds, over two busy processes: the stream on its own connection is the baseline.
+  ratioLine("Stream on the same connection / on its own", "goms-unary+stream", "goms-unary+stream-apart", "unary stream shared/apart");
+  ratioLine("Stream on its own connection / no stream", "goms-unary+stream-apart", "goms-unary", "unary with/without stream apart");
   return { lines, ratios, checks: [], failures, results };
 }

@@ -4,10 +4,15 @@
  * BENCH_MIXED_STREAM=1 the same client node first opens one server stream
  * (`bench.stream({ count: 0n })`) and keeps reading it as fast as it can for
  * the whole run: the unary calls share the connection with a stream that has
- * its window full most of the time.
+ * its window full most of the time. With BENCH_MIXED_STREAM=apart the stream
+ * comes from a second client node in the same process, on a connection of
+ * its own: the same work for both processes, without the sharing, so that
+ * the two together separate what sharing a connection costs the calls from
+ * what two busy processes on two cores cost them.
  */
 import { BenchService } from "../../gen/goms/bench/v1/bench_pb.js";
-import { clientTarget } from "../../lib/target.js";
+import { createNode, type GomsNode } from "../../../dist/rpc/index.js";
+import { clientTarget, serverPort } from "../../lib/target.js";
 import { startEchoClient } from "./echo-client.js";
 
 /** Stream messages read before the unary calls start: the stream is under way, not opening. */
@@ -15,11 +20,17 @@ const STREAM_HEAD_START = 1000;
 
 await clientTarget(async (cfg) => {
   const { node, echo: fn } = await startEchoClient(cfg);
-  const bench = node.client(BenchService);
+  const mode = process.env["BENCH_MIXED_STREAM"];
+  let apart: GomsNode | undefined;
+  if (mode === "apart") {
+    apart = createNode({ identity: { name: "bench-stream-client" }, peers: { addresses: [{ host: cfg.host, port: serverPort(cfg) }] } });
+    await apart.start();
+  }
+  const bench = (apart ?? node).client(BenchService);
   const ac = new AbortController();
   let streamed = 0;
   let streamError: unknown;
-  if (process.env["BENCH_MIXED_STREAM"] === "1") {
+  if (mode === "1" || mode === "apart") {
     let started!: () => void;
     const headStart = new Promise<void>((resolve) => (started = resolve));
     void (async () => {
@@ -42,6 +53,7 @@ await clientTarget(async (cfg) => {
     close: async () => {
       ac.abort();
       await node.close();
+      await apart?.close();
     },
   };
 });
