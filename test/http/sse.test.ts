@@ -100,6 +100,38 @@ describe("internal/http: SseStream", () => {
     socket.destroy();
     assert.equal(await ended(s2), "closed");
   });
+
+  it("events written in one tick leave as a few large HTTP chunks, not one chunk each", async () => {
+    const { port, stream } = await sseServer({ heartbeatMs: 60_000 });
+    const socket = connect(port, "127.0.0.1");
+    socket.write("GET /events HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    const raw: Buffer[] = [];
+    socket.on("data", (c: Buffer) => raw.push(c));
+    const closed = new Promise((r) => socket.once("close", r));
+    const s = await stream;
+    // 500 events of ~120 bytes in one tick: about 60 KB.
+    for (let n = 0; n < 500; n++) s.send("e", { n, text: "y".repeat(100) });
+    s.end();
+    await closed;
+    const text = Buffer.concat(raw).toString("latin1");
+    const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+    // Chunked encoding: <hex size>\r\n<data>\r\n ... 0\r\n\r\n.
+    let pos = 0;
+    let chunks = 0;
+    let events = "";
+    for (;;) {
+      const eol = body.indexOf("\r\n", pos);
+      const size = parseInt(body.slice(pos, eol), 16);
+      if (size === 0) break;
+      events += body.slice(eol + 2, eol + 2 + size);
+      pos = eol + 2 + size + 2;
+      chunks++;
+    }
+    assert.equal(events.split("event: e\n").length - 1, 500, "every event arrived");
+    assert.ok(events.startsWith("retry: 2000\n\nevent: e\n"));
+    // A batch is sent at 16 Ki UTF-16 units: 60 KB of ASCII is 4 batches. One chunk per event would be 501.
+    assert.ok(chunks <= 6, `${chunks} chunks`);
+  });
 });
 
 describe("internal/http: httpServerOptions", () => {

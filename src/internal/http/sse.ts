@@ -19,6 +19,15 @@ export interface SseLimits {
 export const DEFAULT_SSE_LIMITS: Required<SseLimits> = { maxQueuedBytes: 1 << 20, heartbeatMs: 15_000 };
 
 /**
+ * Events written in one tick are sent as one chunk, at the end of the tick or
+ * once they reach this many UTF-16 units (at most 3 bytes each in UTF-8). A
+ * `res.write()` per event costs node:http a chunk header, the body and a CRLF
+ * each, and a writev of four buffers per event: about 15% of a gateway
+ * relaying a busy server stream's CPU.
+ */
+const BATCH_UNITS = 16 * 1024;
+
+/**
  * How events are written. "sse": text/event-stream (`event:` and `data:`
  * lines, comment heartbeats). "ndjson": application/x-ndjson, one JSON object
  * `{"<event>":<data>}` per line, an empty line as heartbeat (NDJSON readers
@@ -46,6 +55,13 @@ export class SseStream {
   private waiter: ((ok: boolean) => void) | undefined;
   /** Bytes were waiting at the last heartbeat and none has been taken since. */
   private stalled = false;
+  /** Events written in this tick, not yet given to `res` (see BATCH_UNITS). */
+  private pending = "";
+  private flushQueued = false;
+  private readonly flushTick = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
 
   constructor(
     readonly res: ServerResponse,
@@ -80,7 +96,7 @@ export class SseStream {
 
   /** Bytes held for the client right now. */
   get queuedBytes(): number {
-    return this.res.writableLength;
+    return this.res.writableLength + Buffer.byteLength(this.pending);
   }
 
   /** Calls `fn` once when the stream ends (at once if it has). */
@@ -102,7 +118,8 @@ export class SseStream {
   /**
    * Resolves true once the client has taken what was queued (at once when
    * nothing waits), false when the stream ends first. Producers that can
-   * wait call it between events, so that they hold no more than one event.
+   * wait call it between events, so that they hold no more than one event
+   * beyond what is batched for this tick (BATCH_UNITS).
    */
   writable(): Promise<boolean> {
     if (!this.open) return Promise.resolve(false);
@@ -115,12 +132,28 @@ export class SseStream {
   end(event?: { name: string; data?: unknown; json?: string }): void {
     if (!this.open) return;
     if (event) this.sendJson(event.name, event.json ?? JSON.stringify(event.data));
+    if (!this.flush()) return;
     this.finish("ended");
     this.res.end();
   }
 
   private write(text: string): boolean {
     if (!this.open) return false;
+    this.pending += text;
+    if (this.pending.length >= BATCH_UNITS) return this.flush();
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      process.nextTick(this.flushTick);
+    }
+    return true;
+  }
+
+  /** Gives `res` what was written since the last flush; false when that dropped the client (or it was gone). */
+  private flush(): boolean {
+    if (!this.open) return false;
+    const text = this.pending;
+    if (text.length === 0) return true;
+    this.pending = "";
     this.res.write(text);
     if (this.res.writableLength > this.limits.maxQueuedBytes) {
       this.drop();
@@ -150,6 +183,7 @@ export class SseStream {
   private finish(why: SseEnd): void {
     if (this.endedAs !== undefined) return;
     this.endedAs = why;
+    this.pending = "";
     clearInterval(this.heartbeat);
     this.wake(false);
     for (const fn of this.onEnd.splice(0)) fn(why);
