@@ -18,30 +18,26 @@ export const MIXED_TARGET_NAMES = ["goms-unary", "goms-unary+stream", "goms-unar
 /** Unary calls in flight: one (the latency of a lone caller) and a few. */
 export const MIXED_LEVELS = [1, 8];
 
+/** A target of this part: the goms server and the mixed client, `stream` saying where the busy stream runs (BENCH_MIXED_STREAM). */
+function def(name: string, description: string, stream?: "1" | "apart"): TargetDef {
+  return {
+    name,
+    description,
+    ports: 1,
+    profile: true,
+    modules: { server: "goms/server", client: "goms/mixed-client" },
+    ...(stream !== undefined ? { env: { BENCH_MIXED_STREAM: stream } } : {}),
+  };
+}
+
 const DEFS: readonly TargetDef[] = [
-  {
-    name: "goms-unary",
-    description: "goms unary echo calls, nothing else on the connection",
-    ports: 1,
-    profile: true,
-    modules: { server: "goms/server", client: "goms/mixed-client" },
-  },
-  {
-    name: "goms-unary+stream",
-    description: "the same calls while one server stream on the same connection runs flat out",
-    ports: 1,
-    profile: true,
-    modules: { server: "goms/server", client: "goms/mixed-client" },
-    env: { BENCH_MIXED_STREAM: "1" },
-  },
-  {
-    name: "goms-unary+stream-apart",
-    description: "the same calls while the same stream runs flat out on a connection of its own (a second client node in the client process)",
-    ports: 1,
-    profile: true,
-    modules: { server: "goms/server", client: "goms/mixed-client" },
-    env: { BENCH_MIXED_STREAM: "apart" },
-  },
+  def("goms-unary", "goms unary echo calls, nothing else on the connection"),
+  def("goms-unary+stream", "the same calls while one server stream on the same connection runs flat out", "1"),
+  def(
+    "goms-unary+stream-apart",
+    "the same calls while the same stream runs flat out on a connection of its own (a second client node in the client process)",
+    "apart",
+  ),
 ];
 
 export async function runMixedPart(opts: StreamOptions): Promise<PartOutput | undefined> {

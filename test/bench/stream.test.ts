@@ -33,7 +33,7 @@ function run(args: string[]): Promise<{ code: number; stderr: string }> {
 test("bench stream: every target streams and ping-pongs in a tiny run", { timeout: 240_000 }, async () => {
   const json = path.join(dir, "stream.json");
   // The SSE and stalled-reader parts have smoke tests of their own (stream-sse, stream-stall); their peers are left out here.
-  const targets = "raw-codec,grpc,goms,goms-noctx,goms-sync,goms-unary,goms-unary+stream";
+  const targets = "raw-codec,grpc,goms,goms-noctx,goms-sync,goms-unary,goms-unary+stream,goms-unary+stream-apart";
   const r = await run(["stream", "--rounds", "1", "--levels", "1", "--warmup", "50", "--duration", "300", "--stall-ms", "300", "--targets", targets, "--json", json]);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(readFileSync(json, "utf8")) as {
@@ -54,11 +54,11 @@ test("bench stream: every target streams and ping-pongs in a tiny run", { timeou
   }
   const mixed = doc.parts.find((p) => p.section.startsWith("### Unary calls beside a busy stream"));
   assert.ok(mixed !== undefined, `no unary-beside-a-stream part: ${doc.parts.map((p) => p.section).join(", ")}`);
-  for (const target of ["goms-unary", "goms-unary+stream"]) {
+  for (const target of ["goms-unary", "goms-unary+stream", "goms-unary+stream-apart"]) {
     const row = mixed.results.find((x) => x.target === target && x.level === 1);
     assert.ok(row !== undefined && row.calls > 0 && row.errors === 0 && row.p50Us > 0, `${target}: ${JSON.stringify(row)}`);
   }
-  for (const key of ["goms/grpc msg/s streams=1", "goms/raw-codec msg/s streams=1", "goms-sync/raw-codec msg/s streams=1", "grpc/goms ping-pong p99", "unary with/without stream p99 inflight=1"]) {
+  for (const key of ["goms/grpc msg/s streams=1", "goms/raw-codec msg/s streams=1", "goms-sync/raw-codec msg/s streams=1", "grpc/goms ping-pong p99", "unary with/without stream p99 inflight=1", "unary stream shared/apart p50 inflight=1"]) {
     assert.equal(typeof doc.ratios[key], "number", `ratio ${key} missing`);
   }
 });
