@@ -47,7 +47,10 @@ describe("admin event streams are bounded (admin in its own process)", () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "goms-admin-sse-"));
-    watch = createWatchServer({ listen: { port: 0 } });
+    // Room for every change in the watch server's queue for the admin's watcher: what holds the admin's memory
+    // must be the admin itself (a watcher that falls 1000 events behind is cut by default, which ended the
+    // stream even for an admin that ignored back-pressure, so the test could not tell the two apart).
+    watch = createWatchServer({ listen: { port: 0 }, store: { watchQueueSize: 100_000, historySize: 100_000, limits: { historyBytes: 512 * MiB } } });
     await watch.start();
     admin = await startAdminProc(procs, dir, { sse: { heartbeatMs: 1000, maxQueuedBytes: 256 * 1024 } }, watch.url);
   });
