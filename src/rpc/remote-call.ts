@@ -200,7 +200,11 @@ export class RemoteCall implements Hedgeable, Strandable {
     this.sendBackup(this.primary.peer.health.hung);
   }
 
-  /** Its first copy's node was ejected as hung (PeerHealth.rescueStranded): the hedge goes now, outside the budget. */
+  /**
+   * Its first copy's node was ejected as hung (PeerHealth.rescueStranded): the
+   * hedge goes now, outside the budget. With no other routable node at that
+   * moment it stays where it is, as any unhedged call, until its deadline.
+   */
   rescue(): void {
     this.stranded = false;
     this.sendBackup(true);

@@ -132,6 +132,12 @@ export type BroadcastClient<Desc extends DescService> = {
     : never;
 };
 
+/** What a server-streaming or bidi handler returns: the responses, async or at hand, or a promise of them. */
+type StreamOut<O extends DescMessage> =
+  | AsyncIterable<MessageInitShape<O>>
+  | Iterable<MessageInitShape<O>>
+  | Promise<AsyncIterable<MessageInitShape<O>> | Iterable<MessageInitShape<O>>>;
+
 /**
  * A handler for one method. Set ctx.ret for an application return code, and
  * ctx.responseMetadata for response metadata; a stream sends both in its end,
@@ -143,12 +149,6 @@ export type BroadcastClient<Desc extends DescService> = {
  * bidi handler whose messages are at hand may return a synchronous iterable
  * (an array, a `function*`): it is sent without a promise per message.
  */
-/** What a server-streaming or bidi handler returns: the responses, async or at hand, or a promise of them. */
-type StreamOut<O extends DescMessage> =
-  | AsyncIterable<MessageInitShape<O>>
-  | Iterable<MessageInitShape<O>>
-  | Promise<AsyncIterable<MessageInitShape<O>> | Iterable<MessageInitShape<O>>>;
-
 export type MethodImpl<M> =
   M extends DescMethodUnary<infer I, infer O>
     ? (request: MessageShape<I>, ctx: HandlerContext) => MessageInitShape<O> | Promise<MessageInitShape<O>>
