@@ -165,6 +165,11 @@ export async function runStreamSuite(opts: StreamOptions): Promise<number> {
       });
       ratioRow(`${peer}/goms CPU per message (both processes)`, peer, "goms", cpu, `${peer}/goms cpu per msg`);
     }
+    if (opts.targets.includes("raw-codec") && opts.targets.includes("grpc")) {
+      // The floor against the peer: no protobuf stream with ids, windows and cancellation can beat raw-codec,
+      // so this row is the most the goms/grpc goal could read in this run.
+      ratioRow("raw-codec/grpc messages/s (the ceiling for goms/grpc)", "raw-codec", "grpc", (r) => r.qps, "raw-codec/grpc msg/s");
+    }
     if (opts.targets.includes("raw-codec") && tp.results.some((r) => r.target === "goms-noctx")) {
       // No goal of its own: the defaults are what the goals judge. It shows what inheritContext costs.
       ratioRow("goms-noctx/raw-codec messages/s (inheritContext off)", "goms-noctx", "raw-codec", (r) => r.qps, "goms-noctx/raw-codec msg/s");
