@@ -10,7 +10,7 @@ export const LAYERS = {
   gen: 0,
   "internal/util": 1,
   codec: 1,
-  web: 1,
+  web: 2,
   kv: 2,
   "internal/wire": 2,
   "internal/transport": 2,

@@ -2,6 +2,7 @@
 // calls goms services through the HTTP gateway. No Node built-ins: lint
 // keeps this folder to web APIs, @bufbuild/protobuf and goms/errors.
 export { createWebClient, statusError } from "./client.js";
+export { resumeStream, type ResumeOptions } from "./resume.js";
 export type { WebSocketFactory, WebSocketLike } from "./ws.js";
 export type { TokenSource } from "./auth.js";
 export type { Trailer, TrailerListener } from "./trailer.js";

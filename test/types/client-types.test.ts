@@ -4,7 +4,8 @@ import { it } from "node:test";
 import type { BroadcastClient, CallResult, Client, DetailedClient, DetailedStream, OneWayClient, ServiceImpl } from "../../src/rpc/index.js";
 import type { Item, StreamTest, SumResponse } from "../gen/goms/test/v1/streams_pb.js";
 import { AddServer, type AddResponse } from "../../examples/gen/goms/examples/v1/add_pb.js";
-import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
+import { DB, type WatchResponse } from "../../examples/gen/goms/examples/v1/db_pb.js";
+import { resumeStream, type WebClient } from "../../src/web/index.js";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_: T): void {}
@@ -89,7 +90,29 @@ function streamTypeChecks(): void {
   void wrong;
 }
 
+declare const webDb: WebClient<typeof DB>;
+declare const nodeDb: Client<typeof DB>;
+
+function resumeTypeChecks(): void {
+  // The method types the request, `last` and the messages, for the web and the node client alike.
+  const followed = resumeStream(webDb.watch, (last) => {
+    expectType<Equals<typeof last, WatchResponse | undefined>>(true);
+    return { key: last?.key ?? "k" };
+  });
+  expectType<Equals<typeof followed, AsyncIterable<WatchResponse>>>(true);
+  void followed;
+  void resumeStream(nodeDb.watch, () => ({ key: "k" }), { call: { timeoutMs: 5, metadata: { a: "b" } } });
+  void resumeStream(webDb.watch, () => ({ key: "k" }), { call: { timeoutMs: 5, headers: { a: "b" } } });
+  // @ts-expect-error the request must be the method's request
+  void resumeStream(webDb.watch, () => ({ key: 1 }));
+  // @ts-expect-error call options are the method's (web calls have no metadata option)
+  void resumeStream(webDb.watch, () => ({ key: "k" }), { call: { metadata: {} } });
+  // @ts-expect-error a unary method is not a stream
+  void resumeStream(webDb.query, () => ({ key: "k" }));
+}
+
 it("types compile (checked by tsc in npm test)", () => {
   assert.equal(typeof typeChecks, "function");
   assert.equal(typeof streamTypeChecks, "function");
+  assert.equal(typeof resumeTypeChecks, "function");
 });

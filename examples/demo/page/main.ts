@@ -2,7 +2,7 @@
 // origin). It updates a key with DB.Update and follows it with DB.Watch, a
 // server stream; built by Vite (examples/demo/page/vite.config.ts) into
 // dist/demo-page, which the demo serves at /watch/.
-import { Code, createWebClient, GomsError } from "../../../src/web/index.js";
+import { Code, createWebClient, GomsError, resumeStream } from "../../../src/web/index.js";
 import { DB } from "../../gen/goms/examples/v1/db_pb.js";
 
 const db = createWebClient(DB, { baseUrl: location.origin });
@@ -24,29 +24,32 @@ let current: AbortController | undefined;
 
 /**
  * Follows `key` until another key is chosen. The gateway bounds every stream
- * by a deadline (here the longest it allows, 60 s): when one ends, the page
- * watches again, and the stream starts with the current value, so no change is
- * missed for long.
+ * by a deadline (here the longest it allows, 60 s), and the gateway may
+ * restart: resumeStream opens the watch again after either, waiting longer
+ * after each failure in a row. The stream starts with the current value, so
+ * nothing set meanwhile is missed.
  */
 async function follow(key: string, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    try {
+  status.textContent = `watching "${key}"`;
+  const changes = resumeStream(db.watch, () => ({ key }), {
+    signal,
+    call: { timeoutMs: 60_000 },
+    onRetry: ({ error, delayMs }) => {
+      if (error.code !== Code.DeadlineExceeded) status.textContent = `the watch ended: ${error.rawMessage}; watching again in ${Math.ceil(delayMs / 1000)} s`;
+    },
+  });
+  try {
+    for await (const c of changes) {
       status.textContent = `watching "${key}"`;
-      for await (const c of db.watch({ key }, { signal, timeoutMs: 60_000 })) {
-        watched.textContent = c.value === "" ? "(empty)" : c.value;
-        version.textContent = `version ${c.version}`;
-        const li = document.createElement("li");
-        li.textContent = `${new Date().toLocaleTimeString()}  ${c.key} = ${JSON.stringify(c.value)} (version ${c.version})`;
-        log.prepend(li);
-        while (log.children.length > 50) log.lastElementChild?.remove();
-      }
-    } catch (e) {
-      if (signal.aborted) return;
-      const err = GomsError.is(e) ? e : undefined;
-      if (err?.code === Code.DeadlineExceeded) continue;
-      status.textContent = `the watch ended: ${err?.rawMessage ?? String(e)}; watching again in 2 s`;
-      await new Promise((r) => setTimeout(r, 2000));
+      watched.textContent = c.value === "" ? "(empty)" : c.value;
+      version.textContent = `version ${c.version}`;
+      const li = document.createElement("li");
+      li.textContent = `${new Date().toLocaleTimeString()}  ${c.key} = ${JSON.stringify(c.value)} (version ${c.version})`;
+      log.prepend(li);
+      while (log.children.length > 50) log.lastElementChild?.remove();
     }
+  } catch (e) {
+    if (!signal.aborted) status.textContent = `the watch failed: ${GomsError.is(e) ? e.rawMessage : String(e)}`;
   }
 }
 

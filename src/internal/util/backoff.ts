@@ -1,4 +1,4 @@
-/** Exponential backoff with full jitter. */
+/** Exponential backoff with "equal jitter": each delay lies between half the cap and the cap, so retries that started together spread out but never come back at once. */
 export interface BackoffOptions {
   initialMs: number;
   maxMs: number;
