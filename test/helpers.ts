@@ -26,9 +26,9 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `fn` until it returns truthy or `ms` passes. */
-export async function until(fn: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+export async function until(fn: () => boolean | Promise<boolean>, ms = 5000, what = "condition"): Promise<void> {
   const end = Date.now() + ms;
-  while (!fn()) {
+  while (!(await fn())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }

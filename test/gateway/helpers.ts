@@ -5,23 +5,23 @@ import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { type GomsNode, type NodeChange, type RegistryLike } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
 import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
+import { createDbService } from "../../examples/shared/db-service.js";
 import type { NodeIdentity } from "../../src/gen/goms/v1/node_pb.js";
 import { NodeRegistrationSchema, type NodeRegistration } from "../../src/gen/goms/v1/registry_pb.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/gateway/index.js";
 import { NodeSet, withNodeOptions, type NodeOptionsPatch } from "../helpers.js";
 
 /**
- * Hosts DB with an in-memory map. Special keys: "slow" waits for cancellation,
+ * Hosts DB: the examples' implementation (examples/shared/db-service.ts, with
+ * DB.Watch), and on Query the special keys: "slow" waits for cancellation,
  * "ret" sets ret 7, "fail" throws failed_precondition with ret 9, "md" answers
  * the request metadata as JSON.
  */
 export function hostDb(n: GomsNode): void {
-  const data = new Map<string, string>();
+  // The examples' DB (DB.Watch included), with the special keys above on Query.
+  const db = createDbService();
   n.service(DB, {
-    update(req) {
-      data.set(req.key, req.value);
-      return {};
-    },
+    ...db.impl,
     async query(req, ctx) {
       if (req.key === "slow") {
         await new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error)));
@@ -29,7 +29,7 @@ export function hostDb(n: GomsNode): void {
       if (req.key === "ret") ctx.ret = 7;
       if (req.key === "fail") throw new GomsError("not in this state", Code.FailedPrecondition, { ret: 9 });
       if (req.key === "md") return { value: JSON.stringify(ctx.metadata) };
-      return { value: data.get(req.key) ?? "" };
+      return db.impl.query!(req, ctx);
     },
   });
 }

@@ -1,6 +1,6 @@
 // The page script of the browser test, built with Vite (index.html next to it):
 // goms/web against a real gateway, driven by test/web/browser.test.ts.
-import { createWebClient, GomsError } from "../../../src/web/index.js";
+import { createWebClient, GomsError, resumeStream } from "../../../src/web/index.js";
 import { DB } from "../../../examples/gen/goms/examples/v1/db_pb.js";
 import { StreamTest } from "../../gen/goms/test/v1/streams_pb.js";
 
@@ -8,7 +8,34 @@ function errorOf(e: unknown): { code: string; ret: number; message: string } {
   return GomsError.is(e) ? { code: String(e.code), ret: e.ret, message: e.rawMessage } : { code: "not a GomsError", ret: 0, message: String(e) };
 }
 
+/** What follow() saw so far: each value of the key, and each retry's code. */
+const following = { values: [] as string[], retries: [] as string[], ended: undefined as ReturnType<typeof errorOf> | undefined, ac: new AbortController() };
+
 const api = {
+  /** Starts following `key` with resumeStream (short waits, for the test); returns at once. */
+  follow(baseUrl: string, key: string): void {
+    const db = createWebClient(DB, { baseUrl });
+    following.ac = new AbortController();
+    const changes = resumeStream(db.watch, () => ({ key }), {
+      signal: following.ac.signal,
+      initialDelayMs: 20,
+      maxDelayMs: 200,
+      onRetry: ({ error }) => following.retries.push(String(error.code)),
+    });
+    void (async () => {
+      try {
+        for await (const c of changes) following.values.push(c.value);
+      } catch (e) {
+        following.ended = errorOf(e);
+      }
+    })();
+  },
+  followed(): { values: string[]; retries: string[]; ended: ReturnType<typeof errorOf> | undefined } {
+    return { values: [...following.values], retries: [...following.retries], ended: following.ended };
+  },
+  stopFollow(): void {
+    following.ac.abort();
+  },
   async unary(baseUrl: string, key: string, value: string): Promise<string> {
     const db = createWebClient(DB, { baseUrl });
     await db.update({ key, value });
