@@ -8,6 +8,7 @@ import { Code, GomsError } from "../../src/errors/index.js";
 import { DB } from "../gen/goms/examples/v1/db_pb.js";
 import { openRegistry, registryUrl } from "../shared/registry-arg.js";
 import { createMonitoring } from "../../src/monitor/index.js";
+import { resumeStream } from "../../src/web/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -29,20 +30,22 @@ console.log(`query0 on ${values.host}:${node.port}, querying DB every ${interval
 const db = node.detailedClient(DB);
 const everyDb = node.broadcast(DB);
 // Follow key "a": its current value, then every change. A stream lives on one db node: when that
-// node goes away (or this watcher fell behind) the stream ends with an error, and we watch again.
+// node goes away (unavailable) or this watcher fell behind (resource_exhausted), the stream ends,
+// and resumeStream watches again (on any db node), waiting longer after each failure in a row.
+// DB.Watch starts with the current value, so the same request picks up where the last one ended.
 const watching = new AbortController();
+const changes = resumeStream(node.client(DB).watch, () => ({ key: "a" }), {
+  signal: watching.signal,
+  call: { timeoutMs: 0 },
+  initialDelayMs: 500,
+  retryable: (e) => e.code === Code.Unavailable || e.code === Code.ResourceExhausted,
+  onRetry: ({ error, delayMs }) => console.log(`Watch ended: ${error.message}; watching again in ${delayMs} ms`),
+});
 void (async () => {
-  const watcher = node.client(DB);
-  while (!watching.signal.aborted) {
-    try {
-      for await (const c of watcher.watch({ key: "a" }, { signal: watching.signal, timeoutMs: 0 })) {
-        console.log(`Watch [key=${c.key} value=${c.value} version=${c.version}]`);
-      }
-    } catch (err) {
-      if (watching.signal.aborted) break;
-      console.log(`Watch ended: ${GomsError.from(err).message}; watching again`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
+  try {
+    for await (const c of changes) console.log(`Watch [key=${c.key} value=${c.value} version=${c.version}]`);
+  } catch (err) {
+    if (!watching.signal.aborted) console.log(`Watch failed: ${GomsError.from(err).message}`);
   }
 })();
 let n = 0;
