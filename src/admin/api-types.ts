@@ -35,6 +35,8 @@ export interface NodeSummary {
   outliers: OutlierSummary | undefined;
   /** Hedged requests of the calls this node makes, at the last push. */
   hedges: HedgeSummary | undefined;
+  /** Streams this node served and made, at the last push (node.stats().streams). */
+  streams: StreamSummary | undefined;
 }
 
 /** node.stats().admission as the console shows it (counters since the node started). */
@@ -65,6 +67,15 @@ export interface HedgeSummary {
   refused: number;
   /** Of `sent`: sent outside the budget because the first copy's node was ejected as hung. */
   rescued: number;
+}
+
+/** node.stats().streams as the console shows it (counters since the node started). */
+export interface StreamSummary {
+  opened: number;
+  sent: number;
+  received: number;
+  /** Messages whose send waited for the receiver: consumers slower than producers. */
+  windowWaits: number;
 }
 
 /** One field of a request message, enough to build a form input. */

@@ -2,7 +2,7 @@ import type { NodeStats } from "../gen/goms/v1/monitor_pb.js";
 import type { NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import type { MonitorStoreView, NodeView } from "../monitor/store-types.js";
 import type { GomsNode } from "../rpc/index.js";
-import type { AdmissionSummary, HedgeSummary, NodeSummary, OutlierSummary } from "./api-types.js";
+import type { AdmissionSummary, HedgeSummary, NodeSummary, OutlierSummary, StreamSummary } from "./api-types.js";
 
 export type { NodeSummary };
 
@@ -44,6 +44,11 @@ function hedgesOf(s: NodeStats): HedgeSummary | undefined {
   return h === undefined ? undefined : { sent: Number(h.sent), won: Number(h.won), refused: Number(h.refused), rescued: Number(h.rescued) };
 }
 
+function streamsOf(s: NodeStats): StreamSummary | undefined {
+  const t = s.streams;
+  return t === undefined ? undefined : { opened: Number(t.opened), sent: Number(t.sent), received: Number(t.received), windowWaits: Number(t.windowWaits) };
+}
+
 function fromView(v: NodeView, store: MonitorStoreView, registered: NodeIdentity | undefined): NodeSummary {
   const id = v.latest.node ?? registered;
   const series = store.series(v.name);
@@ -67,6 +72,7 @@ function fromView(v: NodeView, store: MonitorStoreView, registered: NodeIdentity
     admission: admissionOf(v.latest),
     outliers: outliersOf(v.latest),
     hedges: hedgesOf(v.latest),
+    streams: streamsOf(v.latest),
   };
 }
 
@@ -98,6 +104,7 @@ export function nodeSummaries(node: GomsNode, store: MonitorStoreView): NodeSumm
       admission: undefined,
       outliers: undefined,
       hedges: undefined,
+      streams: undefined,
     });
   }
   return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -1,5 +1,14 @@
 import { create } from "@bufbuild/protobuf";
-import { AdmissionStatsSchema, HedgeStatsSchema, OutlierStatsSchema, type AdmissionStats, type HedgeStats, type OutlierStats } from "../gen/goms/v1/monitor_pb.js";
+import {
+  AdmissionStatsSchema,
+  HedgeStatsSchema,
+  OutlierStatsSchema,
+  StreamStatsSchema,
+  type AdmissionStats,
+  type HedgeStats,
+  type OutlierStats,
+  type StreamStats,
+} from "../gen/goms/v1/monitor_pb.js";
 import type { NodeCounters } from "../rpc/node.js";
 
 /** Ejected peers one push carries at most: a caller of a thousand nodes with half ejected still pushes a small message. */
@@ -42,4 +51,10 @@ export function outliersOf(n: NodeCounters): OutlierStats {
 export function hedgesOf(n: NodeCounters): HedgeStats {
   const h = n.hedges;
   return create(HedgeStatsSchema, { sent: BigInt(h.sent), won: BigInt(h.won), refused: BigInt(h.refused), rescued: BigInt(h.rescued) });
+}
+
+/** node.stats().streams as pushed. */
+export function streamsOf(n: NodeCounters): StreamStats {
+  const s = n.streams;
+  return create(StreamStatsSchema, { opened: BigInt(s.opened), sent: BigInt(s.sent), received: BigInt(s.received), windowWaits: BigInt(s.windowWaits) });
 }

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { NodeStatsSchema, type NodeStats } from "../gen/goms/v1/monitor_pb.js";
 import type { GomsNode } from "../rpc/node.js";
-import { admissionOf, hedgesOf, outliersOf } from "./capacity-stats.js";
+import { admissionOf, hedgesOf, outliersOf, streamsOf } from "./capacity-stats.js";
 import { MethodCounter } from "./method-counter.js";
 import { ProcessSampler } from "./process-stats.js";
 
@@ -83,6 +83,7 @@ export function createCollector(opts: CollectorOptions): Collector {
         admission: admissionOf(n),
         outliers: outliersOf(n),
         hedges: hedgesOf(n),
+        streams: streamsOf(n),
       });
       lastSnapshot = now;
       return s;

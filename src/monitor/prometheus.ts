@@ -6,6 +6,7 @@ import type { GomsNode } from "../rpc/node.js";
 import { admissionMetrics } from "./admission-metrics.js";
 import { outlierMetrics } from "./outlier-metrics.js";
 import { hedgeMetrics } from "./hedge-metrics.js";
+import { streamMetrics } from "./stream-metrics.js";
 import { BUCKET_BOUNDS_MS } from "./buckets.js";
 import { HttpPort } from "./http-port.js";
 import type { Collector } from "./collector.js";
@@ -16,7 +17,8 @@ export interface MetricsOptions {
   collector: Collector;
   /**
    * Nodes whose admission (goms_admission_*), outlier ejection
-   * (goms_outlier_*) and hedges (goms_hedges_total) are exposed, label
+   * (goms_outlier_*), hedges (goms_hedges_total) and streams
+   * (goms_stream*) are exposed, label
    * `node`: the nodes of this process.
    * Default: `node` alone.
    */
@@ -160,7 +162,7 @@ export function createMetrics(opts: MetricsOptions): Registry {
     }),
   );
   const capacityNodes = opts.admissionNodes ?? [node];
-  for (const m of [...admissionMetrics(capacityNodes), ...outlierMetrics(capacityNodes), ...hedgeMetrics(capacityNodes)]) registry.registerMetric(m);
+  for (const m of [...admissionMetrics(capacityNodes), ...outlierMetrics(capacityNodes), ...hedgeMetrics(capacityNodes), ...streamMetrics(capacityNodes)]) registry.registerMetric(m);
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;
 }

@@ -32,6 +32,7 @@ export type { PeerAddress, Peer } from "./peer.js";
 export type { Balancer } from "./peer-table.js";
 export type { RetryBudgetOptions } from "./retry-budget.js";
 export type { CallHedge, HedgeOptions, HedgeStats } from "./hedge.js";
+export type { StreamCounters } from "../internal/conn/stream-counters.js";
 export type { TlsClientOptions, TlsServerOptions } from "../internal/transport/tcp.js";
 export { NodeService } from "../gen/goms/v1/node_pb.js";
 

@@ -47,7 +47,10 @@ export class LocalEndpoint {
   readonly scope: CallScope<LocalCall>;
   private nextId = 1;
 
-  constructor(d: Dispatcher, onIdle: () => void) {
+  constructor(
+    private readonly d: Dispatcher,
+    onIdle: () => void,
+  ) {
     this.scope = new CallScope<LocalCall>(d, (call, entry, res, err) => this.answer(call, entry, res, err), onIdle);
   }
 
@@ -78,8 +81,13 @@ export class LocalEndpoint {
     const io =
       req.stream === undefined
         ? undefined
-        : new LocalStreamIO(req.stream, entry.method.input, entry.method.output, req.message, () =>
-            this.abort(call, entry, new GomsError("stream canceled by the caller", Code.Canceled, { reason: "GOMS_ERR_CANCELED" })),
+        : new LocalStreamIO(
+            req.stream,
+            entry.method.input,
+            entry.method.output,
+            req.message,
+            () => this.abort(call, entry, new GomsError("stream canceled by the caller", Code.Canceled, { reason: "GOMS_ERR_CANCELED" })),
+            this.d.streamCounters,
           );
     call.stream = io;
     if (timeoutMs > 0) {

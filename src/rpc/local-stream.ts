@@ -3,6 +3,7 @@ import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import type { StreamIO, StreamKind } from "../internal/conn/stream-driver.js";
 import { AsyncQueue } from "../internal/util/async-queue.js";
+import type { StreamCounters } from "../internal/conn/stream-counters.js";
 
 /** Messages a served in-process stream may have waiting for its caller: the in-process window. */
 export const LOCAL_STREAM_WINDOW = 16;
@@ -38,7 +39,10 @@ export class LocalStreamIO implements StreamIO {
     message: unknown,
     /** The caller stopped iterating (a `for await` that breaks). */
     onCallerStop: () => void,
+    /** The node's stream counters: a message that crosses is both sent and received by this node. */
+    private readonly counters: StreamCounters,
   ) {
+    counters.opened++;
     let finished = false;
     this.output = new AsyncQueue<unknown>({
       onClose: () => {
@@ -54,6 +58,7 @@ export class LocalStreamIO implements StreamIO {
   private readonly markFinished: () => void;
 
   private async *one(message: unknown): AsyncGenerator<unknown> {
+    this.crossed();
     yield own(this.input_, message);
   }
 
@@ -63,19 +68,30 @@ export class LocalStreamIO implements StreamIO {
       if (this.failed !== undefined) throw this.failed;
       const r = await this.source.next();
       if (r.done === true) return;
+      this.crossed();
       yield own(this.input_, r.value);
     }
   }
 
   async send(message: unknown): Promise<void> {
+    let waited = false;
     for (;;) {
       if (this.failed !== undefined) throw this.failed;
       if (this.output.length < LOCAL_STREAM_WINDOW) {
         if (!this.output.push(own(this.outputDesc, message ?? {}))) throw new GomsError("stream ended", Code.Canceled);
+        this.crossed();
+        if (waited) this.counters.windowWaits++;
         return;
       }
+      waited = true;
       await new Promise<void>((resolve, reject) => (this.space = { resolve, reject }));
     }
+  }
+
+  /** One message crossed: this node sent it and received it. */
+  private crossed(): void {
+    this.counters.sent++;
+    this.counters.received++;
   }
 
   stop(err: GomsError): void {

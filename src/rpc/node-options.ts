@@ -1,3 +1,4 @@
+import type { StreamCounters } from "../internal/conn/stream-counters.js";
 import type { ConnOptions } from "../internal/conn/options.js";
 import type { AdmissionStats } from "../internal/admission/admission.js";
 import type { ConcurrencyLimitOptions } from "../internal/admission/limiter.js";
@@ -181,6 +182,8 @@ export interface NodeCounters {
   admission: AdmissionStats;
   /** Hedged requests: second copies sent, and calls they answered first, since start. */
   hedges: HedgeStats;
+  /** Streams since start, served and made, over the network and in-process: opened, messages sent and received, and sends that waited for the receiver (docs/streams.md, "Watching streams"). */
+  streams: StreamCounters;
   /** Outlier ejection and breakers of the peers this node calls: ejections, probes, and each peer's state. */
   outliers: OutlierStats;
   /** Milliseconds since the node was created. */

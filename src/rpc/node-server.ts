@@ -1,3 +1,4 @@
+import type { StreamCounters } from "../internal/conn/stream-counters.js";
 import { timingSafeEqual } from "node:crypto";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
@@ -33,6 +34,8 @@ export interface NodeServerOptions {
   accepting(): boolean;
   /** Every served call ends here (diagnostics). */
   served(call: ServerCall, err: GomsError | undefined, startedAt: number): void;
+  /** The node's stream counters (node.stats().streams). */
+  readonly streamCounters: StreamCounters;
 }
 
 /**
@@ -81,6 +84,7 @@ export class NodeServer {
       get unaryCalls() {
         return unaryCalls;
       },
+      streamCounters: o.streamCounters,
     };
     this.local = new LocalEndpoint(this.dispatcher, () => this.checkIdle());
   }

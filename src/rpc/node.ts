@@ -1,3 +1,4 @@
+import { newStreamCounters } from "../internal/conn/stream-counters.js";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { create, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code } from "../errors/code.js";
@@ -56,6 +57,8 @@ export class GomsNode {
   };
   private membership: Membership | undefined;
   private retries = 0;
+  /** What this node's streams did: shared by its connections and in-process streams, read by stats(). */
+  private readonly streamCounters = newStreamCounters();
   private readonly admission: Admission;
   /** Serving, not serving or draining, per service: what Health and HTTP probes report; setServing() marks a service down. */
   readonly health: NodeHealth;
@@ -86,6 +89,7 @@ export class GomsNode {
       connOpts: this.connOpts,
       backoff: { ...defaultBackoff, ...peers.reconnect },
       observer: this.callObserver,
+      streamCounters: this.streamCounters,
       hello: () => this.server.hello(),
       started: () => this.state === "running" || this.state === "starting",
       onConnect: (id) => {
@@ -113,6 +117,7 @@ export class GomsNode {
       identity: () => this.identity(),
       accepting: () => this.state === "running" || this.state === "starting",
       served: (call, err, startedAt) => this.reporter.server(call, err, startedAt),
+      streamCounters: this.streamCounters,
     });
     this.router = new CallRouter({
       name: this.name,
@@ -164,6 +169,7 @@ export class GomsNode {
       outgoingCalls,
       retries: this.retries,
       hedges: this.router.hedges,
+      streams: { ...this.streamCounters },
       admission: this.admission.stats(),
       outliers: this.peers.outliers.stats(),
       uptimeMs: Date.now() - this.startedAt,

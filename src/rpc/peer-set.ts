@@ -1,3 +1,4 @@
+import type { StreamCounters } from "../internal/conn/stream-counters.js";
 import type { GomsError } from "../errors/goms-error.js";
 import type { Hello, NodeIdentity } from "../gen/goms/v1/node_pb.js";
 import type { CallObserver } from "../internal/conn/client-conn.js";
@@ -15,6 +16,8 @@ export interface PeerSetOptions {
   readonly connOpts: ConnOptions;
   readonly backoff: BackoffOptions;
   readonly observer: CallObserver;
+  /** The node's stream counters (node.stats().streams). */
+  readonly streamCounters: StreamCounters;
   hello(): Hello;
   /** True once the node started: new peers dial at once. */
   started(): boolean;
@@ -51,6 +54,7 @@ export class PeerSet {
       o.hello(),
       o.backoff,
       {
+        streamCounters: o.streamCounters,
         onReady: (p) => {
           o.table.rebuild();
           this.event(p, "connected");

@@ -1,3 +1,4 @@
+import type { StreamCounters } from "../internal/conn/stream-counters.js";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import type { Hello, NodeIdentity } from "../gen/goms/v1/node_pb.js";
@@ -19,6 +20,8 @@ export type PeerState = "connecting" | "ready" | "backoff" | "closed";
 export interface PeerEvents {
   onReady(peer: Peer): void;
   onDown(peer: Peer, err: GomsError): void;
+  /** The node's stream counters, handed to each connection. */
+  readonly streamCounters: StreamCounters;
 }
 
 /**
@@ -79,6 +82,7 @@ export class Peer {
       return;
     }
     this.conn = new ClientConn(stream, this.connOpts, this.hello, {
+      streamCounters: this.events.streamCounters,
       onReady: (c) => {
         if (this.conn !== c) return;
         const id = c.remoteNode;

@@ -9,6 +9,7 @@
 // Whatever the bytes, nothing throws out of the parser or the connection, and
 // the server's output is always well-formed: a preface reply and whole frames,
 // ending (if the peer broke the protocol) with one GOAWAY 3 and a close.
+import { newStreamCounters } from "../../src/internal/conn/stream-counters.js";
 import assert from "node:assert/strict";
 import { Duplex } from "node:stream";
 import fc from "fast-check";
@@ -91,6 +92,7 @@ const dispatcher: Dispatcher = {
   finished: () => undefined,
   admission: undefined,
   unaryCalls: 0,
+  streamCounters: newStreamCounters(),
 };
 const opts = { ...defaultConnOptions, handshakeTimeoutMs: 60_000 };
 const events = { onHello: () => undefined, onClose: () => undefined, onDrained: () => undefined };

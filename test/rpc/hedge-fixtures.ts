@@ -1,19 +1,13 @@
 // Fixtures of the hedge tests: servers whose handlers wait a set time (or
 // forever), and a caller of them, on the nodes of one NodeSet.
-import assert from "node:assert/strict";
 import type { GomsNode, HandlerContext } from "../../src/rpc/index.js";
 import { Code, GomsError } from "../../src/errors/index.js";
-import { MonitorService, type HedgeStats } from "../../src/gen/goms/v1/monitor_pb.js";
+import type { HedgeStats } from "../../src/gen/goms/v1/monitor_pb.js";
 import type { NodeSummary } from "../../src/admin/api-types.js";
-import { nodeSummaries } from "../../src/admin/cluster.js";
-import { createCollector, createMetrics, createMetricsServer, createMonitorStore, createMonitoring, type MonitorStore } from "../../src/monitor/index.js";
 import { DB } from "../../examples/gen/goms/examples/v1/db_pb.js";
 import { BenchService } from "../../bench/gen/goms/bench/v1/bench_pb.js";
 import { until, withNodeOptions, type NodeOptionsPatch, type NodeSet } from "../helpers.js";
-import { parseExposition } from "../monitor/exposition.js";
-
-/** A /metrics page, parsed. */
-type Exposition = ReturnType<typeof parseExposition>;
+import { countersSeen as seenBy, monitorAdmin as adminNode, type Exposition, type MonitorAdmin } from "../monitor/counters-seen.js";
 
 /** A server whose handlers wait `delayMs` (or forever, -1), counting calls and cancellations. */
 export interface Server {
@@ -87,29 +81,15 @@ export function hedgeFixtures(nodes: NodeSet) {
   }
 
   /** An admin node hosting a monitor store (no DB): a caller given `{ node: admin }` among its servers pushes to it. */
-  async function monitorAdmin(): Promise<{ admin: GomsNode; store: MonitorStore }> {
-    const store = createMonitorStore({ sweepMs: 0 });
-    nodes.defer(() => store.close());
-    const admin = await nodes.start({ identity: { name: "admin" }, listen: { port: 0 } }, (n) => n.service(MonitorService, store.service()));
-    return { admin, store };
-  }
+  const monitorAdmin = (): Promise<MonitorAdmin> => adminNode(nodes);
 
   /**
    * The caller's hedge counters as they reach the admin node's store (one
    * push), its console summary and the caller's Prometheus /metrics.
    */
-  async function countersSeen(c: GomsNode, at: { admin: GomsNode; store: MonitorStore }): Promise<{ pushed: HedgeStats; summary: NodeSummary["hedges"]; metrics: Exposition }> {
-    const mon = createMonitoring({ node: c, target: "admin" });
-    nodes.defer(() => mon.close());
-    assert.equal(await mon.pushNow(), true, mon.counters().lastError);
-    const pushed = at.store.node(c.name)!.latest.hedges!;
-    const summary = nodeSummaries(at.admin, at.store).find((s) => s.name === c.name)?.hedges;
-    const collector = createCollector({ node: c });
-    nodes.defer(() => collector.close());
-    const server = await createMetricsServer({ registry: createMetrics({ node: c, collector, processMetrics: false }) }).start();
-    nodes.defer(() => server.close());
-    const metrics = parseExposition(await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text());
-    return { pushed, summary, metrics };
+  async function countersSeen(c: GomsNode, at: MonitorAdmin): Promise<{ pushed: HedgeStats; summary: NodeSummary["hedges"]; metrics: Exposition }> {
+    const seen = await seenBy(nodes, c, at);
+    return { pushed: seen.pushed.hedges!, summary: seen.summary?.hedges, metrics: seen.metrics };
   }
 
   return { server, caller, twoQueries, sentWon, monitorAdmin, countersSeen };

@@ -168,6 +168,11 @@ export function NodeDetail({ name }: { name: string }) {
           hedges {n.hedges.sent} sent · {n.hedges.won} won · {n.hedges.refused} refused by the retry budget · {n.hedges.rescued} rescued from a hung node
         </p>
       )}
+      {n?.streams && n.streams.opened > 0 && (
+        <p class="muted" data-testid="node-streams" title="streams this node served and made, since start; a send that waited was held back by a slower consumer (flow control)">
+          streams {n.streams.opened} opened · {n.streams.sent} messages sent · {n.streams.received} received · {n.streams.windowWaits} sends waited for the receiver
+        </p>
+      )}
       {n?.outliers && n.outliers.ejected.length > 0 && (
         <ul class="small" data-testid="ejected-peers">
           {n.outliers.ejected.map((p) => (

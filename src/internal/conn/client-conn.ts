@@ -1,3 +1,4 @@
+import type { StreamCounters } from "./stream-counters.js";
 import { CallTable } from "./call-table.js";
 import { SignalWatch } from "./signal-watch.js";
 import { Pending, type CallObserver, type CallResult, type OutgoingCall } from "./pending.js";
@@ -43,6 +44,8 @@ export interface ClientConnEvents {
   onReady(conn: ClientConn): void;
   onClose(conn: ClientConn, err: GomsError): void;
   onGoAway(conn: ClientConn): void;
+  /** Where this connection counts its streams: the node's, shared by all its connections. */
+  readonly streamCounters: StreamCounters;
 }
 
 /** The dialling side of a connection: issues calls, matches responses by call id. */
@@ -95,6 +98,7 @@ export class ClientConn extends Conn {
       get unaryCalls() {
         return conn.unaryAnswered;
       },
+      counters: events.streamCounters,
     });
     this.writePreface(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION);
     const w = this.writer;

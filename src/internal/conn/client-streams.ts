@@ -101,6 +101,7 @@ export class ClientStreams {
     );
     const s = new ClientStream(id, inbox, new StreamOutbox(id, h.peerWindow(), h.peerMaxFrame(), h));
     this.open.set(id, s);
+    h.counters.opened++;
     if (timeoutMs > 0) {
       s.timer = setTimeout(() => this.cancel(s, new GomsError(`deadline of ${timeoutMs}ms exceeded`, Code.DeadlineExceeded, { reason: "GOMS_ERR_DEADLINE_EXCEEDED" })), timeoutMs);
       s.timer.unref();

@@ -1,3 +1,4 @@
+import type { StreamCounters } from "./stream-counters.js";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { MessageCodec } from "../../codec/types.js";
 import type { GomsError } from "../../errors/goms-error.js";
@@ -39,4 +40,6 @@ export interface Dispatcher {
   readonly accepting: boolean;
   /** Unary calls the node has finished serving so far (a counter): streams keep short turns while it moves (StreamOutbox). */
   readonly unaryCalls: number;
+  /** The node's stream counters (node.stats().streams), for its served streams. */
+  readonly streamCounters: StreamCounters;
 }

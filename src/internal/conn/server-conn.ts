@@ -79,6 +79,7 @@ export class ServerConn extends Conn {
         get unaryCalls() {
           return d.unaryCalls;
         },
+        counters: d.streamCounters,
       },
       this.scope,
     );

@@ -118,6 +118,7 @@ export class ServerStreams {
     const s = new ServerStream(entry.method.methodKind as StreamKind, call, entry, this.host, (st, err) => this.forget(st, err));
     call.stream = s;
     this.open.set(call.id, s);
+    this.host.counters.opened++;
     const left = call.timeRemaining();
     if (left !== undefined) {
       // The deadline ends the stream even while its handler is busy elsewhere (a producer that never yields).

@@ -6,6 +6,7 @@ import { AsyncQueue } from "../util/async-queue.js";
 import { FRAME_HEADER_SIZE, FrameType, MAX_STREAM_WINDOW, STREAM_CHUNK_SIZE } from "../wire/frame.js";
 import { abortFrame, beginFrame, endFrame } from "../wire/headers.js";
 import { SHARED_TURN_BYTES, SHARED_WINDOW, TURN_BYTES, TURN_MESSAGE_MIN, UnaryWatch } from "./stream-sharing.js";
+import type { StreamCounters } from "./stream-counters.js";
 
 /**
  * Per-stream credit flow control (docs/protocol.md §15), one half per
@@ -28,6 +29,8 @@ export interface StreamWire {
   whenWritable(): Promise<void> | undefined;
   /** Unary calls this side has served or made so far (a counter that only grows): other work for the event loop. */
   readonly unaryCalls: number;
+  /** The node's stream counters (node.stats().streams). */
+  readonly counters: StreamCounters;
 }
 
 interface Item {
@@ -119,6 +122,7 @@ export class StreamInbox implements AsyncIterableIterator<unknown> {
       this.onBadMessage(err);
       return undefined;
     }
+    this.wire.counters.received++;
     // A consumer that already stopped takes nothing: the bytes are granted back at once.
     if (!this.queue.push({ value, cost })) this.grant(cost);
     return undefined;
@@ -272,6 +276,7 @@ export class StreamOutbox {
       const len = endFrame(w, rel);
       this.credit -= cost;
       this.sinceTurn += Math.max(cost, TURN_MESSAGE_MIN);
+      wire.counters.sent++;
       wire.streamFrameWritten(len + 4);
       if (this.sinceTurn < this.turnBytes) return SENT;
       // Every turn's worth of messages the producer waits a turn of the event loop (see send()).
@@ -303,17 +308,24 @@ export class StreamOutbox {
   /** Sends one encoded message (after `first`, when given, settles). Rejects once the stream is over (see fail()). */
   async send(bytes: Uint8Array, first?: Promise<void>): Promise<void> {
     this.sending = true;
+    const counters = this.wire.counters;
     try {
-      if (first !== undefined) await this.wait(first);
+      let waited = false;
+      if (first !== undefined) {
+        waited = true;
+        await this.wait(first);
+      }
       let off = 0;
       do {
         if (this.failed !== undefined) throw this.failed;
         const full = this.wire.whenWritable();
         if (full !== undefined) {
+          waited = true;
           await this.wait(full);
           continue;
         }
         if (this.credit < 1) {
+          waited = true;
           await this.wait();
           continue;
         }
@@ -330,6 +342,9 @@ export class StreamOutbox {
           await nextTurn();
         }
       } while (off < bytes.length);
+      counters.sent++;
+      // Once per message that waited, however many times: a count of messages held back, not of wake-ups.
+      if (waited) counters.windowWaits++;
     } finally {
       this.sending = false;
     }

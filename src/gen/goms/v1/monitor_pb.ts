@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file goms/v1/monitor.proto.
  */
 export const file_goms_v1_monitor: GenFile = /*@__PURE__*/
-  fileDesc("ChVnb21zL3YxL21vbml0b3IucHJvdG8SB2dvbXMudjEipwIKC01ldGhvZFN0YXRzEg8KB3NlcnZpY2UYASABKAkSDgoGbWV0aG9kGAIgASgJEgwKBHNpZGUYAyABKAkSDQoFY2FsbHMYBCABKAQSPgoOZXJyb3JzX2J5X2NvZGUYBSADKAsyJi5nb21zLnYxLk1ldGhvZFN0YXRzLkVycm9yc0J5Q29kZUVudHJ5EhMKC3JldF9ub256ZXJvGAYgASgEEg4KBnA1MF9tcxgHIAEoARIOCgZwOTlfbXMYCCABKAESGAoQaW50ZXJ2YWxfYnVja2V0cxgJIAMoBBIWCg5pbnRlcnZhbF9jYWxscxgKIAEoBBozChFFcnJvcnNCeUNvZGVFbnRyeRILCgNrZXkYASABKA0SDQoFdmFsdWUYAiABKAQ6AjgBIqsECglOb2RlU3RhdHMSIwoEbm9kZRgBIAEoCzIVLmdvbXMudjEuTm9kZUlkZW50aXR5EhQKDHRpbWVfdW5peF9tcxgCIAEoAxIRCgl1cHRpbWVfbXMYAyABKAMSEwoLaW50ZXJ2YWxfbXMYBCABKA0SEwoLY3B1X3BlcmNlbnQYBSABKAESEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIYChBoZWFwX3RvdGFsX2J5dGVzGAggASgEEh0KFWV2ZW50X2xvb3BfbGFnX3A5OV9tcxgJIAEoARIeChZldmVudF9sb29wX3V0aWxpemF0aW9uGAogASgBEhAKCGdjX2NvdW50GAsgASgEEhMKC2djX3BhdXNlX21zGAwgASgBEhoKEnNlcnZlcl9jb25uZWN0aW9ucxgNIAEoDRITCgtwZWVyc19yZWFkeRgOIAEoDRIXCg9jYWxsc19pbl9mbGlnaHQYDyABKA0SDwoHcmV0cmllcxgQIAEoBBIlCgdtZXRob2RzGBEgAygLMhQuZ29tcy52MS5NZXRob2RTdGF0cxIqCglhZG1pc3Npb24YEiABKAsyFy5nb21zLnYxLkFkbWlzc2lvblN0YXRzEicKCG91dGxpZXJzGBMgASgLMhUuZ29tcy52MS5PdXRsaWVyU3RhdHMSIwoGaGVkZ2VzGBQgASgLMhMuZ29tcy52MS5IZWRnZVN0YXRzIqEBCg5BZG1pc3Npb25TdGF0cxINCgVsaW1pdBgBIAEoDRIQCghpbmZsaWdodBgCIAEoDRIQCghhZG1pdHRlZBgDIAEoBBIVCg1yZWZ1c2VkX2xpbWl0GAQgASgEEhgKEHJlZnVzZWRfZGVhZGxpbmUYBSABKAQSFgoOcXVldWVfbXNfdG90YWwYBiABKAESEwoLYmFzZWxpbmVfbXMYByABKAEiTQoLUGVlck91dGxpZXISDAoEbm9kZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSEQoJZWplY3Rpb25zGAQgASgNIpQBCgxPdXRsaWVyU3RhdHMSEwoLZWplY3RlZF9ub3cYASABKA0SEQoJZWplY3Rpb25zGAIgASgEEg4KBmNhcHBlZBgDIAEoBBIOCgZwcm9iZXMYBCABKAQSFQoNcHJvYmVzX2ZhaWxlZBgFIAEoBBIlCgdlamVjdGVkGAYgAygLMhQuZ29tcy52MS5QZWVyT3V0bGllciJJCgpIZWRnZVN0YXRzEgwKBHNlbnQYASABKAQSCwoDd29uGAIgASgEEg8KB3JlZnVzZWQYAyABKAQSDwoHcmVzY3VlZBgEIAEoBCIwCgtQdXNoUmVxdWVzdBIhCgVzdGF0cxgBIAEoCzISLmdvbXMudjEuTm9kZVN0YXRzIiMKDFB1c2hSZXNwb25zZRITCgtpbnRlcnZhbF9tcxgBIAEoDTJFCg5Nb25pdG9yU2VydmljZRIzCgRQdXNoEhQuZ29tcy52MS5QdXNoUmVxdWVzdBoVLmdvbXMudjEuUHVzaFJlc3BvbnNlYgZwcm90bzM", [file_goms_v1_node]);
+  fileDesc("ChVnb21zL3YxL21vbml0b3IucHJvdG8SB2dvbXMudjEipwIKC01ldGhvZFN0YXRzEg8KB3NlcnZpY2UYASABKAkSDgoGbWV0aG9kGAIgASgJEgwKBHNpZGUYAyABKAkSDQoFY2FsbHMYBCABKAQSPgoOZXJyb3JzX2J5X2NvZGUYBSADKAsyJi5nb21zLnYxLk1ldGhvZFN0YXRzLkVycm9yc0J5Q29kZUVudHJ5EhMKC3JldF9ub256ZXJvGAYgASgEEg4KBnA1MF9tcxgHIAEoARIOCgZwOTlfbXMYCCABKAESGAoQaW50ZXJ2YWxfYnVja2V0cxgJIAMoBBIWCg5pbnRlcnZhbF9jYWxscxgKIAEoBBozChFFcnJvcnNCeUNvZGVFbnRyeRILCgNrZXkYASABKA0SDQoFdmFsdWUYAiABKAQ6AjgBItIECglOb2RlU3RhdHMSIwoEbm9kZRgBIAEoCzIVLmdvbXMudjEuTm9kZUlkZW50aXR5EhQKDHRpbWVfdW5peF9tcxgCIAEoAxIRCgl1cHRpbWVfbXMYAyABKAMSEwoLaW50ZXJ2YWxfbXMYBCABKA0SEwoLY3B1X3BlcmNlbnQYBSABKAESEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIYChBoZWFwX3RvdGFsX2J5dGVzGAggASgEEh0KFWV2ZW50X2xvb3BfbGFnX3A5OV9tcxgJIAEoARIeChZldmVudF9sb29wX3V0aWxpemF0aW9uGAogASgBEhAKCGdjX2NvdW50GAsgASgEEhMKC2djX3BhdXNlX21zGAwgASgBEhoKEnNlcnZlcl9jb25uZWN0aW9ucxgNIAEoDRITCgtwZWVyc19yZWFkeRgOIAEoDRIXCg9jYWxsc19pbl9mbGlnaHQYDyABKA0SDwoHcmV0cmllcxgQIAEoBBIlCgdtZXRob2RzGBEgAygLMhQuZ29tcy52MS5NZXRob2RTdGF0cxIqCglhZG1pc3Npb24YEiABKAsyFy5nb21zLnYxLkFkbWlzc2lvblN0YXRzEicKCG91dGxpZXJzGBMgASgLMhUuZ29tcy52MS5PdXRsaWVyU3RhdHMSIwoGaGVkZ2VzGBQgASgLMhMuZ29tcy52MS5IZWRnZVN0YXRzEiUKB3N0cmVhbXMYFSABKAsyFC5nb21zLnYxLlN0cmVhbVN0YXRzIqEBCg5BZG1pc3Npb25TdGF0cxINCgVsaW1pdBgBIAEoDRIQCghpbmZsaWdodBgCIAEoDRIQCghhZG1pdHRlZBgDIAEoBBIVCg1yZWZ1c2VkX2xpbWl0GAQgASgEEhgKEHJlZnVzZWRfZGVhZGxpbmUYBSABKAQSFgoOcXVldWVfbXNfdG90YWwYBiABKAESEwoLYmFzZWxpbmVfbXMYByABKAEiTQoLUGVlck91dGxpZXISDAoEbm9kZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSEQoJZWplY3Rpb25zGAQgASgNIpQBCgxPdXRsaWVyU3RhdHMSEwoLZWplY3RlZF9ub3cYASABKA0SEQoJZWplY3Rpb25zGAIgASgEEg4KBmNhcHBlZBgDIAEoBBIOCgZwcm9iZXMYBCABKAQSFQoNcHJvYmVzX2ZhaWxlZBgFIAEoBBIlCgdlamVjdGVkGAYgAygLMhQuZ29tcy52MS5QZWVyT3V0bGllciJJCgpIZWRnZVN0YXRzEgwKBHNlbnQYASABKAQSCwoDd29uGAIgASgEEg8KB3JlZnVzZWQYAyABKAQSDwoHcmVzY3VlZBgEIAEoBCJTCgtTdHJlYW1TdGF0cxIOCgZvcGVuZWQYASABKAQSDAoEc2VudBgCIAEoBBIQCghyZWNlaXZlZBgDIAEoBBIUCgx3aW5kb3dfd2FpdHMYBCABKAQiMAoLUHVzaFJlcXVlc3QSIQoFc3RhdHMYASABKAsyEi5nb21zLnYxLk5vZGVTdGF0cyIjCgxQdXNoUmVzcG9uc2USEwoLaW50ZXJ2YWxfbXMYASABKA0yRQoOTW9uaXRvclNlcnZpY2USMwoEUHVzaBIULmdvbXMudjEuUHVzaFJlcXVlc3QaFS5nb21zLnYxLlB1c2hSZXNwb25zZWIGcHJvdG8z", [file_goms_v1_node]);
 
 /**
  * Latency histogram bucket upper bounds (ms), shared by all MethodStats:
@@ -204,6 +204,13 @@ export type NodeStats = Message<"goms.v1.NodeStats"> & {
    * @generated from field: goms.v1.HedgeStats hedges = 20;
    */
   hedges?: HedgeStats | undefined;
+
+  /**
+   * Streams this node served and made; unset from older nodes.
+   *
+   * @generated from field: goms.v1.StreamStats streams = 21;
+   */
+  streams?: StreamStats | undefined;
 };
 
 /**
@@ -402,6 +409,50 @@ export const HedgeStatsSchema: GenMessage<HedgeStats> = /*@__PURE__*/
   messageDesc(file_goms_v1_monitor, 5);
 
 /**
+ * node.stats().streams: counters are cumulative since the node started,
+ * over the network and in-process (docs/streams.md, "Watching streams").
+ *
+ * @generated from message goms.v1.StreamStats
+ */
+export type StreamStats = Message<"goms.v1.StreamStats"> & {
+  /**
+   * Streams opened, served and made.
+   *
+   * @generated from field: uint64 opened = 1;
+   */
+  opened: bigint;
+
+  /**
+   * Stream messages sent: what handlers yielded and what callers sent.
+   *
+   * @generated from field: uint64 sent = 2;
+   */
+  sent: bigint;
+
+  /**
+   * Stream messages received.
+   *
+   * @generated from field: uint64 received = 3;
+   */
+  received: bigint;
+
+  /**
+   * Messages whose send had to wait for the receiver (window credit, the
+   * connection's output, or an in-process stream's queue).
+   *
+   * @generated from field: uint64 window_waits = 4;
+   */
+  windowWaits: bigint;
+};
+
+/**
+ * Describes the message goms.v1.StreamStats.
+ * Use `create(StreamStatsSchema)` to create a new message.
+ */
+export const StreamStatsSchema: GenMessage<StreamStats> = /*@__PURE__*/
+  messageDesc(file_goms_v1_monitor, 6);
+
+/**
  * @generated from message goms.v1.PushRequest
  */
 export type PushRequest = Message<"goms.v1.PushRequest"> & {
@@ -416,7 +467,7 @@ export type PushRequest = Message<"goms.v1.PushRequest"> & {
  * Use `create(PushRequestSchema)` to create a new message.
  */
 export const PushRequestSchema: GenMessage<PushRequest> = /*@__PURE__*/
-  messageDesc(file_goms_v1_monitor, 6);
+  messageDesc(file_goms_v1_monitor, 7);
 
 /**
  * @generated from message goms.v1.PushResponse
@@ -435,7 +486,7 @@ export type PushResponse = Message<"goms.v1.PushResponse"> & {
  * Use `create(PushResponseSchema)` to create a new message.
  */
 export const PushResponseSchema: GenMessage<PushResponse> = /*@__PURE__*/
-  messageDesc(file_goms_v1_monitor, 7);
+  messageDesc(file_goms_v1_monitor, 8);
 
 /**
  * Hosted by the admin node. Nodes push with one-way or unary calls.
