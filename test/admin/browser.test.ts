@@ -116,9 +116,21 @@ describe("admin console in headless Chromium", () => {
     const total = page.locator("[data-testid=total-qps]");
     await waitFor(async () => Number(((await total.textContent()) ?? "0").replace(/,/g, "")) > 0, 10_000, "total qps");
     await shot("overview");
+    // A stream served by db0 (DB.Watch, from the admin node): db0's page shows its stream counters.
+    const watching = new AbortController();
+    const watched = (async () => {
+      for await (const _ of node.client(DB).watch({ key: "a" }, { node: "db0", signal: watching.signal })) {
+        // The current value, then changes: only db0's counters matter here.
+      }
+    })().catch(() => undefined);
     await page.goto(admin.url + "/#/nodes/db0");
     await page.locator(".chart canvas").first().waitFor();
     await page.locator(".chart", { hasText: "Hedges/s" }).waitFor();
+    const streams = page.locator("[data-testid=node-streams]");
+    await waitFor(async () => (await streams.count()) === 1, 10_000, "db0's stream counters on its page");
+    assert.match((await streams.textContent()) ?? "", /^streams [1-9]\d* opened · [1-9]\d* messages sent · [1-9]\d* received · \d+ sends waited for the receiver$/);
+    watching.abort();
+    await watched;
     await page.waitForTimeout(1200);
     await shot("node-detail");
   });
