@@ -1,10 +1,11 @@
 import { Readable } from "node:stream";
 import type { Message } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { Code, GomsError } from "../errors/index.js";
+import { Code, codeToString, GomsError } from "../errors/index.js";
 import { createJsonCaller, type JsonCaller, type Route } from "../json-call/index.js";
 import type { CallOptions, GomsNode, Metadata } from "../rpc/index.js";
 import { ndjsonLines } from "../web/ndjson.js";
+import { resumeStream } from "../web/resume.js";
 import { connect, connectRegistry } from "./target.js";
 
 export interface CallCommandOptions {
@@ -18,6 +19,10 @@ export interface CallCommandOptions {
   stdinLines?: () => AsyncIterable<string>;
   /** Each response of a stream as it arrives (default: collected into the output's text, one per line). */
   onMessage?: (text: string) => void;
+  /** A server stream that fails unavailable or deadline_exceeded is opened again (resumeStream), with backoff, until canceled. */
+  follow?: boolean;
+  /** A line for the user that is not output (with `follow`: each reopening). */
+  onNotice?: (line: string) => void;
 }
 
 export interface CallOutput {
@@ -38,6 +43,28 @@ export interface CallTarget {
 const UNARY_TIMEOUT_MS = 10_000;
 /** Longest request line read from stdin: far above any message a node accepts, yet bounded. */
 const MAX_LINE = 16 * 1024 * 1024;
+
+/**
+ * A server stream opened again after each unavailable or deadline_exceeded
+ * failure (resumeStream: backoff with jitter, reset by a message), each time
+ * with the same request: a stream that starts with the current state (DB.Watch)
+ * carries on. The ret and trailer are the last attempt's.
+ */
+async function follow(t: CallTarget, route: Route, request: unknown, opts: CallOptions, o: CallCommandOptions, emit: (m: Message) => void, collected: string[]): Promise<CallOutput> {
+  let end: { ret: number; metadata: Metadata } | undefined;
+  const open = (req: unknown, co?: { signal?: AbortSignal | undefined }): AsyncIterable<Message> =>
+    (async function* () {
+      const r = await t.node.invoke(route.method, req, { ...opts, ...(co?.signal === undefined ? {} : { signal: co.signal }) });
+      end = r;
+      yield* r.message as AsyncIterable<Message>;
+    })();
+  const messages = resumeStream(open, () => request, {
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
+    onRetry: ({ error, delayMs }) => o.onNotice?.(`goms call: the stream ended (${codeToString(error.code)}: ${error.rawMessage}); opening it again in ${delayMs} ms`),
+  });
+  for await (const m of messages) emit(m);
+  return { text: collected.join("\n"), ret: end?.ret ?? 0, trailer: { ...end?.metadata } };
+}
 
 /**
  * `goms call`: a method by name with JSON, without compiled stubs, through
@@ -64,6 +91,10 @@ export async function callJson(t: CallTarget, name: string, input: string | Asyn
   }
   const collected: string[] = [];
   const emit = o.onMessage ?? ((text: string) => void collected.push(text));
+  if (o.follow === true) {
+    if (kind !== "server_streaming") throw new GomsError(`--follow is for server streams; ${route.method.name} is ${kind.replace("_", " ")}`, Code.InvalidArgument);
+    return follow(t, route, caller.request(route, await single()), opts, o, (m) => emit(caller.response(route, m, pretty)), collected);
+  }
   let request: unknown;
   if (kind === "server_streaming") request = caller.request(route, await single());
   else {
@@ -137,6 +168,7 @@ interface CallFlags {
   timeout?: number;
   metadata: Record<string, string>;
   token?: string;
+  follow: boolean;
 }
 
 /** Registers `goms call`. */
@@ -161,6 +193,7 @@ export function registerCallCommand(
     .option("--timeout <ms>", "deadline in milliseconds (default 10000 for unary calls, none for streams)", intOption)
     .option("-H, --metadata <key=value>", "request metadata (repeatable)", collectMetadata, {})
     .option("--token <token>", "token expected by the node (or GOMS_TOKEN)")
+    .option("--follow", "server streams: when the stream fails unavailable or deadline_exceeded (its node went away), open it again, with backoff, until Ctrl-C", false)
     .action(async (method: string, json: string | undefined, o: CallFlags) => {
       const token = o.token ?? process.env["GOMS_TOKEN"];
       const registryUrl = o.registry ?? (o.addr === undefined ? process.env["GOMS_REGISTRY"] : undefined);
@@ -190,6 +223,8 @@ export function registerCallCommand(
           signal: ac.signal,
           stdinLines,
           onMessage: (text) => process.stdout.write(text + "\n"),
+          follow: o.follow,
+          onNotice: (line) => process.stderr.write(line + "\n"),
         });
         if (out.text !== "") process.stdout.write(out.text + "\n");
         const end = endLine(out, o.json);

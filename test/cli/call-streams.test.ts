@@ -88,6 +88,42 @@ describe("goms call on streams, as processes", () => {
     }
   });
 
+  it("--follow opens DB.Watch again when its node goes away and comes back on the same port", async () => {
+    const first = createDbService();
+    const own = new NodeSet();
+    try {
+      const a = await own.start({ identity: { name: "follow-db" }, listen: { port: 0 } }, (n) => n.service(DB, first.impl));
+      const port = a.port;
+      await a.client(DB).update({ key: "f", value: "before" });
+      const c = start(["--json", "--follow", "--addr", `127.0.0.1:${port}`, "DB.Watch", '{"key":"f"}']);
+      try {
+        await until(() => c.lines.length === 1, 30_000, "the current value");
+        await a.close({ graceMs: 0 });
+        await until(() => /opening it again in \d+ ms/.test(c.stderr()), 30_000, "a notice that the stream is opened again");
+        // The node comes back (a new process would: same address, its own state).
+        const second = createDbService();
+        const b = await own.start({ identity: { name: "follow-db" }, listen: { port } }, (n) => n.service(DB, second.impl));
+        await b.client(DB).update({ key: "f", value: "after" });
+        await until(() => c.lines.length === 2, 30_000, "the value on the node that came back");
+        assert.deepEqual(c.lines, ['{"key":"f","value":"before","version":1}', '{"key":"f","value":"after","version":1}']);
+        assert.match(c.stderr(), /^goms call: the stream ended \(unavailable: [^)]*\); opening it again in \d+ ms$/m);
+        c.p.kill("SIGINT");
+        assert.equal(await c.exit, 130, c.stderr());
+        await until(() => second.watchers() === 0, 5000, "the watcher on the node that came back to end");
+      } finally {
+        c.p.kill("SIGKILL");
+      }
+    } finally {
+      await own.closeAll();
+    }
+  });
+
+  it("--follow on a method that is not a server stream is a usage error", async () => {
+    const r = await runWithStdin(["--follow", "--addr", addr, "StreamTest.Sum"], "");
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--follow is for server streams; Sum is client streaming/);
+  });
+
   it("a reader that goes away (| head -2) cancels the stream: the server's generator ends", async () => {
     const before = probe.finallyRan;
     const sh = spawn("bash", ["-c", `${process.execPath} ${CLI} call --json --addr ${addr} StreamTest.Count '{"count":100000000}' | head -2`], { stdio: ["ignore", "pipe", "inherit"] });
