@@ -34,6 +34,15 @@ export class CallReporter {
     private readonly timing: TimingPolicy,
   ) {}
 
+  /** Adds a recorder; returns its remover. */
+  add(recorder: CallRecorder): () => void {
+    this.recorders.push(recorder);
+    return () => {
+      const i = this.recorders.indexOf(recorder);
+      if (i >= 0) this.recorders.splice(i, 1);
+    };
+  }
+
   /**
    * Weight of a call about to be reported for `key`'s method: 0 = don't time
    * it. Channel subscribers get a duration for every call, so with any

@@ -3,7 +3,7 @@ import { timingSafeEqual } from "node:crypto";
 import { Code } from "../errors/code.js";
 import { GomsError } from "../errors/goms-error.js";
 import type { Hello, NodeIdentity } from "../gen/goms/v1/node_pb.js";
-import { makeHello } from "../internal/conn/client-conn.js";
+import { makeHello } from "../internal/conn/options.js";
 import type { Admission } from "../internal/admission/admission.js";
 import type { Dispatcher } from "../internal/conn/dispatcher.js";
 import type { ConnOptions } from "../internal/conn/options.js";

@@ -1,4 +1,3 @@
-import { newStreamCounters } from "../internal/conn/stream-counters.js";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { create, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code } from "../errors/code.js";
@@ -8,6 +7,7 @@ import type { NodeRegistration } from "../gen/goms/v1/registry_pb.js";
 import type { HandlerContext } from "../internal/conn/context.js";
 import type { CallObserver } from "../internal/conn/client-conn.js";
 import { defaultConnOptions, type ConnOptions } from "../internal/conn/options.js";
+import { newStreamCounters } from "../internal/conn/stream-counters.js";
 import { admissionFromLimits, type Admission } from "../internal/admission/admission.js";
 import { tcpTransport } from "../internal/transport/tcp.js";
 import type { Transport } from "../internal/transport/types.js";
@@ -349,11 +349,7 @@ export class GomsNode {
    * Returns a remover.
    */
   addCallRecorder(recorder: CallRecorder): () => void {
-    this.reporter.recorders.push(recorder);
-    return () => {
-      const i = this.reporter.recorders.indexOf(recorder);
-      if (i >= 0) this.reporter.recorders.splice(i, 1);
-    };
+    return this.reporter.add(recorder);
   }
 
   private notRunning(): GomsError {

@@ -4,7 +4,6 @@ import { SignalWatch } from "./signal-watch.js";
 import { Pending, type CallObserver, type CallResult, type OutgoingCall } from "./pending.js";
 
 export type { CallObserver, CallResult, ClientMethod, OutgoingCall } from "./pending.js";
-import { create } from "@bufbuild/protobuf";
 import { Code, isCode } from "../../errors/code.js";
 import { decodeStatusError } from "./status.js";
 import { ClientStreams } from "./client-streams.js";
@@ -389,16 +388,4 @@ export class ClientConn extends Conn {
     }
     this.events.onClose(this, err);
   }
-}
-
-export function makeHello(node: NodeIdentity, opts: ConnOptions, maxConcurrentCalls: number, token?: string): Hello {
-  return create(HelloSchema, {
-    node,
-    maxFrameSize: opts.maxFrameSize,
-    maxConcurrentCalls,
-    heartbeatMs: opts.heartbeatMs,
-    streamWindow: opts.streamWindow,
-    maxConcurrentStreams: opts.maxConcurrentStreams,
-    ...(token !== undefined ? { token } : {}),
-  });
 }

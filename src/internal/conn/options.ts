@@ -1,3 +1,6 @@
+import { create } from "@bufbuild/protobuf";
+import { HelloSchema, type Hello, type NodeIdentity } from "../../gen/goms/v1/node_pb.js";
+
 /** Tunables shared by client and server connections. All have safe defaults. */
 export interface ConnOptions {
   /** Largest frame accepted, in bytes. Default 16 MiB. */
@@ -43,3 +46,16 @@ export const defaultConnOptions: ConnOptions = {
   maxBatchFrames: 32,
   maxBatchBytes: 64 * 1024,
 };
+
+/** The HELLO a node announces: its identity and the limits its connections keep (docs/protocol.md, HELLO). */
+export function makeHello(node: NodeIdentity, opts: ConnOptions, maxConcurrentCalls: number, token?: string): Hello {
+  return create(HelloSchema, {
+    node,
+    maxFrameSize: opts.maxFrameSize,
+    maxConcurrentCalls,
+    heartbeatMs: opts.heartbeatMs,
+    streamWindow: opts.streamWindow,
+    maxConcurrentStreams: opts.maxConcurrentStreams,
+    ...(token !== undefined ? { token } : {}),
+  });
+}
