@@ -128,9 +128,9 @@ export interface AdminProc {
 }
 
 /** Starts fixtures/admin-server.ts with `options` (JSON-able AdminOptions) and the bootstrap user root. */
-export async function startAdminProc(procs: Procs, dataDir: string, options: Record<string, unknown> = {}, registry?: string): Promise<AdminProc> {
+export async function startAdminProc(procs: Procs, dataDir: string, options: Record<string, unknown> = {}, registry?: string, env: Record<string, string> = {}): Promise<AdminProc> {
   const cfg = JSON.stringify({ dataDir, options, ...(registry ? { registry } : {}) });
-  const { out } = await procs.start([fileURLToPath(new URL("fixtures/admin-server.ts", import.meta.url)), cfg], /admin ready \S+ pid \d+/);
+  const { out } = await procs.start([fileURLToPath(new URL("fixtures/admin-server.ts", import.meta.url)), cfg], /admin ready \S+ pid \d+/, env);
   const m = /admin ready (\S+) pid (\d+)/.exec(out())!;
   return { url: m[1]!, pid: Number(m[2]), dataDir };
 }
