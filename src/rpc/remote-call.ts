@@ -203,7 +203,7 @@ export class RemoteCall implements Hedgeable, Strandable {
   /**
    * Its first copy's node was ejected as hung (PeerHealth.rescueStranded): the
    * hedge goes now, outside the budget. With no other routable node at that
-   * moment it stays where it is, as any unhedged call, until its deadline.
+   * moment it stays where it is, like every unhedged call, until its deadline.
    */
   rescue(): void {
     this.stranded = false;
