@@ -63,6 +63,7 @@ export function resumeStream<Req, Res, O extends { signal?: AbortSignal | undefi
   checkDelay("maxDelayMs", maxDelayMs);
   if (maxDelayMs < initialDelayMs) throw new GomsError(`resumeStream: maxDelayMs (${maxDelayMs}) is below initialDelayMs (${initialDelayMs})`, Code.InvalidArgument);
   if (!(maxAttempts >= 1)) throw new GomsError(`resumeStream: maxAttempts must be >= 1, got ${maxAttempts}`, Code.InvalidArgument);
+  // Omit<O, "signal"> plus a signal is an O; TypeScript cannot prove it for a generic O.
   const open = (last: Res | undefined, signal: AbortSignal): AsyncIterable<Res> => method(request(last), { ...options.call, signal } as O);
   return follow(open, options.signal, { initialDelayMs, maxDelayMs, maxAttempts, retryable, onRetry: options.onRetry });
 }
